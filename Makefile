@@ -1,0 +1,35 @@
+# The README's two commands. Each creates the virtual environment when it is missing.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test bench ui lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## make run: ingest the inbox (sample submissions when it is empty), build, check, publish.
+run: $(STAMP)
+	$(BIN)/zonestat refresh --sample-if-empty
+
+## make test: the whole test suite.
+test: $(STAMP)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+## make ui: the Dagster UI on http://127.0.0.1:3000 for this ZONESTAT_HOME.
+ui: $(STAMP)
+	$(BIN)/zonestat ui
+
+## make bench: the benchmarks in bench/ (slow: minutes to an hour).
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf .zonestat

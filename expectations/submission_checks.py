@@ -1,0 +1,203 @@
+"""Submission checks at the door: Great Expectations 1.x suites on parsed submissions.
+
+Two suites, one on the submissions' metadata (one row per file) and one on their figures
+(one row per figure). New submissions are validated together as one batch per suite, not
+one GX run per file, and each failing row is mapped back to its file, sheet and cell.
+Severity `error` rejects the file; `warning` lets it in with the finding.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from ingest.findings import ERROR, WARNING, Finding
+from ingest.parse import Submission, cell_ref
+from zonestat import reference
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+@dataclass(frozen=True)
+class DoorCheck:
+    rule: str
+    severity: str
+    suite: str  # "figures" | "submissions"
+    expectation: str  # a GX expectation class name
+    kwargs: dict
+    column: str  # which column's cell the finding points at (a SoLieu column or a metadata key)
+    message: Callable[[pd.Series], str]
+    expected: str
+    found: Callable[[pd.Series], str]
+
+
+def _catalogue_sets() -> dict[str, list[str]]:
+    inds = reference.indicators()
+    return {
+        "indicators": sorted(inds),
+        "indicator_breakdowns": sorted(f"{i.code}|{b}" for i in inds.values() for b in i.breakdowns),
+        "indicator_unit_families": sorted(f"{i.code}|{i.unit_family}" for i in inds.values()),
+    }
+
+
+def door_checks() -> list[DoorCheck]:
+    """The catalogue of door checks: each rule written once, with its severity and message."""
+    sets = _catalogue_sets()
+    return [
+        DoorCheck("submission.reporter_valid", ERROR, "submissions", "ExpectColumnValuesToBeNull",
+                  {"column": "reporter_problem"}, "reporter_cell",
+                  lambda r: r.reporter_problem, "a province valid for the period, or a known bloc",
+                  lambda r: r.reporter_problem),
+        DoorCheck("submission.period_valid", ERROR, "submissions", "ExpectColumnValuesToBeNull",
+                  {"column": "period_problem"}, "period_cell",
+                  lambda r: r.period_problem, "ky_bao_cao as YYYY or YYYY-MM", lambda r: r.period_text),
+        DoorCheck("submission.period_not_future", ERROR, "submissions", "ExpectColumnValuesToBeBetween",
+                  {"column": "period_start", "max_value": "$today"}, "period_cell",
+                  lambda r: f"the period {r.period} has not begun yet", "a period that has begun",
+                  lambda r: r.period),
+        DoorCheck("submission.status_valid", ERROR, "submissions", "ExpectColumnValuesToBeNull",
+                  {"column": "status_problem"}, "status_cell",
+                  lambda r: r.status_problem, "uoc, so_bo or chinh_thuc", lambda r: r.status_text),
+        DoorCheck("submission.has_figures", ERROR, "submissions", "ExpectColumnValuesToBeBetween",
+                  {"column": "n_figures", "min_value": 1}, "",
+                  lambda r: "the sheet SoLieu has a header but no figures", "at least one figure", lambda r: "0"),
+        DoorCheck("figure.value_readable", ERROR, "figures", "ExpectColumnValuesToBeNull",
+                  {"column": "value_problem"}, "gia_tri",
+                  lambda r: f"gia_tri: {r.value_problem}", "a number", lambda r: str(r.text_as_typed)),
+        DoorCheck("figure.value_present", ERROR, "figures", "ExpectColumnValuesToNotBeNull",
+                  {"column": "value_as_typed", "row_condition": "value_readable == True"}, "gia_tri",
+                  lambda r: f"{r.indicator}: gia_tri is empty", "a number", lambda r: ""),
+        DoorCheck("figure.unit_known", ERROR, "figures", "ExpectColumnValuesToBeNull",
+                  {"column": "unit_problem"}, "don_vi",
+                  lambda r: f"{r.indicator}: {r.unit_problem}", "a unit from submission-format.md",
+                  lambda r: r.unit_as_typed),
+        DoorCheck("figure.indicator_known", ERROR, "figures", "ExpectColumnValuesToBeInSet",
+                  {"column": "indicator", "value_set": sets["indicators"]}, "ma_chi_tieu",
+                  lambda r: f"indicator code '{r.indicator}' is not in the catalogue (indicators.csv)",
+                  "an indicator code from indicators.csv", lambda r: r.indicator),
+        DoorCheck("figure.breakdown_allowed", ERROR, "figures", "ExpectColumnValuesToBeInSet",
+                  {"column": "indicator_breakdown", "value_set": sets["indicator_breakdowns"],
+                   "row_condition": "indicator_known == True"}, "phan_to",
+                  lambda r: f"{r.indicator} has no breakdown '{r.breakdown}'",
+                  "a breakdown listed for the indicator", lambda r: r.breakdown),
+        DoorCheck("figure.unit_fits_indicator", ERROR, "figures", "ExpectColumnValuesToBeInSet",
+                  {"column": "indicator_unit_family", "value_set": sets["indicator_unit_families"],
+                   "row_condition": "indicator_known == True and unit_readable == True"}, "don_vi",
+                  lambda r: f"{r.indicator} is not measured in '{r.unit_as_typed}' ({r.unit_family})",
+                  "a unit of the indicator's family (indicators.csv)", lambda r: r.unit_as_typed),
+        DoorCheck("figure.non_negative", ERROR, "figures", "ExpectColumnValuesToBeBetween",
+                  {"column": "value", "min_value": 0, "row_condition": 'indicator != "INV_ADJ_CAP"'},
+                  "gia_tri", lambda r: f"{r.indicator} cannot be negative (only INV_ADJ_CAP, a net figure, can)",
+                  ">= 0", lambda r: str(r.text_as_typed)),
+        DoorCheck("figure.percent_range", ERROR, "figures", "ExpectColumnValuesToBeBetween",
+                  {"column": "value", "min_value": 0, "max_value": 100, "row_condition": 'unit == "percent"'},
+                  "gia_tri", lambda r: f"{r.indicator}: a percentage outside 0..100", "0..100",
+                  lambda r: str(r.text_as_typed)),
+        DoorCheck("figure.unique", ERROR, "figures", "ExpectCompoundColumnsToBeUnique",
+                  {"column_list": ["submission_id", "indicator", "zone_key", "breakdown"]}, "ma_chi_tieu",
+                  lambda r: f"{r.indicator} / {r.breakdown} / zone '{r.zone_name}' is given more than once",
+                  "one row per indicator, zone and breakdown", lambda r: "a repeated row"),
+        DoorCheck("figure.growth_readable", WARNING, "figures", "ExpectColumnValuesToBeNull",
+                  {"column": "growth_problem"}, "tang_truong",
+                  lambda r: f"tang_truong of {r.indicator}: {r.growth_problem}; the growth claim is ignored",
+                  "a number in %", lambda r: str(r.growth_problem)),
+        DoorCheck("figure.share_readable", WARNING, "figures", "ExpectColumnValuesToBeNull",
+                  {"column": "share_problem"}, "ty_trong",
+                  lambda r: f"ty_trong of {r.indicator}: {r.share_problem}; the share claim is ignored",
+                  "a number in %", lambda r: str(r.share_problem)),
+    ]
+
+
+def _frames(subs: list[Submission]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    readable = [s for s in subs if s.metadata]
+    meta = pd.DataFrame.from_records([
+        {k: v for k, v in s.metadata.items() if not k.startswith("_") and k != "column_refs"}
+        | {"submission_id": s.submission_id, "n_figures": len(s.figures)}
+        for s in readable
+    ])
+    if not meta.empty:
+        meta["period_start"] = pd.to_datetime(meta["period_start"])
+    figures = pd.concat([s.figures for s in readable if len(s.figures)], ignore_index=True) \
+        if any(len(s.figures) for s in readable) else pd.DataFrame()
+    if not figures.empty:
+        known = set(reference.indicators())
+        figures["indicator_known"] = figures["indicator"].isin(known)
+        figures["value_readable"] = figures["value_problem"].isna()
+        figures["unit_readable"] = figures["unit_problem"].isna()
+        figures["indicator_breakdown"] = figures["indicator"] + "|" + figures["breakdown"]
+        figures["indicator_unit_family"] = figures["indicator"] + "|" + figures["unit_family"].fillna("")
+    return meta, figures
+
+
+class DoorValidator:
+    """Builds the GX suites once and validates batches of submissions against them."""
+
+    def __init__(self):
+        import great_expectations as gx
+
+        logging.getLogger("great_expectations").setLevel(logging.ERROR)
+        self._gx = gx
+        self.context = gx.get_context(mode="ephemeral")
+        self.context.variables.progress_bars = gx.data_context.types.base.ProgressBarsConfig(globally=False)
+        self.checks = door_checks()
+        source = self.context.data_sources.add_pandas("submissions")
+        self.batches = {}
+        self.suites = {}
+        for suite_name in ("submissions", "figures"):
+            asset = source.add_dataframe_asset(suite_name)
+            self.batches[suite_name] = asset.add_batch_definition_whole_dataframe(f"{suite_name}_batch")
+            suite = gx.ExpectationSuite(name=f"zonestat_{suite_name}")
+            for check in self.checks:
+                if check.suite != suite_name:
+                    continue
+                kwargs = dict(check.kwargs)
+                if "row_condition" in kwargs:
+                    kwargs["condition_parser"] = "pandas"
+                if kwargs.get("max_value") == "$today":
+                    kwargs["max_value"] = {"$PARAMETER": "today"}
+                suite.add_expectation(getattr(gx.expectations, check.expectation)(
+                    **kwargs, meta={"rule": check.rule, "severity": check.severity}))
+            self.suites[suite_name] = self.context.suites.add(suite)
+
+    def validate(self, subs: list[Submission], today: date | None = None) -> None:
+        """Append the door findings to each submission in the batch."""
+        today = today or date.today()
+        meta, figures = _frames(subs)
+        by_id = {s.submission_id: s for s in subs}
+        by_rule = {c.rule: c for c in self.checks}
+        for suite_name, frame in (("submissions", meta), ("figures", figures)):
+            if frame.empty:
+                continue
+            result = self.batches[suite_name].get_batch(batch_parameters={"dataframe": frame}).validate(
+                self.suites[suite_name],
+                expectation_parameters={"today": pd.Timestamp(today)},
+                result_format={"result_format": "COMPLETE"},
+            )
+            for outcome in result.results:
+                if outcome.success:
+                    continue
+                check = by_rule[outcome.expectation_config.meta["rule"]]
+                for index in outcome.result.get("unexpected_index_list") or []:
+                    row = frame.loc[index if not isinstance(index, dict) else index.get("index", index)]
+                    sub = by_id[row.submission_id]
+                    sub.findings.append(self._finding(check, row, sub))
+        self.last_run = {"submissions": len(meta), "figures": len(figures)}
+
+    @staticmethod
+    def _finding(check: DoorCheck, row: pd.Series, sub: Submission) -> Finding:
+        if check.suite == "figures":
+            column_ref = sub.metadata.get("column_refs", {}).get(check.column, "")
+            cell = cell_ref(sub.file_kind, column_ref, int(row.source_row)) if column_ref or sub.file_kind == "csv" \
+                else f"row {int(row.source_row)}"
+            sheet = row.source_sheet
+        else:
+            cell = sub.metadata.get(check.column, "") if check.column else ""
+            sheet = "" if sub.file_kind == "csv" else "ThongTin"
+        return Finding(rule=check.rule, severity=check.severity, message=str(check.message(row)),
+                       sheet=sheet, cell=cell, expected=check.expected, found=str(check.found(row)))
+

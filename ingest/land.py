@@ -1,0 +1,83 @@
+"""Landing: immutable Parquet, one file per submission version, read by dbt as sources.
+
+landing/submissions/<sha256>.parquet  the ledger: one row per received file, accepted or not
+landing/figures/<sha256>.parquet      the figures of an accepted submission
+landing/findings/<sha256>.parquet     what the door found (warnings of accepted files too)
+
+Each folder also holds an empty `_schema.parquet` so the warehouse builds before any file
+has arrived. The ledger row is written last: it is the commit marker of a received file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+LEDGER_SCHEMA = pa.schema([
+    ("submission_id", pa.string()), ("file_name", pa.string()), ("file_kind", pa.string()),
+    ("received_at", pa.timestamp("us", tz="UTC")), ("size_bytes", pa.int64()),
+    ("archive_path", pa.string()), ("outcome", pa.string()),
+    ("n_figures", pa.int64()), ("n_errors", pa.int64()), ("n_warnings", pa.int64()),
+    ("reporter_id", pa.string()), ("reporter_kind", pa.string()), ("reporter_code", pa.string()),
+    ("reporter_vintage", pa.int64()), ("reporter_name", pa.string()),
+    ("period", pa.string()), ("period_text", pa.string()), ("period_year", pa.int64()),
+    ("period_month", pa.int64()), ("period_is_whole_year", pa.bool_()),
+    ("status", pa.string()), ("prepared_on", pa.date32()), ("preparer", pa.string()), ("board", pa.string()),
+])
+FIGURES_SCHEMA = pa.schema([
+    ("submission_id", pa.string()), ("source_sheet", pa.string()), ("source_cell", pa.string()),
+    ("source_row", pa.int64()), ("indicator", pa.string()), ("indicator_label", pa.string()),
+    ("zone_name", pa.string()), ("zone_key", pa.string()), ("zone_kind", pa.string()),
+    ("breakdown", pa.string()), ("value", pa.float64()), ("unit", pa.string()),
+    ("value_as_typed", pa.float64()), ("unit_as_typed", pa.string()), ("text_as_typed", pa.string()),
+    ("growth_pct", pa.float64()), ("share_pct", pa.float64()), ("note", pa.string()),
+])
+FINDINGS_SCHEMA = pa.schema([
+    ("submission_id", pa.string()), ("file_name", pa.string()), ("rule", pa.string()),
+    ("severity", pa.string()), ("sheet", pa.string()), ("cell", pa.string()),
+    ("message", pa.string()), ("expected", pa.string()), ("found", pa.string()),
+])
+TABLES = {"submissions": LEDGER_SCHEMA, "figures": FIGURES_SCHEMA, "findings": FINDINGS_SCHEMA}
+
+
+def ensure_layout(landing: Path) -> None:
+    for table, schema in TABLES.items():
+        folder = landing / table
+        folder.mkdir(parents=True, exist_ok=True)
+        marker = folder / "_schema.parquet"
+        if not marker.exists():
+            pq.write_table(schema.empty_table(), marker)
+
+
+def landed_ids(landing: Path) -> set[str]:
+    """Submission ids already in the ledger: receiving their bytes again changes nothing."""
+    folder = landing / "submissions"
+    return {p.stem for p in folder.glob("*.parquet") if not p.name.startswith("_")} if folder.exists() else set()
+
+
+def write(landing: Path, table: str, submission_id: str, frame: pd.DataFrame) -> Path:
+    """Write one immutable Parquet file; an existing one is never rewritten."""
+    schema = TABLES[table]
+    path = landing / table / f"{submission_id}.parquet"
+    if path.exists():
+        return path
+    for column in schema.names:
+        if column not in frame.columns:
+            frame[column] = None
+    arrow = pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    pq.write_table(arrow, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def read_table(landing: Path, table: str) -> pd.DataFrame:
+    folder = landing / table
+    files = sorted(folder.glob("*.parquet"))
+    if not files:
+        return TABLES[table].empty_table().to_pandas()
+    return pa.concat_tables([pq.read_table(f, schema=TABLES[table]) for f in files]).to_pandas()

@@ -1,0 +1,121 @@
+"""Numbers as boards type them.
+
+Vietnamese notation is the default for text cells: '.' groups thousands and ',' is the decimal
+mark ('1.162,79' = 1162.79, '3.300' = 3300, '5,890' = 5.89). A typed (numeric) cell is taken as
+it is. Each text figure is read under both notations; the file's other cells decide which
+notation the file uses, and a cell whose meaning still depends on that choice (or that fits
+neither) is reported with its cell reference instead of guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# sign, digits with separators, then whatever was glued after (a unit, '%').
+_NUMBER = re.compile(r"^(?P<sign>[-+\u2212]?)(?P<num>\d[\d.,]*)(?P<rest>.*)$")
+_QUALIFIERS = ("tren", "hon", "khoang", "gan", "uoc", "~", ">", "<", "≈")
+
+_VN_GROUPED = re.compile(r"^\d{1,3}(\.\d{3})+$")  # 3.300 / 1.095.829
+_VN_GROUPED_DECIMAL = re.compile(r"^\d{1,3}(\.\d{3})+,\d+$")  # 1.162,79
+_EN_GROUPED = re.compile(r"^\d{1,3}(,\d{3})+$")  # 1,095,829
+_EN_GROUPED_DECIMAL = re.compile(r"^\d{1,3}(,\d{3})+\.\d+$")  # 1,162.79
+_ONE_COMMA = re.compile(r"^\d+,\d+$")
+_ONE_DOT = re.compile(r"^\d+\.\d+$")
+
+
+@dataclass(frozen=True)
+class TextNumber:
+    """A number typed as text, with its reading under each notation (None: not valid there)."""
+
+    text: str
+    vn: float | None
+    en: float | None
+    glued_unit: str
+    qualifier: str
+
+    @property
+    def evidence(self) -> str | None:
+        """Which notation this cell proves, if only one reads it."""
+        if self.vn is not None and self.en is None:
+            return "vn"
+        if self.en is not None and self.vn is None:
+            return "en"
+        return None
+
+
+def _readings(num: str) -> tuple[float | None, float | None]:
+    if num.isdigit():
+        return float(num), float(num)
+    if "," in num and "." in num:
+        vn = float(num.replace(".", "").replace(",", ".")) if _VN_GROUPED_DECIMAL.match(num) else None
+        en = float(num.replace(",", "")) if _EN_GROUPED_DECIMAL.match(num) else None
+        return vn, en
+    if _VN_GROUPED.match(num):
+        en = float(num) if num.count(".") == 1 else None
+        return float(num.replace(".", "")), en
+    if _ONE_COMMA.match(num):
+        en = float(num.replace(",", "")) if _EN_GROUPED.match(num) else None
+        return float(num.replace(",", ".")), en
+    if _EN_GROUPED.match(num):
+        return None, float(num.replace(",", ""))
+    if _ONE_DOT.match(num):
+        return None, float(num)
+    return None, None
+
+
+def read_text_number(text: str) -> TextNumber | None:
+    """Split a typed figure into its readings, glued unit and qualifier; None if not a number."""
+    from ingest.text import clean, fold
+
+    cleaned = clean(text)
+    qualifier = ""
+    folded = fold(cleaned)
+    for word in _QUALIFIERS:
+        if folded.startswith(word):
+            qualifier = cleaned[: len(word)]
+            cleaned = cleaned[len(word):].strip()
+            break
+    # Stray spaces inside a number ('4.466, 777') are tolerated: join digit groups.
+    compact = re.sub(r"(?<=[\d.,])\s+(?=[\d.,])", "", cleaned)
+    match = _NUMBER.match(compact)
+    if not match:
+        return None
+    num = match.group("num").rstrip(".,")
+    rest = compact[match.start("num") + len(num):].strip()
+    if match.group("num") != num and not rest:
+        return None  # a trailing separator ('3.300,') is a typing slip we do not guess about
+    vn, en = _readings(num)
+    sign = -1.0 if match.group("sign") in ("-", "\u2212") else 1.0
+    return TextNumber(
+        text=text,
+        vn=None if vn is None else sign * vn,
+        en=None if en is None else sign * en,
+        glued_unit=rest,
+        qualifier=qualifier,
+    )
+
+
+def file_notation(readings: list[TextNumber]) -> str:
+    """'en' only when some cells can only be English and none can only be Vietnamese."""
+    evidence = {r.evidence for r in readings}
+    return "en" if "en" in evidence and "vn" not in evidence else "vn"
+
+
+def resolve(reading: TextNumber, notation: str) -> tuple[float | None, str | None]:
+    """The value under the file's notation, or an explanation of why it cannot be taken."""
+    if notation == "vn":
+        if reading.vn is None:
+            return None, (
+                f"'{reading.text}' is not a number in Vietnamese notation "
+                "('.' groups thousands in threes, ',' is the decimal mark)"
+            )
+        return reading.vn, None
+    if reading.vn is not None and reading.en is not None and reading.vn != reading.en:
+        return None, (
+            f"'{reading.text}' is ambiguous: {reading.vn:g} in Vietnamese notation, "
+            f"{reading.en:g} in the English notation the file's other cells use"
+        )
+    if reading.en is None:
+        return None, f"'{reading.text}' is not a number in the file's (English) notation"
+    return reading.en, None

@@ -1,0 +1,30 @@
+"""Text normalisation for hand-typed Vietnamese: NFC for storage, folded keys for matching."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+_NON_KEY = re.compile(r"[^a-z0-9]+")
+
+
+def nfc(text: str) -> str:
+    """Compose decomposed (NFD) text, as files from some systems and cp1258 decoding produce."""
+    return unicodedata.normalize("NFC", text)
+
+
+def clean(text: str) -> str:
+    """NFC, non-breaking spaces to spaces, runs of white space folded, ends trimmed."""
+    return _SPACES.sub(" ", nfc(text).replace("\u00a0", " ")).strip()
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics ('Thái Bình' -> 'thai binh'); đ is a letter, not a mark."""
+    decomposed = unicodedata.normalize("NFD", clean(text).lower().replace("đ", "d"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def key(text: str) -> str:
+    """A matching key for headers and metadata keys: 'Mã chỉ tiêu ' -> 'ma_chi_tieu'."""
+    return _NON_KEY.sub("_", fold(text)).strip("_")

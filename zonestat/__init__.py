@@ -1,0 +1,1 @@
+"""zonestat: warehouse of the statistics Vietnam's industrial and economic zone boards report."""

@@ -1,0 +1,82 @@
+"""Where zonestat reads and writes, derived from the environment at call time.
+
+Everything the program writes lives under ZONESTAT_HOME (default ./.zonestat), so a test
+can point it at a temporary folder and a user can move it with one variable.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+REFERENCE_DIR = DBT_PROJECT_DIR / "seeds"
+ROOT_DAGSTER_YAML = REPO_ROOT / "dagster.yaml"
+
+
+@dataclass(frozen=True)
+class Home:
+    """The folders under ZONESTAT_HOME, named by what they hold."""
+
+    root: Path
+
+    @property
+    def inbox(self) -> Path:
+        return self.root / "inbox"
+
+    @property
+    def archive(self) -> Path:
+        return self.root / "archive"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.root / "quarantine"
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.root / "dagster"
+
+    @property
+    def dbt_target(self) -> Path:
+        return self.root / "dbt" / "target"
+
+    @property
+    def dbt_logs(self) -> Path:
+        return self.root / "dbt" / "logs"
+
+    @property
+    def work_db(self) -> Path:
+        return self.root / "work" / "warehouse.duckdb"
+
+    @property
+    def published_db(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def snapshots(self) -> Path:
+        return self.root / "snapshots"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def gx(self) -> Path:
+        return self.root / "gx"
+
+    def ensure(self) -> "Home":
+        for folder in (self.inbox, self.archive, self.quarantine, self.landing, self.dagster_home,
+                       self.work_db.parent, self.snapshots, self.reports, self.gx):
+            folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def home() -> Home:
+    """The current ZONESTAT_HOME, read when called (never at import time)."""
+    return Home(Path(os.environ.get("ZONESTAT_HOME", ".zonestat")).resolve())

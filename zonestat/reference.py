@@ -1,0 +1,89 @@
+"""The reference tables (dbt seeds copied from shared/reference), loaded once per process.
+
+The seeds in dbt_project/seeds are the single copy: dbt loads them into the warehouse and
+ingest reads the same files to resolve provinces, indicators and units at the door.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+from zonestat.config import REFERENCE_DIR
+
+VINTAGE_2025_START = date(2025, 7, 1)
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with open(REFERENCE_DIR / f"{name}.csv", encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+@dataclass(frozen=True)
+class Province:
+    vintage: int
+    gso_code: str
+    name_vi: str
+    name_en: str
+    region: str
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    domain: str
+    name_vi: str
+    name_en: str
+    kind: str  # flow | stock | ratio
+    unit_family: str  # count | money | persons | income | percent | area
+    breakdowns: tuple[str, ...]
+
+
+@lru_cache(maxsize=1)
+def provinces() -> dict[tuple[int, str], Province]:
+    """(vintage, gso_code) -> Province. A code alone is not a key: codes are reused in 2025."""
+    return {
+        (int(r["vintage"]), r["gso_code"]): Province(
+            int(r["vintage"]), r["gso_code"], r["name_vi"], r["name_en"], r["region"]
+        )
+        for r in _rows("provinces")
+    }
+
+
+@lru_cache(maxsize=1)
+def succession() -> dict[str, str]:
+    """2008-vintage code -> 2025-vintage successor code."""
+    return {r["from_gso_code"]: r["to_gso_code"] for r in _rows("province_succession")}
+
+
+@lru_cache(maxsize=1)
+def indicators() -> dict[str, Indicator]:
+    return {
+        r["code"]: Indicator(
+            r["code"], r["domain"], r["name_vi"], r["name_en"], r["kind"], r["unit_family"],
+            tuple(r["breakdowns"].split("|")),
+        )
+        for r in _rows("indicators")
+    }
+
+
+@lru_cache(maxsize=1)
+def blocs() -> dict[str, list[tuple[str, int]]]:
+    """bloc code -> known members as (gso_code, vintage)."""
+    out: dict[str, list[tuple[str, int]]] = {}
+    for r in _rows("blocs"):
+        out.setdefault(r["bloc_code"], []).append((r["member_gso_code"], int(r["member_vintage"])))
+    return out
+
+
+@lru_cache(maxsize=1)
+def fx_rates() -> dict[int, float]:
+    """Year -> VND per USD (yearly average). Years not listed have no rate."""
+    return {int(r["year"]): float(r["vnd_per_usd"]) for r in _rows("fx_rates")}
+
+
+def vintage_for(period_end: date) -> int:
+    """The province vintage in force at the end of a reporting period."""
+    return 2025 if period_end >= VINTAGE_2025_START else 2008
