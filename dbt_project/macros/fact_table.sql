@@ -1,0 +1,52 @@
+{#- The four fact tables share one shape; each selects its domain.
+    Grain: reporter x zone x period x indicator x breakdown, current version. -#}
+{% macro fact_table(domain) %}
+select
+    {{ dbt.concat(["f.reporter_id", "'|'", "f.zone_key", "'|'", "f.period_key", "'|'",
+                   "f.indicator_code", "'|'", "f.breakdown"]) }} as figure_key,
+    f.reporter_id,
+    f.reporter_kind,
+    f.reporter_code,
+    f.reporter_vintage,
+    case
+        when f.reporter_kind = 'province' and f.reporter_vintage = 2008 then succ.to_gso_code
+        when f.reporter_kind = 'province' then f.reporter_code
+    end as province_2025_code,
+    f.zone_key,
+    f.zone_name,
+    f.period_key,
+    f.period_year,
+    f.period_month,
+    f.indicator_code,
+    f.indicator_kind,
+    f.breakdown,
+    f.value,
+    f.unit,
+    f.value_as_typed,
+    f.unit_as_typed,
+    f.text_as_typed,
+    f.value_vnd_bn,
+    f.value_usd_mn,
+    f.fx_vnd_per_usd,
+    f.fx_rate_missing,
+    f.value_ytd,
+    f.value_month,
+    f.value_since_previous,
+    f.months_covered,
+    f.growth_pct_claimed,
+    f.share_pct_claimed,
+    f.note,
+    f.status,
+    f.revision_number,
+    f.n_revisions,
+    f.submission_id,
+    f.source_sheet,
+    f.source_cell,
+    cast(null as {{ dbt.type_string() }}) as worst_finding_severity
+from {{ ref('int_figures_decumulated') }} as f
+left join {{ ref('province_succession') }} as succ
+    on f.reporter_kind = 'province'
+    and f.reporter_vintage = succ.from_vintage
+    and f.reporter_code = succ.from_gso_code
+where f.domain = '{{ domain }}'
+{% endmacro %}

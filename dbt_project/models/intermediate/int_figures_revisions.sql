@@ -1,0 +1,33 @@
+-- The full revision history: every figure of every accepted version, with its reporter and period.
+select
+    s.reporter_id,
+    s.reporter_kind,
+    s.reporter_code,
+    s.reporter_vintage,
+    f.zone_key,
+    f.zone_name,
+    f.zone_kind,
+    s.period_key,
+    s.period_year,
+    s.period_month,
+    f.indicator_code,
+    f.breakdown,
+    f.value,
+    f.unit,
+    f.value_as_typed,
+    f.unit_as_typed,
+    f.text_as_typed,
+    f.growth_pct_claimed,
+    f.share_pct_claimed,
+    f.note,
+    s.status,
+    s.revision_number,
+    s.n_revisions,
+    s.revision_number = s.n_revisions as is_current,
+    s.received_at,
+    f.submission_id,
+    f.source_sheet,
+    f.source_cell
+from {{ ref('stg_landing__figures') }} as f
+inner join {{ ref('int_submissions_ranked') }} as s
+    on f.submission_id = s.submission_id

@@ -1,0 +1,15 @@
+-- Province-level (whole-province, not per-zone) current figures that can be added up:
+-- flows and stocks of counts, money, persons and area. Rates and average incomes cannot.
+select
+    f.*,
+    p.successor_2025_code as province_2025_code,
+    p.region
+from {{ ref('int_figures_decumulated') }} as f
+inner join {{ ref('dim_province') }} as p
+    on f.reporter_vintage = p.vintage and f.reporter_code = p.gso_code
+inner join {{ ref('indicators') }} as i
+    on f.indicator_code = i.code
+where f.reporter_kind = 'province'
+    and f.zone_key = ''
+    and i.kind in ('flow', 'stock')
+    and i.unit_family in ('count', 'money', 'persons', 'area')

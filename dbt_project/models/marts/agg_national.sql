@@ -1,0 +1,2 @@
+-- The nation: the sum of every reporting province.
+{{ rollup([]) }}

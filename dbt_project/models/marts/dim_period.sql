@@ -1,0 +1,30 @@
+-- Reporting periods 2000-2039: 'YYYY-MM' is year to date through month MM ('YYYY-12' = the year).
+with digits as (
+    select 0 as d union all select 1 union all select 2 union all select 3 union all select 4
+    union all select 5 union all select 6 union all select 7 union all select 8 union all select 9
+),
+
+years as (
+    select 2000 + tens.d * 10 + ones.d as period_year
+    from digits as tens cross join digits as ones
+    where tens.d < 4
+),
+
+months as (
+    select ones.d + 1 as period_month from digits as ones
+    union all select 11 union all select 12
+)
+
+select
+    {{ dbt.concat(["cast(period_year as " ~ dbt.type_string() ~ ")", "'-'",
+                   "case when period_month < 10 then '0' else '' end",
+                   "cast(period_month as " ~ dbt.type_string() ~ ")"]) }} as period_key,
+    period_year,
+    period_month,
+    period_month = 12 as is_whole_year,
+    true as is_year_to_date,
+    cast(floor((period_month - 1) / 3) + 1 as integer) as quarter,
+    case when period_month <= 6 then 1 else 2 end as half,
+    case when period_year > 2025 or (period_year = 2025 and period_month >= 7) then 2025 else 2008 end
+        as province_vintage
+from years cross join months

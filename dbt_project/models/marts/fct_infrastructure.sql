@@ -1,0 +1,2 @@
+-- Infrastructure figures as reported (current version); see _marts.yml for the grain and columns.
+{{ fact_table('infrastructure') }}

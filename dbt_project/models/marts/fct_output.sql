@@ -1,0 +1,2 @@
+-- Output figures as reported (current version); see _marts.yml for the grain and columns.
+{{ fact_table('output') }}

@@ -1,0 +1,28 @@
+-- The ledger, typed. status_rank orders superseding versions: official over preliminary over estimate.
+select
+    submission_id,
+    file_name,
+    file_kind,
+    received_at,
+    size_bytes,
+    archive_path,
+    outcome,
+    n_figures,
+    n_errors,
+    n_warnings,
+    reporter_id,
+    reporter_kind,
+    reporter_code,
+    cast(reporter_vintage as integer) as reporter_vintage,
+    reporter_name,
+    period as period_key,
+    period_text,
+    cast(period_year as integer) as period_year,
+    cast(period_month as integer) as period_month,
+    period_is_whole_year,
+    status,
+    case status when 'chinh_thuc' then 3 when 'so_bo' then 2 else 1 end as status_rank,
+    prepared_on,
+    preparer,
+    board
+from {{ source('landing', 'submissions') }}
