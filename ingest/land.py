@@ -33,8 +33,9 @@ FIGURES_SCHEMA = pa.schema([
     ("source_row", pa.int64()), ("indicator", pa.string()), ("indicator_label", pa.string()),
     ("zone_name", pa.string()), ("zone_key", pa.string()), ("zone_kind", pa.string()),
     ("breakdown", pa.string()), ("value", pa.float64()), ("unit", pa.string()),
-    ("value_as_typed", pa.float64()), ("unit_as_typed", pa.string()), ("text_as_typed", pa.string()),
-    ("growth_pct", pa.float64()), ("share_pct", pa.float64()), ("note", pa.string()),
+    ("value_as_typed", pa.float64()), ("unit_as_typed", pa.string()), ("rounding_tolerance", pa.float64()),
+    ("text_as_typed", pa.string()), ("growth_pct", pa.float64()), ("share_pct", pa.float64()),
+    ("growth_tolerance", pa.float64()), ("share_tolerance", pa.float64()), ("note", pa.string()),
 ])
 FINDINGS_SCHEMA = pa.schema([
     ("submission_id", pa.string()), ("file_name", pa.string()), ("rule", pa.string()),

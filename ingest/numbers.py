@@ -119,3 +119,23 @@ def resolve(reading: TextNumber, notation: str) -> tuple[float | None, str | Non
     if reading.en is None:
         return None, f"'{reading.text}' is not a number in the file's (English) notation"
     return reading.en, None
+
+
+def printed_decimals(reading: TextNumber | None, value: float | None, notation: str) -> int:
+    """How many decimals the figure was printed with: the rounding its checks must tolerate."""
+    if value is None:
+        return 0
+    if reading is None:  # a typed numeric cell: its own digits
+        text = format(value, ".10g")
+        return len(text.split(".")[1]) if "." in text and "e" not in text else 0
+    num = _NUMBER.match(re.sub(r"(?<=[\d.,])\s+(?=[\d.,])", "", reading.text.strip()))
+    digits = num.group("num").rstrip(".,") if num else ""
+    mark = "," if notation == "vn" else "."
+    if notation == "vn" and "," not in digits:
+        return 0
+    return len(digits.rsplit(mark, 1)[1]) if mark in digits else 0
+
+
+def rounding_tolerance(decimals: int) -> float:
+    """Half a unit of the last printed digit: '68' stands for anything in [67.5, 68.5)."""
+    return 0.5 * 10.0 ** (-decimals)

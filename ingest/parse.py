@@ -278,11 +278,13 @@ def _figures(grid: Grid, header_row: int, columns: dict[str, int], sub: Submissi
     for r, row, parsed in raw_rows:
         value_cell = cell(row, "gia_tri")
         value_ref = grid.ref(r, col_value)
-        value, value_problem, glued_unit, qualifier = _number(value_cell, parsed.get("gia_tri"), notation)
+        value, value_problem, glued_unit, qualifier, value_tolerance = _number(
+            value_cell, parsed.get("gia_tri"), notation)
         if value_ref in grid.missing_cached_values:
             value, value_problem = None, "a formula without a cached value (open and save the file in Excel)"
-        growth, growth_problem, _, _ = _number(cell(row, "tang_truong"), parsed.get("tang_truong"), notation)
-        share, share_problem, _, _ = _number(cell(row, "ty_trong"), parsed.get("ty_trong"), notation)
+        growth, growth_problem, _, _, growth_tolerance = _number(
+            cell(row, "tang_truong"), parsed.get("tang_truong"), notation)
+        share, share_problem, _, _, share_tolerance = _number(cell(row, "ty_trong"), parsed.get("ty_trong"), notation)
         unit_text = _text(cell(row, "don_vi")) or glued_unit
         unit = units.lookup(unit_text) if unit_text else None
         unit_problem = None
@@ -312,9 +314,12 @@ def _figures(grid: Grid, header_row: int, columns: dict[str, int], sub: Submissi
             "unit_family": unit.family if unit else None,
             "value_as_typed": value,
             "unit_as_typed": unit_text,
+            "rounding_tolerance": None if value_tolerance is None or unit is None else value_tolerance * unit.factor,
             "text_as_typed": value_cell if isinstance(value_cell, str) else _text(value_cell),
             "growth_pct": growth,
             "share_pct": share,
+            "growth_tolerance": growth_tolerance,
+            "share_tolerance": share_tolerance,
             "note": " ".join(filter(None, (qualifier, _text(cell(row, "ghi_chu"))))),
             "value_problem": value_problem,
             "unit_problem": unit_problem,
@@ -328,7 +333,8 @@ def _figures(grid: Grid, header_row: int, columns: dict[str, int], sub: Submissi
 FIGURE_FRAME_COLUMNS = [
     "submission_id", "source_sheet", "source_cell", "source_row", "indicator", "indicator_label",
     "zone_name", "zone_key", "zone_kind", "breakdown", "value", "unit", "unit_family",
-    "value_as_typed", "unit_as_typed", "text_as_typed", "growth_pct", "share_pct", "note",
+    "value_as_typed", "unit_as_typed", "rounding_tolerance", "text_as_typed", "growth_pct", "share_pct",
+    "growth_tolerance", "share_tolerance", "note",
     "value_problem", "unit_problem", "growth_problem", "share_problem", "period_year",
 ]
 
@@ -347,17 +353,20 @@ def _zone_scope(reporter: Reporter | None) -> str:
 
 
 def _number(raw: object, reading: numbers.TextNumber | None,
-            notation: str) -> tuple[float | None, str | None, str, str]:
-    """(value, problem, glued unit, qualifier) for one figure cell."""
+            notation: str) -> tuple[float | None, str | None, str, str, float | None]:
+    """(value, problem, glued unit, qualifier, rounding tolerance in the typed unit) for one cell."""
     if isinstance(raw, bool):
-        return None, f"'{raw}' is not a number", "", ""
+        return None, f"'{raw}' is not a number", "", "", None
     if isinstance(raw, (int, float)):
-        return float(raw), None, "", ""
+        value = float(raw)
+        return value, None, "", "", numbers.rounding_tolerance(numbers.printed_decimals(None, value, notation))
     if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return None, None, "", ""
+        return None, None, "", "", None
     if not isinstance(raw, str):
-        return None, f"'{raw}' is not a number", "", ""
+        return None, f"'{raw}' is not a number", "", "", None
     if reading is None:
-        return None, f"'{clean(raw)}' is not a number", "", ""
+        return None, f"'{clean(raw)}' is not a number", "", "", None
     value, problem = numbers.resolve(reading, notation)
-    return value, problem, reading.glued_unit, reading.qualifier
+    tolerance = None if value is None else numbers.rounding_tolerance(
+        numbers.printed_decimals(reading, value, notation))
+    return value, problem, reading.glued_unit, reading.qualifier, tolerance

@@ -203,6 +203,11 @@ def _report_rows(parts: dict[tuple[str, str], float], last_year: dict | None) ->
     return rows
 
 
+def _rounded(parts: dict) -> dict:
+    inds = reference.indicators()
+    return {k: round(v, DECIMALS[inds[k[0]].unit_family]) for k, v in parts.items()}
+
+
 def _aggregate(figures: list[dict]) -> dict:
     out: dict = {}
     for f in figures:
@@ -218,7 +223,7 @@ def _aggregate(figures: list[dict]) -> dict:
 
 def generate(out: Path, seed: int = 1, years: tuple[int, int] = (2019, 2026), provinces: str = "all",
              months: tuple[int, ...] = tuple(range(1, 13)), inject_errors: float = 0.0,
-             csv_share: float = 0.1, today: date | None = None) -> dict:
+             csv_share: float = 0.1, today: date | None = None, manifest: Path | None = None) -> dict:
     """Write submissions into `out`; returns counts. See the module docstring."""
     today = today or date.today()
     out.mkdir(parents=True, exist_ok=True)
@@ -226,7 +231,7 @@ def generate(out: Path, seed: int = 1, years: tuple[int, int] = (2019, 2026), pr
     rng = np.random.default_rng(seed + 1)
     wanted = None if provinces == "all" else {c.strip().zfill(2) for c in provinces.split(",")}
     succession = reference.succession()
-    manifest: list[dict] = []
+    injected: list[dict] = []
     files = figures = 0
     for year in range(years[0], years[1] + 1):
         for month in months:
@@ -252,11 +257,12 @@ def generate(out: Path, seed: int = 1, years: tuple[int, int] = (2019, 2026), pr
                         last_parts.append(lparts)
                     for row in _report_rows(parts, _totals(lparts) if lparts else None):
                         zone_rows.append(row | {"khu": z.name})
-                province_parts = _aggregate(zone_parts)
+                # A board adds up its zones' printed (rounded) figures.
+                province_parts = _aggregate([_rounded(p) for p in zone_parts])
                 province_parts[("INF_ZONES", "TONG")] = len(members)
                 province_parts[("INF_AREA", "TONG")] = round(sum(z.area_ha for z in members), 1)
                 province_parts[("INF_WWTP_ZONES", "TONG")] = sum(z.has_wwtp for z in members)
-                last_province = _totals(_aggregate(last_parts)) if last_parts else None
+                last_province = _totals(_aggregate([_rounded(p) for p in last_parts])) if last_parts else None
                 rows = _report_rows(province_parts, last_province) + zone_rows
                 period = str(year) if month == 12 else f"{year}-{month:02d}"
                 metadata = {"ma_tinh": code, "tinh": province.name_vi, "ky_bao_cao": period, "trang_thai": "uoc",
@@ -264,7 +270,7 @@ def generate(out: Path, seed: int = 1, years: tuple[int, int] = (2019, 2026), pr
                 as_csv = rng.random() < csv_share
                 name = f"{code}_{vintage}_{year}-{month:02d}.{'csv' if as_csv else 'xlsx'}"
                 if inject_errors and rng.random() < inject_errors:
-                    manifest.append(_inject(rng, rows, name, code, period, as_csv))
+                    injected.append(_inject(rng, rows, name, code, period, as_csv))
                 if as_csv:
                     write_csv(out / name, metadata, rows, delimiter=";" if rng.random() < 0.5 else ",")
                 else:
@@ -272,11 +278,13 @@ def generate(out: Path, seed: int = 1, years: tuple[int, int] = (2019, 2026), pr
                 files += 1
                 figures += len(rows)
     if inject_errors:
-        with open(out / "manifest.csv", "w", encoding="utf-8", newline="") as fh:
+        manifest_path = manifest or out / "manifest.csv"
+        manifest_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(manifest_path, "w", encoding="utf-8", newline="") as fh:
             writer = csv.DictWriter(fh, MANIFEST_COLUMNS)
             writer.writeheader()
-            writer.writerows(manifest)
-    return {"files": files, "figures": figures, "injected_errors": len(manifest)}
+            writer.writerows(injected)
+    return {"files": files, "figures": figures, "injected_errors": len(injected)}
 
 
 def _totals(parts: dict) -> dict:

@@ -14,8 +14,11 @@ select
     unit,
     value_as_typed,
     unit_as_typed,
+    rounding_tolerance,
     text_as_typed,
     growth_pct as growth_pct_claimed,
     share_pct as share_pct_claimed,
+    growth_tolerance,
+    share_tolerance,
     note
 from {{ source('landing', 'figures') }}

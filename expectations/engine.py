@@ -1,0 +1,188 @@
+"""Run the whole quality step on the work database: detect, explain, suggest, flag the facts."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from expectations import quality, suggest
+from expectations.catalogue import by_id
+
+log = logging.getLogger(__name__)
+SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}
+# Kinds whose broken relations the suggestion search can repair by correcting cells.
+REPAIRABLE = {"balance", "bound", "ratio", "share", "hierarchy", "magnitude", "growth"}
+
+
+@dataclass
+class QualitySummary:
+    findings: int = 0
+    by_severity: dict[str, int] = field(default_factory=dict)
+    by_kind: dict[str, int] = field(default_factory=dict)
+    suggestions: int = 0
+    reports_searched: int = 0
+    seconds_detect: float = 0.0
+    seconds_suggest: float = 0.0
+    seconds_by_kind: dict[str, float] = field(default_factory=dict)
+
+
+class _Params(defaultdict):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def _explain(raw: pd.DataFrame) -> pd.DataFrame:
+    """Severity and messages (English and Vietnamese) for each broken relation."""
+    rules = by_id()
+    rows = []
+    for r in raw.to_dict("records"):
+        rule = rules[r["rule_id"]]
+        indicators = str(r.get("indicators") or "").split(",")
+        breakdowns = str(r.get("breakdowns") or "").split(",")
+        n = quality.vn_number
+        params = _Params(None, {
+            "indicator": indicators[0], "breakdown": breakdowns[0],
+            "total": n(r.get("found")), "parts": n(r.get("expected")), "lhs": n(r.get("found")),
+            "rhs": n(r.get("expected")), "rate": n(r.get("found")), "computed": n(r.get("expected")),
+            "claimed": n(r.get("found")), "value": n(r.get("cell_value", r.get("found"))),
+            "per_unit": n(r.get("found")), "low": n(r.get("low")), "high": n(r.get("high")),
+            "previous": n(r.get("expected")), "previous_period": r.get("previous_period") or "?",
+            "last_period": r.get("last_period") or "?", "last_value": n(r.get("last_value")),
+            "typical": n(r.get("expected")), "factor": n(round(r["imbalance"])) if pd.notna(r.get("imbalance")) and
+            r.get("imbalance") and abs(r["imbalance"]) >= 1 else n(1 / r["imbalance"]) if r.get("imbalance") else "?",
+            "missing": r.get("missing_members") or "", "n_missing": r.get("n_missing") or 0,
+            "n_known": r.get("n_members_known") or 0,
+        })
+        severity, en, vi = rule.severity, rule.message_en, rule.message_vi
+        if r.get("rate_missing"):
+            if rule.kind in ("growth", "hierarchy"):
+                severity = rule.spec.get("missing_severity", "info")
+                en, vi = rule.spec["missing_message_en"], rule.spec["missing_message_vi"]
+            else:
+                severity = "info"
+                en = f"{rule.id}: cannot be checked: money in two currencies and no exchange rate for the year"
+                vi = f"{rule.id}: chưa kiểm tra được: số liệu hai loại tiền và chưa có tỷ giá của năm"
+        rows.append(r | {"kind": rule.kind, "severity": severity,
+                         "message": en.format_map(params), "message_vi": vi.format_map(params)})
+    return pd.DataFrame(rows)
+
+
+def _suggest(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame, summary: QualitySummary) -> pd.DataFrame:
+    """Attach the minimal-change correction to the findings of each report that has one."""
+    for column in ("suggestion", "suggestion_vi", "suggested_cells", "suggested_values"):
+        findings[column] = None
+    repairable = findings[findings["kind"].isin(REPAIRABLE) & findings["severity"].isin(["error", "warning"])]
+    submissions = sorted(repairable["submission_id"].dropna().unique())
+    if not submissions:
+        return findings
+    con.execute("create or replace temp table dq_flagged as select unnest(?) as submission_id", [submissions])
+    cells = con.execute(f"""
+        select c.* from {quality.CELLS_VIEW} c join dq_flagged using (submission_id)""").df()
+    growth = quality.load_rule("growth.claimed_growth")
+    last_year = con.execute(f"""
+        with g as ({quality.growth_sql(growth, broken_only=False)})
+        select cell_keys as figure_key, last_value as value from g
+        where submission_id in (select submission_id from dq_flagged) and last_value is not null""").df()
+    history = findings[findings["rule_id"] == "magnitude.against_history"]
+    context = {"last_year": dict(zip(last_year["figure_key"], last_year["value"])),
+               "typical": dict(zip(history["cell_keys"], history["expected"]))}
+    cell_ref = dict(zip(cells["figure_key"], cells["cell_ref"]))
+    typed = dict(zip(cells["figure_key"], cells["text_as_typed"]))
+    for submission_id, report_cells in cells.groupby("submission_id"):
+        summary.reports_searched += 1
+        found = suggest.search(report_cells, suggest.build_constraints(report_cells, context))
+        if found is None:
+            continue
+        summary.suggestions += 1
+        changed = set(found.cells)
+        en = "; ".join(f"{cell_ref[k]}: {typed[k]} → {c.text} ({c.reason_en})" for k, c in found.cells.items())
+        vi = "; ".join(f"{cell_ref[k]}: {typed[k]} → {c.text} ({c.reason_vi})" for k, c in found.cells.items())
+        mask = (findings["submission_id"] == submission_id) & findings["kind"].isin(REPAIRABLE) & \
+            findings["cell_keys"].fillna("").map(lambda keys: bool(changed & set(keys.split("¦"))))
+        # Findings of the report that the correction repairs, even when they name other cells
+        # (a rate that fails because its capital is 1000 times off points at the capital).
+        mask |= (findings["submission_id"] == submission_id) & findings["rule_id"].isin(found.fixes) & \
+            findings["severity"].isin(["error", "warning"])
+        findings.loc[mask, "suggestion"] = "Probably: " + en
+        findings.loc[mask, "suggestion_vi"] = "Có thể: " + vi
+        findings.loc[mask, "suggested_cells"] = ", ".join(cell_ref[k] for k in found.cells)
+        findings.loc[mask, "suggested_values"] = ", ".join(c.text for c in found.cells.values())
+    return findings
+
+
+DQ_TABLE_SQL = """
+create or replace table dq_findings (
+    finding_id varchar primary key, rule_id varchar, kind varchar, severity varchar, reporter_id varchar,
+    period_key varchar, zone_key varchar, submission_id varchar, revision_number bigint, indicators varchar,
+    breakdowns varchar, expected double, found double, imbalance double, tolerance double, message varchar,
+    message_vi varchar, source_cells varchar, cell_keys varchar, suggestion varchar, suggestion_vi varchar,
+    suggested_cells varchar, suggested_values varchar
+)"""
+
+
+def run_quality(database: Path) -> QualitySummary:
+    """Detect, explain and suggest over the work database; writes dq_findings and the facts' flags."""
+    summary = QualitySummary()
+    with duckdb.connect(str(database)) as con:
+        started = time.perf_counter()
+        raw = quality.detect(con)
+        summary.seconds_detect = time.perf_counter() - started
+        summary.seconds_by_kind = dict(getattr(quality.detect, "last_timings", {}))
+        findings = _explain(raw) if len(raw) else pd.DataFrame(columns=quality.FINDING_COLUMNS)
+        started = time.perf_counter()
+        if len(findings):
+            findings = _suggest(con, findings, summary)
+        summary.seconds_suggest = time.perf_counter() - started
+        if len(findings):
+            findings["finding_id"] = [quality.finding_id(r, k) for r, k in zip(findings["rule_id"], findings["cell_keys"])]
+            findings = findings.drop_duplicates("finding_id")
+        door = con.execute("""
+            select rule_id, 'submission' as kind, severity, s.reporter_id, s.period_key, '' as zone_key,
+                f.submission_id, null as revision_number, null as indicators, null as breakdowns,
+                null as expected, null as found, null as imbalance, null as tolerance,
+                f.message, f.message as message_vi,
+                case when f.sheet = '' then f.cell else f.sheet || '!' || f.cell end as source_cells,
+                null as cell_keys, null as suggestion, null as suggestion_vi, null as suggested_cells,
+                null as suggested_values, f.expected as door_expected, f.found as door_found
+            from stg_landing__findings f left join stg_landing__submissions s using (submission_id)""").df()
+        if len(door):
+            door["finding_id"] = [quality.finding_id(r, f"{s}|{c}|{m}") for r, s, c, m in
+                                  zip(door["rule_id"], door["submission_id"], door["source_cells"], door["message"])]
+            door = door.drop_duplicates("finding_id")
+        con.execute(DQ_TABLE_SQL)
+        for frame in (findings, door):
+            if len(frame):
+                for column in quality.FINDING_COLUMNS:
+                    if column not in frame.columns:
+                        frame[column] = None
+                con.register("new_findings", frame[quality.FINDING_COLUMNS])
+                con.execute("insert into dq_findings select * from new_findings")
+                con.unregister("new_findings")
+        _flag_facts(con)
+        counts = con.execute("select severity, kind, count(*) from dq_findings group by all").fetchall()
+    for severity, kind, n in counts:
+        summary.findings += n
+        summary.by_severity[severity] = summary.by_severity.get(severity, 0) + n
+        summary.by_kind[kind] = summary.by_kind.get(kind, 0) + n
+    return summary
+
+
+def _flag_facts(con: duckdb.DuckDBPyConnection) -> None:
+    """Each fact row carries the worst severity of the findings that touch it."""
+    con.execute("""
+        create or replace temp table dq_cell_flags as
+        select cell_key as figure_key,
+            case max(case severity when 'error' then 3 when 'warning' then 2 else 1 end)
+                when 3 then 'error' when 2 then 'warning' else 'info' end as worst
+        from (select unnest(string_split(cell_keys, '¦')) as cell_key, severity from dq_findings
+              where cell_keys is not null)
+        group by cell_key""")
+    for table in quality.FACT_TABLES:
+        con.execute(f"""update {table} set worst_finding_severity = f.worst
+                        from dq_cell_flags f where {table}.figure_key = f.figure_key""")

@@ -1,0 +1,259 @@
+"""Suggested corrections: the smallest set of cells whose change satisfies every broken rule.
+
+In the spirit of Fellegi-Holt error localisation: for one report, every relation of the
+catalogue is instantiated on its cells; the cells to change must hit every broken relation,
+and their new values must satisfy all relations they touch, broken or not. Sets of one cell
+are tried first, then two, then three. Candidate values are the typing slips boards make: a
+figure 1000 times too large or small, a thousands separator typed for the decimal mark, two
+adjacent digits transposed, a lost or extra minus sign. Suggestions never change the data.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from expectations.catalogue import Rule, load
+from ingest.numbers import read_text_number
+
+MAX_CELLS_CHANGED = 3
+MAX_EVALUATIONS = 200_000
+
+
+@dataclass(frozen=True)
+class Candidate:
+    value: float  # canonical unit
+    text: str  # as the board should have typed it
+    reason_en: str
+    reason_vi: str
+
+
+@dataclass
+class Constraint:
+    """A relation between cells of one report; `check` gets {cell key: value}."""
+
+    rule_id: str
+    cells: tuple[str, ...]
+    check: Callable[[dict[str, float]], bool]
+
+
+@dataclass
+class Suggestion:
+    cells: dict[str, Candidate]  # cell key -> correction
+    fixes: list[str]  # rule ids of the broken relations it repairs
+
+
+def _vn(x: float, decimals: int) -> str:
+    """Vietnamese notation without padding zeros: 549.958 -> '549,958', 1967 -> '1.967'."""
+    text = f"{x:,.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def candidates(text: str, value: float) -> list[Candidate]:
+    """The corrections worth trying for one cell, from its text as typed."""
+    reading = read_text_number(text) if isinstance(text, str) else None
+    typed = reading.vn if reading and reading.vn is not None else None
+    factor = value / typed if typed not in (None, 0) else 1.0
+    out: dict[float, Candidate] = {}
+
+    def add(new_typed: float | None, new_text: str, en: str, vi: str) -> None:
+        if new_typed is None:
+            return
+        new_value = new_typed * factor
+        if abs(new_value - value) > 1e-12 * max(1.0, abs(value)) and new_value not in out:
+            out[new_value] = Candidate(new_value, new_text, en, vi)
+
+    digits = text.strip() if isinstance(text, str) else ""
+    if digits.count(".") >= 1 and "," not in digits and reading and reading.vn is not None:
+        head, _, tail = digits.rpartition(".")
+        swapped = f"{head},{tail}"
+        swapped_reading = read_text_number(swapped)
+        add(swapped_reading.vn if swapped_reading else None, swapped,
+            "a thousands separator typed where the decimal mark belongs (1000 times too large)",
+            "gõ dấu phân cách hàng nghìn vào chỗ dấu thập phân (lớn gấp 1000 lần)")
+    if typed is not None:
+        decimals = len(digits.rsplit(",", 1)[1]) if "," in digits else 0
+        add(typed / 1000, _vn(typed / 1000, min(decimals + 3, 6)),
+            "1000 times too large (wrong unit or scale)", "lớn gấp 1000 lần (sai đơn vị hoặc quy mô)")
+        add(typed * 1000, _vn(typed * 1000, max(decimals - 3, 0)),
+            "1000 times too small (wrong unit or scale)", "nhỏ hơn 1000 lần (sai đơn vị hoặc quy mô)")
+        add(-typed, _vn(-typed, decimals), "the sign is wrong", "sai dấu")
+        positions = [i for i, ch in enumerate(digits) if ch.isdigit()]
+        for a, b in zip(positions, positions[1:]):
+            if b == a + 1 and digits[a] != digits[b]:
+                swapped = digits[:a] + digits[b] + digits[a] + digits[b + 1:]
+                swapped_reading = read_text_number(swapped)
+                add(swapped_reading.vn if swapped_reading else None, swapped,
+                    "two adjacent digits transposed", "hai chữ số liền nhau bị đảo chỗ")
+    return list(out.values())
+
+
+def _close(a: float, b: float, tol: float) -> bool:
+    return abs(a - b) <= tol + 1e-9 * max(abs(a), abs(b))
+
+
+def build_constraints(cells: pd.DataFrame, context: dict[str, dict]) -> list[Constraint]:
+    """Every relation of the catalogue on the cells of one report.
+
+    `context` carries figures from outside the report that some rules compare with:
+    last year's value per cell key (growth) and the usual level per cell key (history).
+    """
+    rules = load()
+    by_term: dict[tuple[str, str, str], pd.Series] = {}
+    for row in cells.itertuples(index=False):
+        by_term[(row.zone_key, row.indicator_code, row.breakdown)] = row
+    zones = sorted({z for z, _, _ in by_term})
+    out: list[Constraint] = []
+    for rule in rules:
+        out += _relations_of(rule, by_term, zones)
+    out += _zone_hierarchy(by_term, zones)
+    out += _claims(cells, by_term, context)
+    return out
+
+
+def _relations_of(rule: Rule, by_term: dict, zones: list[str]) -> list[Constraint]:
+    out = []
+    for rel in rule.relations:
+        for zone in zones:
+            rows = [by_term.get((zone, t.indicator, t.breakdown)) for t in rel.terms]
+            if any(r is None for r in rows):
+                continue
+            keys = tuple(r.figure_key for r in rows)
+            if rel.comparison in ("=", "<="):
+                mixed = len({r.unit for r in rows}) > 1
+                factors = [r.vnd_factor if mixed else 1.0 for r in rows]
+                tol = sum(r.rounding_tolerance * f for r, f in zip(rows, factors))
+                coefs = [t.coef for t in rel.terms]
+                fx = rule.fx_relative if mixed else 0.0
+
+                def linear(v, keys=keys, coefs=coefs, factors=factors, tol=tol, fx=fx, cmp=rel.comparison):
+                    sides = [c * v[k] * f for k, c, f in zip(keys, coefs, factors)]
+                    diff = sum(sides)
+                    scale = max(abs(sum(s for s in sides if s > 0)), abs(sum(s for s in sides if s < 0)))
+                    allowed = tol + fx * scale + 1e-9 * scale
+                    return abs(diff) <= allowed if cmp == "=" else diff <= allowed
+                out.append(Constraint(rule.id, keys, linear))
+            elif rel.comparison == "ratio":
+                rate, num, den = rows
+                same = num.unit == den.unit
+                fn, fd = (1.0, 1.0) if same else (num.vnd_factor, den.vnd_factor)
+
+                def ratio(v, keys=keys, rate=rate, num=num, den=den, fn=fn, fd=fd):
+                    d = v[keys[2]] * fd
+                    if d == 0:
+                        return True
+                    n = v[keys[1]] * fn
+                    tol = rate.rounding_tolerance + 100 * (num.rounding_tolerance * fn / abs(d)
+                                                           + abs(n) * den.rounding_tolerance * fd / d ** 2)
+                    return _close(v[keys[0]], 100 * n / d, tol)
+                out.append(Constraint(rule.id, keys, ratio))
+            elif rel.comparison == "range":
+                low, high = rule.spec["range_vnd_bn"]
+                num, den = rows
+                # without the year's rate, a rough one is enough to see a 1000-fold error
+                factor = 25.0 if num.unit == "USD_mn" and num.vnd_factor == 1.0 else num.vnd_factor
+
+                def in_range(v, keys=keys, factor=factor, low=low, high=high):
+                    if v[keys[1]] == 0:
+                        return True
+                    per = v[keys[0]] * factor / v[keys[1]]
+                    return not ((per > high and low <= per / 1000 <= high) or (0 < per < low and low <= per * 1000 <= high))
+                out.append(Constraint(rule.id, keys, in_range))
+    return out
+
+
+def _zone_hierarchy(by_term: dict, zones: list[str]) -> list[Constraint]:
+    from zonestat import reference
+
+    additive = {c for c, i in reference.indicators().items()
+                if i.kind in ("flow", "stock") and i.unit_family in ("count", "money", "persons", "area")}
+    out = []
+    for (zone, indicator, breakdown), row in by_term.items():
+        if zone != "" or indicator not in additive:
+            continue
+        parts = [by_term[(z, indicator, breakdown)] for z in zones
+                 if z and (z, indicator, breakdown) in by_term and by_term[(z, indicator, breakdown)].unit == row.unit]
+        if not parts:
+            continue
+        keys = (row.figure_key, *(p.figure_key for p in parts))
+        tol = row.rounding_tolerance + sum(p.rounding_tolerance for p in parts)
+
+        def sums(v, keys=keys, tol=tol):
+            return _close(v[keys[0]], sum(v[k] for k in keys[1:]), tol)
+        out.append(Constraint("hierarchy.zones_sum_to_province", keys, sums))
+    return out
+
+
+def _claims(cells: pd.DataFrame, by_term: dict, context: dict[str, dict]) -> list[Constraint]:
+    out = []
+    last_year = context.get("last_year", {})
+    typical = context.get("typical", {})
+    for row in cells.itertuples(index=False):
+        if pd.notna(row.share_pct_claimed):
+            total = by_term.get((row.zone_key, row.indicator_code, "TONG"))
+            if total is not None and total.unit == row.unit and row.breakdown != "TONG":
+                keys = (row.figure_key, total.figure_key)
+
+                def share(v, keys=keys, claimed=row.share_pct_claimed, tol=row.share_tolerance,
+                          t1=row.rounding_tolerance, t2=total.rounding_tolerance):
+                    if v[keys[1]] == 0:
+                        return True
+                    allowed = tol + 100 * (t1 / abs(v[keys[1]]) + abs(v[keys[0]]) * t2 / v[keys[1]] ** 2)
+                    return _close(claimed, 100 * v[keys[0]] / v[keys[1]], allowed)
+                out.append(Constraint("ratio.claimed_share", keys, share))
+        if pd.notna(row.growth_pct_claimed) and row.figure_key in last_year:
+            last = last_year[row.figure_key]
+
+            def growth(v, key=row.figure_key, claimed=row.growth_pct_claimed, tol=row.growth_tolerance,
+                       t1=row.rounding_tolerance, last=last):
+                if last == 0:
+                    return True
+                return _close(claimed, 100 * (v[key] / last - 1), tol + 100 * t1 / abs(last) + 0.05)
+            out.append(Constraint("growth.claimed_growth", (row.figure_key,), growth))
+        if row.figure_key in typical:
+            usual = typical[row.figure_key]
+
+            def history(v, key=row.figure_key, usual=usual):
+                if usual <= 0 or v[key] <= 0:
+                    return True
+                r = v[key] / usual
+                return not (300 <= r <= 3000 or 300 <= 1 / r <= 3000)
+            out.append(Constraint("magnitude.against_history", (row.figure_key,), history))
+    return out
+
+
+def search(cells: pd.DataFrame, constraints: list[Constraint]) -> Suggestion | None:
+    """The smallest set of cell corrections that satisfies every constraint, or None."""
+    values = {row.figure_key: float(row.value) for row in cells.itertuples(index=False) if pd.notna(row.value)}
+    texts = {row.figure_key: row.text_as_typed for row in cells.itertuples(index=False)}
+    usable = [c for c in constraints if all(k in values for k in c.cells)]
+    broken = [c for c in usable if not c.check(values)]
+    if not broken:
+        return None
+    touching: dict[str, list[Constraint]] = {}
+    for c in usable:
+        for k in c.cells:
+            touching.setdefault(k, []).append(c)
+    suspects = sorted({k for c in broken for k in c.cells}, key=lambda k: -sum(k in c.cells for c in broken))
+    options = {k: candidates(texts.get(k, ""), values[k]) for k in suspects}
+    evaluations = 0
+    for size in range(1, MAX_CELLS_CHANGED + 1):
+        for subset in itertools.combinations(suspects, size):
+            chosen = set(subset)
+            if not all(chosen & set(c.cells) for c in broken):
+                continue  # a correction must touch every broken relation
+            affected = {id(c): c for k in subset for c in touching[k]}.values()
+            for combo in itertools.product(*(options[k] for k in subset)):
+                evaluations += 1
+                if evaluations > MAX_EVALUATIONS:
+                    return None
+                trial = dict(values)
+                trial.update({k: cand.value for k, cand in zip(subset, combo)})
+                if all(c.check(trial) for c in affected):
+                    return Suggestion(dict(zip(subset, combo)), sorted({c.rule_id for c in broken}))
+    return None

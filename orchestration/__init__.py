@@ -1,0 +1,1 @@
+"""Orchestration: the Dagster code location (definitions.py) and the steps it runs."""

@@ -1,0 +1,138 @@
+"""The asset graph, in data-flow order: inbox -> landing -> dbt models -> quality -> published warehouse.
+
+The ingest asset's keys are the dbt sources' keys (landing/submissions, landing/figures,
+landing/findings), so the lineage is one connected graph from file to published table.
+Assets that write the work database share the pool "warehouse" (one slot): DuckDB allows a
+single writer, and Dagster queues the others instead of letting them fail on the lock.
+"""
+
+
+from collections.abc import Iterator
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from orchestration import environment
+from orchestration.dbt import dbt_project, ensure_manifest
+from zonestat.config import Home
+
+WAREHOUSE_POOL = "warehouse"
+LANDING_TABLES = ("submissions", "figures", "findings")
+FACTS = ("fct_investment", "fct_output", "fct_trade", "fct_labour", "fct_infrastructure")
+TRANSIENT = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec(dg.AssetKey(["landing", t]), group_name="ingest", kinds={"parquet"},
+                        description=f"landing/{t}: immutable Parquet per submission version (ingest/land.py)")
+           for t in LANDING_TABLES],
+    retry_policy=TRANSIENT,
+)
+def landing(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
+    """Ingest every new file in the inbox: archive, parse, check at the door (GX), land or quarantine."""
+    from ingest.pipeline import ingest_inbox
+
+    h = environment.prepare()
+    summary = ingest_inbox(h)
+    context.log.info(f"received {summary.received}, new {len(summary.accepted) + len(summary.rejected)}, "
+                     f"accepted {len(summary.accepted)}, rejected {len(summary.rejected)}")
+    meta = {
+        "files_received": summary.received, "files_already_known": summary.already_known,
+        "submissions_accepted": len(summary.accepted), "submissions_rejected": len(summary.rejected),
+        "figures_landed": summary.figures_landed,
+        "door_findings": dg.MetadataValue.json(summary.findings_by_rule),
+    }
+    for table in LANDING_TABLES:
+        yield dg.MaterializeResult(asset_key=dg.AssetKey(["landing", table]), metadata=meta)
+
+
+class ZonestatDbtTranslator(DagsterDbtTranslator):
+    """Groups follow the dbt folders (staging, intermediate, marts), read from the manifest."""
+
+    def get_group_name(self, dbt_resource_props: dict[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "reference"
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else "warehouse"
+
+
+def build_dbt_assets(h: Home) -> dg.AssetsDefinition:
+    project = dbt_project(h)
+
+    @dbt_assets(manifest=ensure_manifest(h), project=project, dagster_dbt_translator=ZonestatDbtTranslator(),
+                pool=WAREHOUSE_POOL)
+    def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        """`dbt build` into the work database: models, seeds, and their tests as asset checks."""
+        environment.prepare()
+        yield from dbt.cli(["build"], context=context).stream()
+
+    return warehouse_models
+
+
+@dg.asset(
+    deps=[dg.AssetKey(f) for f in FACTS] + [dg.AssetKey("agg_bloc"), dg.AssetKey("dim_bloc_member")],
+    group_name="quality", pool=WAREHOUSE_POOL, kinds={"duckdb"},
+)
+def dq_findings(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    """The rule catalogue (expectations/catalogue.yaml) run over the marts, with suggested corrections."""
+    from expectations.engine import run_quality
+
+    h = environment.prepare()
+    summary = run_quality(h.work_db)
+    metadata: dict[str, Any] = {
+        "findings": summary.findings, "suggestions": summary.suggestions,
+        "reports_searched": summary.reports_searched,
+        "seconds_detect": round(summary.seconds_detect, 3), "seconds_suggest": round(summary.seconds_suggest, 3),
+    }
+    metadata |= {f"severity_{k}": v for k, v in sorted(summary.by_severity.items())}
+    metadata |= {f"kind_{k}": v for k, v in sorted(summary.by_kind.items())}
+    return dg.MaterializeResult(metadata=metadata)
+
+
+def _fact_check(fact: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=dg.AssetKey(fact), name=f"{fact}_reported_figures_consistent",
+                    additional_deps=[dg.AssetKey("dq_findings")],
+                    description=f"Findings of the rule catalogue touching {fact}. Never blocks publishing: "
+                                "boards' errors are flagged beside the figures.")
+    def check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        import duckdb
+
+        h = environment.prepare()
+        with duckdb.connect(str(h.work_db), read_only=True) as con:
+            counts = dict(con.execute(
+                f"select coalesce(worst_finding_severity, 'none'), count(*) from {fact} group by 1").fetchall())
+            worst = con.execute(f"""
+                select d.rule_id, d.reporter_id, d.period_key, d.source_cells, d.message, d.suggestion
+                from dq_findings d where d.severity = 'error' and exists (
+                    select 1 from {fact} f where f.submission_id = d.submission_id
+                    and f.worst_finding_severity = 'error')
+                order by d.reporter_id, d.period_key limit 10""").df()
+        errors = counts.get("error", 0)
+        return dg.AssetCheckResult(
+            passed=errors == 0,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"rows_flagged_error": errors, "rows_flagged_warning": counts.get("warning", 0),
+                      "rows_flagged_info": counts.get("info", 0), "rows_clean": counts.get("none", 0),
+                      "worst_findings": dg.MetadataValue.md(worst.to_markdown(index=False) if len(worst) else "none")},
+        )
+    return check
+
+
+FACT_CHECKS = [_fact_check(f) for f in FACTS]
+
+
+@dg.asset(deps=[dq_findings], group_name="publish", pool=WAREHOUSE_POOL, kinds={"duckdb"})
+def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    """Write-audit-publish: the audited work database swapped in as the analysts' warehouse.duckdb."""
+    from orchestration.publish import publish
+
+    h = environment.prepare()
+    publication = publish(h)  # raises PublishBlocked: the run fails and says why; the last publication stays
+    summary = "\n".join(f"- {c}" for c in publication.changes) or "- no change since the last publication"
+    return dg.MaterializeResult(metadata={
+        "path": str(publication.path), "snapshot": str(publication.snapshot),
+        "tables": len(publication.row_counts),
+        **{f"rows_{t}": n for t, n in publication.row_counts.items() if t.startswith(("fct_", "dq_", "agg_"))},
+        "changes": dg.MetadataValue.md(summary),
+    })

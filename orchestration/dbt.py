@@ -1,0 +1,44 @@
+"""The dbt project as Dagster sees it: one DbtProject, its manifest kept under ZONESTAT_HOME."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from dagster_dbt import DbtCliResource, DbtProject
+
+from zonestat.config import DBT_PROJECT_DIR, Home
+
+
+def dbt_project(h: Home) -> DbtProject:
+    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=h.dbt_target)
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this Python: it works without the virtual environment on PATH."""
+    return str(Path(sys.executable).with_name("dbt"))
+
+
+def dbt_resource(h: Home) -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project(h), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable())
+
+
+def _newest_source_mtime() -> float:
+    return max(p.stat().st_mtime for p in DBT_PROJECT_DIR.rglob("*") if p.is_file() and p.suffix in
+               (".sql", ".yml", ".yaml", ".csv"))
+
+
+def ensure_manifest(h: Home) -> Path:
+    """`dbt parse` when the manifest is missing or older than the project's files."""
+    manifest = h.dbt_target / "manifest.json"
+    if manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime():
+        return manifest
+    result = subprocess.run(
+        [dbt_executable(), "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--target-path", str(h.dbt_target), "--log-path", str(h.dbt_logs), "--quiet"],
+        capture_output=True, text=True,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"dbt parse failed:\n{result.stdout}\n{result.stderr}")
+    return manifest

@@ -1,0 +1,37 @@
+"""The Dagster code location: `dagster dev -m orchestration.definitions` (or `zonestat ui`)."""
+
+
+import dagster as dg
+
+from orchestration import environment
+from orchestration.assets import FACT_CHECKS, build_dbt_assets, dq_findings, landing, published_warehouse
+from orchestration.dbt import dbt_resource
+from orchestration.sensors import build_inbox_sensor
+
+NIGHTLY_CRON = "0 2 * * *"
+NIGHTLY_TIMEZONE = "Asia/Ho_Chi_Minh"
+
+
+def build_definitions() -> dg.Definitions:
+    h = environment.prepare()
+    refresh = dg.define_asset_job(
+        "refresh", selection=dg.AssetSelection.all(),
+        description="Ingest new files, build the warehouse, run every check, publish.",
+        tags={"zonestat/job": "refresh"},
+    )
+    nightly = dg.ScheduleDefinition(
+        name="nightly_refresh", job=refresh, cron_schedule=NIGHTLY_CRON, execution_timezone=NIGHTLY_TIMEZONE,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="Everything, every night: growth checks depend on other boards' submissions.",
+    )
+    return dg.Definitions(
+        assets=[landing, build_dbt_assets(h), dq_findings, published_warehouse],
+        asset_checks=FACT_CHECKS,
+        jobs=[refresh],
+        schedules=[nightly],
+        sensors=[build_inbox_sensor(refresh)],
+        resources={"dbt": dbt_resource(h)},
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,109 @@
+"""Write-audit-publish: the analysts' warehouse is swapped in whole, only after the audit passes.
+
+dbt and the quality engine write the work database. Publishing audits it (the blocking checks
+below), copies it to a timestamped snapshot, and renames a link to that snapshot over
+`warehouse.duckdb`. A rename is atomic: a reader sees the old file or the new one, never a
+half-built one, and a reader that has the old file open keeps reading it undisturbed.
+Findings about what boards reported are published as flags; they never block.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from zonestat.config import Home
+
+KEEP_SNAPSHOTS = 7
+# Tables whose rows may only disappear when a superseding submission replaced them.
+GUARDED_FACTS = ("fct_investment", "fct_output", "fct_trade", "fct_labour", "fct_infrastructure")
+REQUIRED_TABLES = GUARDED_FACTS + ("fct_figure_revisions", "fct_submissions", "dim_province", "dim_indicator", "dim_period", "dq_findings")
+
+
+class PublishBlocked(Exception):
+    """A blocking check failed: the last good publication stays in place."""
+
+
+@dataclass
+class Publication:
+    path: Path
+    snapshot: Path
+    row_counts: dict[str, int]
+    changes: list[str] = field(default_factory=list)
+
+
+def _tables(con: duckdb.DuckDBPyConnection, schema: str = "main", catalog: str | None = None) -> dict[str, int]:
+    where = f"table_catalog = '{catalog}' and " if catalog else ""
+    names = [r[0] for r in con.execute(
+        f"select table_name from information_schema.tables where {where}table_schema = '{schema}' "
+        "and table_type = 'BASE TABLE' order by 1").fetchall()]
+    prefix = f"{catalog}.{schema}." if catalog else ""
+    return {n: con.execute(f'select count(*) from {prefix}"{n}"').fetchone()[0] for n in names}
+
+
+def audit(work_db: Path, published_db: Path) -> tuple[dict[str, int], list[str], list[str]]:
+    """(row counts, blocking problems, changes since the last publication)."""
+    problems, changes = [], []
+    with duckdb.connect(str(work_db), read_only=True) as con:
+        counts = _tables(con)
+        for table in REQUIRED_TABLES:
+            if table not in counts:
+                problems.append(f"table {table} is missing from the build (did dbt or the quality engine fail?)")
+        if not published_db.exists() or problems:
+            return counts, problems, changes
+        con.execute(f"attach '{published_db}' as last (read_only)")
+        before = _tables(con, catalog="last")
+        for table in sorted(set(counts) | set(before)):
+            old, new = before.get(table, 0), counts.get(table, 0)
+            if old != new:
+                changes.append(f"{table}: {old:,} -> {new:,} rows ({new - old:+,})")
+        if "fct_figure_revisions" in before and counts.get("fct_figure_revisions", 0) < before["fct_figure_revisions"]:
+            problems.append("fct_figure_revisions lost rows: the revision history must never shrink")
+        for table in GUARDED_FACTS:
+            if table not in before:
+                continue
+            unexplained = con.execute(f"""
+                select count(*) from last.main.{table} o
+                where not exists (select 1 from main.{table} n where n.figure_key = o.figure_key)
+                  and not exists (select 1 from main.fct_figure_revisions r
+                                  where r.submission_id = o.submission_id and not r.is_current)
+            """).fetchone()[0]
+            if unexplained:
+                problems.append(f"{table}: {unexplained:,} published rows would disappear without a superseding "
+                                "submission to explain it")
+        if "fct_submissions" in before:
+            accepted, rejected = con.execute("""
+                select count(*) filter (where outcome = 'accepted'), count(*) filter (where outcome = 'rejected')
+                from main.fct_submissions
+                where submission_id not in (select submission_id from last.main.fct_submissions)
+            """).fetchone()
+            changes.insert(0, f"new submissions since the last publication: {accepted} accepted, {rejected} rejected")
+    return counts, problems, changes
+
+
+def publish(h: Home) -> Publication:
+    """Audit the work database and, if it passes, make it the analysts' warehouse."""
+    with duckdb.connect(str(h.work_db)) as con:
+        con.execute("checkpoint")
+    counts, problems, changes = audit(h.work_db, h.published_db)
+    if problems:
+        raise PublishBlocked("; ".join(problems))
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    snapshot = h.snapshots / f"warehouse-{stamp}.duckdb"
+    staging = snapshot.with_name(f".{snapshot.name}.tmp")
+    shutil.copyfile(h.work_db, staging)
+    os.replace(staging, snapshot)
+    swap = h.published_db.with_name(f".{h.published_db.name}.{os.getpid()}.tmp")
+    try:
+        os.link(snapshot, swap)
+    except OSError:  # file systems without hard links: a copy, still swapped in atomically
+        shutil.copyfile(snapshot, swap)
+    os.replace(swap, h.published_db)
+    for old in sorted(h.snapshots.glob("warehouse-*.duckdb"))[:-KEEP_SNAPSHOTS]:
+        old.unlink()
+    return Publication(h.published_db, snapshot, counts, changes)

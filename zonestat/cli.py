@@ -1,0 +1,231 @@
+"""The `zonestat` command: refresh, sample, validate, findings, ui."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+
+def _years(text: str) -> tuple[int, int]:
+    first, _, last = text.partition("-")
+    return int(first), int(last or first)
+
+
+def _months(text: str) -> tuple[int, ...]:
+    return tuple(range(1, 13)) if text == "all" else tuple(int(m) for m in text.split(","))
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from zonestat.sample import generate
+
+    out = Path(args.out)
+    result = generate(out, seed=args.seed, years=_years(args.years), provinces=args.provinces,
+                      months=_months(args.months), inject_errors=args.inject_errors, csv_share=args.csv_share)
+    print(f"wrote {result['files']} submissions ({result['figures']:,} figures) to {out}"
+          + (f"; {result['injected_errors']} injected errors listed in {out / 'manifest.csv'}"
+             if args.inject_errors else ""))
+    return 0
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    """The main job: ingest the inbox, build with dbt, run the checks, publish; in-process Dagster run."""
+    import duckdb
+    from dagster import DagsterInstance
+
+    from ingest.receive import inbox_files
+    from orchestration import environment
+
+    h = environment.prepare()
+    if args.sample_if_empty and not inbox_files(h.inbox):
+        from zonestat.sample import generate
+
+        print(f"The inbox {h.inbox} is empty: writing sample submissions (zonestat sample) into it ...")
+        generate(h.inbox, seed=1, years=(2024, 2025), months=(3, 6, 9, 12), inject_errors=0.05,
+                 manifest=h.root / "sample-manifest.csv")
+    from orchestration.definitions import build_definitions
+
+    before = _published_counts(h.published_db)
+    job = build_definitions().get_job_def("refresh")
+    result = job.execute_in_process(instance=DagsterInstance.get(), raise_on_error=False)
+    print()
+    if not result.success:
+        print("REFRESH FAILED: the published warehouse was not replaced.")
+        for event in result.all_events:
+            if event.is_step_failure and event.step_failure_data:
+                print(f"  step {event.step_key}: {event.step_failure_data.error.message.strip()}")
+        print(f"The last good publication stays at {h.published_db}" if h.published_db.exists()
+              else "Nothing has been published yet.")
+        return 1
+    with duckdb.connect(str(h.published_db), read_only=True) as con:
+        accepted, rejected = con.execute(
+            "select count(*) filter (where outcome = 'accepted'), count(*) filter (where outcome = 'rejected') "
+            "from fct_submissions").fetchone()
+        findings = dict(con.execute("select severity, count(*) from dq_findings group by 1").fetchall())
+        after = {t: n for t, n in _counts(con).items()}
+    print(f"Published warehouse: {h.published_db}")
+    print(f"Submissions: {accepted} accepted, {rejected} rejected (quarantine: {h.quarantine})")
+    print(f"Findings: {sum(findings.values())} ({', '.join(f'{v} {k}' for k, v in sorted(findings.items()))})"
+          " - list them with `zonestat findings`")
+    changes = [f"  {t}: {before.get(t, 0):,} -> {n:,}" for t, n in sorted(after.items()) if before.get(t, 0) != n]
+    print("Changed since the last publication:" if changes else "No change since the last publication.")
+    for line in changes:
+        print(line)
+    print("Dagster UI: `make ui` (or `zonestat ui`), then open http://127.0.0.1:3000")
+    return 0
+
+
+def _counts(con) -> dict[str, int]:
+    tables = [r[0] for r in con.execute("select table_name from information_schema.tables "
+                                        "where table_schema = 'main' and table_type = 'BASE TABLE'").fetchall()]
+    return {t: con.execute(f'select count(*) from "{t}"').fetchone()[0] for t in tables}
+
+
+def _published_counts(path: Path) -> dict[str, int]:
+    import duckdb
+
+    if not path.exists():
+        return {}
+    with duckdb.connect(str(path), read_only=True) as con:
+        return _counts(con)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check files as the warehouse would, without loading them."""
+    from ingest.pipeline import check_submissions, read_submission
+    from ingest.receive import sha256
+
+    subs = []
+    for name in args.files:
+        path = Path(name)
+        data = path.read_bytes() if path.exists() else b""
+        subs.append(read_submission(data, path.name, sha256(data)))
+    check_submissions(subs)
+    reports = [_validation_report(s) for s in subs]
+    if args.json:
+        print(json.dumps(reports, ensure_ascii=False, indent=2, default=str))
+    else:
+        for r in reports:
+            print(f"{r['file']}: {r['status']} ({len(r['figures'])} figures, {len(r['findings'])} findings)")
+            for f in r["findings"]:
+                where = "!".join(x for x in (f["sheet"], f["cell"]) if x)
+                print(f"  {f['severity']:7} {f['rule']:28} {where:12} {f['message']}")
+    return 0 if all(r["status"] == "accepted" for r in reports) else 1
+
+
+def _validation_report(sub) -> dict:
+    meta = sub.metadata
+    figures = []
+    if len(sub.figures):
+        for row in sub.figures.itertuples(index=False):
+            figures.append({"indicator": row.indicator, "zone": row.zone_name, "breakdown": row.breakdown,
+                            "value": None if row.value != row.value else row.value, "unit": row.unit,
+                            "original_text": row.text_as_typed, "original_unit": row.unit_as_typed,
+                            "cell": f"{row.source_sheet}!{row.source_cell}" if row.source_sheet else row.source_cell})
+    return {
+        "file": sub.file_name, "submission_id": sub.submission_id,
+        "status": "rejected" if sub.rejected else "accepted",
+        "reporter": {"kind": meta.get("reporter_kind"), "code": meta.get("reporter_code"),
+                     "vintage": meta.get("reporter_vintage"), "name": meta.get("reporter_name")},
+        "period": meta.get("period"), "report_status": meta.get("status"),
+        "figures": figures,
+        "findings": [f.as_dict() for f in sub.findings],
+    }
+
+
+def cmd_findings(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from zonestat.config import home
+
+    path = home().published_db
+    if not path.exists():
+        print(f"No published warehouse at {path}: run `zonestat refresh` first.", file=sys.stderr)
+        return 2
+    where, params = [], []
+    if args.reporter:
+        where.append("(reporter_id = ? or reporter_id like ?)")
+        params += [args.reporter, f"%:{args.reporter}"]
+    if args.period:
+        where.append("period_key = ?")
+        params.append(args.period if "-" in args.period else f"{args.period}-12")
+    if args.kind:
+        where.append("kind = ?")
+        params.append(args.kind)
+    if args.severity:
+        where.append("severity = ?")
+        params.append(args.severity)
+    sql = ("select finding_id, rule_id, kind, severity, reporter_id, period_key, zone_key, source_cells, expected, "
+           "found, message, message_vi, suggestion from dq_findings"
+           + (" where " + " and ".join(where) if where else "")
+           + " order by case severity when 'error' then 0 when 'warning' then 1 else 2 end, reporter_id, period_key")
+    with duckdb.connect(str(path), read_only=True) as con:
+        frame = con.execute(sql, params).df()
+    if args.json:
+        print(frame.to_json(orient="records", force_ascii=False, indent=2))
+    else:
+        for r in frame.itertuples(index=False):
+            print(f"{r.severity:7} {r.rule_id:38} {r.reporter_id or '-':18} {r.period_key or '-':8} "
+                  f"{r.source_cells or '':24} {r.message}".replace("None", "-"))
+            if isinstance(r.suggestion, str):
+                print(f"        {r.suggestion}")
+        print(f"{len(frame)} findings")
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    from orchestration import environment
+
+    environment.prepare()
+    dagster = Path(sys.executable).with_name("dagster")
+    os.execv(str(dagster), [str(dagster), "dev", "-m", "orchestration.definitions",
+                            "--host", args.host, "--port", str(args.port)])
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="zonestat", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("refresh", help="ingest the inbox, build the warehouse, run the checks, publish")
+    p.add_argument("--sample-if-empty", action="store_true", help="write sample submissions when the inbox is empty")
+    p.set_defaults(func=cmd_refresh)
+
+    p = sub.add_parser("sample", help="write realistic synthetic submissions in the v1 format")
+    p.add_argument("--out", required=True)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--years", default="2019-2026", help="first-last, e.g. 2019-2026")
+    p.add_argument("--provinces", default="all", help="all, or GSO codes separated by commas")
+    p.add_argument("--months", default="all", help="all, or months separated by commas (12 = whole year)")
+    p.add_argument("--inject-errors", type=float, default=0.0, metavar="RATE",
+                   help="share of reports given one corrupted cell, listed in manifest.csv")
+    p.add_argument("--csv-share", type=float, default=0.1, help="share of submissions written as CSV")
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("validate", help="check files as the warehouse would, without loading them")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("findings", help="list the quality findings of the published warehouse")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--reporter", help="province code (34), reporter id (province:2008:34) or bloc (bloc:DBSH)")
+    p.add_argument("--period", help="YYYY or YYYY-MM")
+    p.add_argument("--kind", help="balance, bound, ratio, share, growth, hierarchy, monotonic, magnitude, "
+                                   "plausibility, submission")
+    p.add_argument("--severity", choices=["error", "warning", "info"])
+    p.set_defaults(func=cmd_findings)
+
+    p = sub.add_parser("ui", help="start the Dagster UI (dagster dev) for this ZONESTAT_HOME")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=3000)
+    p.set_defaults(func=cmd_ui)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
