@@ -71,7 +71,8 @@ def candidates(text: str, value: float) -> list[Candidate]:
     digits = text.strip() if isinstance(text, str) else ""
     if digits.count(".") >= 1 and "," not in digits and reading and reading.vn is not None:
         head, _, tail = digits.rpartition(".")
-        swapped = f"{head},{tail}"
+        tail = tail.rstrip("0")
+        swapped = f"{head},{tail}" if tail else head  # '1.502.000' -> '1.502', '81.770.544' -> '81.770,544'
         swapped_reading = read_text_number(swapped)
         add(swapped_reading.vn if swapped_reading else None, swapped,
             "a thousands separator typed where the decimal mark belongs (1000 times too large)",

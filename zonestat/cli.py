@@ -48,7 +48,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     from orchestration.definitions import build_definitions
 
     before = _published_counts(h.published_db)
-    job = build_definitions().get_job_def("refresh")
+    job = build_definitions().resolve_job_def("refresh")
     result = job.execute_in_process(instance=DagsterInstance.get(), raise_on_error=False)
     print()
     if not result.success:

@@ -179,6 +179,11 @@ def _report_rows(parts: dict[tuple[str, str], float], last_year: dict | None) ->
     """Rounded rows of one reporter's report, totals added, rates and growth claims computed."""
     inds = reference.indicators()
     rounded = {k: round(v, DECIMALS[inds[k[0]].unit_family]) for k, v in parts.items()}
+    # Derived totals are computed from the printed parts at every level, as a board does.
+    for b in ("TN", "NN"):
+        if ("INV_NEW_PROJ", b) in rounded:
+            rounded[("INV_LICENSED", b)] = rounded[("INV_NEW_PROJ", b)] + rounded[("INV_ADJ_PROJ", b)]
+            rounded[("INV_LICENSED_CAP", b)] = round(rounded[("INV_NEW_CAP", b)] + rounded[("INV_ADJ_CAP", b)], 3)
     for code in {c for c, _ in rounded}:
         if code in NO_TOTAL or (code, "TN") not in rounded:
             continue

@@ -1,0 +1,45 @@
+"""Shared fixtures: a temporary ZONESTAT_HOME per test, and a helper that runs the real refresh job."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from zonestat.config import Home
+
+
+@pytest.fixture
+def zhome(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
+    """A fresh ZONESTAT_HOME (and DAGSTER_HOME inside it) for one test."""
+    root = tmp_path / "zonestat-home"
+    monkeypatch.setenv("ZONESTAT_HOME", str(root))
+    monkeypatch.setenv("DAGSTER_HOME", str(root / "dagster"))
+    for var in ("ZONESTAT_LANDING", "ZONESTAT_WORK_DB", "DBT_TARGET_PATH", "DBT_LOG_PATH"):
+        monkeypatch.delenv(var, raising=False)
+    from orchestration import environment
+
+    return environment.prepare(Home(root))
+
+
+def run_refresh(home: Home) -> bool:
+    """The main job, in-process against the home's Dagster instance; True when it succeeded."""
+    from dagster import DagsterInstance
+
+    from orchestration import environment
+    from orchestration.definitions import build_definitions
+
+    os.environ["ZONESTAT_HOME"] = str(home.root)
+    os.environ["DAGSTER_HOME"] = str(home.dagster_home)
+    environment.prepare(home)
+    job = build_definitions().resolve_job_def("refresh")
+    with DagsterInstance.get() as instance:
+        return job.execute_in_process(instance=instance, raise_on_error=False).success
+
+
+def query(db: Path, sql: str, params: list | None = None):
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params or []).df()
