@@ -37,6 +37,10 @@ class _Params(defaultdict):
         return "?"
 
 
+def _count(x: object) -> int:
+    return 0 if x is None or pd.isna(x) else int(x)
+
+
 def _explain(raw: pd.DataFrame) -> pd.DataFrame:
     """Severity and messages (English and Vietnamese) for each broken relation."""
     rules = by_id()
@@ -56,8 +60,8 @@ def _explain(raw: pd.DataFrame) -> pd.DataFrame:
             "last_period": r.get("last_period") or "?", "last_value": n(r.get("last_value")),
             "typical": n(r.get("expected")), "factor": n(round(r["imbalance"])) if pd.notna(r.get("imbalance")) and
             r.get("imbalance") and abs(r["imbalance"]) >= 1 else n(1 / r["imbalance"]) if r.get("imbalance") else "?",
-            "missing": r.get("missing_members") or "", "n_missing": r.get("n_missing") or 0,
-            "n_known": r.get("n_members_known") or 0,
+            "missing": r.get("missing_members") or "", "n_missing": _count(r.get("n_missing")),
+            "n_known": _count(r.get("n_members_known")),
         })
         severity, en, vi = rule.severity, rule.message_en, rule.message_vi
         if r.get("rate_missing"):

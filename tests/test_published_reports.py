@@ -1,0 +1,112 @@
+"""The real published reports (seed_facts.csv) through the whole pipeline: a real Dagster
+materialize of every asset into a temporary home, then the figures and findings in the
+published warehouse."""
+
+import pandas as pd
+import pytest
+
+from ingest import units
+from ingest.numbers import read_text_number
+from tests.conftest import query, run_refresh
+from tests.fixtures.published_reports import seed_facts, write_published_reports
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    import os
+
+    from orchestration import environment
+    from zonestat.config import Home
+
+    saved = {k: os.environ.get(k) for k in ("ZONESTAT_HOME", "DAGSTER_HOME")}
+    home = environment.prepare(Home(tmp_path_factory.mktemp("published") / "home"))
+    write_published_reports(home.inbox)
+    assert run_refresh(home), "the refresh job failed"
+    yield home
+    for k, v in saved.items():
+        os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+
+
+def findings(home, where: str):
+    return query(home.published_db, f"select * from dq_findings where {where}")
+
+
+def test_every_printed_figure_is_in_the_warehouse_as_printed(warehouse):
+    facts = query(warehouse.published_db, """
+        select reporter_code, period_key, indicator_code, breakdown, value, unit, text_as_typed from (
+            select * from fct_investment union all by name select * from fct_output
+            union all by name select * from fct_trade union all by name select * from fct_labour
+            union all by name select * from fct_infrastructure)""")
+    assert len(facts) == len(seed_facts())
+    for fact in seed_facts():
+        period = fact["period"] if "-" in fact["period"] else f"{fact['period']}-12"
+        row = facts[(facts.reporter_code == fact["reporter_code"]) & (facts.period_key == period)
+                    & (facts.indicator_code == fact["indicator"]) & (facts.breakdown == fact["breakdown"])]
+        assert len(row) == 1, fact
+        unit = units.lookup(fact["unit_as_printed"])
+        expected = read_text_number(fact["value_as_printed"]).vn * unit.factor
+        assert row.iloc[0]["value"] == pytest.approx(expected), fact
+        assert row.iloc[0]["unit"] == unit.canonical
+        assert row.iloc[0]["text_as_typed"] == fact["value_as_printed"]
+
+
+def test_thai_binh_2019_rolls_into_hung_yen_under_2025_boundaries(warehouse):
+    exports = query(warehouse.published_db, """
+        select value from agg_province_2025
+        where province_2025_code = '33' and period_key = '2019-12' and indicator_code = 'TRD_EXPORT'
+          and breakdown = 'TONG'""")
+    assert exports["value"].tolist() == [pytest.approx(1162.79)]
+
+
+TB = "reporter_id = 'province:2008:34' and period_key = '2019-11'"
+
+
+def test_thai_binh_registered_capital_is_a_magnitude_error_on_all_three_cells(warehouse):
+    magnitude = findings(warehouse, f"{TB} and kind = 'magnitude'")
+    assert sorted(magnitude["breakdowns"]) == ["NN", "TN", "TONG"]
+    assert set(magnitude["indicators"]) == {"INV_VALID_CAP"}
+    suggestion = magnitude["suggested_values"].iloc[0]
+    assert sorted(suggestion.split(", ")) == sorted(["81.770,544", "70.527,829", "11.242,715"])
+
+
+def test_thai_binh_rules_that_hold_are_not_flagged(warehouse):
+    flagged = findings(warehouse, f"{TB} and kind in ('balance', 'bound', 'share')")
+    assert flagged.empty, flagged[["rule_id", "source_cells", "message"]].to_string()
+
+
+def test_thai_binh_rates_fail_and_the_suggestion_points_at_the_capital(warehouse):
+    rates = findings(warehouse, f"{TB} and rule_id = 'ratio.implementation_rate'")
+    assert sorted(rates["breakdowns"]) == sorted(["TONG,TONG,TONG", "TN,TN,TN", "NN,NN,NN"])
+    capital_cells = set(query(warehouse.published_db, """
+        select source_sheet || '!' || source_cell as cell from fct_investment
+        where reporter_code = '34' and period_key = '2019-11' and indicator_code = 'INV_VALID_CAP'""")["cell"])
+    for cells in rates["suggested_cells"]:
+        assert set(cells.split(", ")) == capital_cells
+
+
+def test_red_river_delta_disbursement_rate_is_a_ratio_mismatch(warehouse):
+    rate = findings(warehouse, "reporter_id = 'bloc:DBSH' and rule_id = 'ratio.disbursement_rate'")
+    assert len(rate) == 1 and rate.iloc[0]["severity"] == "error"
+    assert rate.iloc[0]["found"] == 54 and rate.iloc[0]["expected"] == pytest.approx(100 * 3156 / 56615, rel=1e-3)
+
+
+def test_red_river_delta_aggregates_name_the_missing_members_not_an_imbalance(warehouse):
+    bloc = findings(warehouse, "reporter_id = 'bloc:DBSH' and kind = 'hierarchy'")
+    assert len(bloc) > 0 and set(bloc["severity"]) == {"info"}
+    assert all("Hà Nội" in m and "have not reported" in m for m in bloc["message"])
+    exports = bloc[bloc["indicators"] == "TRD_EXPORT"].iloc[0]["message"]
+    assert "10 of 11 known members" in exports and "Thái Bình" not in exports  # Thái Bình did report its exports
+
+
+def test_growth_claims_without_last_year_say_so(warehouse):
+    growth = findings(warehouse, "reporter_id = 'province:2008:34' and kind = 'growth'")
+    assert len(growth) == 10 and set(growth["severity"]) == {"info"}
+    assert all("2018-12 is not in the warehouse" in m for m in growth["message"])
+
+
+def test_fact_rows_carry_the_worst_severity_of_their_findings(warehouse):
+    flags = query(warehouse.published_db, """
+        select indicator_code, breakdown, worst_finding_severity from fct_investment
+        where reporter_code = '34' and period_key = '2019-11' and indicator_code in ('INV_VALID_CAP', 'INV_NEW_PROJ')""")
+    by_cell = {(r.indicator_code, r.breakdown): r.worst_finding_severity for r in flags.itertuples()}
+    assert by_cell[("INV_VALID_CAP", "TONG")] == "error" and pd.isna(by_cell[("INV_NEW_PROJ", "TONG")])
