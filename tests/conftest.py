@@ -28,14 +28,13 @@ def run_refresh(home: Home) -> bool:
     from dagster import DagsterInstance
 
     from orchestration import environment
-    from orchestration.definitions import build_definitions
+    from orchestration.runs import refresh_in_process
 
     os.environ["ZONESTAT_HOME"] = str(home.root)
     os.environ["DAGSTER_HOME"] = str(home.dagster_home)
     environment.prepare(home)
-    job = build_definitions().resolve_job_def("refresh")
     with DagsterInstance.get() as instance:
-        return job.execute_in_process(instance=instance, raise_on_error=False).success
+        return refresh_in_process(instance).success
 
 
 def query(db: Path, sql: str, params: list | None = None):

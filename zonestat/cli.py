@@ -45,11 +45,11 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         print(f"The inbox {h.inbox} is empty: writing sample submissions (zonestat sample) into it ...")
         generate(h.inbox, seed=1, years=(2024, 2025), months=(3, 6, 9, 12), inject_errors=0.05,
                  manifest=h.root / "sample-manifest.csv")
-    from orchestration.definitions import build_definitions
+    from orchestration.runs import refresh_in_process
 
     before = _published_counts(h.published_db)
-    job = build_definitions().resolve_job_def("refresh")
-    result = job.execute_in_process(instance=DagsterInstance.get(), raise_on_error=False)
+    with DagsterInstance.get() as instance:
+        result = refresh_in_process(instance)
     print()
     if not result.success:
         print("REFRESH FAILED: the published warehouse was not replaced.")

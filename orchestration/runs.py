@@ -1,0 +1,49 @@
+"""Running the refresh job in-process (`zonestat refresh`), safely next to the UI and the daemon.
+
+An in-process run holds the "warehouse" pool slot in the Dagster instance while it builds. If
+its process is killed, nothing would ever give the slot back and every later run would queue
+behind it forever. Each in-process run therefore records its pid and host, and the next one
+first fails the runs whose process is gone and frees their slots. (Runs launched by the
+daemon are watched by Dagster's run monitoring, enabled in dagster.yaml.)
+"""
+
+import os
+import socket
+
+from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+
+PID_TAG, HOST_TAG = "zonestat/pid", "zonestat/host"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reap_dead_runs(instance: DagsterInstance) -> list[str]:
+    """Fail the in-process runs of this host whose process died, and free their pool slots."""
+    reaped = []
+    in_flight = instance.get_runs(RunsFilter(statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING]))
+    for run in in_flight:
+        pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
+        if pid is None or host != socket.gethostname() or _alive(int(pid)):
+            continue
+        instance.report_run_failed(run, f"its process ({pid}) is gone: killed or crashed mid-run")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        reaped.append(run.run_id)
+    return reaped
+
+
+def refresh_in_process(instance: DagsterInstance):
+    """Execute the refresh job in this process against `instance`; returns Dagster's result."""
+    from orchestration.definitions import build_definitions
+
+    reap_dead_runs(instance)
+    job = build_definitions().resolve_job_def("refresh")
+    tags = {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname(), "zonestat/trigger": "cli"}
+    return job.execute_in_process(instance=instance, raise_on_error=False, tags=tags)

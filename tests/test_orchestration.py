@@ -1,0 +1,144 @@
+"""Orchestration and publishing: the code location loads, the schedule and sensor do what they
+say, a refresh is idempotent, superseding works, and the published warehouse is never half-built."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from orchestration.definitions import NIGHTLY_CRON, NIGHTLY_TIMEZONE, build_definitions
+from orchestration.sensors import inbox_changes
+from tests.conftest import query, run_refresh
+from tests.test_ingest_door import good
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_code_location_validates(zhome):
+    dagster = Path(sys.executable).with_name("dagster")
+    result = subprocess.run([str(dagster), "definitions", "validate", "-m", "orchestration.definitions"],
+                            capture_output=True, text=True, cwd=REPO, env=os.environ.copy(), timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Validation successful" in result.stderr + result.stdout
+
+
+def test_asset_graph_is_connected_from_file_to_published_table(zhome):
+    defs = build_definitions()
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert {"landing/figures", "landing/submissions", "stg_landing__figures", "fct_investment", "dq_findings",
+            "published_warehouse"} <= keys
+    upstream = graph.get(dg.AssetKey("published_warehouse")).parent_keys
+    assert dg.AssetKey("dq_findings") in upstream
+    assert dg.AssetKey(["landing", "figures"]) in graph.get(dg.AssetKey("stg_landing__figures")).parent_keys
+    checks = {c.name for c in graph.asset_check_keys}
+    assert "fct_investment_reported_figures_consistent" in checks
+    assert "unique_fct_investment_figure_key" in checks  # dbt tests are asset checks
+
+
+def test_nightly_schedule(zhome):
+    schedule = build_definitions().resolve_schedule_def("nightly_refresh")
+    assert (schedule.cron_schedule, schedule.execution_timezone) == (NIGHTLY_CRON, NIGHTLY_TIMEZONE)
+    assert (NIGHTLY_CRON, NIGHTLY_TIMEZONE) == ("0 2 * * *", "Asia/Ho_Chi_Minh")
+    assert schedule.job_name == "refresh"
+
+
+def test_sensor_starts_a_run_for_new_or_changed_files_only(zhome, tmp_path):
+    sensor = build_definitions().resolve_sensor_def("inbox_sensor")
+    with dg.instance_for_test() as instance:
+        context = dg.build_sensor_context(instance=instance)
+        assert isinstance(sensor.evaluate_tick(context).skip_message, str)  # empty inbox
+        path = good(zhome.inbox, "a.xlsx")
+        first = sensor.evaluate_tick(context)
+        assert len(first.run_requests) == 1 and first.run_requests[0].job_name in (None, "refresh")
+        context = dg.build_sensor_context(instance=instance, cursor=first.cursor)
+        second = sensor.evaluate_tick(context)
+        assert not second.run_requests  # unchanged
+        os.utime(path, ns=(time.time_ns(), time.time_ns() + 10**9))  # touched, same bytes
+        context = dg.build_sensor_context(instance=instance, cursor=second.cursor)
+        third = sensor.evaluate_tick(context)
+        assert not third.run_requests
+        good(zhome.inbox, "a.xlsx", value="22")  # same name, new content
+        context = dg.build_sensor_context(instance=instance, cursor=third.cursor)
+        assert len(sensor.evaluate_tick(context).run_requests) == 1
+
+
+def test_sensor_cursor_is_on_content_hashes(zhome):
+    good(zhome.inbox, "a.xlsx")
+    new, cursor = inbox_changes(None)
+    (zhome.inbox / "copy.xlsx").write_bytes((zhome.inbox / "a.xlsx").read_bytes())
+    again, _ = inbox_changes(cursor)
+    assert len(new) == 1 and again == []
+
+
+def counts(db: Path) -> dict[str, int]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        tables = [r[0] for r in con.execute("select table_name from information_schema.tables "
+                                            "where table_type = 'BASE TABLE'").fetchall()]
+        return {t: con.execute(f'select count(*) from "{t}"').fetchone()[0] for t in tables}
+
+
+def kill_refresh_during_dbt() -> None:
+    """Start `zonestat refresh` in a real subprocess and SIGKILL it while dbt writes the work database."""
+    zonestat = Path(sys.executable).with_name("zonestat")
+    proc = subprocess.Popen([str(zonestat), "refresh"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, cwd=REPO, env=os.environ.copy(), start_new_session=True)
+    deadline = time.time() + 240
+    for line in proc.stdout:
+        if "Running dbt command" in line or time.time() > deadline:
+            break
+    time.sleep(1.0)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+
+
+def test_warehouse_lifecycle(zhome):
+    """One warehouse through its life; each full refresh costs a dbt build, so the steps share it."""
+    # 1. A first estimate is published.
+    good(zhome.inbox, "estimate.xlsx", value="21")
+    assert run_refresh(zhome)
+    first = counts(zhome.published_db)
+    first_ids = set(query(zhome.published_db, "select finding_id from dq_findings")["finding_id"])
+
+    # 2. Nothing new: the same tables, rows and findings (idempotent).
+    assert run_refresh(zhome)
+    assert counts(zhome.published_db) == first
+    assert set(query(zhome.published_db, "select finding_id from dq_findings")["finding_id"]) == first_ids
+
+    # 3. The official figure supersedes the estimate while an analyst holds the warehouse open.
+    reader = duckdb.connect(str(zhome.published_db), read_only=True)
+    seen = reader.execute("select value from fct_investment where indicator_code = 'INV_NEW_PROJ'").fetchall()
+    good(zhome.inbox, "official.xlsx", value="25", status="chinh_thuc")
+    assert run_refresh(zhome)
+    assert reader.execute("select value from fct_investment where indicator_code = 'INV_NEW_PROJ'").fetchall() == seen
+    reader.close()
+    current = query(zhome.published_db, """select value, status, revision_number from fct_investment
+                                           where indicator_code = 'INV_NEW_PROJ'""")
+    assert current.to_dict("records") == [{"value": 25.0, "status": "chinh_thuc", "revision_number": 2}]
+    history = query(zhome.published_db, """select value, is_current from fct_figure_revisions
+                                           where indicator_code = 'INV_NEW_PROJ' order by revision_number""")
+    assert history.to_dict("records") == [{"value": 21.0, "is_current": False}, {"value": 25.0, "is_current": True}]
+    assert len(list(zhome.snapshots.glob("warehouse-*.duckdb"))) == 3
+    published = counts(zhome.published_db)
+
+    # 4. A run killed in the middle of the dbt build leaves the publication intact and readable.
+    good(zhome.inbox, "later.xlsx", value="30", status="chinh_thuc")
+    kill_refresh_during_dbt()
+    assert counts(zhome.published_db) == published
+    assert run_refresh(zhome)  # the next refresh is not blocked by the dead run's pool slot
+    assert query(zhome.published_db, "select value from fct_investment where indicator_code = 'INV_NEW_PROJ'"
+                 )["value"].tolist() == [30.0]
+    published = counts(zhome.published_db)
+
+    # 5. A blocking failure (landed data lost, so published rows would vanish unexplained)
+    #    fails the run and leaves the last good publication in place.
+    for landed in (zhome.landing / "figures").glob("[0-9a-f]*.parquet"):
+        landed.unlink()
+    assert not run_refresh(zhome)
+    assert counts(zhome.published_db) == published
