@@ -136,3 +136,13 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
         **{f"rows_{t}": n for t, n in publication.row_counts.items() if t.startswith(("fct_", "dq_", "agg_"))},
         "changes": dg.MetadataValue.md(summary),
     })
+
+
+@dg.asset(deps=[published_warehouse], group_name="publish", kinds={"excel"})
+def feedback_reports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    """A workbook per submission with findings, in Vietnamese, in ZONESTAT_HOME/reports/ for the boards."""
+    from expectations.feedback import write_reports
+
+    h = environment.prepare()
+    counts = write_reports(h.published_db, h.reports)
+    return dg.MaterializeResult(metadata={**counts, "folder": str(h.reports)})

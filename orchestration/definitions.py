@@ -4,7 +4,14 @@
 import dagster as dg
 
 from orchestration import environment
-from orchestration.assets import FACT_CHECKS, build_dbt_assets, dq_findings, landing, published_warehouse
+from orchestration.assets import (
+    FACT_CHECKS,
+    build_dbt_assets,
+    dq_findings,
+    feedback_reports,
+    landing,
+    published_warehouse,
+)
 from orchestration.dbt import dbt_resource
 from orchestration.sensors import build_inbox_sensor
 
@@ -25,7 +32,7 @@ def build_definitions() -> dg.Definitions:
         description="Everything, every night: growth checks depend on other boards' submissions.",
     )
     return dg.Definitions(
-        assets=[landing, build_dbt_assets(h), dq_findings, published_warehouse],
+        assets=[landing, build_dbt_assets(h), dq_findings, published_warehouse, feedback_reports],
         asset_checks=FACT_CHECKS,
         jobs=[refresh],
         schedules=[nightly],

@@ -110,3 +110,19 @@ def test_fact_rows_carry_the_worst_severity_of_their_findings(warehouse):
         where reporter_code = '34' and period_key = '2019-11' and indicator_code in ('INV_VALID_CAP', 'INV_NEW_PROJ')""")
     by_cell = {(r.indicator_code, r.breakdown): r.worst_finding_severity for r in flags.itertuples()}
     assert by_cell[("INV_VALID_CAP", "TONG")] == "error" and pd.isna(by_cell[("INV_NEW_PROJ", "TONG")])
+
+
+def test_feedback_workbook_for_the_board_in_vietnamese(warehouse):
+    import openpyxl
+
+    [path] = list(warehouse.reports.glob("province-2008-34_2019-11_*.xlsx"))
+    sheet = openpyxl.load_workbook(path).active
+    rows = [[c for c in row] for row in sheet.iter_rows(values_only=True)]
+    assert rows[0][0] == "PHẢN HỒI KIỂM TRA SỐ LIỆU BÁO CÁO"
+    assert ["Đơn vị báo cáo", "Thái Bình"] == list(rows[2][:2])
+    header = rows.index(["Mức độ", "Quy tắc", "Ô", "Nội dung", "Giá trị đúng ra", "Giá trị trong báo cáo",
+                         "Đề xuất sửa"])
+    findings = rows[header + 1:]
+    magnitude = [r for r in findings if r[1] == "magnitude.capital_per_project"]
+    assert len(magnitude) == 3 and all(r[0] == "Lỗi" for r in magnitude)
+    assert all("81.770,544" in r[6] and r[6].startswith("Có thể:") for r in magnitude)
