@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 
@@ -137,7 +138,7 @@ def _frames(subs: list[Submission]) -> tuple[pd.DataFrame, pd.DataFrame]:
 class DoorValidator:
     """Builds the GX suites once and validates batches of submissions against them."""
 
-    def __init__(self):
+    def __init__(self, data_docs_dir: Path | None = None):
         import great_expectations as gx
 
         logging.getLogger("great_expectations").setLevel(logging.ERROR)
@@ -163,6 +164,36 @@ class DoorValidator:
                 suite.add_expectation(getattr(gx.expectations, check.expectation)(
                     **kwargs, meta={"rule": check.rule, "severity": check.severity}))
             self.suites[suite_name] = self.context.suites.add(suite)
+        self.checkpoints = {}
+        if data_docs_dir is not None:
+            self._add_data_docs(data_docs_dir)
+
+    def _add_data_docs(self, folder: Path) -> None:
+        """Checkpoints whose action renders each batch's results into a Data Docs site on disk."""
+        from great_expectations.checkpoint import UpdateDataDocsAction
+
+        gx = self._gx
+        self.context.add_data_docs_site(site_name="zonestat", site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(folder)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        })
+        for suite_name, batch in self.batches.items():
+            definition = self.context.validation_definitions.add(
+                gx.ValidationDefinition(data=batch, suite=self.suites[suite_name], name=f"door_{suite_name}"))
+            self.checkpoints[suite_name] = self.context.checkpoints.add(gx.Checkpoint(
+                name=f"door_{suite_name}", validation_definitions=[definition],
+                actions=[UpdateDataDocsAction(name="data_docs", site_names=["zonestat"])],
+                result_format={"result_format": "COMPLETE"}))
+
+    def _run(self, suite_name: str, frame: pd.DataFrame, today: date):
+        parameters = {"today": pd.Timestamp(today)}
+        if suite_name in self.checkpoints:
+            run = self.checkpoints[suite_name].run(batch_parameters={"dataframe": frame},
+                                                   expectation_parameters=parameters)
+            return next(iter(run.run_results.values()))
+        return self.batches[suite_name].get_batch(batch_parameters={"dataframe": frame}).validate(
+            self.suites[suite_name], expectation_parameters=parameters, result_format={"result_format": "COMPLETE"})
 
     def validate(self, subs: list[Submission], today: date | None = None) -> None:
         """Append the door findings to each submission in the batch."""
@@ -173,11 +204,7 @@ class DoorValidator:
         for suite_name, frame in (("submissions", meta), ("figures", figures)):
             if frame.empty:
                 continue
-            result = self.batches[suite_name].get_batch(batch_parameters={"dataframe": frame}).validate(
-                self.suites[suite_name],
-                expectation_parameters={"today": pd.Timestamp(today)},
-                result_format={"result_format": "COMPLETE"},
-            )
+            result = self._run(suite_name, frame, today)
             for outcome in result.results:
                 if outcome.success:
                     continue

@@ -53,12 +53,12 @@ def read_submission(data: bytes, name: str, digest: str) -> Submission:
             "file.unreadable", ERROR, f"{safe_name(name)}: could not be read ({type(exc).__name__}: {exc})")])
 
 
-def check_submissions(subs: list[Submission], today: date | None = None) -> None:
-    """Run the door checks (GX) on a batch of parsed submissions."""
+def check_submissions(subs: list[Submission], today: date | None = None, data_docs: Path | None = None) -> None:
+    """Run the door checks (GX) on a batch of parsed submissions; render Data Docs into `data_docs`."""
     from expectations.submission_checks import DoorValidator
 
     if any(s.metadata for s in subs):
-        DoorValidator().validate(subs, today=today)
+        DoorValidator(data_docs).validate(subs, today=today)
 
 
 def ingest_inbox(home: Home, today: date | None = None) -> IngestSummary:
@@ -86,7 +86,7 @@ def ingest_paths(home: Home, paths: list[Path], today: date | None = None) -> In
         sub = read_submission(data, path.name, digest)
         sub.received_at = datetime.now(timezone.utc).isoformat()
         batch.append((sub, data, archived))
-    check_submissions([s for s, _, _ in batch], today=today)
+    check_submissions([s for s, _, _ in batch], today=today, data_docs=home.gx / "data_docs")
     for sub, data, archived in batch:
         _land(home, sub, data, archived, summary)
     return summary

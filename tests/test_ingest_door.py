@@ -75,6 +75,8 @@ def test_each_bad_file_is_quarantined_with_its_finding_and_the_run_goes_on(tmp_p
         assert (zhome.quarantine / digest / path.name).read_bytes() == path.read_bytes()
         assert ledger.loc[path.name, "outcome"] == "rejected"
     assert ledger.loc["good.xlsx", "outcome"] == "accepted"
+    docs = zhome.gx / "data_docs"
+    assert (docs / "index.html").exists() and list((docs / "validations").rglob("*.html"))
 
 
 def test_unsafe_file_names_are_refused_and_never_used_as_paths(tmp_path, zhome):
