@@ -1,0 +1,89 @@
+"""The Dagster UI in a real browser: dagster-webserver on localhost, headless Chromium via Playwright.
+
+The screenshots are kept in test-artifacts/ for people to look at."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_refresh
+from tests.test_ingest_door import good
+
+REPO = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def webserver(zhome):
+    good(zhome.inbox, "a.xlsx")
+    assert run_refresh(zhome)
+    port = free_port()
+    webserver = Path(sys.executable).with_name("dagster-webserver")
+    proc = subprocess.Popen([str(webserver), "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)],
+                            cwd=REPO, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/server_info", timeout=2)
+            break
+        except OSError:
+            time.sleep(1)
+    else:
+        proc.kill()
+        pytest.fail("dagster-webserver did not start within 180 s")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_asset_graph_and_check_results_in_the_browser(webserver):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1920, "height": 1080})
+        page.goto(f"{webserver}/assets", wait_until="networkidle", timeout=120_000)
+        skip = page.get_by_role("button", name="Skip")  # Dagster's first-visit "join the community" dialog
+        if skip.count():
+            skip.first.click()
+        page.get_by_text("fct_investment", exact=True).first.wait_for(timeout=60_000)
+        page.get_by_text("dq_findings", exact=True).first.wait_for(timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / "ui-assets.png"))
+
+        page.goto(f"{webserver}/assets/published_warehouse?view=lineage", wait_until="networkidle", timeout=120_000)
+        page.get_by_text("dq_findings").first.wait_for(timeout=60_000)
+        page.wait_for_timeout(2000)
+        page.screenshot(path=str(ARTIFACTS / "ui-lineage.png"))
+
+        page.goto(f"{webserver}/assets/fct_investment?view=checks", wait_until="networkidle", timeout=120_000)
+        page.locator("text=not_null_fct_investment_figure_key >> visible=true").first.wait_for(timeout=60_000)
+        page.get_by_placeholder("Filter checks").fill("reported_figures_consistent")
+        page.locator("text=Succeeded >> visible=true").first.click()
+        page.locator("text=fct_investment_reported_figures_consistent >> visible=true").first.wait_for(timeout=60_000)
+        page.locator("text=rows_clean >> visible=true").first.wait_for(timeout=60_000)
+        page.locator("text=Passed >> visible=true").first.wait_for(timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / "ui-checks.png"))
+        browser.close()
