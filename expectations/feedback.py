@@ -13,7 +13,6 @@ from pathlib import Path
 
 import duckdb
 import openpyxl
-from openpyxl.styles import Alignment, Font
 
 from zonestat.submission_files import excel_cell
 

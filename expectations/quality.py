@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from expectations.catalogue import Relation, Rule, load
+from expectations.catalogue import Rule, load
 
 log = logging.getLogger(__name__)
 

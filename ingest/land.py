@@ -60,16 +60,17 @@ def landed_ids(landing: Path) -> set[str]:
     return {p.stem for p in folder.glob("*.parquet") if not p.name.startswith("_")} if folder.exists() else set()
 
 
-def write(landing: Path, table: str, submission_id: str, frame: pd.DataFrame) -> Path:
+def write(landing: Path, table: str, submission_id: str, rows: pd.DataFrame | list[dict]) -> Path:
     """Write one immutable Parquet file; an existing one is never rewritten."""
     schema = TABLES[table]
     path = landing / table / f"{submission_id}.parquet"
     if path.exists():
         return path
-    for column in schema.names:
-        if column not in frame.columns:
-            frame[column] = None
-    arrow = pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
+    if isinstance(rows, pd.DataFrame):
+        frame = rows.reindex(columns=schema.names)
+        arrow = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    else:  # a few rows: straight to Arrow, pandas would cost more than the write
+        arrow = pa.Table.from_pylist([{k: r.get(k) for k in schema.names} for r in rows], schema=schema)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     pq.write_table(arrow, tmp)
     os.replace(tmp, path)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 # sign, digits with separators, then whatever was glued after (a unit, '%').
 _NUMBER = re.compile(r"^(?P<sign>[-+\u2212]?)(?P<num>\d[\d.,]*)(?P<rest>.*)$")
@@ -64,6 +65,7 @@ def _readings(num: str) -> tuple[float | None, float | None]:
     return None, None
 
 
+@lru_cache(maxsize=1 << 16)
 def read_text_number(text: str) -> TextNumber | None:
     """Split a typed figure into its readings, glued unit and qualifier; None if not a number."""
     from ingest.text import clean, fold

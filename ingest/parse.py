@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 import pandas as pd
 
@@ -62,6 +63,7 @@ class Submission:
     file_name: str
     file_kind: str
     received_at: str = ""
+    archived: str = ""  # where the archive copy is, once received
     metadata: dict = field(default_factory=dict)
     figures: pd.DataFrame = field(default_factory=pd.DataFrame)
     findings: list[Finding] = field(default_factory=list)
@@ -79,6 +81,7 @@ def _text(cell: object) -> str:
     return clean(str(cell))
 
 
+@lru_cache(maxsize=1 << 14)
 def zone_key(zone_name: str, province_key: str) -> tuple[str, str]:
     """('KCN Tiền Hải', '33') -> ('33:tien-hai', 'KCN'); empty means the whole reporter ('')."""
     folded = fold(zone_name)
@@ -250,84 +253,79 @@ def _figures(grid: Grid, header_row: int, columns: dict[str, int], sub: Submissi
     reporter: Reporter | None = sub.metadata["_reporter"]
     period: Period | None = sub.metadata["_period"]
     province_key = _zone_scope(reporter)
-    col_value = columns["gia_tri"]
-
-    def cell(row: list, name: str) -> object:
-        c = columns.get(name)
-        return row[c] if c is not None and c < len(row) else ""
+    period_year = period.year if period else None
+    # Rows are padded to one column past the last named one; absent columns read that empty cell.
+    width = max(columns.values()) + 1
+    idx = {name: columns.get(name, width) for name in FIGURE_COLUMNS.values()}
+    i_value, i_growth, i_share = idx["gia_tri"], idx["tang_truong"], idx["ty_trong"]
+    value_column = "" if grid.is_csv else grid.ref(0, columns["gia_tri"])[:-1]
 
     # First pass: read every typed text number so the file's notation can be judged as a whole.
-    raw_rows = []
+    rows: list[tuple[int, list]] = []
     readings: list[numbers.TextNumber] = []
     for r in range(header_row + 1, len(grid.rows)):
         row = grid.rows[r]
-        if not any(_text(v) for v in row):
+        if all(v is None or v == "" or (isinstance(v, str) and not v.strip()) for v in row):
             continue
-        parsed = {}
-        for name in ("gia_tri", "tang_truong", "ty_trong"):
-            v = cell(row, name)
+        row = row + [""] * (width + 1 - len(row))
+        for i in (i_value, i_growth, i_share):
+            v = row[i]
             if isinstance(v, str) and v.strip():
                 reading = numbers.read_text_number(v)
-                parsed[name] = reading
                 if reading is not None:
                     readings.append(reading)
-        raw_rows.append((r, row, parsed))
+        rows.append((r, row))
     notation = numbers.file_notation(readings)
 
     records = []
-    for r, row, parsed in raw_rows:
-        value_cell = cell(row, "gia_tri")
-        value_ref = grid.ref(r, col_value)
-        value, value_problem, glued_unit, qualifier, value_tolerance = _number(
-            value_cell, parsed.get("gia_tri"), notation)
+    for r, row in rows:
+        value_cell = row[i_value]
+        value_ref = f"line {r + 1}" if grid.is_csv else f"{value_column}{r + 1}"
+        value, value_problem, glued_unit, qualifier, value_tolerance = _number(value_cell, notation)
         if value_ref in grid.missing_cached_values:
             value, value_problem = None, "a formula without a cached value (open and save the file in Excel)"
-        growth, growth_problem, _, _, growth_tolerance = _number(
-            cell(row, "tang_truong"), parsed.get("tang_truong"), notation)
-        share, share_problem, _, _, share_tolerance = _number(cell(row, "ty_trong"), parsed.get("ty_trong"), notation)
-        unit_text = _text(cell(row, "don_vi")) or glued_unit
-        unit = units.lookup(unit_text) if unit_text else None
-        unit_problem = None
-        if not unit_text:
-            unit_problem = "don_vi is missing"
-        elif unit is None:
-            unit_problem = f"unit '{unit_text}' is not one we know"
-        elif glued_unit and units.lookup(glued_unit) not in (None, unit):
-            unit_problem = f"the unit glued to the figure ('{glued_unit}') contradicts don_vi ('{unit_text}')"
-        breakdown_text = _text(cell(row, "phan_to"))
-        breakdown = BREAKDOWNS.get(key(breakdown_text), breakdown_text.upper())
-        zone_name = _text(cell(row, "khu"))
+        growth, growth_problem, _, _, growth_tolerance = _number(row[i_growth], notation)
+        share, share_problem, _, _, share_tolerance = _number(row[i_share], notation)
+        unit_text = _text(row[idx["don_vi"]]) or glued_unit
+        unit, unit_problem = _unit(unit_text, glued_unit)
+        zone_name = _text(row[idx["khu"]])
         zkey, zkind = zone_key(zone_name, province_key)
-        records.append({
-            "submission_id": sub.submission_id,
-            "source_sheet": grid.sheet,
-            "source_cell": value_ref,
-            "source_row": r + 1,
-            "indicator": _text(cell(row, "ma_chi_tieu")).upper().replace(" ", ""),
-            "indicator_label": _text(cell(row, "chi_tieu")),
-            "zone_name": zone_name,
-            "zone_key": zkey,
-            "zone_kind": zkind,
-            "breakdown": breakdown,
-            "value": None if value is None or unit is None else value * unit.factor,
-            "unit": unit.canonical if unit else None,
-            "unit_family": unit.family if unit else None,
-            "value_as_typed": value,
-            "unit_as_typed": unit_text,
-            "rounding_tolerance": None if value_tolerance is None or unit is None else value_tolerance * unit.factor,
-            "text_as_typed": value_cell if isinstance(value_cell, str) else _text(value_cell),
-            "growth_pct": growth,
-            "share_pct": share,
-            "growth_tolerance": growth_tolerance,
-            "share_tolerance": share_tolerance,
-            "note": " ".join(filter(None, (qualifier, _text(cell(row, "ghi_chu"))))),
-            "value_problem": value_problem,
-            "unit_problem": unit_problem,
-            "growth_problem": growth_problem,
-            "share_problem": share_problem,
-            "period_year": period.year if period else None,
-        })
+        note = _text(row[idx["ghi_chu"]])
+        records.append((
+            sub.submission_id, grid.sheet, value_ref, r + 1, _indicator(_text(row[idx["ma_chi_tieu"]])),
+            _text(row[idx["chi_tieu"]]), zone_name, zkey, zkind, _breakdown(_text(row[idx["phan_to"]])),
+            None if value is None or unit is None else value * unit.factor,
+            unit.canonical if unit else None, unit.family if unit else None, value, unit_text,
+            None if value_tolerance is None or unit is None else value_tolerance * unit.factor,
+            value_cell if isinstance(value_cell, str) else _text(value_cell),
+            growth, share, growth_tolerance, share_tolerance,
+            f"{qualifier} {note}".strip() if qualifier else note,
+            value_problem, unit_problem, growth_problem, share_problem, period_year,
+        ))
     return pd.DataFrame.from_records(records, columns=FIGURE_FRAME_COLUMNS)
+
+
+@lru_cache(maxsize=4096)
+def _indicator(text: str) -> str:
+    return text.upper().replace(" ", "")
+
+
+@lru_cache(maxsize=4096)
+def _breakdown(text: str) -> str:
+    return BREAKDOWNS.get(key(text), text.upper())
+
+
+@lru_cache(maxsize=4096)
+def _unit(unit_text: str, glued_unit: str) -> tuple[units.Unit | None, str | None]:
+    """The canonical unit of a figure, or why it has none."""
+    if not unit_text:
+        return None, "don_vi is missing"
+    unit = units.lookup(unit_text)
+    if unit is None:
+        return None, f"unit '{unit_text}' is not one we know"
+    if glued_unit and units.lookup(glued_unit) not in (None, unit):
+        return unit, f"the unit glued to the figure ('{glued_unit}') contradicts don_vi ('{unit_text}')"
+    return unit, None
 
 
 FIGURE_FRAME_COLUMNS = [
@@ -352,8 +350,7 @@ def _zone_scope(reporter: Reporter | None) -> str:
     return reporter.code
 
 
-def _number(raw: object, reading: numbers.TextNumber | None,
-            notation: str) -> tuple[float | None, str | None, str, str, float | None]:
+def _number(raw: object, notation: str) -> tuple[float | None, str | None, str, str, float | None]:
     """(value, problem, glued unit, qualifier, rounding tolerance in the typed unit) for one cell."""
     if isinstance(raw, bool):
         return None, f"'{raw}' is not a number", "", "", None
@@ -364,6 +361,12 @@ def _number(raw: object, reading: numbers.TextNumber | None,
         return None, None, "", "", None
     if not isinstance(raw, str):
         return None, f"'{raw}' is not a number", "", "", None
+    return _text_number(raw, notation)
+
+
+@lru_cache(maxsize=1 << 16)
+def _text_number(raw: str, notation: str) -> tuple[float | None, str | None, str, str, float | None]:
+    reading = numbers.read_text_number(raw)
     if reading is None:
         return None, f"'{clean(raw)}' is not a number", "", "", None
     value, problem = numbers.resolve(reading, notation)

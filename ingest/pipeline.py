@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-
-import pandas as pd
 
 from ingest import land
 from ingest.findings import ERROR, Finding
@@ -73,6 +74,7 @@ def ingest_paths(home: Home, paths: list[Path], today: date | None = None) -> In
     summary = IngestSummary()
     batch: list[tuple[Submission, bytes, Path]] = []
     seen: set[str] = set()
+    new: list[tuple[Path, str, Path]] = []
     for path in paths:
         data = path.read_bytes()
         digest = sha256(data)
@@ -83,23 +85,45 @@ def ingest_paths(home: Home, paths: list[Path], today: date | None = None) -> In
         seen.add(digest)
         archived = archive_path(home.archive, digest, path.name)
         write_once(archived, data)
-        sub = read_submission(data, path.name, digest)
-        sub.received_at = datetime.now(timezone.utc).isoformat()
-        batch.append((sub, data, archived))
+        new.append((archived, path.name, digest))
+    received_at = datetime.now(timezone.utc).isoformat()
+    for sub in parse_all(new):
+        sub.received_at = received_at
+        batch.append((sub, Path(sub.archived).read_bytes(), Path(sub.archived)))
     check_submissions([s for s, _, _ in batch], today=today, data_docs=home.gx / "data_docs")
     for sub, data, archived in batch:
         _land(home, sub, data, archived, summary)
     return summary
 
 
+PARALLEL_FROM = 64  # below this many files, starting worker processes costs more than it saves
+
+
+def _parse_archived(item: tuple[Path, str, str]) -> Submission:
+    archived, name, digest = item
+    sub = read_submission(archived.read_bytes(), name, digest)
+    sub.archived = str(archived)
+    return sub
+
+
+def parse_all(items: list[tuple[Path, str, str]]) -> list[Submission]:
+    """Parse archived files, on every core when there are many (files are independent)."""
+    workers = min(os.cpu_count() or 1, int(os.environ.get("ZONESTAT_INGEST_WORKERS", "8")))
+    if len(items) < PARALLEL_FROM or workers < 2:
+        return [_parse_archived(item) for item in items]
+    context = multiprocessing.get_context("spawn")  # no fork of a threaded (Dagster) parent
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return list(pool.map(_parse_archived, items, chunksize=16))
+
+
 def _land(home: Home, sub: Submission, data: bytes, archived: Path, summary: IngestSummary) -> None:
-    findings = pd.DataFrame([f.as_dict() | {"submission_id": sub.submission_id, "file_name": sub.file_name}
-                             for f in sub.findings])
+    findings = [f.as_dict() | {"submission_id": sub.submission_id, "file_name": sub.file_name}
+                for f in sub.findings]
     for f in sub.findings:
         summary.findings_by_rule[f.rule] = summary.findings_by_rule.get(f.rule, 0) + 1
     outcome = "rejected" if sub.rejected else "accepted"
     if outcome == "accepted":
-        land.write(home.landing, "figures", sub.submission_id, sub.figures.copy())
+        land.write(home.landing, "figures", sub.submission_id, sub.figures)
         summary.figures_landed += len(sub.figures)
         summary.accepted.append(sub.submission_id)
     else:
@@ -110,16 +134,16 @@ def _land(home: Home, sub: Submission, data: bytes, archived: Path, summary: Ing
     land.write(home.landing, "submissions", sub.submission_id, ledger_row(sub, outcome, len(data), archived, home))
 
 
-def ledger_row(sub: Submission, outcome: str, size: int, archived: Path, home: Home) -> pd.DataFrame:
+def ledger_row(sub: Submission, outcome: str, size: int, archived: Path, home: Home) -> list[dict]:
     meta = {k: v for k, v in sub.metadata.items() if not k.startswith("_") and k in land.LEDGER_SCHEMA.names}
-    return pd.DataFrame([meta | {
+    return [meta | {
         "submission_id": sub.submission_id, "file_name": sub.file_name, "file_kind": sub.file_kind,
-        "received_at": pd.Timestamp(sub.received_at), "size_bytes": size,
+        "received_at": datetime.fromisoformat(sub.received_at), "size_bytes": size,
         "archive_path": str(archived.relative_to(home.root)), "outcome": outcome,
         "n_figures": len(sub.figures),
         "n_errors": sum(f.severity == ERROR for f in sub.findings),
         "n_warnings": sum(f.severity != ERROR for f in sub.findings),
-    }])
+    }]
 
 
 def _quarantine(home: Home, sub: Submission, data: bytes) -> None:

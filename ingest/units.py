@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ingest.text import fold
 
@@ -58,6 +59,7 @@ def unit_key(text: str) -> str:
     return re.sub(r"[\s.\-]+", "", fold(text))
 
 
+@lru_cache(maxsize=4096)
 def lookup(text: str) -> Unit | None:
     """The canonical unit for a typed spelling, or None if we do not know it."""
     found = _SPELLINGS.get(unit_key(text))

@@ -7,7 +7,6 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
-import pytest
 
 from ingest import land
 from ingest.pipeline import ingest_paths, read_submission

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-import pytest
 
 from orchestration.definitions import NIGHTLY_CRON, NIGHTLY_TIMEZONE, build_definitions
 from orchestration.sensors import inbox_changes

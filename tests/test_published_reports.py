@@ -126,3 +126,27 @@ def test_feedback_workbook_for_the_board_in_vietnamese(warehouse):
     magnitude = [r for r in findings if r[1] == "magnitude.capital_per_project"]
     assert len(magnitude) == 3 and all(r[0] == "Lỗi" for r in magnitude)
     assert all("81.770,544" in r[6] and r[6].startswith("Có thể:") for r in magnitude)
+
+
+def test_dbt_docs_generate_and_every_mart_column_is_described(warehouse):
+    import json
+    import subprocess
+
+    from orchestration.dbt import dbt_executable
+    from zonestat.config import DBT_PROJECT_DIR
+
+    done = subprocess.run([dbt_executable(), "docs", "generate", "--project-dir", str(DBT_PROJECT_DIR),
+                           "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(warehouse.dbt_target)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert (warehouse.dbt_target / "index.html").exists()
+    catalog = json.loads((warehouse.dbt_target / "catalog.json").read_text())
+    manifest = json.loads((warehouse.dbt_target / "manifest.json").read_text())
+    marts = [n for n in manifest["nodes"].values() if n["resource_type"] == "model" and "marts" in n["fqn"]]
+    assert len(marts) >= 15
+    for node in marts:
+        assert node["description"], f"{node['name']} has no description"
+        built = catalog["nodes"][node["unique_id"]]["columns"]
+        for column in built:
+            documented = node["columns"].get(column, {}).get("description")
+            assert documented, f"{node['name']}.{column} has no description"

@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench [ingest|warehouse|quality|refresh|all]` (or `make bench`)."""

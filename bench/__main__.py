@@ -1,0 +1,19 @@
+"""python -m bench [ingest|warehouse|quality|refresh|all]"""
+
+import sys
+
+from bench import ingest, quality, refresh, warehouse
+
+BENCHMARKS = {"ingest": ingest.run, "warehouse": warehouse.run, "quality": quality.run, "refresh": refresh.run}
+
+
+def main() -> int:
+    wanted = sys.argv[1:] or ["all"]
+    for name in BENCHMARKS if wanted == ["all"] else wanted:
+        print(f"== bench/{name}", flush=True)
+        BENCHMARKS[name]()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

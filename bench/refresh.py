@@ -1,0 +1,50 @@
+"""bench/refresh: `zonestat refresh` from empty, a nightly refresh with nothing new, and a refresh
+after one province resubmits one month; each with its peak memory (dbt's process included).
+
+Targets: nothing new <= 1/10 of from-empty; one resubmission <= 1/5; peak memory < 2 GiB.
+"""
+
+import shutil
+
+from bench.common import BENCH_DIR, measure, record, sample
+
+
+def refresh(home: str) -> dict:
+    return measure(f"""
+import os, subprocess, sys
+from pathlib import Path
+env = dict(os.environ, ZONESTAT_HOME={home!r}, DAGSTER_HOME={home!r} + "/dagster")
+zonestat = Path(sys.executable).with_name("zonestat")
+done = subprocess.run([str(zonestat), "refresh"], env=env, capture_output=True, text=True)
+assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+""")
+
+
+def run(years: int = 2) -> dict:
+    files = sample(f"history-{years}y", seed=5, years=(2019, 2018 + years), csv_share=0.1)
+    home = BENCH_DIR / "refresh-home"
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.copytree(files, home / "inbox")
+    empty = refresh(str(home))
+    nothing = refresh(str(home))
+    resubmitted = sorted((home / "inbox").glob("34_2008_2019-06.*"))[0]
+    from ingest.parse import parse_file
+    from zonestat.submission_files import write_xlsx  # a corrected official version of one month
+    sub = parse_file(resubmitted.read_bytes(), resubmitted.name, "x")
+    rows = [{"ma_chi_tieu": r.indicator, "khu": r.zone_name, "phan_to": r.breakdown, "don_vi": r.unit_as_typed,
+             "gia_tri": r.text_as_typed} for r in sub.figures.itertuples()]
+    write_xlsx(home / "inbox" / "34_2019-06_official.xlsx",
+               {"ma_tinh": "34", "ky_bao_cao": "2019-06", "trang_thai": "chinh_thuc"}, rows)
+    one = refresh(str(home))
+    outcome = {
+        "years": years,
+        "from_empty_seconds": round(empty["seconds"], 1), "nothing_new_seconds": round(nothing["seconds"], 1),
+        "one_resubmission_seconds": round(one["seconds"], 1),
+        "nothing_new_vs_empty": round(nothing["seconds"] / empty["seconds"], 3),
+        "one_resubmission_vs_empty": round(one["seconds"] / empty["seconds"], 3),
+        "peak_mib": {"from_empty": round(empty["peak_mib"]), "nothing_new": round(nothing["peak_mib"]),
+                     "one_resubmission": round(one["peak_mib"])},
+        "targets": {"nothing_new_vs_empty": "<= 0.1", "one_resubmission_vs_empty": "<= 0.2", "peak_mib": "< 2048"},
+    }
+    record("refresh", outcome)
+    return outcome
