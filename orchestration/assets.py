@@ -15,6 +15,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration import environment
 from orchestration.dbt import dbt_project, ensure_manifest
+from orchestration.fingerprint import inputs_fingerprint, record_build, record_publication, unchanged_since_publication
 from zonestat.config import Home
 
 WAREHOUSE_POOL = "warehouse"
@@ -63,9 +64,17 @@ def build_dbt_assets(h: Home) -> dg.AssetsDefinition:
     @dbt_assets(manifest=ensure_manifest(h), project=project, dagster_dbt_translator=ZonestatDbtTranslator(),
                 pool=WAREHOUSE_POOL)
     def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-        """`dbt build` into the work database: models, seeds, and their tests as asset checks."""
-        environment.prepare()
+        """`dbt build` into the work database: models, seeds, and their tests as asset checks.
+
+        Skipped (and the steps after it with it) when nothing changed since the last publication.
+        """
+        h = environment.prepare()
+        fingerprint = inputs_fingerprint(h)
+        if not context.is_subset and unchanged_since_publication(h, fingerprint):
+            context.log.info("No new submission and no code change since the last publication: nothing to build.")
+            return
         yield from dbt.cli(["build"], context=context).stream()
+        record_build(h, fingerprint)
 
     return warehouse_models
 
@@ -129,6 +138,7 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
 
     h = environment.prepare()
     publication = publish(h)  # raises PublishBlocked: the run fails and says why; the last publication stays
+    record_publication(h)
     summary = "\n".join(f"- {c}" for c in publication.changes) or "- no change since the last publication"
     return dg.MaterializeResult(metadata={
         "path": str(publication.path), "snapshot": str(publication.snapshot),

@@ -105,8 +105,10 @@ def test_warehouse_lifecycle(zhome):
     first = counts(zhome.published_db)
     first_ids = set(query(zhome.published_db, "select finding_id from dq_findings")["finding_id"])
 
-    # 2. Nothing new: the same tables, rows and findings (idempotent).
+    # 2. Nothing new: the same tables, rows and findings (idempotent); nothing is rebuilt or republished.
+    published_inode = zhome.published_db.stat().st_ino
     assert run_refresh(zhome)
+    assert zhome.published_db.stat().st_ino == published_inode
     assert counts(zhome.published_db) == first
     assert set(query(zhome.published_db, "select finding_id from dq_findings")["finding_id"]) == first_ids
 
@@ -123,7 +125,7 @@ def test_warehouse_lifecycle(zhome):
     history = query(zhome.published_db, """select value, is_current from fct_figure_revisions
                                            where indicator_code = 'INV_NEW_PROJ' order by revision_number""")
     assert history.to_dict("records") == [{"value": 21.0, "is_current": False}, {"value": 25.0, "is_current": True}]
-    assert len(list(zhome.snapshots.glob("warehouse-*.duckdb"))) == 3
+    assert len(list(zhome.snapshots.glob("warehouse-*.duckdb"))) == 2
     published = counts(zhome.published_db)
 
     # 4. A run killed in the middle of the dbt build leaves the publication intact and readable.
