@@ -6,7 +6,8 @@ Targets: nothing new <= 1/10 of from-empty; one resubmission <= 1/5; peak memory
 
 import shutil
 
-from bench.common import BENCH_DIR, measure, record, sample
+from bench.common import BENCH_DIR, measure, record
+from bench.warehouse import history_files
 
 
 def refresh(home: str) -> dict:
@@ -21,10 +22,11 @@ assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
 
 
 def run(years: int = 2) -> dict:
-    files = sample(f"history-{years}y", seed=5, years=(2019, 2018 + years), csv_share=0.1)
     home = BENCH_DIR / "refresh-home"
     shutil.rmtree(home, ignore_errors=True)
-    shutil.copytree(files, home / "inbox")
+    (home / "inbox").mkdir(parents=True)
+    for path in history_files(years):
+        shutil.copy(path, home / "inbox")
     empty = refresh(str(home))
     nothing = refresh(str(home))
     resubmitted = sorted((home / "inbox").glob("34_2008_2019-06.*"))[0]

@@ -72,8 +72,9 @@ def _explain(raw: pd.DataFrame) -> pd.DataFrame:
                 severity = "info"
                 en = f"{rule.id}: cannot be checked: money in two currencies and no exchange rate for the year"
                 vi = f"{rule.id}: chưa kiểm tra được: số liệu hai loại tiền và chưa có tỷ giá của năm"
+        where = f"{r['zone_key']}: " if r.get("zone_key") else ""  # the zone, when not the whole province
         rows.append(r | {"kind": rule.kind, "severity": severity,
-                         "message": en.format_map(params), "message_vi": vi.format_map(params)})
+                         "message": where + en.format_map(params), "message_vi": where + vi.format_map(params)})
     return pd.DataFrame(rows)
 
 

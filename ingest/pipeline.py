@@ -12,6 +12,7 @@ import logging
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -72,7 +73,6 @@ def ingest_paths(home: Home, paths: list[Path], today: date | None = None) -> In
     land.ensure_layout(home.landing)
     known = land.landed_ids(home.landing)
     summary = IngestSummary()
-    batch: list[tuple[Submission, bytes, Path]] = []
     seen: set[str] = set()
     new: list[tuple[Path, str, Path]] = []
     for path in paths:
@@ -87,16 +87,39 @@ def ingest_paths(home: Home, paths: list[Path], today: date | None = None) -> In
         write_once(archived, data)
         new.append((archived, path.name, digest))
     received_at = datetime.now(timezone.utc).isoformat()
-    for sub in parse_all(new):
-        sub.received_at = received_at
-        batch.append((sub, Path(sub.archived).read_bytes(), Path(sub.archived)))
-    check_submissions([s for s, _, _ in batch], today=today, data_docs=home.gx / "data_docs")
-    for sub, data, archived in batch:
-        _land(home, sub, data, archived, summary)
+    validator = None
+    with _parser_pool(len(new)) as pool:
+        # Chunks bound memory: a chunk is parsed, checked at the door as one GX batch, and landed.
+        for start in range(0, len(new), CHUNK_FILES):
+            chunk = new[start:start + CHUNK_FILES]
+            subs = list(pool.map(_parse_archived, chunk, chunksize=8)) if pool else [_parse_archived(i) for i in chunk]
+            if validator is None and any(s.metadata for s in subs):
+                from expectations.submission_checks import DoorValidator
+
+                validator = DoorValidator(home.gx / "data_docs")
+            if validator is not None and any(s.metadata for s in subs):
+                validator.validate(subs, today=today)
+            for sub in subs:
+                sub.received_at = received_at
+                archived = Path(sub.archived)
+                _land(home, sub, archived.read_bytes(), archived, summary)
     return summary
 
 
 PARALLEL_FROM = 64  # below this many files, starting worker processes costs more than it saves
+CHUNK_FILES = 400
+
+
+@contextmanager
+def _parser_pool(n_files: int):
+    """Worker processes for parsing when there are many files (files are independent), else None."""
+    workers = min(os.cpu_count() or 1, int(os.environ.get("ZONESTAT_INGEST_WORKERS", "8")))
+    if n_files < PARALLEL_FROM or workers < 2:
+        yield None
+        return
+    context = multiprocessing.get_context("spawn")  # no fork of a threaded (Dagster) parent
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        yield pool
 
 
 def _parse_archived(item: tuple[Path, str, str]) -> Submission:
@@ -104,16 +127,6 @@ def _parse_archived(item: tuple[Path, str, str]) -> Submission:
     sub = read_submission(archived.read_bytes(), name, digest)
     sub.archived = str(archived)
     return sub
-
-
-def parse_all(items: list[tuple[Path, str, str]]) -> list[Submission]:
-    """Parse archived files, on every core when there are many (files are independent)."""
-    workers = min(os.cpu_count() or 1, int(os.environ.get("ZONESTAT_INGEST_WORKERS", "8")))
-    if len(items) < PARALLEL_FROM or workers < 2:
-        return [_parse_archived(item) for item in items]
-    context = multiprocessing.get_context("spawn")  # no fork of a threaded (Dagster) parent
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(_parse_archived, items, chunksize=16))
 
 
 def _land(home: Home, sub: Submission, data: bytes, archived: Path, summary: IngestSummary) -> None:

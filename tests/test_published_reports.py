@@ -150,3 +150,20 @@ def test_dbt_docs_generate_and_every_mart_column_is_described(warehouse):
         for column in built:
             documented = node["columns"].get(column, {}).get("description")
             assert documented, f"{node['name']}.{column} has no description"
+
+
+def test_findings_command(warehouse):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    zonestat = Path(sys.executable).with_name("zonestat")
+    env = dict(os.environ, ZONESTAT_HOME=str(warehouse.root))
+    done = subprocess.run([str(zonestat), "findings", "--json", "--reporter", "34", "--period", "2019-11",
+                           "--kind", "magnitude"], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    assert len(found) == 3 and {f["rule_id"] for f in found} == {"magnitude.capital_per_project"}
+    assert all("81.770,544" in f["suggestion"] for f in found)

@@ -167,12 +167,17 @@ def cmd_findings(args: argparse.Namespace) -> int:
         print(frame.to_json(orient="records", force_ascii=False, indent=2))
     else:
         for r in frame.itertuples(index=False):
-            print(f"{r.severity:7} {r.rule_id:38} {r.reporter_id or '-':18} {r.period_key or '-':8} "
-                  f"{r.source_cells or '':24} {r.message}".replace("None", "-"))
+            print(f"{r.severity:7} {r.rule_id:38} {_shown(r.reporter_id):18} {_shown(r.period_key):8} "
+                  f"{_shown(r.source_cells):24} {r.message}")
             if isinstance(r.suggestion, str):
                 print(f"        {r.suggestion}")
         print(f"{len(frame)} findings")
     return 0
+
+
+def _shown(value: object) -> str:
+    """'-' for a missing value (None or NaN from pandas), the value otherwise."""
+    return value if isinstance(value, str) and value else "-"
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
