@@ -16,7 +16,8 @@ import yaml
 from zonestat import reference
 
 CATALOGUE = Path(__file__).with_name("catalogue.yaml")
-KINDS = ("balance", "bound", "ratio", "share", "growth", "hierarchy", "monotonic", "magnitude", "plausibility")
+KINDS = ("balance", "bound", "ratio", "share", "growth", "hierarchy", "monotonic", "magnitude", "plausibility",
+         "reference")
 SEVERITIES = ("error", "warning", "info")
 
 

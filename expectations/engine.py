@@ -54,14 +54,14 @@ def _explain(raw: pd.DataFrame) -> pd.DataFrame:
             "indicator": indicators[0], "breakdown": breakdowns[0],
             "total": n(r.get("found")), "parts": n(r.get("expected")), "lhs": n(r.get("found")),
             "rhs": n(r.get("expected")), "rate": n(r.get("found")), "computed": n(r.get("expected")),
-            "claimed": n(r.get("found")), "value": n(r.get("cell_value", r.get("found"))),
+            "claimed": n(r.get("found")), "found": n(r.get("found")), "value": n(r.get("cell_value", r.get("found"))),
             "per_unit": n(r.get("found")), "low": n(r.get("low")), "high": n(r.get("high")),
             "previous": n(r.get("expected")), "previous_period": r.get("previous_period") or "?",
             "last_period": r.get("last_period") or "?", "last_value": n(r.get("last_value")),
             "typical": n(r.get("expected")), "factor": n(round(r["imbalance"])) if pd.notna(r.get("imbalance")) and
             r.get("imbalance") and abs(r["imbalance"]) >= 1 else n(1 / r["imbalance"]) if r.get("imbalance") else "?",
             "missing": r.get("missing_members") or "", "n_missing": _count(r.get("n_missing")),
-            "n_known": _count(r.get("n_members_known")),
+            "n_known": _count(r.get("n_members_known")), "period": r.get("period_key") or "?",
         })
         severity, en, vi = rule.severity, rule.message_en, rule.message_vi
         if r.get("rate_missing"):

@@ -348,6 +348,19 @@ def _plausibility_sql(rule: Rule) -> str:
     """
 
 
+def _missing_rate_sql(rule: Rule) -> str:
+    """One finding per year whose money figures cannot be converted: the rate is not in fx_rates."""
+    return f"""
+    select '{rule.id}' as rule_id, null as reporter_id, '' as zone_key, cast(period_year as varchar) as period_key,
+        null as submission_id, null as revision_number, null as indicators, null as breakdowns,
+        null as source_cells, 'fx:' || cast(period_year as varchar) as cell_keys, null as expected,
+        count(*) as found, null as imbalance, 0.0 as tolerance, false as rate_missing
+    from {CELLS_VIEW}
+    where unit in ('VND_bn', 'USD_mn') and value_vnd_bn is null and value is not null
+    group by period_year
+    """
+
+
 @dataclass
 class QualityRun:
     findings: pd.DataFrame
@@ -369,6 +382,7 @@ def detect(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     for rule in rules:
         builder = {
             "share": _share_sql, "growth": growth_sql, "monotonic": _monotonic_sql, "plausibility": _plausibility_sql,
+            "reference": _missing_rate_sql,
         }.get(rule.kind)
         if rule.kind == "hierarchy":
             builder = _zone_hierarchy_sql if rule.spec.get("level") == "zone" else _bloc_hierarchy_sql

@@ -65,3 +65,48 @@ def test_every_injected_error_is_found_by_the_right_kind_and_mostly_restored(sam
                 restored += 1
                 break
     assert restored / len(manifest) >= 0.9, f"{restored} of {len(manifest)} restored"
+
+
+def test_missing_exchange_rates_are_findings_and_never_zero(sample_warehouse):
+    home, _, _ = sample_warehouse
+    missing = query(home.published_db, "select period_key from dq_findings where rule_id = 'reference.exchange_rate_missing'")
+    assert sorted(missing["period_key"]) == ["2024", "2025"]
+    converted = query(home.published_db, """select count(*) filter (where value_vnd_bn = 0) as zeros,
+        count(*) filter (where value_vnd_bn is null) as nulls from fct_investment where unit = 'USD_mn'""")
+    assert converted["zeros"][0] == 0 and converted["nulls"][0] > 0
+
+
+def test_mart_figures_equal_the_input_files(sample_warehouse):
+    """Every figure of a few whole files, read back from the marts, equals the file as typed."""
+    import csv as csvmodule
+
+    import openpyxl
+
+    from ingest import units
+
+    home, manifest, _ = sample_warehouse
+    corrupted = {m["file"] for m in manifest}
+    files = [p for p in sorted(home.inbox.iterdir()) if p.name not in corrupted]
+    checked = 0
+    for path in [f for f in files if f.suffix == ".xlsx"][:3] + [f for f in files if f.suffix == ".csv"][:2]:
+        if path.suffix == ".xlsx":
+            rows = list(openpyxl.load_workbook(path, read_only=True)["SoLieu"].iter_rows(values_only=True))
+            header = rows.index(next(r for r in rows if r and r[0] == "ma_chi_tieu"))
+            table = [dict(zip(rows[header], r)) for r in rows[header + 1:]]
+        else:
+            text = path.read_text(encoding="utf-8")
+            table = list(csvmodule.DictReader(text.splitlines(), delimiter=";" if text.count(";") > text.count(",")
+                                              else ","))
+        marts = query(home.published_db, """
+            select r.indicator_code, r.breakdown, r.zone_key, r.value from fct_figure_revisions r
+            join fct_submissions s using (submission_id) where s.file_name = ?""", [path.name])
+        assert len(marts) == len(table), path.name
+        got = {(r.indicator_code, r.breakdown, r.zone_key != ""): [] for r in marts.itertuples()}
+        for r in marts.itertuples():
+            got[(r.indicator_code, r.breakdown, r.zone_key != "")].append(r.value)
+        for row in table:
+            expected = read_text_number(str(row["gia_tri"])).vn * units.lookup(row["don_vi"]).factor
+            values = got[(row["ma_chi_tieu"], row["phan_to"], bool(row.get("khu")))]
+            assert any(v == pytest.approx(expected) for v in values), (path.name, row)
+            checked += 1
+    assert checked > 1000
