@@ -60,12 +60,37 @@ def landed_ids(landing: Path) -> set[str]:
     return {p.stem for p in folder.glob("*.parquet") if not p.name.startswith("_")} if folder.exists() else set()
 
 
+def staged_path(landing: Path, submission_id: str) -> Path:
+    """Where a worker writes a submission's figures before the door has accepted it."""
+    return landing / ".staging" / f"{submission_id}.parquet"
+
+
+def stage_figures(landing: Path, submission_id: str, frame: pd.DataFrame) -> None:
+    """Convert and write the figures in the worker that parsed them; published by `write` on acceptance."""
+    path = staged_path(landing, submission_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_parquet(path, TABLES["figures"], frame)
+
+
 def write(landing: Path, table: str, submission_id: str, rows: pd.DataFrame | list[dict]) -> Path:
     """Write one immutable Parquet file; an existing one is never rewritten."""
     schema = TABLES[table]
     path = landing / table / f"{submission_id}.parquet"
     if path.exists():
         return path
+    staged = staged_path(landing, submission_id)
+    if table == "figures" and staged.exists():
+        os.replace(staged, path)
+        return path
+    _write_parquet(path, schema, rows)
+    return path
+
+
+def discard_staged(landing: Path, submission_id: str) -> None:
+    staged_path(landing, submission_id).unlink(missing_ok=True)
+
+
+def _write_parquet(path: Path, schema: pa.Schema, rows: pd.DataFrame | list[dict]) -> None:
     if isinstance(rows, pd.DataFrame):
         frame = rows.reindex(columns=schema.names)
         arrow = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
@@ -74,7 +99,6 @@ def write(landing: Path, table: str, submission_id: str, rows: pd.DataFrame | li
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     pq.write_table(arrow, tmp)
     os.replace(tmp, path)
-    return path
 
 
 def read_table(landing: Path, table: str) -> pd.DataFrame:

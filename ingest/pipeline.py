@@ -74,7 +74,7 @@ def ingest_paths(home: Home, paths: list[Path], today: date | None = None) -> In
     known = land.landed_ids(home.landing)
     summary = IngestSummary()
     seen: set[str] = set()
-    new: list[tuple[Path, str, Path]] = []
+    new: list[tuple[Path, str, str, Path]] = []
     for path in paths:
         data = path.read_bytes()
         digest = sha256(data)
@@ -85,7 +85,7 @@ def ingest_paths(home: Home, paths: list[Path], today: date | None = None) -> In
         seen.add(digest)
         archived = archive_path(home.archive, digest, path.name)
         write_once(archived, data)
-        new.append((archived, path.name, digest))
+        new.append((archived, path.name, digest, home.landing))
     received_at = datetime.now(timezone.utc).isoformat()
     validator = None
     with _parser_pool(len(new)) as pool:
@@ -122,10 +122,12 @@ def _parser_pool(n_files: int):
         yield pool
 
 
-def _parse_archived(item: tuple[Path, str, str]) -> Submission:
-    archived, name, digest = item
+def _parse_archived(item: tuple[Path, str, str, Path]) -> Submission:
+    archived, name, digest, landing = item
     sub = read_submission(archived.read_bytes(), name, digest)
     sub.archived = str(archived)
+    if len(sub.figures) and not sub.rejected:
+        land.stage_figures(landing, digest, sub.figures)  # the Arrow conversion, on this worker's core
     return sub
 
 
@@ -140,6 +142,7 @@ def _land(home: Home, sub: Submission, data: bytes, archived: Path, summary: Ing
         summary.figures_landed += len(sub.figures)
         summary.accepted.append(sub.submission_id)
     else:
+        land.discard_staged(home.landing, sub.submission_id)
         _quarantine(home, sub, data)
         summary.rejected.append(sub.submission_id)
     if len(findings):

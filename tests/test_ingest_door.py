@@ -141,3 +141,16 @@ def test_validate_command(tmp_path):
     rejected = json.loads(result.stdout)[1]
     assert rejected["status"] == "rejected"
     assert {"rule": "figure.value_readable", "cell": "F2", "sheet": "SoLieu"}.items() <= rejected["findings"][0].items()
+
+
+def test_parallel_parsing_lands_the_same_as_serial(tmp_path, zhome, monkeypatch):
+    import ingest.pipeline as pipeline
+
+    files = [good(tmp_path, f"f{i}.xlsx", value=str(20 + i)) for i in range(5)]
+    files.append(bad_files(tmp_path)["formula_no_cache"][0])
+    monkeypatch.setattr(pipeline, "PARALLEL_FROM", 2)
+    summary = ingest_paths(zhome, files)
+    assert len(summary.accepted) == 5 and len(summary.rejected) == 1
+    figures = land.read_table(zhome.landing, "figures")
+    assert sorted(figures[figures.indicator == "INV_NEW_PROJ"]["value"]) == [20, 21, 22, 23, 24]
+    assert not list((zhome.landing / ".staging").glob("*.parquet"))  # accepted moved in, rejected discarded
