@@ -34,7 +34,7 @@ CELLS_VIEW = "dq_cells"
 
 
 def create_cells_view(con: duckdb.DuckDBPyConnection) -> None:
-    """One view over the current figures of every fact table: the rules' universe."""
+    """One table of the current figures of every fact table: the rules' universe."""
     columns = """figure_key, reporter_id, reporter_kind, reporter_code, province_2025_code, zone_key, period_key,
         period_year, period_month, indicator_code, indicator_kind, breakdown, value, unit, value_vnd_bn,
         rounding_tolerance, growth_pct_claimed, growth_tolerance, share_pct_claimed, share_tolerance,
@@ -42,7 +42,8 @@ def create_cells_view(con: duckdb.DuckDBPyConnection) -> None:
         case when source_sheet = '' then source_cell else source_sheet || '!' || source_cell end as cell_ref,
         coalesce(value_vnd_bn / nullif(value, 0), 1.0) as vnd_factor, reporter_vintage"""
     union = "\nunion all\n".join(f"select {columns} from {t}" for t in FACT_TABLES)
-    con.execute(f"create or replace temp view {CELLS_VIEW} as {union}")
+    # Materialised once: every rule reads it, and a view would recompute the union per rule.
+    con.execute(f"create or replace temp table {CELLS_VIEW} as {union}")
 
 
 def _values(rows: list[tuple]) -> str:
@@ -52,7 +53,11 @@ def _values(rows: list[tuple]) -> str:
 
 
 def _linear_sql(rules: list[Rule]) -> str:
-    """Balance and bound relations: sum(coef * value) = 0 (or <= 0) within the rounding tolerance."""
+    """Balance and bound relations: sum(coef * value) = 0 (or <= 0) within the rounding tolerance.
+
+    The sums are computed for every report first; the lists of cells, which cost far more,
+    only for the relations that are broken.
+    """
     terms, infos = [], []
     for rule in rules:
         for rel in rule.relations:
@@ -61,38 +66,49 @@ def _linear_sql(rules: list[Rule]) -> str:
     return f"""
     with terms(relation_id, indicator_code, breakdown, coef) as (values {_values(terms)}),
     info(relation_id, rule_id, comparison, n_terms, fx_relative) as (values {_values(infos)}),
-    grouped as (
-        select t.relation_id, c.reporter_id, c.zone_key, c.period_key, c.submission_id,
-            max(c.revision_number) as revision_number,
-            count(*) as n, count(distinct c.unit) as n_units, count(c.value_vnd_bn) as n_converted,
-            sum(case when t.coef > 0 then c.value end) as lhs, sum(case when t.coef < 0 then c.value end) as rhs,
-            sum(case when t.coef > 0 then c.value_vnd_bn end) as lhs_vnd,
-            sum(case when t.coef < 0 then c.value_vnd_bn end) as rhs_vnd,
-            sum(c.rounding_tolerance) as tol, sum(c.rounding_tolerance * c.vnd_factor) as tol_vnd,
-            string_agg(c.indicator_code, ',' order by t.coef desc, c.indicator_code, c.breakdown) as indicators,
-            string_agg(c.breakdown, ',' order by t.coef desc, c.indicator_code, c.breakdown) as breakdowns,
-            string_agg(c.cell_ref, ', ' order by t.coef desc, c.indicator_code, c.breakdown) as source_cells,
-            string_agg(c.figure_key, '¦' order by t.coef desc, c.indicator_code, c.breakdown) as cell_keys
-        from {CELLS_VIEW} c join terms t on c.indicator_code = t.indicator_code and c.breakdown = t.breakdown
-        group by t.relation_id, c.reporter_id, c.zone_key, c.period_key, c.submission_id
+    joined as (
+        select t.relation_id, t.coef, c.* from {CELLS_VIEW} c
+        join terms t on c.indicator_code = t.indicator_code and c.breakdown = t.breakdown
     ),
-    compared as (
-        select g.*, i.rule_id, i.comparison,
-            case when n_units = 1 then lhs else lhs_vnd end as lhs_cmp,
-            case when n_units = 1 then rhs else rhs_vnd end as rhs_cmp,
-            case when n_units = 1 then tol
+    grouped as (
+        select relation_id, submission_id, zone_key,
+            count(*) as n, min(unit) <> max(unit) as mixed, count(value_vnd_bn) as n_converted,
+            sum(case when coef > 0 then value end) as lhs, sum(case when coef < 0 then value end) as rhs,
+            sum(case when coef > 0 then value_vnd_bn end) as lhs_vnd,
+            sum(case when coef < 0 then value_vnd_bn end) as rhs_vnd,
+            sum(rounding_tolerance) as tol, sum(rounding_tolerance * vnd_factor) as tol_vnd
+        from joined
+        group by relation_id, submission_id, zone_key
+    ),
+    broken as (
+        select g.*, i.rule_id,
+            case when not mixed then lhs else lhs_vnd end as lhs_cmp,
+            case when not mixed then rhs else rhs_vnd end as rhs_cmp,
+            case when not mixed then tol
                  else tol_vnd + i.fx_relative * greatest(abs(lhs_vnd), abs(rhs_vnd)) end as tolerance,
-            n_units > 1 and n_converted < n as rate_missing
+            mixed and n_converted < n as rate_missing
         from grouped g join info i using (relation_id)
-        where g.n = i.n_terms
+        where g.n = i.n_terms and (
+            (mixed and n_converted < n)
+            or (i.comparison = '=' and abs(case when not mixed then lhs - rhs else lhs_vnd - rhs_vnd end) >
+                case when not mixed then tol else tol_vnd + i.fx_relative * greatest(abs(lhs_vnd), abs(rhs_vnd)) end
+                + 1e-9 * greatest(abs(lhs), abs(rhs)))
+            or (i.comparison = '<=' and case when not mixed then lhs - rhs else lhs_vnd - rhs_vnd end >
+                case when not mixed then tol else tol_vnd + i.fx_relative * greatest(abs(lhs_vnd), abs(rhs_vnd)) end
+                + 1e-9 * greatest(abs(lhs), abs(rhs))))
     )
-    select rule_id, reporter_id, zone_key, period_key, submission_id, revision_number, indicators, breakdowns,
-        source_cells, cell_keys, rhs_cmp as expected, lhs_cmp as found, lhs_cmp - rhs_cmp as imbalance,
-        tolerance, rate_missing
-    from compared
-    where rate_missing
-       or (comparison = '=' and abs(lhs_cmp - rhs_cmp) > tolerance + 1e-9 * greatest(abs(lhs_cmp), abs(rhs_cmp)))
-       or (comparison = '<=' and lhs_cmp - rhs_cmp > tolerance + 1e-9 * greatest(abs(lhs_cmp), abs(rhs_cmp)))
+    select b.rule_id, max(j.reporter_id) as reporter_id, b.zone_key, max(j.period_key) as period_key,
+        b.submission_id, max(j.revision_number) as revision_number,
+        string_agg(j.indicator_code, ',' order by j.coef desc, j.indicator_code, j.breakdown) as indicators,
+        string_agg(j.breakdown, ',' order by j.coef desc, j.indicator_code, j.breakdown) as breakdowns,
+        string_agg(j.cell_ref, ', ' order by j.coef desc, j.indicator_code, j.breakdown) as source_cells,
+        string_agg(j.figure_key, '¦' order by j.coef desc, j.indicator_code, j.breakdown) as cell_keys,
+        any_value(b.rhs_cmp) as expected, any_value(b.lhs_cmp) as found,
+        any_value(b.lhs_cmp - b.rhs_cmp) as imbalance, any_value(b.tolerance) as tolerance,
+        bool_or(b.rate_missing) as rate_missing
+    from broken b
+    join joined j on j.relation_id = b.relation_id and j.submission_id = b.submission_id and j.zone_key = b.zone_key
+    group by b.rule_id, b.relation_id, b.submission_id, b.zone_key
     """
 
 
@@ -105,43 +121,51 @@ def _ratio_sql(rules: list[Rule]) -> str:
                 terms.append((rel.relation_id, rule.id, role, t.indicator, t.breakdown))
     return f"""
     with terms(relation_id, rule_id, role, indicator_code, breakdown) as (values {_values(terms)}),
+    joined as (
+        select t.relation_id, t.rule_id, t.role, c.* from {CELLS_VIEW} c
+        join terms t on c.indicator_code = t.indicator_code and c.breakdown = t.breakdown
+    ),
     pivoted as (
-        select t.relation_id, t.rule_id, c.reporter_id, c.zone_key, c.period_key, c.submission_id,
-            max(c.revision_number) as revision_number,
-            max(case when role = 'rate' then c.value end) as rate,
-            max(case when role = 'rate' then c.rounding_tolerance end) as rate_tol,
-            max(case when role = 'num' then c.value end) as num, max(case when role = 'den' then c.value end) as den,
-            max(case when role = 'num' then c.unit end) as num_unit, max(case when role = 'den' then c.unit end) as den_unit,
-            max(case when role = 'num' then c.value_vnd_bn end) as num_vnd,
-            max(case when role = 'den' then c.value_vnd_bn end) as den_vnd,
-            max(case when role = 'num' then c.rounding_tolerance * c.vnd_factor end) as num_tol_vnd,
-            max(case when role = 'den' then c.rounding_tolerance * c.vnd_factor end) as den_tol_vnd,
-            max(case when role = 'num' then c.rounding_tolerance end) as num_tol,
-            max(case when role = 'den' then c.rounding_tolerance end) as den_tol,
-            count(*) as n,
-            string_agg(c.indicator_code, ',' order by role desc) as indicators,
-            string_agg(c.breakdown, ',' order by role desc) as breakdowns,
-            string_agg(c.cell_ref, ', ' order by role desc) as source_cells,
-            string_agg(c.figure_key, '¦' order by role desc) as cell_keys
-        from {CELLS_VIEW} c join terms t on c.indicator_code = t.indicator_code and c.breakdown = t.breakdown
-        group by t.relation_id, t.rule_id, c.reporter_id, c.zone_key, c.period_key, c.submission_id
+        select relation_id, rule_id, submission_id, zone_key, count(*) as n,
+            max(case when role = 'rate' then value end) as rate,
+            max(case when role = 'rate' then rounding_tolerance end) as rate_tol,
+            max(case when role = 'num' then value end) as num, max(case when role = 'den' then value end) as den,
+            max(case when role = 'num' then unit end) = max(case when role = 'den' then unit end) as same_unit,
+            max(case when role = 'num' then value_vnd_bn end) as num_vnd,
+            max(case when role = 'den' then value_vnd_bn end) as den_vnd,
+            max(case when role = 'num' then rounding_tolerance * vnd_factor end) as num_tol_vnd,
+            max(case when role = 'den' then rounding_tolerance * vnd_factor end) as den_tol_vnd,
+            max(case when role = 'num' then rounding_tolerance end) as num_tol,
+            max(case when role = 'den' then rounding_tolerance end) as den_tol
+        from joined group by relation_id, rule_id, submission_id, zone_key
     ),
     computed as (
         select *,
-            case when num_unit = den_unit then num else num_vnd end as n_cmp,
-            case when num_unit = den_unit then den else den_vnd end as d_cmp,
-            case when num_unit = den_unit then num_tol else num_tol_vnd end as n_tol,
-            case when num_unit = den_unit then den_tol else den_tol_vnd end as d_tol
+            case when same_unit then num else num_vnd end as n_cmp,
+            case when same_unit then den else den_vnd end as d_cmp,
+            case when same_unit then num_tol else num_tol_vnd end as n_tol,
+            case when same_unit then den_tol else den_tol_vnd end as d_tol
         from pivoted where n = 3
+    ),
+    broken as (
+        select * from computed
+        where d_cmp is null or n_cmp is null or (d_cmp <> 0 and abs(rate - 100.0 * n_cmp / d_cmp) >
+            rate_tol + 100.0 * (n_tol / abs(d_cmp) + abs(n_cmp) * d_tol / (d_cmp * d_cmp)) + 1e-9)
     )
-    select rule_id, reporter_id, zone_key, period_key, submission_id, revision_number, indicators, breakdowns,
-        source_cells, cell_keys, 100.0 * n_cmp / d_cmp as expected, rate as found,
-        rate - 100.0 * n_cmp / d_cmp as imbalance,
-        rate_tol + 100.0 * (n_tol / abs(d_cmp) + abs(n_cmp) * d_tol / (d_cmp * d_cmp)) as tolerance,
-        n_cmp is null or d_cmp is null as rate_missing
-    from computed
-    where d_cmp is null or n_cmp is null or (d_cmp <> 0 and abs(rate - 100.0 * n_cmp / d_cmp) >
-        rate_tol + 100.0 * (n_tol / abs(d_cmp) + abs(n_cmp) * d_tol / (d_cmp * d_cmp)) + 1e-9)
+    select b.rule_id, max(j.reporter_id) as reporter_id, b.zone_key, max(j.period_key) as period_key,
+        b.submission_id, max(j.revision_number) as revision_number,
+        string_agg(j.indicator_code, ',' order by j.role desc) as indicators,
+        string_agg(j.breakdown, ',' order by j.role desc) as breakdowns,
+        string_agg(j.cell_ref, ', ' order by j.role desc) as source_cells,
+        string_agg(j.figure_key, '¦' order by j.role desc) as cell_keys,
+        any_value(100.0 * b.n_cmp / b.d_cmp) as expected, any_value(b.rate) as found,
+        any_value(b.rate - 100.0 * b.n_cmp / b.d_cmp) as imbalance,
+        any_value(b.rate_tol + 100.0 * (b.n_tol / abs(b.d_cmp) + abs(b.n_cmp) * b.d_tol / (b.d_cmp * b.d_cmp)))
+            as tolerance,
+        bool_or(b.n_cmp is null or b.d_cmp is null) as rate_missing
+    from broken b
+    join joined j on j.relation_id = b.relation_id and j.submission_id = b.submission_id and j.zone_key = b.zone_key
+    group by b.rule_id, b.relation_id, b.submission_id, b.zone_key
     """
 
 
@@ -217,19 +241,29 @@ ADDITIVE = """indicator_code in (select code from indicators where kind in ('flo
 def _zone_hierarchy_sql(rule: Rule) -> str:
     return f"""
     with zones as (
-        select submission_id, indicator_code, breakdown, unit, sum(value) as value, sum(rounding_tolerance) as tol,
-            string_agg(cell_ref, ', ' order by cell_ref) as cells, string_agg(figure_key, '¦') as keys
+        select submission_id, indicator_code, breakdown, unit, sum(value) as value, sum(rounding_tolerance) as tol
         from {CELLS_VIEW} where zone_key <> '' and {ADDITIVE}
         group by submission_id, indicator_code, breakdown, unit
+    ),
+    broken as (
+        select p.*, z.value as zones_value, z.tol as zones_tol
+        from {CELLS_VIEW} p
+        join zones z on p.submission_id = z.submission_id and p.indicator_code = z.indicator_code
+            and p.breakdown = z.breakdown and p.unit = z.unit
+        where p.zone_key = '' and abs(p.value - z.value) > p.rounding_tolerance + z.tol + 1e-9 * abs(p.value)
+    ),
+    cells as (
+        select b.figure_key, string_agg(c.cell_ref, ', ' order by c.cell_ref) as cells,
+            string_agg(c.figure_key, '¦') as keys
+        from broken b join {CELLS_VIEW} c on c.submission_id = b.submission_id and c.indicator_code = b.indicator_code
+            and c.breakdown = b.breakdown and c.unit = b.unit and c.zone_key <> ''
+        group by b.figure_key
     )
     select '{rule.id}' as rule_id, p.reporter_id, p.zone_key, p.period_key, p.submission_id, p.revision_number,
         p.indicator_code as indicators, p.breakdown as breakdowns, p.cell_ref || ', ' || z.cells as source_cells,
-        p.figure_key || '¦' || z.keys as cell_keys, z.value as expected, p.value as found,
-        p.value - z.value as imbalance, p.rounding_tolerance + z.tol as tolerance, false as rate_missing
-    from {CELLS_VIEW} p
-    join zones z on p.submission_id = z.submission_id and p.indicator_code = z.indicator_code
-        and p.breakdown = z.breakdown and p.unit = z.unit
-    where p.zone_key = '' and abs(p.value - z.value) > p.rounding_tolerance + z.tol + 1e-9 * abs(p.value)
+        p.figure_key || '¦' || z.keys as cell_keys, p.zones_value as expected, p.value as found,
+        p.value - p.zones_value as imbalance, p.rounding_tolerance + p.zones_tol as tolerance, false as rate_missing
+    from broken p join cells z using (figure_key)
     """
 
 
