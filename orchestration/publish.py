@@ -37,7 +37,8 @@ class Publication:
     changes: list[str] = field(default_factory=list)
 
 
-def _tables(con: duckdb.DuckDBPyConnection, schema: str = "main", catalog: str | None = None) -> dict[str, int]:
+def table_row_counts(con: duckdb.DuckDBPyConnection, schema: str = "main", catalog: str | None = None) -> dict[str, int]:
+    """Rows per base table of a schema (of an attached catalog when given)."""
     where = f"table_catalog = '{catalog}' and " if catalog else ""
     names = [r[0] for r in con.execute(
         f"select table_name from information_schema.tables where {where}table_schema = '{schema}' "
@@ -50,14 +51,14 @@ def audit(work_db: Path, published_db: Path) -> tuple[dict[str, int], list[str],
     """(row counts, blocking problems, changes since the last publication)."""
     problems, changes = [], []
     with duckdb.connect(str(work_db), read_only=True) as con:
-        counts = _tables(con)
+        counts = table_row_counts(con)
         for table in REQUIRED_TABLES:
             if table not in counts:
                 problems.append(f"table {table} is missing from the build (did dbt or the quality engine fail?)")
         if not published_db.exists() or problems:
             return counts, problems, changes
         con.execute(f"attach '{published_db}' as last (read_only)")
-        before = _tables(con, catalog="last")
+        before = table_row_counts(con, catalog="last")
         for table in sorted(set(counts) | set(before)):
             old, new = before.get(table, 0), counts.get(table, 0)
             if old != new:

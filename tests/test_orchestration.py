@@ -12,6 +12,7 @@ import dagster as dg
 import duckdb
 
 from orchestration.definitions import NIGHTLY_CRON, NIGHTLY_TIMEZONE, build_definitions
+from orchestration.publish import table_row_counts
 from orchestration.sensors import inbox_changes
 from tests.conftest import query, run_refresh
 from tests.test_ingest_door import good
@@ -78,9 +79,7 @@ def test_sensor_cursor_is_on_content_hashes(zhome):
 
 def counts(db: Path) -> dict[str, int]:
     with duckdb.connect(str(db), read_only=True) as con:
-        tables = [r[0] for r in con.execute("select table_name from information_schema.tables "
-                                            "where table_type = 'BASE TABLE'").fetchall()]
-        return {t: con.execute(f'select count(*) from "{t}"').fetchone()[0] for t in tables}
+        return table_row_counts(con)
 
 
 def kill_refresh_during_dbt() -> None:

@@ -64,7 +64,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
             "select count(*) filter (where outcome = 'accepted'), count(*) filter (where outcome = 'rejected') "
             "from fct_submissions").fetchone()
         findings = dict(con.execute("select severity, count(*) from dq_findings group by 1").fetchall())
-        after = {t: n for t, n in _counts(con).items()}
+    after = _published_counts(h.published_db)
     print(f"Published warehouse: {h.published_db}")
     print(f"Submissions: {accepted} accepted, {rejected} rejected (quarantine: {h.quarantine})")
     print(f"Findings: {sum(findings.values())} ({', '.join(f'{v} {k}' for k, v in sorted(findings.items()))})"
@@ -77,19 +77,15 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     return 0
 
 
-def _counts(con) -> dict[str, int]:
-    tables = [r[0] for r in con.execute("select table_name from information_schema.tables "
-                                        "where table_schema = 'main' and table_type = 'BASE TABLE'").fetchall()]
-    return {t: con.execute(f'select count(*) from "{t}"').fetchone()[0] for t in tables}
-
-
 def _published_counts(path: Path) -> dict[str, int]:
     import duckdb
 
     if not path.exists():
         return {}
+    from orchestration.publish import table_row_counts
+
     with duckdb.connect(str(path), read_only=True) as con:
-        return _counts(con)
+        return table_row_counts(con)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
