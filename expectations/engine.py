@@ -101,7 +101,8 @@ def _suggest(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame, summary: Qu
     typed = dict(zip(cells["figure_key"], cells["text_as_typed"]))
     for submission_id, report_cells in cells.groupby("submission_id"):
         summary.reports_searched += 1
-        found = suggest.search(report_cells, suggest.build_constraints(report_cells, context))
+        rows = suggest.report_cells(report_cells)
+        found = suggest.search(rows, suggest.build_constraints(rows, context))
         if found is None:
             continue
         summary.suggestions += 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import pandas as pd
 
@@ -98,22 +99,34 @@ def _close(a: float, b: float, tol: float) -> bool:
     return abs(a - b) <= tol + 1e-9 * max(abs(a), abs(b))
 
 
-def build_constraints(cells: pd.DataFrame, context: dict[str, dict]) -> list[Constraint]:
+CELL_COLUMNS = ["figure_key", "zone_key", "indicator_code", "breakdown", "unit", "value", "rounding_tolerance",
+                "vnd_factor", "share_pct_claimed", "share_tolerance", "growth_pct_claimed", "growth_tolerance",
+                "text_as_typed"]
+
+
+def report_cells(cells: pd.DataFrame) -> list[SimpleNamespace]:
+    """A report's cells as plain rows: iterating Arrow-backed frames cell by cell is slow."""
+    columns = [cells[c].tolist() for c in CELL_COLUMNS]  # one vectorised conversion per column
+    return [SimpleNamespace(**dict(zip(CELL_COLUMNS, values))) for values in zip(*columns)]
+
+
+def build_constraints(cells: pd.DataFrame | list[SimpleNamespace], context: dict[str, dict]) -> list[Constraint]:
     """Every relation of the catalogue on the cells of one report.
 
     `context` carries figures from outside the report that some rules compare with:
     last year's value per cell key (growth) and the usual level per cell key (history).
     """
+    rows = report_cells(cells) if isinstance(cells, pd.DataFrame) else cells
     rules = load()
-    by_term: dict[tuple[str, str, str], pd.Series] = {}
-    for row in cells.itertuples(index=False):
+    by_term: dict[tuple[str, str, str], SimpleNamespace] = {}
+    for row in rows:
         by_term[(row.zone_key, row.indicator_code, row.breakdown)] = row
     zones = sorted({z for z, _, _ in by_term})
     out: list[Constraint] = []
     for rule in rules:
         out += _relations_of(rule, by_term, zones)
     out += _zone_hierarchy(by_term, zones)
-    out += _claims(cells, by_term, context)
+    out += _claims(rows, by_term, context)
     return out
 
 
@@ -190,11 +203,11 @@ def _zone_hierarchy(by_term: dict, zones: list[str]) -> list[Constraint]:
     return out
 
 
-def _claims(cells: pd.DataFrame, by_term: dict, context: dict[str, dict]) -> list[Constraint]:
+def _claims(rows: list[SimpleNamespace], by_term: dict, context: dict[str, dict]) -> list[Constraint]:
     out = []
     last_year = context.get("last_year", {})
     typical = context.get("typical", {})
-    for row in cells.itertuples(index=False):
+    for row in rows:
         if pd.notna(row.share_pct_claimed):
             total = by_term.get((row.zone_key, row.indicator_code, "TONG"))
             if total is not None and total.unit == row.unit and row.breakdown != "TONG":
@@ -228,10 +241,11 @@ def _claims(cells: pd.DataFrame, by_term: dict, context: dict[str, dict]) -> lis
     return out
 
 
-def search(cells: pd.DataFrame, constraints: list[Constraint]) -> Suggestion | None:
+def search(cells: pd.DataFrame | list[SimpleNamespace], constraints: list[Constraint]) -> Suggestion | None:
     """The smallest set of cell corrections that satisfies every constraint, or None."""
-    values = {row.figure_key: float(row.value) for row in cells.itertuples(index=False) if pd.notna(row.value)}
-    texts = {row.figure_key: row.text_as_typed for row in cells.itertuples(index=False)}
+    rows = report_cells(cells) if isinstance(cells, pd.DataFrame) else cells
+    values = {row.figure_key: float(row.value) for row in rows if pd.notna(row.value)}
+    texts = {row.figure_key: row.text_as_typed for row in rows}
     usable = [c for c in constraints if all(k in values for k in c.cells)]
     broken = [c for c in usable if not c.check(values)]
     if not broken:
