@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -14,8 +13,6 @@ import pandas as pd
 from expectations import quality, suggest
 from expectations.catalogue import by_id
 
-log = logging.getLogger(__name__)
-SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}
 # Kinds whose broken relations the suggestion search can repair by correcting cells.
 REPAIRABLE = {"balance", "bound", "ratio", "share", "hierarchy", "magnitude", "growth"}
 
@@ -137,9 +134,8 @@ def run_quality(database: Path) -> QualitySummary:
     summary = QualitySummary()
     with duckdb.connect(str(database)) as con:
         started = time.perf_counter()
-        raw = quality.detect(con)
+        raw, summary.seconds_by_kind = quality.detect(con)
         summary.seconds_detect = time.perf_counter() - started
-        summary.seconds_by_kind = dict(getattr(quality.detect, "last_timings", {}))
         findings = _explain(raw) if len(raw) else pd.DataFrame(columns=quality.FINDING_COLUMNS)
         started = time.perf_counter()
         if len(findings):

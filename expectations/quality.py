@@ -10,15 +10,11 @@ beside the facts, and each fact row gets the worst severity of the findings touc
 from __future__ import annotations
 
 import hashlib
-import logging
-from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
 
 from expectations.catalogue import Rule, load
-
-log = logging.getLogger(__name__)
 
 FACT_TABLES = ("fct_investment", "fct_output", "fct_trade", "fct_labour", "fct_infrastructure")
 # When no rate is known for the year, plausibility checks still need a rough VND per USD.
@@ -395,14 +391,9 @@ def _missing_rate_sql(rule: Rule) -> str:
     """
 
 
-@dataclass
-class QualityRun:
-    findings: pd.DataFrame
-    seconds_by_kind: dict[str, float]
-
-
-def detect(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every broken relation in the warehouse, one row each, before messages and suggestions."""
+def detect(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Every broken relation in the warehouse, one row each (before messages and suggestions),
+    and the seconds each rule kind took."""
     import time
 
     con.execute("set enable_progress_bar = false")
@@ -431,9 +422,8 @@ def detect(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         frame = con.execute(sql).df()
         timings[group[0].kind] = timings.get(group[0].kind, 0.0) + time.perf_counter() - started
         frames.append(frame)
-    detect.last_timings = timings
     frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()), timings
 
 
 def load_rule(rule_id: str) -> Rule:

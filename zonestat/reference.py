@@ -78,11 +78,6 @@ def blocs() -> dict[str, list[tuple[str, int]]]:
     return out
 
 
-@lru_cache(maxsize=1)
-def fx_rates() -> dict[int, float]:
-    """Year -> VND per USD (yearly average). Years not listed have no rate."""
-    return {int(r["year"]): float(r["vnd_per_usd"]) for r in _rows("fx_rates")}
-
 
 def vintage_for(period_end: date) -> int:
     """The province vintage in force at the end of a reporting period."""
