@@ -1,13 +1,16 @@
 """bench/refresh: `zonestat refresh` from empty, a nightly refresh with nothing new, and a refresh
 after one province resubmits one month; each with its peak memory (dbt's process included).
 
+On the full sample history: `zonestat sample`'s default range, 2019-01 to this month, every
+province (63 before July 2025, 34 after) and bloc, monthly.
+
 Targets: nothing new <= 1/10 of from-empty; one resubmission <= 1/5; peak memory < 2 GiB.
 """
 
 import shutil
+from pathlib import Path
 
-from bench.common import BENCH_DIR, measure, record
-from bench.warehouse import history_files
+from bench.common import BENCH_DIR, measure, record, sample
 
 
 def refresh(home: str) -> dict:
@@ -21,11 +24,17 @@ assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
 """)
 
 
-def run(years: int = 2) -> dict:
+def full_history() -> list[Path]:
+    files = sample("history-full", seed=5, csv_share=0.1)  # zonestat sample's defaults: 2019 to today
+    return sorted(p for p in files.iterdir() if p.suffix in (".xlsx", ".csv"))
+
+
+def run() -> dict:
     home = BENCH_DIR / "refresh-home"
     shutil.rmtree(home, ignore_errors=True)
     (home / "inbox").mkdir(parents=True)
-    for path in history_files(years):
+    history = full_history()
+    for path in history:
         shutil.copy(path, home / "inbox")
     empty = refresh(str(home))
     nothing = refresh(str(home))
@@ -38,8 +47,9 @@ def run(years: int = 2) -> dict:
     write_xlsx(home / "inbox" / "34_2019-06_official.xlsx",
                {"ma_tinh": "34", "ky_bao_cao": "2019-06", "trang_thai": "chinh_thuc"}, rows)
     one = refresh(str(home))
+    periods = sorted({p.stem.split("_")[2] for p in history})
     outcome = {
-        "years": years,
+        "history": f"{periods[0]} to {periods[-1]}", "files": len(history),
         "from_empty_seconds": round(empty["seconds"], 1), "nothing_new_seconds": round(nothing["seconds"], 1),
         "one_resubmission_seconds": round(one["seconds"], 1),
         "nothing_new_vs_empty": round(nothing["seconds"] / empty["seconds"], 3),

@@ -186,5 +186,7 @@ def _flag_facts(con: duckdb.DuckDBPyConnection) -> None:
               where cell_keys is not null)
         group by cell_key""")
     for table in quality.FACT_TABLES:
+        # Facts are built incrementally: rows kept from an earlier build carry earlier flags.
+        con.execute(f"update {table} set worst_finding_severity = null where worst_finding_severity is not null")
         con.execute(f"""update {table} set worst_finding_severity = f.worst
                         from dq_cell_flags f where {table}.figure_key = f.figure_key""")

@@ -15,7 +15,13 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration import environment
 from orchestration.dbt import dbt_project, ensure_manifest
-from orchestration.fingerprint import inputs_fingerprint, record_build, record_publication, unchanged_since_publication
+from orchestration.fingerprint import (
+    inputs_fingerprint,
+    needs_full_refresh,
+    record_build,
+    record_publication,
+    unchanged_since_publication,
+)
 from zonestat.config import Home
 
 WAREHOUSE_POOL = "warehouse"
@@ -66,6 +72,8 @@ def build_dbt_assets(h: Home) -> dg.AssetsDefinition:
     def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         """`dbt build` into the work database: models, seeds, and their tests as asset checks.
 
+        The facts and their history are incremental by reporter-year; a code change rebuilds all.
+
         Skipped (and the steps after it with it) when nothing changed since the last publication.
         """
         h = environment.prepare()
@@ -73,7 +81,9 @@ def build_dbt_assets(h: Home) -> dg.AssetsDefinition:
         if not context.is_subset and unchanged_since_publication(h, fingerprint):
             context.log.info("No new submission and no code change since the last publication: nothing to build.")
             return
-        yield from dbt.cli(["build"], context=context).stream()
+        # Incremental by reporter-year unless the code changed (or there is no earlier build).
+        args = ["build", "--full-refresh"] if needs_full_refresh(h, fingerprint) else ["build"]
+        yield from dbt.cli(args, context=context).stream()
         record_build(h, fingerprint)
 
     return warehouse_models

@@ -4,6 +4,10 @@ The dbt step records the fingerprint of its inputs; publishing records the finge
 what it published. A nightly run whose inputs equal the last publication's has nothing to do:
 the dbt step yields no materialization and the steps after it are skipped. Only a successful
 publication records its fingerprint, so a failed one is retried the next night.
+
+The code part is kept apart: the facts are built incrementally by reporter-year
+(dbt_project/macros/incremental_scope.sql), which is only right while the code and reference
+data that built the earlier rows are unchanged. When they change, the build is a full refresh.
 """
 
 import hashlib
@@ -14,17 +18,23 @@ from zonestat.config import DBT_PROJECT_DIR, REPO_ROOT, Home
 CODE_DIRS = (DBT_PROJECT_DIR, REPO_ROOT / "expectations", REPO_ROOT / "orchestration", REPO_ROOT / "ingest")
 
 
-def inputs_fingerprint(h: Home) -> str:
+def code_fingerprint() -> str:
     digest = hashlib.sha256()
-    for table in ("submissions", "figures", "findings"):
-        folder = h.landing / table
-        names = sorted(p.name for p in folder.glob("*.parquet")) if folder.exists() else []
-        digest.update(f"{table}:{','.join(names)}\n".encode())
     for folder in CODE_DIRS:
         for path in sorted(folder.rglob("*")):
             if path.is_file() and path.suffix in (".sql", ".yml", ".yaml", ".csv", ".py"):
                 digest.update(f"{path.relative_to(REPO_ROOT)}:".encode() + hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
+
+
+def inputs_fingerprint(h: Home) -> str:
+    """Landed files and code: `code:<hash>` on the first line, the landing's hash on the second."""
+    digest = hashlib.sha256()
+    for table in ("submissions", "figures", "findings"):
+        folder = h.landing / table
+        names = sorted(p.name for p in folder.glob("*.parquet")) if folder.exists() else []
+        digest.update(f"{table}:{','.join(names)}\n".encode())
+    return f"code:{code_fingerprint()}\nlanding:{digest.hexdigest()}"
 
 
 def _file(h: Home, name: str) -> Path:
@@ -45,3 +55,11 @@ def unchanged_since_publication(h: Home, fingerprint: str) -> bool:
     published = _file(h, "published")
     return h.work_db.exists() and h.published_db.exists() and published.exists() \
         and published.read_text() == fingerprint
+
+
+def needs_full_refresh(h: Home, fingerprint: str) -> bool:
+    """No earlier build in this work database, or one made by other code: rebuild from scratch."""
+    built = _file(h, "build")
+    if not (h.work_db.exists() and built.exists()):
+        return True
+    return built.read_text().splitlines()[0] != fingerprint.splitlines()[0]

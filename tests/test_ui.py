@@ -79,7 +79,7 @@ def test_asset_graph_and_check_results_in_the_browser(webserver):
         page.screenshot(path=str(ARTIFACTS / "ui-lineage.png"))
 
         page.goto(f"{webserver}/assets/fct_investment?view=checks", wait_until="networkidle", timeout=120_000)
-        page.locator("text=not_null_fct_investment_figure_key >> visible=true").first.wait_for(timeout=60_000)
+        page.locator("text=unique_fct_investment_figure_key >> visible=true").first.wait_for(timeout=60_000)
         page.get_by_placeholder("Filter checks").fill("reported_figures_consistent")
         page.locator("text=Succeeded >> visible=true").first.click()
         page.locator("text=fct_investment_reported_figures_consistent >> visible=true").first.wait_for(timeout=60_000)

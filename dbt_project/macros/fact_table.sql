@@ -1,6 +1,7 @@
 {#- The four fact tables share one shape; each selects its domain.
     Grain: reporter x zone x period x indicator x breakdown, current version. -#}
 {% macro fact_table(domain) %}
+{{ config(**reporter_year_config()) }}
 select
     {{ dbt.concat(["f.reporter_id", "'|'", "f.zone_key", "'|'", "f.period_key", "'|'",
                    "f.indicator_code", "'|'", "f.breakdown"]) }} as figure_key,
@@ -47,6 +48,7 @@ select
     f.source_cell,
     cast(null as {{ dbt.type_string() }}) as worst_finding_severity
 from {{ ref('int_figures_decumulated') }} as f
+{{ only_changed_reporter_years('f', ref('int_figures_decumulated'), "domain = '" ~ domain ~ "'") }}
 left join {{ ref('province_succession') }} as succ
     on f.reporter_kind = 'province'
     and f.reporter_vintage = succ.from_vintage

@@ -1,8 +1,11 @@
+{{ config(**reporter_year_config()) }}
 -- The current version of each figure, with money in both currencies at the year's average
 -- rate. A year without a rate gives NULL (and fx_rate_missing), never zero.
 with current_figures as (
-    select * from {{ ref('int_figures_revisions') }}
-    where is_current
+    select current_version.*
+    from {{ ref('int_figures_revisions') }} as current_version
+    {{ only_changed_reporter_years('current_version', ref('int_figures_revisions'), 'is_current') }}
+    where current_version.is_current
 ),
 
 fx as (

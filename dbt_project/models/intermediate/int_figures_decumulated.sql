@@ -1,3 +1,4 @@
+{{ config(**reporter_year_config()) }}
 -- Monthly flows from year-to-date reports: the difference of consecutive year-to-date figures.
 -- When the previous month is missing, value_month is NULL and value_since_previous covers
 -- the months since the last report (months_covered says how many). Stocks are point-in-time:
@@ -8,6 +9,7 @@ with figures as (
         i.kind as indicator_kind,
         i.domain
     from {{ ref('int_figures_converted') }} as f
+    {{ only_changed_reporter_years('f', ref('int_figures_converted')) }}
     inner join {{ ref('indicators') }} as i
         on f.indicator_code = i.code
 ),

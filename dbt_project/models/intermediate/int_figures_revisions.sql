@@ -1,3 +1,4 @@
+{{ config(**reporter_year_config()) }}
 -- The full revision history: every figure of every accepted version, with its reporter and period.
 select
     s.reporter_id,
@@ -34,3 +35,4 @@ select
 from {{ ref('stg_landing__figures') }} as f
 inner join {{ ref('int_submissions_ranked') }} as s
     on f.submission_id = s.submission_id
+{{ only_changed_reporter_years('s', ref('int_submissions_ranked')) }}

@@ -1,3 +1,4 @@
+{{ config(**reporter_year_config()) }}
 -- Province-level (whole-province, not per-zone) current figures that can be added up:
 -- flows and stocks of counts, money, persons and area. Rates and average incomes cannot.
 select
@@ -5,6 +6,7 @@ select
     p.successor_2025_code as province_2025_code,
     p.region
 from {{ ref('int_figures_decumulated') }} as f
+{{ only_changed_reporter_years('f', ref('int_figures_decumulated'), "reporter_kind = 'province' and zone_key = ''") }}
 inner join {{ ref('dim_province') }} as p
     on f.reporter_vintage = p.vintage and f.reporter_code = p.gso_code
 inner join {{ ref('indicators') }} as i

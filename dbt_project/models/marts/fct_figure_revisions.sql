@@ -1,20 +1,23 @@
+{{ config(**reporter_year_config()) }}
 -- Every version of every figure: the history behind the current facts.
 select
-    {{ dbt.concat(["submission_id", "'|'", "source_cell"]) }} as figure_version_key,
-    reporter_id,
-    zone_key,
-    period_key,
-    indicator_code,
-    breakdown,
-    value,
-    unit,
-    text_as_typed,
-    status,
-    revision_number,
-    n_revisions,
-    is_current,
-    received_at,
-    submission_id,
-    source_sheet,
-    source_cell
-from {{ ref('int_figures_revisions') }}
+    {{ dbt.concat(["r.submission_id", "'|'", "r.source_cell"]) }} as figure_version_key,
+    r.reporter_id,
+    r.zone_key,
+    r.period_key,
+    r.period_year,
+    r.indicator_code,
+    r.breakdown,
+    r.value,
+    r.unit,
+    r.text_as_typed,
+    r.status,
+    r.revision_number,
+    r.n_revisions,
+    r.is_current,
+    r.received_at,
+    r.submission_id,
+    r.source_sheet,
+    r.source_cell
+from {{ ref('int_figures_revisions') }} as r
+{{ only_changed_reporter_years('r', ref('int_figures_revisions')) }}
