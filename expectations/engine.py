@@ -12,6 +12,7 @@ import pandas as pd
 
 from expectations import quality, suggest
 from expectations.catalogue import by_id
+from zonestat.config import connect_work_db
 
 # Kinds whose broken relations the suggestion search can repair by correcting cells.
 REPAIRABLE = {"balance", "bound", "ratio", "share", "hierarchy", "magnitude", "growth"}
@@ -132,7 +133,7 @@ create or replace table dq_findings (
 def run_quality(database: Path) -> QualitySummary:
     """Detect, explain and suggest over the work database; writes dq_findings and the facts' flags."""
     summary = QualitySummary()
-    with duckdb.connect(str(database)) as con:
+    with connect_work_db(database) as con:
         started = time.perf_counter()
         raw, summary.seconds_by_kind = quality.detect(con)
         summary.seconds_detect = time.perf_counter() - started

@@ -63,7 +63,10 @@ def _linear_sql(rules: list[Rule]) -> str:
     with terms(relation_id, indicator_code, breakdown, coef) as (values {_values(terms)}),
     info(relation_id, rule_id, comparison, n_terms, fx_relative) as (values {_values(infos)}),
     joined as (
-        select t.relation_id, t.coef, c.* from {CELLS_VIEW} c
+        -- only what the sums need: this is most of the catalogue's work, strings would double it
+        select t.relation_id, t.coef, c.submission_id, c.zone_key, c.value, c.unit, c.value_vnd_bn,
+            c.rounding_tolerance, c.vnd_factor
+        from {CELLS_VIEW} c
         join terms t on c.indicator_code = t.indicator_code and c.breakdown = t.breakdown
     ),
     grouped as (
@@ -95,15 +98,17 @@ def _linear_sql(rules: list[Rule]) -> str:
     )
     select b.rule_id, max(j.reporter_id) as reporter_id, b.zone_key, max(j.period_key) as period_key,
         b.submission_id, max(j.revision_number) as revision_number,
-        string_agg(j.indicator_code, ',' order by j.coef desc, j.indicator_code, j.breakdown) as indicators,
-        string_agg(j.breakdown, ',' order by j.coef desc, j.indicator_code, j.breakdown) as breakdowns,
-        string_agg(j.cell_ref, ', ' order by j.coef desc, j.indicator_code, j.breakdown) as source_cells,
-        string_agg(j.figure_key, '¦' order by j.coef desc, j.indicator_code, j.breakdown) as cell_keys,
+        string_agg(j.indicator_code, ',' order by t.coef desc, j.indicator_code, j.breakdown) as indicators,
+        string_agg(j.breakdown, ',' order by t.coef desc, j.indicator_code, j.breakdown) as breakdowns,
+        string_agg(j.cell_ref, ', ' order by t.coef desc, j.indicator_code, j.breakdown) as source_cells,
+        string_agg(j.figure_key, '¦' order by t.coef desc, j.indicator_code, j.breakdown) as cell_keys,
         any_value(b.rhs_cmp) as expected, any_value(b.lhs_cmp) as found,
         any_value(b.lhs_cmp - b.rhs_cmp) as imbalance, any_value(b.tolerance) as tolerance,
         bool_or(b.rate_missing) as rate_missing
     from broken b
-    join joined j on j.relation_id = b.relation_id and j.submission_id = b.submission_id and j.zone_key = b.zone_key
+    join terms t on t.relation_id = b.relation_id
+    join {CELLS_VIEW} j on j.submission_id = b.submission_id and j.zone_key = b.zone_key
+        and j.indicator_code = t.indicator_code and j.breakdown = t.breakdown
     group by b.rule_id, b.relation_id, b.submission_id, b.zone_key
     """
 
@@ -199,34 +204,49 @@ def growth_sql(rule: Rule, broken_only: bool = True) -> str:
     with claims as (
         select * from {CELLS_VIEW} where growth_pct_claimed is not null
     ),
-    matched as (
+    merged as (
+        -- across the 2025 merger: last year is the sum of the predecessors' figures
         select c.figure_key, sum(l.value) as value, sum(l.rounding_tolerance) as tol,
             string_agg(l.period_key || ' ' || l.cell_ref, ', ') as cells
         from claims c
         join {CELLS_VIEW} l
-          on l.zone_key = c.zone_key and l.indicator_code = c.indicator_code and l.breakdown = c.breakdown
-         and l.unit = c.unit and l.period_year = c.period_year - 1 and l.period_month = c.period_month
-         and (l.reporter_id = c.reporter_id
-              or (c.reporter_kind = 'province' and l.reporter_kind = 'province'
-                  and l.reporter_vintage < c.reporter_vintage and l.province_2025_code = c.province_2025_code
-                  -- a zone is the same zone whoever reports it; a merged province is the sum of its parts
-                  and (c.zone_key <> '' or {ADDITIVE.replace("indicator_code", "c.indicator_code")})))
+          on l.province_2025_code = c.province_2025_code and l.zone_key = c.zone_key
+         and l.indicator_code = c.indicator_code and l.breakdown = c.breakdown and l.unit = c.unit
+         and l.period_year = c.period_year - 1 and l.period_month = c.period_month
+        where c.reporter_kind = 'province' and l.reporter_kind = 'province'
+          and l.reporter_vintage < c.reporter_vintage
+          -- a zone is the same zone whoever reports it; a merged province is the sum of its parts
+          and (c.zone_key <> '' or {ADDITIVE.replace("indicator_code", "c.indicator_code")})
         group by c.figure_key
+    ),
+    matched as (
+        -- the same reporter last year is one row per claim: joined directly, not grouped (most
+        -- claims are of this kind, and grouping a million claims by their key costs seconds)
+        select c.*,
+            coalesce(s.value, m.value) as last_value,
+            coalesce(s.rounding_tolerance, m.tol) as last_tol,
+            coalesce(s.period_key || ' ' || s.cell_ref, m.cells) as last_cells
+        from claims c
+        left join {CELLS_VIEW} s
+          on s.reporter_id = c.reporter_id and s.zone_key = c.zone_key and s.indicator_code = c.indicator_code
+         and s.breakdown = c.breakdown and s.unit = c.unit
+         and s.period_year = c.period_year - 1 and s.period_month = c.period_month
+        left join merged m on m.figure_key = c.figure_key
     )
     select '{rule.id}' as rule_id, c.reporter_id, c.zone_key, c.period_key, c.submission_id, c.revision_number,
         c.indicator_code as indicators, c.breakdown as breakdowns,
-        c.cell_ref || coalesce(', ' || l.cells, '') as source_cells, c.figure_key as cell_keys,
-        100.0 * (c.value / l.value - 1) as expected, c.growth_pct_claimed as found,
-        c.growth_pct_claimed - 100.0 * (c.value / l.value - 1) as imbalance,
-        c.growth_tolerance + 100.0 * (c.rounding_tolerance / abs(l.value) + abs(c.value) * l.tol / (l.value * l.value))
-            as tolerance,
-        l.value is null as rate_missing, l.value as last_value,
+        c.cell_ref || coalesce(', ' || c.last_cells, '') as source_cells, c.figure_key as cell_keys,
+        100.0 * (c.value / c.last_value - 1) as expected, c.growth_pct_claimed as found,
+        c.growth_pct_claimed - 100.0 * (c.value / c.last_value - 1) as imbalance,
+        c.growth_tolerance + 100.0 * (c.rounding_tolerance / abs(c.last_value)
+            + abs(c.value) * c.last_tol / (c.last_value * c.last_value)) as tolerance,
+        c.last_value is null as rate_missing, c.last_value,
         cast(c.period_year - 1 as varchar) || '-' || lpad(cast(c.period_month as varchar), 2, '0') as last_period
-    from claims c
-    left join matched l on l.figure_key = c.figure_key
-    where {broken} l.value is null or (l.value <> 0 and abs(c.growth_pct_claimed - 100.0 * (c.value / l.value - 1)) >
-        c.growth_tolerance + 100.0 * (c.rounding_tolerance / abs(l.value) + abs(c.value) * l.tol / (l.value * l.value))
-        + 1e-9)
+    from matched c
+    where {broken} c.last_value is null or (c.last_value <> 0
+        and abs(c.growth_pct_claimed - 100.0 * (c.value / c.last_value - 1)) >
+        c.growth_tolerance + 100.0 * (c.rounding_tolerance / abs(c.last_value)
+            + abs(c.value) * c.last_tol / (c.last_value * c.last_value)) + 1e-9)
     """
 
 

@@ -22,7 +22,7 @@ from orchestration.fingerprint import (
     record_publication,
     unchanged_since_publication,
 )
-from zonestat.config import Home
+from zonestat.config import Home, connect_work_db
 
 WAREHOUSE_POOL = "warehouse"
 LANDING_TABLES = ("submissions", "figures", "findings")
@@ -115,10 +115,8 @@ def _fact_check(fact: str) -> dg.AssetChecksDefinition:
                     description=f"Findings of the rule catalogue touching {fact}. Never blocks publishing: "
                                 "boards' errors are flagged beside the figures.")
     def check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        import duckdb
-
         h = environment.prepare()
-        with duckdb.connect(str(h.work_db), read_only=True) as con:
+        with connect_work_db(h.work_db, read_only=True) as con:
             counts = dict(con.execute(
                 f"select coalesce(worst_finding_severity, 'none'), count(*) from {fact} group by 1").fetchall())
             worst = con.execute(f"""

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from zonestat.config import Home
+from zonestat.config import Home, connect_work_db
 
 KEEP_SNAPSHOTS = 7
 # Tables whose rows may only disappear when a superseding submission replaced them.
@@ -50,7 +50,7 @@ def table_row_counts(con: duckdb.DuckDBPyConnection, schema: str = "main", catal
 def audit(work_db: Path, published_db: Path) -> tuple[dict[str, int], list[str], list[str]]:
     """(row counts, blocking problems, changes since the last publication)."""
     problems, changes = [], []
-    with duckdb.connect(str(work_db), read_only=True) as con:
+    with connect_work_db(work_db, read_only=True) as con:
         counts = table_row_counts(con)
         for table in REQUIRED_TABLES:
             if table not in counts:
@@ -89,7 +89,7 @@ def audit(work_db: Path, published_db: Path) -> tuple[dict[str, int], list[str],
 
 def publish(h: Home) -> Publication:
     """Audit the work database and, if it passes, make it the analysts' warehouse."""
-    with duckdb.connect(str(h.work_db)) as con:
+    with connect_work_db(h.work_db) as con:
         con.execute("checkpoint")
     counts, problems, changes = audit(h.work_db, h.published_db)
     if problems:

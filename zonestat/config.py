@@ -80,3 +80,20 @@ class Home:
 def home() -> Home:
     """The current ZONESTAT_HOME, read when called (never at import time)."""
     return Home(Path(os.environ.get("ZONESTAT_HOME", ".zonestat")).resolve())
+
+
+# DuckDB may use this much memory per process before it spills to disk (dbt's profile reads the
+# same variable). DuckDB's own default, 80% of the machine, lets a refresh grow past what a
+# shared 2-core machine can give it; 1 GB keeps a whole refresh under 2 GiB.
+DEFAULT_DUCKDB_MEMORY = "1GB"
+
+
+def duckdb_memory() -> str:
+    return os.environ.get("ZONESTAT_DUCKDB_MEMORY", DEFAULT_DUCKDB_MEMORY)
+
+
+def connect_work_db(path: Path, read_only: bool = False):
+    """A connection to a zonestat database with the memory limit set."""
+    import duckdb
+
+    return duckdb.connect(str(path), read_only=read_only, config={"memory_limit": duckdb_memory()})
