@@ -30,7 +30,7 @@ CELLS_VIEW = "dq_cells"
 
 
 def create_cells_view(con: duckdb.DuckDBPyConnection) -> None:
-    """One table of the current figures of every fact table: the rules' universe."""
+    """One view of the current figures of every fact table: the rules' universe."""
     columns = """figure_key, reporter_id, reporter_kind, reporter_code, province_2025_code, zone_key, period_key,
         period_year, period_month, indicator_code, indicator_kind, breakdown, value, unit, value_vnd_bn,
         rounding_tolerance, growth_pct_claimed, growth_tolerance, share_pct_claimed, share_tolerance,
@@ -38,8 +38,10 @@ def create_cells_view(con: duckdb.DuckDBPyConnection) -> None:
         case when source_sheet = '' then source_cell else source_sheet || '!' || source_cell end as cell_ref,
         coalesce(value_vnd_bn / nullif(value, 0), 1.0) as vnd_factor, reporter_vintage"""
     union = "\nunion all\n".join(f"select {columns} from {t}" for t in FACT_TABLES)
-    # Materialised once: every rule reads it, and a view would recompute the union per rule.
-    con.execute(f"create or replace temp table {CELLS_VIEW} as {union}")
+    # A view, not a temporary table: each rule reads only the columns it needs straight from the
+    # compressed fact tables, which measured faster on the full history (7 s against 12 s for the
+    # whole detection) than copying every string once into a table that spills past the memory limit.
+    con.execute(f"create or replace temp view {CELLS_VIEW} as {union}")
 
 
 def _values(rows: list[tuple]) -> str:
