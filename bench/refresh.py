@@ -39,13 +39,8 @@ def run() -> dict:
     empty = refresh(str(home))
     nothing = refresh(str(home))
     resubmitted = sorted((home / "inbox").glob("34_2008_2019-06.*"))[0]
-    from ingest.parse import parse_file
-    from zonestat.submission_files import write_xlsx  # a corrected official version of one month
-    sub = parse_file(resubmitted.read_bytes(), resubmitted.name, "x")
-    rows = [{"ma_chi_tieu": r.indicator, "khu": r.zone_name, "phan_to": r.breakdown, "don_vi": r.unit_as_typed,
-             "gia_tri": r.text_as_typed} for r in sub.figures.itertuples()]
-    write_xlsx(home / "inbox" / "34_2019-06_official.xlsx",
-               {"ma_tinh": "34", "ky_bao_cao": "2019-06", "trang_thai": "chinh_thuc"}, rows)
+    from zonestat.submission_files import another_version  # the official version of one month
+    another_version(resubmitted, home / "inbox" / "34_2019-06_official.xlsx", "chinh_thuc")
     one = refresh(str(home))
     periods = sorted({p.stem.split("_")[2] for p in history})
     outcome = {

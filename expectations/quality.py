@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 
 from expectations.catalogue import Rule, load
+from ingest.numbers import vn_format
 
 FACT_TABLES = ("fct_investment", "fct_output", "fct_trade", "fct_labour", "fct_infrastructure")
 # When no rate is known for the year, plausibility checks still need a rough VND per USD.
@@ -461,5 +462,4 @@ def vn_number(x: float | None) -> str:
     """Vietnamese notation for messages to boards: 81770.544 -> '81.770,544'."""
     if x is None or pd.isna(x):
         return "?"
-    text = f"{x:,.3f}".rstrip("0").rstrip(".")
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return vn_format(x, 3, trim=True)

@@ -18,7 +18,7 @@ from types import SimpleNamespace
 import pandas as pd
 
 from expectations.catalogue import Rule, load
-from ingest.numbers import read_text_number
+from ingest.numbers import read_text_number, vn_format
 
 MAX_CELLS_CHANGED = 3
 MAX_EVALUATIONS = 200_000
@@ -47,14 +47,6 @@ class Suggestion:
     fixes: list[str]  # rule ids of the broken relations it repairs
 
 
-def _vn(x: float, decimals: int) -> str:
-    """Vietnamese notation without padding zeros: 549.958 -> '549,958', 1967 -> '1.967'."""
-    text = f"{x:,.{decimals}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-
-
 def candidates(text: str, value: float) -> list[Candidate]:
     """The corrections worth trying for one cell, from its text as typed."""
     reading = read_text_number(text) if isinstance(text, str) else None
@@ -80,11 +72,11 @@ def candidates(text: str, value: float) -> list[Candidate]:
             "gõ dấu phân cách hàng nghìn vào chỗ dấu thập phân (lớn gấp 1000 lần)")
     if typed is not None:
         decimals = len(digits.rsplit(",", 1)[1]) if "," in digits else 0
-        add(typed / 1000, _vn(typed / 1000, min(decimals + 3, 6)),
+        add(typed / 1000, vn_format(typed / 1000, min(decimals + 3, 6), trim=True),
             "1000 times too large (wrong unit or scale)", "lớn gấp 1000 lần (sai đơn vị hoặc quy mô)")
-        add(typed * 1000, _vn(typed * 1000, max(decimals - 3, 0)),
+        add(typed * 1000, vn_format(typed * 1000, max(decimals - 3, 0), trim=True),
             "1000 times too small (wrong unit or scale)", "nhỏ hơn 1000 lần (sai đơn vị hoặc quy mô)")
-        add(-typed, _vn(-typed, decimals), "the sign is wrong", "sai dấu")
+        add(-typed, vn_format(-typed, decimals, trim=True), "the sign is wrong", "sai dấu")
         positions = [i for i, ch in enumerate(digits) if ch.isdigit()]
         for a, b in zip(positions, positions[1:]):
             if b == a + 1 and digits[a] != digits[b]:

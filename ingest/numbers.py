@@ -141,3 +141,12 @@ def printed_decimals(reading: TextNumber | None, value: float | None, notation: 
 def rounding_tolerance(decimals: int) -> float:
     """Half a unit of the last printed digit: '68' stands for anything in [67.5, 68.5)."""
     return 0.5 * 10.0 ** (-decimals)
+
+
+def vn_format(x: float, decimals: int, trim: bool = False) -> str:
+    """Write a number in Vietnamese notation ('.' groups thousands, ',' is the decimal mark):
+    vn_format(1162.79, 2) -> '1.162,79'; with trim, padding zeros go: vn_format(549.9580, 4, True) -> '549,958'."""
+    text = f"{x:,.{decimals}f}"
+    if trim and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")

@@ -10,26 +10,14 @@ from pathlib import Path
 
 import duckdb
 
-from expectations.quality import vn_number
-from ingest.parse import parse_file
 from orchestration.dbt import dbt_executable
 from tests.conftest import query, run_refresh
 from zonestat.config import DBT_PROJECT_DIR
 from zonestat.sample import generate
-from zonestat.submission_files import write_xlsx
+from zonestat.submission_files import another_version
 
 TABLES = ("fct_investment", "fct_output", "fct_trade", "fct_labour", "fct_infrastructure", "fct_figure_revisions",
           "int_province_figures_additive", "agg_province_2025", "agg_region", "agg_national", "agg_bloc")
-
-
-def rewrite(source: Path, target: Path, status: str, factor: float = 1.0) -> None:
-    """Another version of the same report, every figure but the percentages times `factor`, typed in Vietnamese notation."""
-    sub = parse_file(source.read_bytes(), source.name, "x")
-    rows = [{"ma_chi_tieu": r.indicator, "khu": r.zone_name, "phan_to": r.breakdown, "don_vi": r.unit_as_typed,
-             "gia_tri": vn_number(float(r.value_as_typed) * (1 if r.unit_family == "percent" else factor))}
-            for r in sub.figures.itertuples()]
-    write_xlsx(target, {"ma_tinh": sub.metadata["reporter_code"], "ky_bao_cao": sub.metadata["period_text"],
-                        "trang_thai": status}, rows)
 
 
 def differences(work_db: Path, rebuilt_db: Path, table: str) -> int:
@@ -54,15 +42,15 @@ def test_incremental_refresh_equals_a_build_from_scratch(zhome, tmp_path):
     first = query(zhome.published_db, "select count(*) as n from fct_figure_revisions")["n"][0]
 
     files = {p.stem.split("_", 2)[2] + "/" + p.stem.split("_")[0]: p for p in zhome.inbox.iterdir()}
-    rewrite(files["2024-02/01"], zhome.inbox / "hanoi-2024-02-official.xlsx", "chinh_thuc", factor=1.5)
-    rewrite(files["2025-03/79"], zhome.inbox / "hcmc-2025-03-preliminary.xlsx", "so_bo", factor=0.5)
+    another_version(files["2024-02/01"], zhome.inbox / "hanoi-2024-02-official.xlsx", "chinh_thuc", factor=1.5)
+    another_version(files["2025-03/79"], zhome.inbox / "hcmc-2025-03-preliminary.xlsx", "so_bo", factor=0.5)
     later = tmp_path / "new-month"
     generate(later, seed=3, years=(2025, 2025), provinces="79", months=(9,), today=date(2026, 11, 22))
     for path in later.iterdir():
         path.rename(zhome.inbox / path.name)
     assert run_refresh(zhome)
     # A preliminary figure arriving after the official one: history only, but the count changes.
-    rewrite(files["2024-02/01"], zhome.inbox / "hanoi-2024-02-late-preliminary.xlsx", "so_bo", factor=0.7)
+    another_version(files["2024-02/01"], zhome.inbox / "hanoi-2024-02-late-preliminary.xlsx", "so_bo", factor=0.7)
     assert run_refresh(zhome)
 
     def current(code: str, period: str) -> list[dict]:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest.numbers import vn_format
 from zonestat import reference
 from zonestat.submission_files import write_csv, write_xlsx
 
@@ -37,12 +38,6 @@ class Zone:
     has_wwtp: bool
     scale: float  # relative size
     state: dict = field(default_factory=dict)
-
-
-def vn_text(value: float, decimals: int) -> str:
-    """1162.79 -> '1.162,79' (Vietnamese notation: '.' groups thousands, ',' is the decimal mark)."""
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
 def _zones(rng: np.random.Generator) -> list[Zone]:
@@ -202,8 +197,8 @@ def _report_rows(parts: dict[tuple[str, str], float], last_year: dict | None) ->
         if b == "NN" and (code, "TONG") in rounded and rounded[(code, "TONG")] and inds[code].unit_family == "count":
             share = round(100 * v / rounded[(code, "TONG")])
         rows.append({"ma_chi_tieu": code, "chi_tieu": inds[code].name_vi, "phan_to": b, "don_vi": _unit(code, b),
-                     "value": v, "gia_tri": vn_text(v, decimals),
-                     "tang_truong": None if growth is None else vn_text(growth, 1),
+                     "value": v, "gia_tri": vn_format(v, decimals),
+                     "tang_truong": None if growth is None else vn_format(growth, 1),
                      "ty_trong": None if share is None else str(share)})
     return rows
 
@@ -311,14 +306,14 @@ def _inject(rng: np.random.Generator, rows: list[dict], name: str, code: str, pe
     original = row["gia_tri"]
     if kind == "x1000":
         decimals = len(original.split(",")[1]) if "," in original else 0
-        corrupted = vn_text(row["value"] * 1000, decimals)
+        corrupted = vn_format(row["value"] * 1000, decimals)
     elif kind == "decimal_mark":
         corrupted = original.replace(",", ".") if "," in original else original + ".000"
     else:
         digits = [j for j, ch in enumerate(original) if ch.isdigit()]
         pairs = [(a, b) for a, b in zip(digits, digits[1:]) if b == a + 1 and original[a] != original[b]]
         if not pairs:
-            corrupted, kind = vn_text(row["value"] * 1000, 0), "x1000"
+            corrupted, kind = vn_format(row["value"] * 1000, 0), "x1000"
         else:
             a, b = pairs[int(rng.integers(len(pairs)))]
             corrupted = original[:a] + original[b] + original[a] + original[b + 1:]
