@@ -37,11 +37,13 @@ def create_cells_view(con: duckdb.DuckDBPyConnection) -> None:
         rounding_tolerance, growth_pct_claimed, growth_tolerance, share_pct_claimed, share_tolerance,
         submission_id, revision_number, text_as_typed,
         case when source_sheet = '' then source_cell else source_sheet || '!' || source_cell end as cell_ref,
-        coalesce(value_vnd_bn / nullif(value, 0), 1.0) as vnd_factor, reporter_vintage"""
+        coalesce(value_vnd_bn / nullif(value, 0), 1.0) as vnd_factor, reporter_vintage,
+        figure_hash, report_key, series_key, series_2025_key, period_year * 12 + period_month as month_index"""
     union = "\nunion all\n".join(f"select {columns} from {t}" for t in FACT_TABLES)
     # A view, not a temporary table: each rule reads only the columns it needs straight from the
-    # compressed fact tables, which measured faster on the full history (7 s against 12 s for the
-    # whole detection) than copying every string once into a table that spills past the memory limit.
+    # compressed fact tables. The rules join on the integer keys the facts carry (figure_hash,
+    # report_key, series keys) and name no cell by its strings: those are looked up once, at the
+    # end, for the broken relations only (resolve_cells).
     con.execute(f"create or replace temp view {CELLS_VIEW} as {union}")
 
 
@@ -51,68 +53,73 @@ def _values(rows: list[tuple]) -> str:
     return ", ".join("(" + ", ".join(lit(v) for v in row) + ")" for row in rows)
 
 
+# Every rule query returns one row per broken relation with
+#   cells:   the figure_hash of the cells the relation is about (cell_keys, and the cells a
+#            suggestion may change), in the order the finding lists them;
+#   named:   how many of the leading cells name the finding's indicators and breakdowns;
+#   context: further cells shown in source_cells only (last year's figure, a denominator);
+# and the numbers: expected, found, imbalance, tolerance, rate_missing (and a kind's extras).
+
+
 def _linear_sql(rules: list[Rule]) -> str:
     """Balance and bound relations: sum(coef * value) = 0 (or <= 0) within the rounding tolerance.
 
-    The sums are computed for every report first; the lists of cells, which cost far more,
-    only for the relations that are broken.
+    Every relation of every report is summed in VND where the figure is money: for parts in one
+    currency this is the same comparison (both sides and the tolerance scale by the same rate),
+    and parts in two currencies need it anyway. So the grouping, which is most of the
+    catalogue's work, keeps a handful of sums; the figures in their own units and the ordered
+    list of cells are gathered again only for the relations that are broken.
     """
     terms, infos = [], []
     for rule in rules:
         for rel in rule.relations:
             infos.append((rel.relation_id, rule.id, rel.comparison, len(rel.terms), rule.fx_relative))
-            terms += [(rel.relation_id, t.indicator, t.breakdown, t.coef) for t in rel.terms]
+            terms += [(rel.relation_id, t.indicator, t.breakdown, t.coef, i) for i, t in enumerate(rel.terms)]
     return f"""
-    with terms(relation_id, indicator_code, breakdown, coef) as (values {_values(terms)}),
+    with terms(relation_id, indicator_code, breakdown, coef, position) as (values {_values(terms)}),
     info(relation_id, rule_id, comparison, n_terms, fx_relative) as (values {_values(infos)}),
-    joined as (
-        -- only what the sums need: this is most of the catalogue's work, strings would double it
-        select t.relation_id, t.coef, c.submission_id, c.zone_key, c.value, c.unit, c.value_vnd_bn,
-            c.rounding_tolerance, c.vnd_factor
+    joined as materialized (
+        select t.relation_id, t.coef, t.position, c.report_key, c.figure_hash, c.value, c.rounding_tolerance,
+            coalesce(c.value_vnd_bn, c.value) as value_cmp, c.rounding_tolerance * c.vnd_factor as tol_cmp,
+            c.value_vnd_bn is not null as converted,
+            case c.unit when 'VND_bn' then 1 when 'USD_mn' then 2 else 4 end as unit_bit
         from {CELLS_VIEW} c
         join terms t on c.indicator_code = t.indicator_code and c.breakdown = t.breakdown
     ),
     grouped as (
-        select relation_id, submission_id, zone_key,
-            count(*) as n, min(unit) <> max(unit) as mixed, count(value_vnd_bn) as n_converted,
-            sum(case when coef > 0 then value end) as lhs, sum(case when coef < 0 then value end) as rhs,
-            sum(case when coef > 0 then value_vnd_bn end) as lhs_vnd,
-            sum(case when coef < 0 then value_vnd_bn end) as rhs_vnd,
-            sum(rounding_tolerance) as tol, sum(rounding_tolerance * vnd_factor) as tol_vnd
+        select relation_id, report_key, count(*) as n, bit_or(unit_bit) not in (1, 2, 4) as mixed,
+            count(*) filter (where converted) as n_converted,
+            sum(coef * value_cmp) as imbalance, sum(value_cmp) filter (where coef > 0) as lhs,
+            sum(tol_cmp) as tol
         from joined
-        group by relation_id, submission_id, zone_key
+        group by relation_id, report_key
     ),
-    broken as (
-        select g.*, i.rule_id,
-            case when not mixed then lhs else lhs_vnd end as lhs_cmp,
-            case when not mixed then rhs else rhs_vnd end as rhs_cmp,
-            case when not mixed then tol
-                 else tol_vnd + i.fx_relative * greatest(abs(lhs_vnd), abs(rhs_vnd)) end as tolerance,
+    compared as (
+        select g.*, i.rule_id, i.comparison,
+            tol + case when mixed then i.fx_relative * greatest(abs(lhs), abs(lhs - imbalance)) else 0 end
+                as tolerance,
             mixed and n_converted < n as rate_missing
         from grouped g join info i using (relation_id)
-        where g.n = i.n_terms and (
-            (mixed and n_converted < n)
-            or (i.comparison = '=' and abs(case when not mixed then lhs - rhs else lhs_vnd - rhs_vnd end) >
-                case when not mixed then tol else tol_vnd + i.fx_relative * greatest(abs(lhs_vnd), abs(rhs_vnd)) end
-                + 1e-9 * greatest(abs(lhs), abs(rhs)))
-            or (i.comparison = '<=' and case when not mixed then lhs - rhs else lhs_vnd - rhs_vnd end >
-                case when not mixed then tol else tol_vnd + i.fx_relative * greatest(abs(lhs_vnd), abs(rhs_vnd)) end
-                + 1e-9 * greatest(abs(lhs), abs(rhs))))
+        where g.n = i.n_terms
+    ),
+    broken as (
+        select * from compared
+        where rate_missing
+            or (comparison = '=' and abs(imbalance) > tolerance + 1e-9 * greatest(abs(lhs), abs(lhs - imbalance)))
+            or (comparison = '<=' and imbalance > tolerance + 1e-9 * greatest(abs(lhs), abs(lhs - imbalance)))
     )
-    select b.rule_id, max(j.reporter_id) as reporter_id, b.zone_key, max(j.period_key) as period_key,
-        b.submission_id, max(j.revision_number) as revision_number,
-        string_agg(j.indicator_code, ',' order by t.coef desc, j.indicator_code, j.breakdown) as indicators,
-        string_agg(j.breakdown, ',' order by t.coef desc, j.indicator_code, j.breakdown) as breakdowns,
-        string_agg(j.cell_ref, ', ' order by t.coef desc, j.indicator_code, j.breakdown) as source_cells,
-        string_agg(j.figure_key, '¦' order by t.coef desc, j.indicator_code, j.breakdown) as cell_keys,
-        any_value(b.rhs_cmp) as expected, any_value(b.lhs_cmp) as found,
-        any_value(b.lhs_cmp - b.rhs_cmp) as imbalance, any_value(b.tolerance) as tolerance,
-        bool_or(b.rate_missing) as rate_missing
-    from broken b
-    join terms t on t.relation_id = b.relation_id
-    join {CELLS_VIEW} j on j.submission_id = b.submission_id and j.zone_key = b.zone_key
-        and j.indicator_code = t.indicator_code and j.breakdown = t.breakdown
-    group by b.rule_id, b.relation_id, b.submission_id, b.zone_key
+    select b.rule_id, list(j.figure_hash order by j.position) as cells, null::integer as named,
+        null::ubigint[] as context,
+        -- in the figures' own unit when they share one, in VND when money in two currencies is compared
+        case when any_value(b.mixed) then any_value(b.lhs - b.imbalance)
+             else sum(j.value) filter (where j.coef < 0) end as expected,
+        case when any_value(b.mixed) then any_value(b.lhs) else sum(j.value) filter (where j.coef > 0) end as found,
+        case when any_value(b.mixed) then any_value(b.imbalance) else sum(j.coef * j.value) end as imbalance,
+        case when any_value(b.mixed) then any_value(b.tolerance)
+             else sum(j.rounding_tolerance) end as tolerance,
+        any_value(b.rate_missing) as rate_missing
+    from broken b join joined j on j.relation_id = b.relation_id and j.report_key = b.report_key
+    group by b.rule_id, b.relation_id, b.report_key
     """
 
 
@@ -121,16 +128,19 @@ def _ratio_sql(rules: list[Rule]) -> str:
     terms = []
     for rule in rules:
         for rel in rule.relations:
-            for role, t in zip(("rate", "num", "den"), rel.terms):
-                terms.append((rel.relation_id, rule.id, role, t.indicator, t.breakdown))
+            for position, (role, t) in enumerate(zip(("rate", "num", "den"), rel.terms)):
+                terms.append((rel.relation_id, rule.id, role, t.indicator, t.breakdown, position))
     return f"""
-    with terms(relation_id, rule_id, role, indicator_code, breakdown) as (values {_values(terms)}),
+    with terms(relation_id, rule_id, role, indicator_code, breakdown, position) as (values {_values(terms)}),
     joined as (
-        select t.relation_id, t.rule_id, t.role, c.* from {CELLS_VIEW} c
+        select t.relation_id, t.rule_id, t.role, t.position, c.report_key, c.figure_hash, c.value, c.unit,
+            c.value_vnd_bn, c.rounding_tolerance, c.vnd_factor
+        from {CELLS_VIEW} c
         join terms t on c.indicator_code = t.indicator_code and c.breakdown = t.breakdown
     ),
     pivoted as (
-        select relation_id, rule_id, submission_id, zone_key, count(*) as n,
+        select relation_id, rule_id, report_key, count(*) as n,
+            list(figure_hash order by position) as cells,
             max(case when role = 'rate' then value end) as rate,
             max(case when role = 'rate' then rounding_tolerance end) as rate_tol,
             max(case when role = 'num' then value end) as num, max(case when role = 'den' then value end) as den,
@@ -141,7 +151,7 @@ def _ratio_sql(rules: list[Rule]) -> str:
             max(case when role = 'den' then rounding_tolerance * vnd_factor end) as den_tol_vnd,
             max(case when role = 'num' then rounding_tolerance end) as num_tol,
             max(case when role = 'den' then rounding_tolerance end) as den_tol
-        from joined group by relation_id, rule_id, submission_id, zone_key
+        from joined group by relation_id, rule_id, report_key
     ),
     computed as (
         select *,
@@ -150,45 +160,34 @@ def _ratio_sql(rules: list[Rule]) -> str:
             case when same_unit then num_tol else num_tol_vnd end as n_tol,
             case when same_unit then den_tol else den_tol_vnd end as d_tol
         from pivoted where n = 3
-    ),
-    broken as (
-        select * from computed
-        where d_cmp is null or n_cmp is null or (d_cmp <> 0 and abs(rate - 100.0 * n_cmp / d_cmp) >
-            rate_tol + 100.0 * (n_tol / abs(d_cmp) + abs(n_cmp) * d_tol / (d_cmp * d_cmp)) + 1e-9)
     )
-    select b.rule_id, max(j.reporter_id) as reporter_id, b.zone_key, max(j.period_key) as period_key,
-        b.submission_id, max(j.revision_number) as revision_number,
-        string_agg(j.indicator_code, ',' order by j.role desc) as indicators,
-        string_agg(j.breakdown, ',' order by j.role desc) as breakdowns,
-        string_agg(j.cell_ref, ', ' order by j.role desc) as source_cells,
-        string_agg(j.figure_key, '¦' order by j.role desc) as cell_keys,
-        any_value(100.0 * b.n_cmp / b.d_cmp) as expected, any_value(b.rate) as found,
-        any_value(b.rate - 100.0 * b.n_cmp / b.d_cmp) as imbalance,
-        any_value(b.rate_tol + 100.0 * (b.n_tol / abs(b.d_cmp) + abs(b.n_cmp) * b.d_tol / (b.d_cmp * b.d_cmp)))
-            as tolerance,
-        bool_or(b.n_cmp is null or b.d_cmp is null) as rate_missing
-    from broken b
-    join joined j on j.relation_id = b.relation_id and j.submission_id = b.submission_id and j.zone_key = b.zone_key
-    group by b.rule_id, b.relation_id, b.submission_id, b.zone_key
+    select rule_id, cells, null::integer as named, null::ubigint[] as context,
+        100.0 * n_cmp / d_cmp as expected, rate as found, rate - 100.0 * n_cmp / d_cmp as imbalance,
+        rate_tol + 100.0 * (n_tol / abs(d_cmp) + abs(n_cmp) * d_tol / (d_cmp * d_cmp)) as tolerance,
+        n_cmp is null or d_cmp is null as rate_missing
+    from computed
+    where d_cmp is null or n_cmp is null or (d_cmp <> 0 and abs(rate - 100.0 * n_cmp / d_cmp) >
+        rate_tol + 100.0 * (n_tol / abs(d_cmp) + abs(n_cmp) * d_tol / (d_cmp * d_cmp)) + 1e-9)
     """
 
 
 def _share_sql(rule: Rule) -> str:
+    comparable = "case when unit = 'VND_bn' or unit = 'USD_mn' then value_vnd_bn else value end as value_cmp"
     return f"""
-    select '{rule.id}' as rule_id, c.reporter_id, c.zone_key, c.period_key, c.submission_id, c.revision_number,
-        c.indicator_code || ',' || t.indicator_code as indicators, c.breakdown || ',' || t.breakdown as breakdowns,
-        c.cell_ref || ', ' || t.cell_ref as source_cells, c.figure_key || '¦' || t.figure_key as cell_keys,
-        100.0 * c.value_vnd_cmp / t.value_vnd_cmp as expected, c.share_pct_claimed as found,
-        c.share_pct_claimed - 100.0 * c.value_vnd_cmp / t.value_vnd_cmp as imbalance,
+    select '{rule.id}' as rule_id, [c.figure_hash, t.figure_hash] as cells, null::integer as named,
+        null::ubigint[] as context,
+        100.0 * c.value_cmp / t.value_cmp as expected, c.share_pct_claimed as found,
+        c.share_pct_claimed - 100.0 * c.value_cmp / t.value_cmp as imbalance,
         c.share_tolerance + 100.0 * (c.rounding_tolerance / abs(t.value) + abs(c.value) * t.rounding_tolerance
             / (t.value * t.value)) as tolerance,
         false as rate_missing
-    from (select *, case when unit = 'VND_bn' or unit = 'USD_mn' then value_vnd_bn else value end as value_vnd_cmp
+    from (select report_key, indicator_code, figure_hash, value, rounding_tolerance, share_pct_claimed,
+                 share_tolerance, {comparable}
           from {CELLS_VIEW} where share_pct_claimed is not null) c
-    join (select *, case when unit = 'VND_bn' or unit = 'USD_mn' then value_vnd_bn else value end as value_vnd_cmp
+    join (select report_key, indicator_code, figure_hash, value, rounding_tolerance, {comparable}
           from {CELLS_VIEW} where breakdown = 'TONG') t
-      on c.submission_id = t.submission_id and c.zone_key = t.zone_key and c.indicator_code = t.indicator_code
-    where t.value <> 0 and abs(c.share_pct_claimed - 100.0 * c.value_vnd_cmp / t.value_vnd_cmp) >
+      on c.report_key = t.report_key and c.indicator_code = t.indicator_code
+    where t.value <> 0 and abs(c.share_pct_claimed - 100.0 * c.value_cmp / t.value_cmp) >
         c.share_tolerance + 100.0 * (c.rounding_tolerance / abs(t.value) + abs(c.value) * t.rounding_tolerance
             / (t.value * t.value)) + 1e-9
     """
@@ -197,48 +196,46 @@ def _share_sql(rule: Rule) -> str:
 def growth_sql(rule: Rule, broken_only: bool = True) -> str:
     """Claimed growth against the same period of last year, current version.
 
-    Within one province vintage last year is the same reporter's figure; across the 2025
-    merger it is the sum of the predecessors' figures (additive indicators only). With
-    broken_only=False every claim is returned with its last-year value (the suggestion
-    search needs the claims that hold too, so a correction does not break them).
+    Within one province vintage last year is the same reporter's figure (same series_key,
+    twelve months earlier); across the 2025 merger it is the sum of the predecessors' figures
+    (same series_2025_key, additive indicators only). With broken_only=False every claim is
+    returned with its last-year value (the suggestion search needs the claims that hold too,
+    so a correction does not break them).
     """
     broken = "" if broken_only else "true or"
     return f"""
-    with claims as (
-        select * from {CELLS_VIEW} where growth_pct_claimed is not null
+    with claims as materialized (
+        select figure_hash, series_key, series_2025_key, month_index, reporter_kind, reporter_vintage, zone_key,
+            indicator_code, period_year, period_month, value, rounding_tolerance, growth_pct_claimed,
+            growth_tolerance
+        from {CELLS_VIEW} where growth_pct_claimed is not null
     ),
     merged as (
         -- across the 2025 merger: last year is the sum of the predecessors' figures
-        select c.figure_key, sum(l.value) as value, sum(l.rounding_tolerance) as tol,
-            string_agg(l.period_key || ' ' || l.cell_ref, ', ') as cells
+        select c.figure_hash, sum(l.value) as value, sum(l.rounding_tolerance) as tol,
+            list(l.figure_hash) as cells
         from claims c
-        join {CELLS_VIEW} l
-          on l.province_2025_code = c.province_2025_code and l.zone_key = c.zone_key
-         and l.indicator_code = c.indicator_code and l.breakdown = c.breakdown and l.unit = c.unit
-         and l.period_year = c.period_year - 1 and l.period_month = c.period_month
+        join {CELLS_VIEW} l on l.series_2025_key = c.series_2025_key and l.month_index = c.month_index - 12
         where c.reporter_kind = 'province' and l.reporter_kind = 'province'
-          and l.reporter_vintage < c.reporter_vintage
+          -- claims of the 63 provinces (vintage 2008) have no predecessors: not joined at all
+          and c.reporter_vintage > 2008 and l.reporter_vintage < c.reporter_vintage
           -- a zone is the same zone whoever reports it; a merged province is the sum of its parts
           and (c.zone_key <> '' or {ADDITIVE.replace("indicator_code", "c.indicator_code")})
-        group by c.figure_key
+        group by c.figure_hash
     ),
     matched as (
-        -- the same reporter last year is one row per claim: joined directly, not grouped (most
-        -- claims are of this kind, and grouping a million claims by their key costs seconds)
+        -- the same reporter last year is one row per claim: joined directly, not grouped
         select c.*,
             coalesce(s.value, m.value) as last_value,
             coalesce(s.rounding_tolerance, m.tol) as last_tol,
-            coalesce(s.period_key || ' ' || s.cell_ref, m.cells) as last_cells
+            case when s.figure_hash is not null then [s.figure_hash] else m.cells end as last_cells
         from claims c
-        left join {CELLS_VIEW} s
-          on s.reporter_id = c.reporter_id and s.zone_key = c.zone_key and s.indicator_code = c.indicator_code
-         and s.breakdown = c.breakdown and s.unit = c.unit
-         and s.period_year = c.period_year - 1 and s.period_month = c.period_month
-        left join merged m on m.figure_key = c.figure_key
+        left join (select series_key, month_index, value, rounding_tolerance, figure_hash from {CELLS_VIEW}
+                   where series_key in (select series_key from claims)) s
+          on s.series_key = c.series_key and s.month_index = c.month_index - 12
+        left join merged m on m.figure_hash = c.figure_hash
     )
-    select '{rule.id}' as rule_id, c.reporter_id, c.zone_key, c.period_key, c.submission_id, c.revision_number,
-        c.indicator_code as indicators, c.breakdown as breakdowns,
-        c.cell_ref || coalesce(', ' || c.last_cells, '') as source_cells, c.figure_key as cell_keys,
+    select '{rule.id}' as rule_id, [c.figure_hash] as cells, null::integer as named, c.last_cells as context,
         100.0 * (c.value / c.last_value - 1) as expected, c.growth_pct_claimed as found,
         c.growth_pct_claimed - 100.0 * (c.value / c.last_value - 1) as imbalance,
         c.growth_tolerance + 100.0 * (c.rounding_tolerance / abs(c.last_value)
@@ -258,57 +255,56 @@ ADDITIVE = """indicator_code in (select code from indicators where kind in ('flo
 
 
 def _zone_hierarchy_sql(rule: Rule) -> str:
+    # Zones are most of the figures: they are summed on one integer key (the figure within its
+    # report, whichever zone), and listed only where the province total does not match.
+    figure_in_report = "hash(submission_id, indicator_code, breakdown, unit) as figure_in_report"
     return f"""
-    with zones as (
-        select submission_id, indicator_code, breakdown, unit, sum(value) as value, sum(rounding_tolerance) as tol
+    with zone_figures as materialized (
+        select {figure_in_report}, zone_key, figure_hash, value, rounding_tolerance
         from {CELLS_VIEW} where zone_key <> '' and {ADDITIVE}
-        group by submission_id, indicator_code, breakdown, unit
+    ),
+    zones as (
+        select figure_in_report, sum(value) as value, sum(rounding_tolerance) as tol
+        from zone_figures group by figure_in_report
     ),
     broken as (
-        select p.*, z.value as zones_value, z.tol as zones_tol
-        from {CELLS_VIEW} p
-        join zones z on p.submission_id = z.submission_id and p.indicator_code = z.indicator_code
-            and p.breakdown = z.breakdown and p.unit = z.unit
-        where p.zone_key = '' and abs(p.value - z.value) > p.rounding_tolerance + z.tol + 1e-9 * abs(p.value)
-    ),
-    cells as (
-        select b.figure_key, string_agg(c.cell_ref, ', ' order by c.cell_ref) as cells,
-            string_agg(c.figure_key, '¦') as keys
-        from broken b join {CELLS_VIEW} c on c.submission_id = b.submission_id and c.indicator_code = b.indicator_code
-            and c.breakdown = b.breakdown and c.unit = b.unit and c.zone_key <> ''
-        group by b.figure_key
+        select p.figure_hash, p.figure_in_report, p.value, p.rounding_tolerance, z.value as zones_value,
+            z.tol as zones_tol
+        from (select {figure_in_report}, figure_hash, value, rounding_tolerance from {CELLS_VIEW}
+              where zone_key = '') p
+        join zones z using (figure_in_report)
+        where abs(p.value - z.value) > p.rounding_tolerance + z.tol + 1e-9 * abs(p.value)
     )
-    select '{rule.id}' as rule_id, p.reporter_id, p.zone_key, p.period_key, p.submission_id, p.revision_number,
-        p.indicator_code as indicators, p.breakdown as breakdowns, p.cell_ref || ', ' || z.cells as source_cells,
-        p.figure_key || '¦' || z.keys as cell_keys, p.zones_value as expected, p.value as found,
-        p.value - p.zones_value as imbalance, p.rounding_tolerance + p.zones_tol as tolerance, false as rate_missing
-    from broken p join cells z using (figure_key)
+    select '{rule.id}' as rule_id, list_prepend(any_value(p.figure_hash), list(z.figure_hash order by z.zone_key))
+            as cells, 1 as named, null::ubigint[] as context,
+        any_value(p.zones_value) as expected, any_value(p.value) as found,
+        any_value(p.value - p.zones_value) as imbalance, any_value(p.rounding_tolerance + p.zones_tol) as tolerance,
+        false as rate_missing
+    from broken p join zone_figures z using (figure_in_report)
+    group by p.figure_hash
     """
 
 
 def _bloc_hierarchy_sql(rule: Rule) -> str:
     return f"""
-    with member_reports as (
-        select distinct m.bloc_code, m.member_gso_code, f.period_key, f.indicator_code, f.breakdown
-        from dim_bloc_member m join {CELLS_VIEW} f
-          on f.reporter_kind = 'province' and f.reporter_code = m.member_gso_code
-         and f.reporter_id = 'province:' || cast(m.member_vintage as varchar) || ':' || m.member_gso_code
-         and f.zone_key = ''
-    ),
-    missing as (
-        select b.bloc_figure_key, string_agg(p.name_vi, ', ' order by p.name_vi) as missing_members,
-            count(*) as n_missing
+    with reported as (
+        -- the aggregates blocs printed (few), each with the members it should cover
+        select b.bloc_figure_key, b.period_key, b.indicator_code, b.breakdown, m.member_gso_code, p.name_vi,
+            'province:' || cast(m.member_vintage as varchar) || ':' || m.member_gso_code as member_id
         from agg_bloc b join dim_bloc_member m on b.bloc_code = m.bloc_code
         join dim_province p on p.province_key = m.province_key
-        left join member_reports r on r.bloc_code = b.bloc_code and r.member_gso_code = m.member_gso_code
-            and r.period_key = b.period_key and r.indicator_code = b.indicator_code and r.breakdown = b.breakdown
-        where r.member_gso_code is null
-        group by b.bloc_figure_key
+        where b.reported_value is not null
+    ),
+    missing as (
+        select r.bloc_figure_key, string_agg(r.name_vi, ', ' order by r.name_vi) as missing_members,
+            count(*) as n_missing
+        from reported r
+        where not exists (select 1 from {CELLS_VIEW} f where f.reporter_id = r.member_id and f.zone_key = ''
+            and f.period_key = r.period_key and f.indicator_code = r.indicator_code and f.breakdown = r.breakdown)
+        group by r.bloc_figure_key
     )
-    select '{rule.id}' as rule_id, 'bloc:' || b.bloc_code as reporter_id, '' as zone_key, b.period_key,
-        b.submission_id, c.revision_number, b.indicator_code as indicators, b.breakdown as breakdowns,
-        c.cell_ref as source_cells, c.figure_key as cell_keys, b.members_value as expected,
-        b.reported_value as found, b.reported_value - b.members_value as imbalance,
+    select '{rule.id}' as rule_id, [c.figure_hash] as cells, null::integer as named, null::ubigint[] as context,
+        b.members_value as expected, b.reported_value as found, b.reported_value - b.members_value as imbalance,
         c.rounding_tolerance + {rule.relative} * abs(b.reported_value) as tolerance,
         coalesce(m.n_missing, 0) > 0 as rate_missing, m.missing_members, coalesce(m.n_missing, 0) as n_missing,
         b.n_members_known
@@ -324,17 +320,16 @@ def _bloc_hierarchy_sql(rule: Rule) -> str:
 def _monotonic_sql(rule: Rule) -> str:
     excluded = ", ".join(f"'{i}'" for i in rule.spec.get("except_indicators", [])) or "''"
     return f"""
-    select '{rule.id}' as rule_id, c.reporter_id, c.zone_key, c.period_key, c.submission_id, c.revision_number,
-        c.indicator_code as indicators, c.breakdown as breakdowns,
-        c.cell_ref || ', ' || p.period_key || ' ' || p.cell_ref as source_cells,
-        c.figure_key || '¦' || p.figure_key as cell_keys, p.value as expected, c.value as found,
-        c.value - p.value as imbalance, c.rounding_tolerance + p.rounding_tolerance as tolerance,
-        false as rate_missing, p.period_key as previous_period
-    from {CELLS_VIEW} c
-    join {CELLS_VIEW} p on c.reporter_id = p.reporter_id and c.zone_key = p.zone_key
-        and c.indicator_code = p.indicator_code and c.breakdown = p.breakdown and c.unit = p.unit
-        and p.period_year = c.period_year and p.period_month = c.period_month - 1
-    where c.indicator_kind = 'flow' and c.indicator_code not in ({excluded})
+    with flows as materialized (
+        select figure_hash, series_key, month_index, period_month, value, rounding_tolerance
+        from {CELLS_VIEW} where indicator_kind = 'flow' and indicator_code not in ({excluded})
+    )
+    select '{rule.id}' as rule_id, [c.figure_hash, p.figure_hash] as cells, 1 as named,
+        null::ubigint[] as context, p.value as expected, c.value as found, c.value - p.value as imbalance,
+        c.rounding_tolerance + p.rounding_tolerance as tolerance, false as rate_missing
+    from flows c
+    join flows p on p.series_key = c.series_key and p.month_index = c.month_index - 1
+    where c.period_month > 1
         and c.value < p.value - (c.rounding_tolerance + p.rounding_tolerance) - 1e-9 * abs(p.value)
     """
 
@@ -348,15 +343,14 @@ def _magnitude_range_sql(rule: Rule) -> str:
     return f"""
     with terms(relation_id, num_indicator, num_breakdown, den_indicator, den_breakdown) as (values {_values(terms)}),
     pairs as (
-        select n.*, d.value as den_value, d.cell_ref as den_cell, {money} / nullif(d.value, 0) as per_unit
+        select n.figure_hash, n.value, d.figure_hash as den_hash, {money} / nullif(d.value, 0) as per_unit
         from terms t
         join {CELLS_VIEW} n on n.indicator_code = t.num_indicator and n.breakdown = t.num_breakdown
         join {CELLS_VIEW} d on d.indicator_code = t.den_indicator and d.breakdown = t.den_breakdown
-            and d.submission_id = n.submission_id and d.zone_key = n.zone_key
+            and d.report_key = n.report_key
     )
-    select '{rule.id}' as rule_id, reporter_id, zone_key, period_key, submission_id, revision_number,
-        indicator_code as indicators, breakdown as breakdowns, cell_ref || ', ' || den_cell as source_cells,
-        figure_key as cell_keys, value as cell_value, case when per_unit > {high} then {high} else {low} end as expected,
+    select '{rule.id}' as rule_id, [figure_hash] as cells, null::integer as named, [den_hash] as context,
+        value as cell_value, case when per_unit > {high} then {high} else {low} end as expected,
         per_unit as found, per_unit - case when per_unit > {high} then {high} else {low} end as imbalance,
         0.0 as tolerance, false as rate_missing, {low} as low, {high} as high
     from pairs
@@ -369,21 +363,19 @@ def _magnitude_history_sql(rule: Rule) -> str:
     """A figure about 1000 times its own usual level (same month in other years for flows)."""
     minimum = int(rule.spec.get("min_history", 2))
     return f"""
-    with keyed as (
-        select *, coalesce(province_2025_code, reporter_id) as series_key,
+    with keyed as materialized (
+        select figure_hash, series_2025_key, value,
             case when indicator_kind = 'flow' then period_month else 0 end as season
         from {CELLS_VIEW} where value > 0 and indicator_kind <> 'ratio'
     ),
     typical as (
-        select series_key, zone_key, indicator_code, breakdown, unit, season,
-            median(value) as typical, count(*) as n
-        from keyed group by series_key, zone_key, indicator_code, breakdown, unit, season
+        select series_2025_key, season, median(value) as typical, count(*) as n
+        from keyed group by series_2025_key, season
     )
-    select '{rule.id}' as rule_id, k.reporter_id, k.zone_key, k.period_key, k.submission_id, k.revision_number,
-        k.indicator_code as indicators, k.breakdown as breakdowns, k.cell_ref as source_cells,
-        k.figure_key as cell_keys, t.typical as expected, k.value as found, k.value / t.typical as imbalance,
-        0.0 as tolerance, false as rate_missing
-    from keyed k join typical t using (series_key, zone_key, indicator_code, breakdown, unit, season)
+    select '{rule.id}' as rule_id, [k.figure_hash] as cells, null::integer as named, null::ubigint[] as context,
+        t.typical as expected, k.value as found, k.value / t.typical as imbalance, 0.0 as tolerance,
+        false as rate_missing
+    from keyed k join typical t using (series_2025_key, season)
     where t.n > {minimum} and (k.value / t.typical between 300 and 3000 or t.typical / k.value between 300 and 3000)
     """
 
@@ -391,8 +383,7 @@ def _magnitude_history_sql(rule: Rule) -> str:
 def _plausibility_sql(rule: Rule) -> str:
     low, high = rule.spec["range"]
     return f"""
-    select '{rule.id}' as rule_id, reporter_id, zone_key, period_key, submission_id, revision_number,
-        indicator_code as indicators, breakdown as breakdowns, cell_ref as source_cells, figure_key as cell_keys,
+    select '{rule.id}' as rule_id, [figure_hash] as cells, null::integer as named, null::ubigint[] as context,
         case when value > {high} then {high} else {low} end as expected, value as found,
         value - case when value > {high} then {high} else {low} end as imbalance, 0.0 as tolerance,
         false as rate_missing, {low} as low, {high} as high
@@ -404,7 +395,8 @@ def _plausibility_sql(rule: Rule) -> str:
 def _missing_rate_sql(rule: Rule) -> str:
     """One finding per year whose money figures cannot be converted: the rate is not in fx_rates."""
     return f"""
-    select '{rule.id}' as rule_id, null as reporter_id, '' as zone_key, cast(period_year as varchar) as period_key,
+    select '{rule.id}' as rule_id, null::ubigint[] as cells, null::integer as named, null::ubigint[] as context,
+        null as reporter_id, '' as zone_key, cast(period_year as varchar) as period_key,
         null as submission_id, null as revision_number, null as indicators, null as breakdowns,
         null as source_cells, 'fx:' || cast(period_year as varchar) as cell_keys, null as expected,
         count(*) as found, null as imbalance, 0.0 as tolerance, false as rate_missing
@@ -414,9 +406,49 @@ def _missing_rate_sql(rule: Rule) -> str:
     """
 
 
+RESOLVED = ["reporter_id", "zone_key", "period_key", "submission_id", "revision_number", "indicators", "breakdowns",
+            "source_cells", "cell_keys"]
+
+
+def resolve_cells(con: duckdb.DuckDBPyConnection, parts: list[str]) -> pd.DataFrame:
+    """The strings of the broken relations' cells, in one pass over the facts for all rules.
+
+    `parts` are temporary tables of rule results (with a finding_no). Returns, per (part,
+    finding_no): the report (reporter, zone, period, submission, version of the first cell),
+    the indicators and breakdowns the finding names, cell_keys and source_cells (a cell of
+    another period is shown with its period).
+    """
+    listed = "\nunion all\n".join(
+        f"""select {i} as part, finding_no, unnest(cells) as figure_hash, unnest(range(1, len(cells) + 1)) as ord,
+                unnest(range(1, len(cells) + 1)) <= coalesce(named, len(cells)) as is_named, false as is_context
+            from {table} where cells is not null
+            union all
+            select {i}, finding_no, unnest(context), unnest(range(1, len(context) + 1)) + 100000, false, true
+            from {table} where context is not null"""
+        for i, table in enumerate(parts))
+    return con.execute(f"""
+        with refs as ({listed}),
+        cells as (
+            select r.*, c.figure_key, c.cell_ref, c.period_key, c.reporter_id, c.zone_key, c.submission_id,
+                c.revision_number, c.indicator_code, c.breakdown,
+                first_value(c.period_key) over (partition by r.part, r.finding_no order by r.ord) as first_period
+            from refs r join {CELLS_VIEW} c using (figure_hash)
+        )
+        select part, finding_no,
+            arg_min(reporter_id, ord) as reporter_id, arg_min(zone_key, ord) as zone_key,
+            arg_min(period_key, ord) as period_key, arg_min(submission_id, ord) as submission_id,
+            arg_min(revision_number, ord) as revision_number,
+            string_agg(indicator_code, ',' order by ord) filter (where is_named) as indicators,
+            string_agg(breakdown, ',' order by ord) filter (where is_named) as breakdowns,
+            string_agg(case when period_key = first_period then cell_ref else period_key || ' ' || cell_ref end,
+                       ', ' order by ord) as source_cells,
+            string_agg(figure_key, '¦' order by ord) filter (where not is_context) as cell_keys
+        from cells group by part, finding_no""").df()
+
+
 def detect(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, dict[str, float]]:
     """Every broken relation in the warehouse, one row each (before messages and suggestions),
-    and the seconds each rule kind took."""
+    and the seconds each rule kind took (`cells`: looking up the broken relations' cells)."""
     import time
 
     con.execute("set enable_progress_bar = false")
@@ -438,14 +470,31 @@ def detect(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, dict[str, floa
             builder = _magnitude_range_sql if "numerator" in rule.spec else _magnitude_history_sql
         if builder:
             queries.append(([rule], builder(rule)))
-    frames = []
     timings: dict[str, float] = {}
-    for group, sql in queries:
+    parts = []
+    for i, (group, sql) in enumerate(queries):
         started = time.perf_counter()
-        frame = con.execute(sql).df()
+        con.execute(f"create or replace temp table dq_raw_{i} as select row_number() over () as finding_no, * "
+                    f"from ({sql})")
+        parts.append(f"dq_raw_{i}")
         timings[group[0].kind] = timings.get(group[0].kind, 0.0) + time.perf_counter() - started
-        frames.append(frame)
-    frames = [f for f in frames if len(f)]
+    started = time.perf_counter()
+    resolved = resolve_cells(con, parts)
+    frames = []
+    for i, table in enumerate(parts):
+        frame = con.execute(f"select * exclude (cells, named, context) from {table}").df()
+        if not len(frame):
+            continue
+        names = resolved[resolved["part"] == i].drop(columns="part")
+        for column in RESOLVED:
+            if column not in frame.columns:
+                frame[column] = None
+        frame = frame.merge(names, on="finding_no", how="left", suffixes=("", "_cell"))
+        for column in RESOLVED:
+            frame[column] = frame[column].where(frame[column].notna(), frame[f"{column}_cell"])
+        frames.append(frame.drop(columns=["finding_no", *(f"{c}_cell" for c in RESOLVED)]))
+        con.execute(f"drop table {table}")
+    timings["cells"] = time.perf_counter() - started
     return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()), timings
 
 

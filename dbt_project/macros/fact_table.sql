@@ -46,7 +46,15 @@ select
     f.submission_id,
     f.source_sheet,
     f.source_cell,
-    cast(null as {{ dbt.type_string() }}) as worst_finding_severity
+    cast(null as {{ dbt.type_string() }}) as worst_finding_severity,
+    -- Integer join keys for the quality rules, computed once when the row is written (the facts
+    -- are incremental) instead of hashing two million strings at every check run.
+    hash(f.reporter_id, f.zone_key, f.period_key, f.indicator_code, f.breakdown) as figure_hash,
+    hash(f.submission_id, f.zone_key) as report_key,
+    hash(f.reporter_id, f.zone_key, f.indicator_code, f.breakdown, f.unit) as series_key,
+    -- (province_2025_code is the column above: DuckDB lets a select list reuse its own aliases)
+    hash(coalesce(province_2025_code, f.reporter_id), f.zone_key, f.indicator_code, f.breakdown, f.unit)
+        as series_2025_key
 from {{ ref('int_figures_decumulated') }} as f
 {{ only_changed_reporter_years('f', ref('int_figures_decumulated'), "domain = '" ~ domain ~ "'") }}
 left join {{ ref('province_succession') }} as succ
