@@ -1,7 +1,8 @@
 """bench/quality: the whole rule catalogue against one GROUP BY scan of the same fact rows, and
 the suggestion search's speed and how it grows with the number of broken rules in a report.
 
-Target: the catalogue at most 10 times the scan.
+On the full sample history (`zonestat sample`'s default range, 2019-01 to this month), with an
+injected error in a share of the reports. Target: the catalogue at most 10 times the scan.
 """
 
 import shutil
@@ -10,12 +11,13 @@ from bench.common import BENCH_DIR, measure, record, sample
 from bench.warehouse import build
 
 
-def quality_home(years: int, error_rate: float) -> str:
-    """`years` of monthly history for every province, with injected errors; ingested once."""
-    home = BENCH_DIR / f"quality-{years}y"
+def quality_home(error_rate: float) -> str:
+    """The full sample history, with injected errors; ingested once."""
+    name = f"quality-full-{int(100 * error_rate)}pct"
+    home = BENCH_DIR / name
     if not (home / ".ingested").exists():
         shutil.rmtree(home, ignore_errors=True)
-        files = sample(f"quality-{years}y", seed=9, years=(2019, 2018 + years), inject_errors=error_rate)
+        files = sample(name, seed=9, inject_errors=error_rate)
         measure(f"""
 import os
 from pathlib import Path
@@ -28,8 +30,8 @@ ingest_paths(home(), sorted(Path({str(files)!r}).glob("*_*_*.*")))
     return str(home)
 
 
-def run(years: int = 2, error_rate: float = 0.2) -> dict:
-    home = quality_home(years, error_rate)
+def run(error_rate: float = 0.2) -> dict:
+    home = quality_home(error_rate)
     build(home)
     timed = measure(f"""
 import os, shutil
@@ -42,10 +44,13 @@ from expectations import engine, quality, suggest
 with duckdb.connect(str(h.work_db)) as con:
     facts = " union all ".join(f"select reporter_id, period_key, indicator_code, value from {{t}}"
                                for t in quality.FACT_TABLES)
-    t = time.perf_counter()
-    rows = con.execute(f"select count(*) from (select reporter_id, period_key, indicator_code, sum(value) "
-                       f"from ({{facts}}) group by all)").fetchone()[0]
-    result["scan_seconds"] = time.perf_counter() - t
+    scans = []
+    for _ in range(3):  # warm: the best of three, so a cold cache does not flatter the ratio
+        t = time.perf_counter()
+        con.execute(f"select count(*) from (select reporter_id, period_key, indicator_code, sum(value) "
+                    f"from ({{facts}}) group by all)").fetchone()
+        scans.append(time.perf_counter() - t)
+    result["scan_seconds"] = min(scans)
     result["fact_rows"] = con.execute(f"select count(*) from ({{facts}})").fetchone()[0]
 summary = engine.run_quality(h.work_db)
 result["detect_seconds"] = summary.seconds_detect
@@ -60,8 +65,9 @@ with duckdb.connect(str(h.work_db)) as con:
     flagged = [r[0] for r in con.execute("select distinct submission_id from dq_findings "
                                          "where severity in ('error', 'warning') and kind <> 'submission'").fetchall()]
     by_broken = {{}}
-    for sid in flagged[:300]:
-        cells = con.execute(f"select * from {{quality.CELLS_VIEW}} where submission_id = ?", [sid]).df()
+    con.execute("create temp table dq_bench_reports as select unnest(?) as submission_id", [flagged[:300]])
+    report_cells = con.execute(f"select c.* from {{quality.CELLS_VIEW}} c join dq_bench_reports using (submission_id)").df()
+    for sid, cells in report_cells.groupby("submission_id"):
         constraints = suggest.build_constraints(cells, {{}})
         values = {{r.figure_key: float(r.value) for r in cells.itertuples() if r.value == r.value}}
         broken = sum(1 for c in constraints if all(k in values for k in c.cells) and not c.check(values))
@@ -71,18 +77,21 @@ with duckdb.connect(str(h.work_db)) as con:
 result["search_ms_by_broken_relations"] = {{str(k): round(1000 * sum(v) / len(v), 1) for k, v in sorted(by_broken.items())}}
 result["reports_by_broken_relations"] = {{str(k): len(v) for k, v in sorted(by_broken.items())}}
 """)
-    catalogue = timed["detect_seconds"] + timed["suggest_seconds"]
+    detect, suggested = timed["detect_seconds"], timed["suggest_seconds"]
     outcome = {
-        "years": years, "error_rate": error_rate, "fact_rows": timed["fact_rows"], "findings": timed["findings"],
+        "history": "zonestat sample default range", "error_rate": error_rate,
+        "fact_rows": timed["fact_rows"], "findings": timed["findings"],
         "scan_seconds": round(timed["scan_seconds"], 3),
-        "detect_seconds": round(timed["detect_seconds"], 2), "suggest_seconds": round(timed["suggest_seconds"], 2),
-        "catalogue_to_scan_ratio": round(catalogue / timed["scan_seconds"], 1),
-        "detect_to_scan_ratio": round(timed["detect_seconds"] / timed["scan_seconds"], 1),
-        "findings_per_second_suggest": round(timed["findings"] / max(timed["suggest_seconds"], 1e-9)),
+        # the catalogue: every rule as SQL over the facts, with the broken relations' cells looked up
+        "catalogue_seconds": round(detect, 2), "catalogue_to_scan_ratio": round(detect / timed["scan_seconds"], 1),
+        # the suggestion search on top (per report with an error, in Python)
+        "suggest_seconds": round(suggested, 2),
+        "with_suggestions_to_scan_ratio": round((detect + suggested) / timed["scan_seconds"], 1),
+        "findings_per_second_suggest": round(timed["findings"] / max(suggested, 1e-9)),
         "reports_searched": timed["reports_searched"], "suggestions": timed["suggestions"],
         "search_ms_by_broken_relations": timed["search_ms_by_broken_relations"],
         "reports_by_broken_relations": timed["reports_by_broken_relations"],
-        "detect_seconds_by_kind": {k: round(v, 3) for k, v in timed["detect_seconds_by_kind"].items()},
+        "catalogue_seconds_by_kind": {k: round(v, 3) for k, v in timed["detect_seconds_by_kind"].items()},
         "peak_mib": round(timed["peak_mib"]), "target": "catalogue <= 10 x scan",
     }
     record("quality", outcome)

@@ -124,7 +124,11 @@ def _linear_sql(rules: list[Rule]) -> str:
 
 
 def _ratio_sql(rules: list[Rule]) -> str:
-    """Printed rates against their numerator and denominator, within the printed precision."""
+    """Printed rates against their numerator and denominator, within the printed precision.
+
+    Compared in VND where the figures are money, as balances are: a ratio of two figures in one
+    currency is the same in VND, and figures in two currencies need the conversion.
+    """
     terms = []
     for rule in rules:
         for rel in rule.relations:
@@ -132,42 +136,39 @@ def _ratio_sql(rules: list[Rule]) -> str:
                 terms.append((rel.relation_id, rule.id, role, t.indicator, t.breakdown, position))
     return f"""
     with terms(relation_id, rule_id, role, indicator_code, breakdown, position) as (values {_values(terms)}),
-    joined as (
-        select t.relation_id, t.rule_id, t.role, t.position, c.report_key, c.figure_hash, c.value, c.unit,
-            c.value_vnd_bn, c.rounding_tolerance, c.vnd_factor
+    joined as materialized (
+        select t.relation_id, t.rule_id, t.role, t.position, c.report_key, c.figure_hash, c.value,
+            c.rounding_tolerance, coalesce(c.value_vnd_bn, c.value) as value_cmp,
+            c.rounding_tolerance * c.vnd_factor as tol_cmp, c.value_vnd_bn is not null as converted,
+            case c.unit when 'VND_bn' then 1 when 'USD_mn' then 2 else 4 end as unit_bit
         from {CELLS_VIEW} c
         join terms t on c.indicator_code = t.indicator_code and c.breakdown = t.breakdown
     ),
     pivoted as (
         select relation_id, rule_id, report_key, count(*) as n,
-            list(figure_hash order by position) as cells,
-            max(case when role = 'rate' then value end) as rate,
-            max(case when role = 'rate' then rounding_tolerance end) as rate_tol,
-            max(case when role = 'num' then value end) as num, max(case when role = 'den' then value end) as den,
-            max(case when role = 'num' then unit end) = max(case when role = 'den' then unit end) as same_unit,
-            max(case when role = 'num' then value_vnd_bn end) as num_vnd,
-            max(case when role = 'den' then value_vnd_bn end) as den_vnd,
-            max(case when role = 'num' then rounding_tolerance * vnd_factor end) as num_tol_vnd,
-            max(case when role = 'den' then rounding_tolerance * vnd_factor end) as den_tol_vnd,
-            max(case when role = 'num' then rounding_tolerance end) as num_tol,
-            max(case when role = 'den' then rounding_tolerance end) as den_tol
+            max(value) filter (where role = 'rate') as rate,
+            max(rounding_tolerance) filter (where role = 'rate') as rate_tol,
+            max(value_cmp) filter (where role = 'num') as n_cmp, max(value_cmp) filter (where role = 'den') as d_cmp,
+            max(tol_cmp) filter (where role = 'num') as n_tol, max(tol_cmp) filter (where role = 'den') as d_tol,
+            bit_or(unit_bit) filter (where role <> 'rate') not in (1, 2, 4)
+                and count(*) filter (where role <> 'rate' and converted) < 2 as rate_missing
         from joined group by relation_id, rule_id, report_key
     ),
-    computed as (
-        select *,
-            case when same_unit then num else num_vnd end as n_cmp,
-            case when same_unit then den else den_vnd end as d_cmp,
-            case when same_unit then num_tol else num_tol_vnd end as n_tol,
-            case when same_unit then den_tol else den_tol_vnd end as d_tol
-        from pivoted where n = 3
+    broken as (
+        select * from pivoted
+        where n = 3 and (rate_missing or (d_cmp <> 0 and abs(rate - 100.0 * n_cmp / d_cmp) >
+            rate_tol + 100.0 * (n_tol / abs(d_cmp) + abs(n_cmp) * d_tol / (d_cmp * d_cmp)) + 1e-9))
     )
-    select rule_id, cells, null::integer as named, null::ubigint[] as context,
-        100.0 * n_cmp / d_cmp as expected, rate as found, rate - 100.0 * n_cmp / d_cmp as imbalance,
-        rate_tol + 100.0 * (n_tol / abs(d_cmp) + abs(n_cmp) * d_tol / (d_cmp * d_cmp)) as tolerance,
-        n_cmp is null or d_cmp is null as rate_missing
-    from computed
-    where d_cmp is null or n_cmp is null or (d_cmp <> 0 and abs(rate - 100.0 * n_cmp / d_cmp) >
-        rate_tol + 100.0 * (n_tol / abs(d_cmp) + abs(n_cmp) * d_tol / (d_cmp * d_cmp)) + 1e-9)
+    select b.rule_id, list(j.figure_hash order by j.position) as cells, null::integer as named,
+        null::ubigint[] as context,
+        any_value(case when not b.rate_missing then 100.0 * b.n_cmp / b.d_cmp end) as expected,
+        any_value(b.rate) as found,
+        any_value(case when not b.rate_missing then b.rate - 100.0 * b.n_cmp / b.d_cmp end) as imbalance,
+        any_value(b.rate_tol + 100.0 * (b.n_tol / abs(b.d_cmp) + abs(b.n_cmp) * b.d_tol / (b.d_cmp * b.d_cmp)))
+            as tolerance,
+        any_value(b.rate_missing) as rate_missing
+    from broken b join joined j on j.relation_id = b.relation_id and j.report_key = b.report_key
+    group by b.rule_id, b.relation_id, b.report_key
     """
 
 
