@@ -1,9 +1,12 @@
 -- The revision history is built incrementally (macros/incremental_scope.sql), so it must be
--- checked against the landing it came from: every landed figure belongs to an accepted ledger
--- entry and is in the history, and every submission in the history still has its landed
--- figures. Landing is immutable; a difference means lost or foreign files. Blocks publishing.
+-- checked against the landing it came from: every landed figures file belongs to a submission
+-- in the history, and every submission in the history still has its figures file. Landing is
+-- immutable and a file is named by its submission id (an accepted submission has at least one
+-- figure: the door rejects a file without any), so the file names are enough: listing 5,500
+-- files costs a fraction of reading them. A difference means lost or foreign files. Blocks
+-- publishing.
 with landed as (
-    select distinct submission_id from {{ ref('stg_landing__figures') }}
+    {{ landing_ids('figures') }}
 ),
 
 built as (

@@ -32,7 +32,16 @@ select
     f.submission_id,
     f.source_sheet,
     f.source_cell
+{%- if is_incremental() %}
+-- Only the landing files of the reporter-years being rebuilt (macros/landing_files.sql).
+{%- set in_scope -%}
+    select s.submission_id from {{ ref('int_submissions_ranked') }} as s
+    {{ only_changed_reporter_years('s', ref('int_submissions_ranked')) }}
+{%- endset %}
+from ({{ landing_figures(landing_files('figures', in_scope)) }}) as f
+{%- else %}
 from {{ ref('stg_landing__figures') }} as f
+{%- endif %}
 inner join {{ ref('int_submissions_ranked') }} as s
     on f.submission_id = s.submission_id
 {{ only_changed_reporter_years('s', ref('int_submissions_ranked')) }}

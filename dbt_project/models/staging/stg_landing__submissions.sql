@@ -1,4 +1,6 @@
 -- The ledger, typed. status_rank orders superseding versions: official over preliminary over estimate.
+-- Ledger files never change once landed: an incremental build appends the files it has not seen.
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
 select
     submission_id,
     file_name,
@@ -25,4 +27,8 @@ select
     prepared_on,
     preparer,
     board
+{%- if is_incremental() %}
+from {{ landing_files('submissions', landing_ids('submissions') ~ ' except select submission_id from ' ~ this) }}
+{%- else %}
 from {{ source('landing', 'submissions') }}
+{%- endif %}

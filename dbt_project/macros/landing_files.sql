@@ -1,0 +1,58 @@
+{#- Reading only the landing files a build needs.
+
+    Landing files are immutable and named by submission id (ingest/land.py): landing/<table>/<id>.parquet.
+    A full build reads a whole folder through the source; an incremental build lists the ids it
+    needs first and reads those files only, because opening 5,500 Parquet files costs seconds and
+    listing them does not.
+-#}
+
+{#- The ids of the files in a landing folder, as a query (file names, not contents). -#}
+{% macro landing_ids(table) %}
+    select regexp_extract(file, '([^/]+)[.]parquet$', 1) as submission_id
+    from glob('{{ landing_folder(table) }}/*.parquet')
+    where not regexp_extract(file, '([^/]+)[.]parquet$', 1) like '\_%' escape '\'
+{% endmacro %}
+
+{% macro landing_folder(table) %}
+    {{- return(env_var('ZONESTAT_LANDING', '../.zonestat/landing') ~ '/' ~ table) -}}
+{% endmacro %}
+
+{#- read_parquet over the files of the submissions that `ids_query` returns (and the empty
+    _schema file, so that no ids still reads the right columns). Many ids: the whole folder. -#}
+{% macro landing_files(table, ids_query) %}
+    {%- set ids = run_query(ids_query).columns[0].values() if execute else [] -%}
+    {%- if ids | length > 1000 -%}
+        {{ source('landing', table) }}
+    {%- else -%}
+        read_parquet(['{{ landing_folder(table) }}/_schema.parquet'
+            {%- for id in ids %}, '{{ landing_folder(table) }}/{{ id }}.parquet'{% endfor %}])
+    {%- endif -%}
+{% endmacro %}
+
+{#- Figures as landed, typed and named as the warehouse names them: the staging view over all of
+    them, and int_figures_revisions over the files an incremental build needs. -#}
+{% macro landing_figures(relation) %}
+select
+    submission_id,
+    source_sheet,
+    source_cell,
+    cast(source_row as integer) as source_row,
+    indicator as indicator_code,
+    indicator_label,
+    zone_name,
+    zone_key,
+    zone_kind,
+    breakdown,
+    value,
+    unit,
+    value_as_typed,
+    unit_as_typed,
+    rounding_tolerance,
+    text_as_typed,
+    growth_pct as growth_pct_claimed,
+    share_pct as share_pct_claimed,
+    growth_tolerance,
+    share_tolerance,
+    note
+from {{ relation }}
+{% endmacro %}
