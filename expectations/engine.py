@@ -97,6 +97,11 @@ def _suggest(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame, summary: Qu
                "typical": dict(zip(history["cell_keys"], history["expected"]))}
     cell_ref = dict(zip(cells["figure_key"], cells["cell_ref"]))
     typed = dict(zip(cells["figure_key"], cells["text_as_typed"]))
+    # Each report's findings, found once (not by scanning every finding for every report).
+    repairable_mask = findings["kind"].isin(REPAIRABLE)
+    blocking_mask = findings["severity"].isin(["error", "warning"])
+    finding_cells = findings["cell_keys"].fillna("").map(lambda keys: set(keys.split("¦")))
+    of_report = findings.groupby("submission_id").indices
     for submission_id, report_cells in cells.groupby("submission_id"):
         summary.reports_searched += 1
         rows = suggest.report_cells(report_cells)
@@ -107,12 +112,12 @@ def _suggest(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame, summary: Qu
         changed = set(found.cells)
         en = "; ".join(f"{cell_ref[k]}: {typed[k]} → {c.text} ({c.reason_en})" for k, c in found.cells.items())
         vi = "; ".join(f"{cell_ref[k]}: {typed[k]} → {c.text} ({c.reason_vi})" for k, c in found.cells.items())
-        mask = (findings["submission_id"] == submission_id) & findings["kind"].isin(REPAIRABLE) & \
-            findings["cell_keys"].fillna("").map(lambda keys: bool(changed & set(keys.split("¦"))))
-        # Findings of the report that the correction repairs, even when they name other cells
-        # (a rate that fails because its capital is 1000 times off points at the capital).
-        mask |= (findings["submission_id"] == submission_id) & findings["rule_id"].isin(found.fixes) & \
-            findings["severity"].isin(["error", "warning"])
+        rows = findings.index[of_report[submission_id]]
+        # The report's findings on a changed cell, and those the correction repairs even when they
+        # name other cells (a rate that fails because its capital is 1000 times off points at the capital).
+        on_changed = repairable_mask[rows] & finding_cells[rows].map(lambda keys: bool(changed & keys))
+        repaired = findings.loc[rows, "rule_id"].isin(found.fixes) & blocking_mask[rows]
+        mask = rows[(on_changed | repaired).to_numpy()]
         findings.loc[mask, "suggestion"] = "Probably: " + en
         findings.loc[mask, "suggestion_vi"] = "Có thể: " + vi
         findings.loc[mask, "suggested_cells"] = ", ".join(cell_ref[k] for k in found.cells)

@@ -1,20 +1,25 @@
 -- Zones as reported, keyed within their 2025 province so a zone keeps its key across the merger.
-with named as (
-    select
-        zone_key,
-        zone_name,
-        zone_kind,
-        reporter_kind,
-        period_key,
-        row_number() over (partition by zone_key order by period_key desc, zone_name) as latest
+-- The name is the one of the latest period (the first in alphabetical order if two differ).
+-- Grouped, not ranked with a window: a window sorts the two million zone figures of the history.
+with zone_figures as (
+    select zone_key, zone_name, zone_kind, reporter_kind, period_key
     from {{ ref('int_figures_revisions') }}
     where zone_key <> ''
+),
+
+latest as (
+    select zone_key, max(period_key) as period_key
+    from zone_figures
+    group by zone_key
 )
 
 select
     zone_key,
-    zone_name,
-    zone_kind,
-    case when reporter_kind = 'province' then {{ dbt.split_part("zone_key", "':'", 1) }} end as province_2025_code
-from named
-where latest = 1
+    min(zone_name) as zone_name,
+    arg_min(zone_kind, zone_name) as zone_kind,
+    case
+        when arg_min(reporter_kind, zone_name) = 'province' then {{ dbt.split_part("zone_key", "':'", 1) }}
+    end as province_2025_code
+from zone_figures
+inner join latest using (zone_key, period_key)
+group by zone_key
