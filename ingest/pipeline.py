@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
-import os
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from ingest.findings import ERROR, Finding
 from ingest.parse import Submission, parse_file
 from ingest.read_workbook import max_file_bytes
 from ingest.receive import archive_path, inbox_files, name_finding, safe_name, sha256, suffix_finding, write_once
-from zonestat.config import Home
+from zonestat.config import Home, worker_processes
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +112,7 @@ CHUNK_FILES = 400
 @contextmanager
 def _parser_pool(n_files: int):
     """Worker processes for parsing when there are many files (files are independent), else None."""
-    workers = min(os.cpu_count() or 1, int(os.environ.get("ZONESTAT_INGEST_WORKERS", "8")))
+    workers = worker_processes()
     if n_files < PARALLEL_FROM or workers < 2:
         yield None
         return

@@ -110,3 +110,26 @@ def test_mart_figures_equal_the_input_files(sample_warehouse):
             assert any(v == pytest.approx(expected) for v in values), (path.name, row)
             checked += 1
     assert checked > 1000
+
+
+def test_search_on_worker_processes_proposes_what_one_process_does(sample_warehouse, monkeypatch):
+    """Many reports are searched on worker processes; the proposals must not depend on it."""
+    import duckdb
+
+    from expectations import quality, suggest
+
+    home, _, _ = sample_warehouse
+    with duckdb.connect(str(home.published_db), read_only=True) as con:
+        quality.create_cells_view(con)
+        rows = suggest.report_cells(con.execute(f"""
+            select {", ".join(suggest.CELL_COLUMNS)} from {quality.CELLS_VIEW}
+            where submission_id in (select submission_id from dq_findings where severity = 'error')""").fetchall())
+    by_report: dict[str, list] = {}
+    for row in rows:
+        by_report.setdefault(row.submission_id, []).append(row)
+    reports = [(sid, cells, {}) for sid, cells in sorted(by_report.items())]
+    one_process = dict(map(suggest._search_report, reports))
+    monkeypatch.setattr(suggest, "PARALLEL_FROM", 1)
+    monkeypatch.setenv("ZONESTAT_WORKERS", "2")
+    assert suggest.search_reports(reports) == one_process
+    assert sum(found is not None for found in one_process.values()) >= 5

@@ -97,3 +97,9 @@ def connect_work_db(path: Path, read_only: bool = False):
     import duckdb
 
     return duckdb.connect(str(path), read_only=read_only, config={"memory_limit": duckdb_memory()})
+
+
+def worker_processes() -> int:
+    """How many processes ingest parsing and the suggestion search may use: ZONESTAT_WORKERS
+    (default 8), never more than the machine's cores."""
+    return min(os.cpu_count() or 1, int(os.environ.get("ZONESTAT_WORKERS", "8")))
