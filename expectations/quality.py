@@ -38,7 +38,8 @@ def create_cells_view(con: duckdb.DuckDBPyConnection) -> None:
         submission_id, revision_number, text_as_typed,
         case when source_sheet = '' then source_cell else source_sheet || '!' || source_cell end as cell_ref,
         coalesce(value_vnd_bn / nullif(value, 0), 1.0) as vnd_factor, reporter_vintage,
-        figure_hash, report_key, series_key, series_2025_key, period_year * 12 + period_month as month_index"""
+        figure_hash, report_key, series_key, series_2025_key, period_year * 12 + period_month as month_index,
+        source_sheet, source_cell"""
     union = "\nunion all\n".join(f"select {columns} from {t}" for t in FACT_TABLES)
     # A view, not a temporary table: each rule reads only the columns it needs straight from the
     # compressed fact tables. The rules join on the integer keys the facts carry (figure_hash,
@@ -430,7 +431,10 @@ def resolve_cells(con: duckdb.DuckDBPyConnection, parts: list[str]) -> pd.DataFr
     return con.execute(f"""
         with refs as ({listed}),
         cells as (
-            select r.*, c.figure_key, c.cell_ref, c.period_key, c.reporter_id, c.zone_key, c.submission_id,
+            -- the cell's reference is put together after the join, for the matched cells only
+            select r.*, c.figure_key, c.period_key, c.reporter_id, c.zone_key, c.submission_id,
+                case when c.source_sheet = '' then c.source_cell else c.source_sheet || '!' || c.source_cell end
+                    as cell_ref,
                 c.revision_number, c.indicator_code, c.breakdown,
                 first_value(c.period_key) over (partition by r.part, r.finding_no order by r.ord) as first_period
             from refs r join {CELLS_VIEW} c using (figure_hash)
