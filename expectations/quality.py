@@ -225,17 +225,26 @@ def growth_sql(rule: Rule, broken_only: bool = True) -> str:
           and (c.zone_key <> '' or {ADDITIVE.replace("indicator_code", "c.indicator_code")})
         group by c.figure_hash
     ),
-    matched as (
+    same_reporter as (
         -- the same reporter last year is one row per claim: joined directly, not grouped
-        select c.*,
-            coalesce(s.value, m.value) as last_value,
-            coalesce(s.rounding_tolerance, m.tol) as last_tol,
-            case when s.figure_hash is not null then [s.figure_hash] else m.cells end as last_cells
+        select c.*, s.value as s_value, s.rounding_tolerance as s_tol, s.figure_hash as s_hash
         from claims c
         left join (select series_key, month_index, value, rounding_tolerance, figure_hash from {CELLS_VIEW}
                    where series_key in (select series_key from claims)) s
           on s.series_key = c.series_key and s.month_index = c.month_index - 12
-        left join merged m on m.figure_hash = c.figure_hash
+    ),
+    matched as (
+        -- only the claims of vintage-2025 reporters can have predecessors: the others (most of
+        -- them) skip the second join
+        select c.* exclude (s_value, s_tol, s_hash), c.s_value as last_value, c.s_tol as last_tol,
+            case when c.s_hash is not null then [c.s_hash] end as last_cells
+        from same_reporter c where c.reporter_kind <> 'province' or c.reporter_vintage <= 2008
+        union all by name
+        select c.* exclude (s_value, s_tol, s_hash), coalesce(c.s_value, m.value) as last_value,
+            coalesce(c.s_tol, m.tol) as last_tol,
+            case when c.s_hash is not null then [c.s_hash] else m.cells end as last_cells
+        from same_reporter c left join merged m on m.figure_hash = c.figure_hash
+        where c.reporter_kind = 'province' and c.reporter_vintage > 2008
     )
     select '{rule.id}' as rule_id, [c.figure_hash] as cells, null::integer as named, c.last_cells as context,
         100.0 * (c.value / c.last_value - 1) as expected, c.growth_pct_claimed as found,
