@@ -113,8 +113,11 @@ def _suggest(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame, summary: Qu
     reports = []
     for submission_id, rows in sorted(by_report.items()):
         keys = [row.figure_key for row in rows]  # each report gets only its own context
-        reports.append((submission_id, rows, {"last_year": {k: last_value[k] for k in keys if k in last_value},
-                                              "typical": {k: typical[k] for k in keys if k in typical}}))
+        context = {"last_year": {k: last_value[k] for k in keys if k in last_value},
+                   "typical": {k: typical[k] for k in keys if k in typical}}
+        # the search starts from the cells of the report's findings (suggest.build_constraints)
+        focus = set().union(*(cells_of[i] for i in of_report[submission_id] if repairable_row[i] and blocking_row[i]))
+        reports.append((submission_id, rows, context, focus))
     suggestions = suggest.search_reports(reports)
     summary.reports_searched += len(reports)
     proposed: dict[int, tuple[str, str, str, str]] = {}  # finding position -> the four suggestion columns

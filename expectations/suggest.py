@@ -113,32 +113,57 @@ def report_cells(cells: pd.DataFrame | list[tuple]) -> list[Cell]:
     return list(map(Cell._make, cells))
 
 
-def build_constraints(cells: pd.DataFrame | list[Cell], context: dict[str, dict]) -> list[Constraint]:
+def build_constraints(cells: pd.DataFrame | list[Cell], context: dict[str, dict],
+                      focus: set[str] | None = None) -> list[Constraint]:
     """Every relation of the catalogue on the cells of one report.
 
     `context` carries figures from outside the report that some rules compare with:
     last year's value per cell key (growth) and the usual level per cell key (history).
+
+    `focus`: the cells of the report's findings. Then only the relations the search can need are
+    built: those on the focus cells, and, for the ones of them that are broken, every relation on
+    any of their cells (a correction may change any cell of a broken relation, and must keep every
+    relation on that cell). A report of twenty zones with one slip in one zone no longer builds
+    the relations of the other nineteen. The search finds the same correction as with every
+    relation, as long as each broken relation has a finding.
     """
     rows = report_cells(cells) if isinstance(cells, pd.DataFrame) else cells
-    rules = load()
     by_term: dict[tuple[str, str, str], Cell] = {}
     for row in rows:
         by_term[(row.zone_key, row.indicator_code, row.breakdown)] = row
-    zones = sorted({z for z, _, _ in by_term})
+    if focus is None:
+        return _constraints(rows, by_term, context, None)
+    values = {row.figure_key: float(row.value) for row in rows if row.value is not None and row.value == row.value}
+    first = _constraints(rows, by_term, context, focus)
+    suspects = set(focus)
+    for c in first:
+        if all(k in values for k in c.cells) and not c.check(values):
+            suspects.update(c.cells)
+    return _constraints(rows, by_term, context, suspects)
+
+
+def _constraints(rows: list[Cell], by_term: dict, context: dict[str, dict], keep: set[str] | None) -> list[Constraint]:
+    """The relations on the report's cells; with `keep`, only those on at least one of those cells."""
+    if keep is None:
+        zones = sorted({z for z, _, _ in by_term})
+    else:
+        zones = sorted({row.zone_key for row in rows if row.figure_key in keep})
     out: list[Constraint] = []
-    for rule in rules:
-        out += _relations_of(rule, by_term, zones)
-    out += _zone_hierarchy(by_term, zones)
-    out += _claims(rows, by_term, context)
+    for rule in load():
+        out += _relations_of(rule, by_term, zones, keep)
+    out += _zone_hierarchy(by_term, sorted({z for z, _, _ in by_term}), keep)
+    out += _claims(rows, by_term, context, keep)
     return out
 
 
-def _relations_of(rule: Rule, by_term: dict, zones: list[str]) -> list[Constraint]:
+def _relations_of(rule: Rule, by_term: dict, zones: list[str], keep: set[str] | None = None) -> list[Constraint]:
     out = []
     for rel in rule.relations:
         for zone in zones:
             rows = [by_term.get((zone, t.indicator, t.breakdown)) for t in rel.terms]
             if any(r is None for r in rows):
+                continue
+            if keep is not None and not any(r.figure_key in keep for r in rows):
                 continue
             keys = tuple(r.figure_key for r in rows)
             if rel.comparison in ("=", "<="):
@@ -184,20 +209,23 @@ def _relations_of(rule: Rule, by_term: dict, zones: list[str]) -> list[Constrain
     return out
 
 
-def _zone_hierarchy(by_term: dict, zones: list[str]) -> list[Constraint]:
+def _zone_hierarchy(by_term: dict, zones: list[str], keep: set[str] | None = None) -> list[Constraint]:
     from zonestat import reference
 
     additive = {c for c, i in reference.indicators().items()
                 if i.kind in ("flow", "stock") and i.unit_family in ("count", "money", "persons", "area")}
     out = []
+    terms = None if keep is None else {(i, b) for (z, i, b), r in by_term.items() if r.figure_key in keep}
     for (zone, indicator, breakdown), row in by_term.items():
-        if zone != "" or indicator not in additive:
+        if zone != "" or indicator not in additive or (terms is not None and (indicator, breakdown) not in terms):
             continue
         parts = [by_term[(z, indicator, breakdown)] for z in zones
                  if z and (z, indicator, breakdown) in by_term and by_term[(z, indicator, breakdown)].unit == row.unit]
         if not parts:
             continue
         keys = (row.figure_key, *(p.figure_key for p in parts))
+        if keep is not None and not keep.intersection(keys):
+            continue
         tol = row.rounding_tolerance + sum(p.rounding_tolerance for p in parts)
 
         def sums(v, keys=keys, tol=tol):
@@ -206,11 +234,18 @@ def _zone_hierarchy(by_term: dict, zones: list[str]) -> list[Constraint]:
     return out
 
 
-def _claims(rows: list[Cell], by_term: dict, context: dict[str, dict]) -> list[Constraint]:
+def _claims(rows: list[Cell], by_term: dict, context: dict[str, dict], keep: set[str] | None = None) -> list[Constraint]:
     out = []
     last_year = context.get("last_year", {})
     typical = context.get("typical", {})
     for row in rows:
+        if keep is not None and row.figure_key not in keep:
+            # a share relates the cell to its zone's total: kept when the total is
+            total = by_term.get((row.zone_key, row.indicator_code, "TONG"))
+            if total is None or total.figure_key not in keep or pd.isna(row.share_pct_claimed):
+                continue
+            out += _claims([row], by_term, {}, None)[:1]
+            continue
         if pd.notna(row.share_pct_claimed):
             total = by_term.get((row.zone_key, row.indicator_code, "TONG"))
             if total is not None and total.unit == row.unit and row.breakdown != "TONG":
@@ -247,7 +282,7 @@ def _claims(rows: list[Cell], by_term: dict, context: dict[str, dict]) -> list[C
 def search(cells: pd.DataFrame | list[Cell], constraints: list[Constraint]) -> Suggestion | None:
     """The smallest set of cell corrections that satisfies every constraint, or None."""
     rows = report_cells(cells) if isinstance(cells, pd.DataFrame) else cells
-    values = {row.figure_key: float(row.value) for row in rows if pd.notna(row.value)}
+    values = {row.figure_key: float(row.value) for row in rows if row.value is not None and row.value == row.value}
     texts = {row.figure_key: row.text_as_typed for row in rows}
     usable = [c for c in constraints if all(k in values for k in c.cells)]
     broken = [c for c in usable if not c.check(values)]
@@ -280,13 +315,13 @@ def search(cells: pd.DataFrame | list[Cell], constraints: list[Constraint]) -> S
 PARALLEL_FROM = 200  # reports: below this many, starting worker processes costs more than it saves
 
 
-def _search_report(item: tuple[str, list[Cell], dict]) -> tuple[str, Suggestion | None]:
-    submission_id, rows, context = item
-    return submission_id, search(rows, build_constraints(rows, context))
+def _search_report(item: tuple[str, list[Cell], dict, set[str] | None]) -> tuple[str, Suggestion | None]:
+    submission_id, rows, context, focus = item
+    return submission_id, search(rows, build_constraints(rows, context, focus))
 
 
-def search_reports(reports: list[tuple[str, list[Cell], dict]]) -> dict[str, Suggestion | None]:
-    """The search for many reports (submission id, cells, context), on every core when there are many.
+def search_reports(reports: list[tuple[str, list[Cell], dict, set[str] | None]]) -> dict[str, Suggestion | None]:
+    """The search for many reports (submission id, cells, context, focus), on every core when there are many.
 
     Reports are independent, and the search is Python: a night with a thousand reports to
     correct took 16 s on one core.
