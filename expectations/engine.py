@@ -107,11 +107,8 @@ def _suggest(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame, summary: Qu
     rule_of = findings["rule_id"].tolist()
     cells_of = [set(keys.split("¦")) if isinstance(keys, str) else set() for keys in findings["cell_keys"]]
     of_report = findings.groupby("submission_id").indices
-    by_report: dict[str, list] = {}
-    for row in cells:
-        by_report.setdefault(row.submission_id, []).append(row)
     reports = []
-    for submission_id, rows in sorted(by_report.items()):
+    for submission_id, rows in suggest.by_report(cells).items():
         keys = [row.figure_key for row in rows]  # each report gets only its own context
         context = {"last_year": {k: last_value[k] for k in keys if k in last_value},
                    "typical": {k: typical[k] for k in keys if k in typical}}

@@ -28,15 +28,17 @@ FINDING_COLUMNS = [
 ]
 
 CELLS_VIEW = "dq_cells"
+# How a finding names a cell: Sheet!C12 in a workbook, C12 in a CSV (no sheet).
+CELL_REF = "case when source_sheet = '' then source_cell else source_sheet || '!' || source_cell end"
 
 
 def create_cells_view(con: duckdb.DuckDBPyConnection) -> None:
     """One view of the current figures of every fact table: the rules' universe."""
-    columns = """figure_key, reporter_id, reporter_kind, reporter_code, province_2025_code, zone_key, period_key,
+    columns = f"""figure_key, reporter_id, reporter_kind, reporter_code, province_2025_code, zone_key, period_key,
         period_year, period_month, indicator_code, indicator_kind, breakdown, value, unit, value_vnd_bn,
         rounding_tolerance, growth_pct_claimed, growth_tolerance, share_pct_claimed, share_tolerance,
         submission_id, revision_number, text_as_typed,
-        case when source_sheet = '' then source_cell else source_sheet || '!' || source_cell end as cell_ref,
+        {CELL_REF} as cell_ref,
         coalesce(value_vnd_bn / nullif(value, 0), 1.0) as vnd_factor, reporter_vintage,
         figure_hash, report_key, series_key, series_2025_key, period_year * 12 + period_month as month_index,
         source_sheet, source_cell"""
@@ -53,6 +55,13 @@ def _values(rows: list[tuple]) -> str:
         return f"'{v}'" if isinstance(v, str) else repr(float(v)) if isinstance(v, float) else str(v)
     return ", ".join("(" + ", ".join(lit(v) for v in row) + ")" for row in rows)
 
+
+# Balances, bounds and ratios compare a cell `c` in VND where it is money (value_cmp, tol_cmp):
+# for figures in one currency this is the same comparison, both sides and the tolerance scaled
+# by one rate; figures in two currencies need it. unit_bit tells whether the units were mixed.
+COMPARABLE = """coalesce(c.value_vnd_bn, c.value) as value_cmp, c.rounding_tolerance * c.vnd_factor as tol_cmp,
+            c.value_vnd_bn is not null as converted,
+            case c.unit when 'VND_bn' then 1 when 'USD_mn' then 2 else 4 end as unit_bit"""
 
 # Every rule query returns one row per broken relation with
 #   cells:   the figure_hash of the cells the relation is about (cell_keys, and the cells a
@@ -81,9 +90,7 @@ def _linear_sql(rules: list[Rule]) -> str:
     info(relation_id, rule_id, comparison, n_terms, fx_relative) as (values {_values(infos)}),
     joined as materialized (
         select t.relation_id, t.coef, t.position, c.report_key, c.figure_hash, c.value, c.rounding_tolerance,
-            coalesce(c.value_vnd_bn, c.value) as value_cmp, c.rounding_tolerance * c.vnd_factor as tol_cmp,
-            c.value_vnd_bn is not null as converted,
-            case c.unit when 'VND_bn' then 1 when 'USD_mn' then 2 else 4 end as unit_bit
+            {COMPARABLE}
         from {CELLS_VIEW} c
         join terms t on c.indicator_code = t.indicator_code and c.breakdown = t.breakdown
     ),
@@ -139,9 +146,7 @@ def _ratio_sql(rules: list[Rule]) -> str:
     with terms(relation_id, rule_id, role, indicator_code, breakdown, position) as (values {_values(terms)}),
     joined as materialized (
         select t.relation_id, t.rule_id, t.role, t.position, c.report_key, c.figure_hash, c.value,
-            c.rounding_tolerance, coalesce(c.value_vnd_bn, c.value) as value_cmp,
-            c.rounding_tolerance * c.vnd_factor as tol_cmp, c.value_vnd_bn is not null as converted,
-            case c.unit when 'VND_bn' then 1 when 'USD_mn' then 2 else 4 end as unit_bit
+            c.rounding_tolerance, {COMPARABLE}
         from {CELLS_VIEW} c
         join terms t on c.indicator_code = t.indicator_code and c.breakdown = t.breakdown
     ),
@@ -442,8 +447,7 @@ def resolve_cells(con: duckdb.DuckDBPyConnection, parts: list[str]) -> pd.DataFr
         cells as (
             -- the cell's reference is put together after the join, for the matched cells only
             select r.*, c.figure_key, c.period_key, c.reporter_id, c.zone_key, c.submission_id,
-                case when c.source_sheet = '' then c.source_cell else c.source_sheet || '!' || c.source_cell end
-                    as cell_ref,
+                {CELL_REF} as cell_ref,
                 c.revision_number, c.indicator_code, c.breakdown,
                 first_value(c.period_key) over (partition by r.part, r.finding_no order by r.ord) as first_period
             from refs r join {CELLS_VIEW} c using (figure_hash)

@@ -113,6 +113,19 @@ def report_cells(cells: pd.DataFrame | list[tuple]) -> list[Cell]:
     return list(map(Cell._make, cells))
 
 
+def _values_of(rows: list[Cell]) -> dict[str, float]:
+    """The report's figures by cell key (cells without a value left out)."""
+    return {row.figure_key: float(row.value) for row in rows if row.value is not None and row.value == row.value}
+
+
+def by_report(cells: list[Cell]) -> dict[str, list[Cell]]:
+    """Cells of several reports, each report's together, in submission id order."""
+    reports: dict[str, list[Cell]] = {}
+    for row in cells:
+        reports.setdefault(row.submission_id, []).append(row)
+    return dict(sorted(reports.items()))
+
+
 def build_constraints(cells: pd.DataFrame | list[Cell], context: dict[str, dict],
                       focus: set[str] | None = None) -> list[Constraint]:
     """Every relation of the catalogue on the cells of one report.
@@ -133,7 +146,7 @@ def build_constraints(cells: pd.DataFrame | list[Cell], context: dict[str, dict]
         by_term[(row.zone_key, row.indicator_code, row.breakdown)] = row
     if focus is None:
         return _constraints(rows, by_term, context, None)
-    values = {row.figure_key: float(row.value) for row in rows if row.value is not None and row.value == row.value}
+    values = _values_of(rows)
     first = _constraints(rows, by_term, context, focus)
     suspects = set(focus)
     for c in first:
@@ -234,30 +247,37 @@ def _zone_hierarchy(by_term: dict, zones: list[str], keep: set[str] | None = Non
     return out
 
 
+def _share(row: Cell, by_term: dict) -> Constraint | None:
+    """A claimed share (ty_trong) against the cell and its zone's total, when both are there."""
+    if pd.isna(row.share_pct_claimed) or row.breakdown == "TONG":
+        return None
+    total = by_term.get((row.zone_key, row.indicator_code, "TONG"))
+    if total is None or total.unit != row.unit:
+        return None
+    keys = (row.figure_key, total.figure_key)
+
+    def share(v, keys=keys, claimed=row.share_pct_claimed, tol=row.share_tolerance,
+              t1=row.rounding_tolerance, t2=total.rounding_tolerance):
+        if v[keys[1]] == 0:
+            return True
+        allowed = tol + 100 * (t1 / abs(v[keys[1]]) + abs(v[keys[0]]) * t2 / v[keys[1]] ** 2)
+        return _close(claimed, 100 * v[keys[0]] / v[keys[1]], allowed)
+    return Constraint("ratio.claimed_share", keys, share)
+
+
 def _claims(rows: list[Cell], by_term: dict, context: dict[str, dict], keep: set[str] | None = None) -> list[Constraint]:
     out = []
     last_year = context.get("last_year", {})
     typical = context.get("typical", {})
     for row in rows:
+        share = _share(row, by_term)
         if keep is not None and row.figure_key not in keep:
-            # a share relates the cell to its zone's total: kept when the total is
-            total = by_term.get((row.zone_key, row.indicator_code, "TONG"))
-            if total is None or total.figure_key not in keep or pd.isna(row.share_pct_claimed):
-                continue
-            out += _claims([row], by_term, {}, None)[:1]
+            # a share also relates the cell to its zone's total: kept when the total is
+            if share is not None and share.cells[1] in keep:
+                out.append(share)
             continue
-        if pd.notna(row.share_pct_claimed):
-            total = by_term.get((row.zone_key, row.indicator_code, "TONG"))
-            if total is not None and total.unit == row.unit and row.breakdown != "TONG":
-                keys = (row.figure_key, total.figure_key)
-
-                def share(v, keys=keys, claimed=row.share_pct_claimed, tol=row.share_tolerance,
-                          t1=row.rounding_tolerance, t2=total.rounding_tolerance):
-                    if v[keys[1]] == 0:
-                        return True
-                    allowed = tol + 100 * (t1 / abs(v[keys[1]]) + abs(v[keys[0]]) * t2 / v[keys[1]] ** 2)
-                    return _close(claimed, 100 * v[keys[0]] / v[keys[1]], allowed)
-                out.append(Constraint("ratio.claimed_share", keys, share))
+        if share is not None:
+            out.append(share)
         if pd.notna(row.growth_pct_claimed) and row.figure_key in last_year:
             last = last_year[row.figure_key]
 
@@ -282,7 +302,7 @@ def _claims(rows: list[Cell], by_term: dict, context: dict[str, dict], keep: set
 def search(cells: pd.DataFrame | list[Cell], constraints: list[Constraint]) -> Suggestion | None:
     """The smallest set of cell corrections that satisfies every constraint, or None."""
     rows = report_cells(cells) if isinstance(cells, pd.DataFrame) else cells
-    values = {row.figure_key: float(row.value) for row in rows if row.value is not None and row.value == row.value}
+    values = _values_of(rows)
     texts = {row.figure_key: row.text_as_typed for row in rows}
     usable = [c for c in constraints if all(k in values for k in c.cells)]
     broken = [c for c in usable if not c.check(values)]

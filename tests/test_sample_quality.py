@@ -112,22 +112,25 @@ def test_mart_figures_equal_the_input_files(sample_warehouse):
     assert checked > 1000
 
 
-def test_search_on_worker_processes_proposes_what_one_process_does(sample_warehouse, monkeypatch):
-    """Many reports are searched on worker processes; the proposals must not depend on it."""
+def _reports_with_errors(home) -> dict[str, list]:
+    """The cells of every published report with an error finding, report by report."""
     import duckdb
 
     from expectations import quality, suggest
 
-    home, _, _ = sample_warehouse
     with duckdb.connect(str(home.published_db), read_only=True) as con:
         quality.create_cells_view(con)
-        rows = suggest.report_cells(con.execute(f"""
+        return suggest.by_report(suggest.report_cells(con.execute(f"""
             select {", ".join(suggest.CELL_COLUMNS)} from {quality.CELLS_VIEW}
-            where submission_id in (select submission_id from dq_findings where severity = 'error')""").fetchall())
-    by_report: dict[str, list] = {}
-    for row in rows:
-        by_report.setdefault(row.submission_id, []).append(row)
-    reports = [(sid, cells, {}, None) for sid, cells in sorted(by_report.items())]
+            where submission_id in (select submission_id from dq_findings where severity = 'error')""").fetchall()))
+
+
+def test_search_on_worker_processes_proposes_what_one_process_does(sample_warehouse, monkeypatch):
+    """Many reports are searched on worker processes; the proposals must not depend on it."""
+    from expectations import suggest
+
+    home, _, _ = sample_warehouse
+    reports = [(sid, cells, {}, None) for sid, cells in _reports_with_errors(home).items()]
     one_process = dict(map(suggest._search_report, reports))
     monkeypatch.setattr(suggest, "PARALLEL_FROM", 1)
     monkeypatch.setenv("ZONESTAT_WORKERS", "2")
@@ -140,21 +143,15 @@ def test_search_from_the_findings_cells_proposes_what_the_whole_report_does(samp
     on every report of the sample it must propose the same correction as with every relation."""
     import duckdb
 
-    from expectations import quality, suggest
+    from expectations import suggest
 
     home, _, _ = sample_warehouse
+    focus: dict[str, set[str]] = {}
     with duckdb.connect(str(home.published_db), read_only=True) as con:
-        quality.create_cells_view(con)
-        focus: dict[str, set[str]] = {}
         for sid, keys in con.execute("""select submission_id, cell_keys from dq_findings
                                         where severity in ('error', 'warning') and cell_keys is not null""").fetchall():
             focus.setdefault(sid, set()).update(keys.split("¦"))
-        rows = suggest.report_cells(con.execute(f"""
-            select {", ".join(suggest.CELL_COLUMNS)} from {quality.CELLS_VIEW}
-            where submission_id in (select submission_id from dq_findings where severity = 'error')""").fetchall())
-    by_report: dict[str, list] = {}
-    for row in rows:
-        by_report.setdefault(row.submission_id, []).append(row)
+    by_report = _reports_with_errors(home)
     whole = {sid: suggest.search(cells, suggest.build_constraints(cells, {})) for sid, cells in by_report.items()}
     focused = {sid: suggest.search(cells, suggest.build_constraints(cells, {}, focus.get(sid, set())))
                for sid, cells in by_report.items()}
