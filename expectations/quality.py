@@ -384,15 +384,27 @@ def _magnitude_history_sql(rule: Rule) -> str:
             case when indicator_kind = 'flow' then period_month else 0 end as season
         from {CELLS_VIEW} where value > 0 and indicator_kind <> 'ratio'
     ),
-    typical as (
-        select series_2025_key, season, median(value) as typical, count(*) as n
+    spread as (
+        -- a figure 300 times off its median needs a series whose largest figure is at least 300
+        -- times its smallest: the median is taken only for those (few), not for every series
+        select series_2025_key, season, count(*) as n
         from keyed group by series_2025_key, season
+        having count(*) > {minimum} and max(value) >= 300 * min(value)
+    ),
+    typical as (
+        select series_2025_key, season, median(k.value) as typical, any_value(s.n) as n,
+            list(k.figure_hash) as hashes, list(k.value) as figures
+        from keyed k join spread s using (series_2025_key, season)
+        group by series_2025_key, season
+    ),
+    figures as (
+        select typical, unnest(hashes) as figure_hash, unnest(figures) as value from typical
     )
-    select '{rule.id}' as rule_id, [k.figure_hash] as cells, null::integer as named, null::ubigint[] as context,
-        t.typical as expected, k.value as found, k.value / t.typical as imbalance, 0.0 as tolerance,
+    select '{rule.id}' as rule_id, [figure_hash] as cells, null::integer as named, null::ubigint[] as context,
+        typical as expected, value as found, value / typical as imbalance, 0.0 as tolerance,
         false as rate_missing
-    from keyed k join typical t using (series_2025_key, season)
-    where t.n > {minimum} and (k.value / t.typical between 300 and 3000 or t.typical / k.value between 300 and 3000)
+    from figures
+    where value / typical between 300 and 3000 or typical / value between 300 and 3000
     """
 
 
@@ -427,11 +439,12 @@ RESOLVED = ["reporter_id", "zone_key", "period_key", "submission_id", "revision_
 
 
 def resolve_cells(con: duckdb.DuckDBPyConnection, parts: list[str]) -> pd.DataFrame:
-    """The strings of the broken relations' cells, in one pass over the facts for all rules.
+    """Every rule's broken relations with the strings of their cells, looked up in one pass over
+    the facts for all rules.
 
-    `parts` are temporary tables of rule results (with a finding_no). Returns, per (part,
-    finding_no): the report (reporter, zone, period, submission, version of the first cell),
-    the indicators and breakdowns the finding names, cell_keys and source_cells (a cell of
+    `parts` are temporary tables of rule results (with a finding_no). Each row gets the report
+    (reporter, zone, period, submission, version of its first cell) unless the rule gave its
+    own, the indicators and breakdowns the finding names, cell_keys and source_cells (a cell of
     another period is shown with its period).
     """
     listed = "\nunion all\n".join(
@@ -442,7 +455,8 @@ def resolve_cells(con: duckdb.DuckDBPyConnection, parts: list[str]) -> pd.DataFr
             select {i}, finding_no, unnest(context), unnest(range(1, len(context) + 1)) + 100000, false, true
             from {table} where context is not null"""
         for i, table in enumerate(parts))
-    return con.execute(f"""
+    con.execute(f"""
+        create or replace temp table dq_resolved as
         with refs as ({listed}),
         cells as (
             -- the cell's reference is put together after the join, for the matched cells only
@@ -461,7 +475,19 @@ def resolve_cells(con: duckdb.DuckDBPyConnection, parts: list[str]) -> pd.DataFr
             string_agg(case when period_key = first_period then cell_ref else period_key || ' ' || cell_ref end,
                        ', ' order by ord) as source_cells,
             string_agg(figure_key, '¦' order by ord) filter (where not is_context) as cell_keys
-        from cells group by part, finding_no""").df()
+        from cells group by part, finding_no""")
+    # One query for all parts, their own columns side by side (union by name): a value the rule
+    # gave itself (a bloc's period, a year without a rate) wins over its first cell's.
+    selects = []
+    for i, table in enumerate(parts):
+        own = {row[0] for row in con.execute(f"describe {table}").fetchall()}
+        names = [f"coalesce(t.{c}, r.{c}) as {c}" if c in own else f"r.{c}" for c in RESOLVED]
+        selects.append(f"""select t.* exclude (finding_no, cells, named, context{"".join(f", {c}" for c in RESOLVED if c in own)}),
+                {", ".join(names)}
+            from {table} t left join dq_resolved r on r.part = {i} and r.finding_no = t.finding_no""")
+    frame = con.execute("\nunion all by name\n".join(selects)).df()
+    con.execute("drop table dq_resolved")
+    return frame
 
 
 def detect(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, dict[str, float]]:
@@ -497,23 +523,11 @@ def detect(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, dict[str, floa
         parts.append(f"dq_raw_{i}")
         timings[group[0].kind] = timings.get(group[0].kind, 0.0) + time.perf_counter() - started
     started = time.perf_counter()
-    resolved = resolve_cells(con, parts)
-    frames = []
-    for i, table in enumerate(parts):
-        frame = con.execute(f"select * exclude (cells, named, context) from {table}").df()
-        if not len(frame):
-            continue
-        names = resolved[resolved["part"] == i].drop(columns="part")
-        for column in RESOLVED:
-            if column not in frame.columns:
-                frame[column] = None
-        frame = frame.merge(names, on="finding_no", how="left", suffixes=("", "_cell"))
-        for column in RESOLVED:
-            frame[column] = frame[column].where(frame[column].notna(), frame[f"{column}_cell"])
-        frames.append(frame.drop(columns=["finding_no", *(f"{c}_cell" for c in RESOLVED)]))
+    findings = resolve_cells(con, parts)
+    for table in parts:
         con.execute(f"drop table {table}")
     timings["cells"] = time.perf_counter() - started
-    return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()), timings
+    return findings, timings
 
 
 def load_rule(rule_id: str) -> Rule:
