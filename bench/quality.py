@@ -70,13 +70,22 @@ with duckdb.connect(str(h.work_db)) as con:
     result["relation_sum_seconds"] = min(sums)
     result["relation_instances"] = instances
     result["fact_rows"] = con.execute(f"select count(*) from ({{facts}})").fetchone()[0]
+    # The catalogue is timed like the scan, the best of three in the same connection, so
+    # neither side of the ratio is measured on a colder cache than the other.
+    best = None
+    for _ in range(3):
+        t = time.perf_counter()
+        _, by_kind = quality.detect(con)
+        seconds = time.perf_counter() - t
+        if best is None or seconds < best[0]:
+            best = (seconds, by_kind)
+    result["detect_seconds"], result["detect_seconds_by_kind"] = best
 summary = engine.run_quality(h.work_db)
-result["detect_seconds"] = summary.seconds_detect
+result["engine_detect_seconds"] = summary.seconds_detect
 result["suggest_seconds"] = summary.seconds_suggest
 result["findings"] = summary.findings
 result["reports_searched"] = summary.reports_searched
 result["suggestions"] = summary.suggestions
-result["detect_seconds_by_kind"] = summary.seconds_by_kind
 # The search alone, per report, by how many relations the report breaks.
 with duckdb.connect(str(h.work_db)) as con:
     quality.create_cells_view(con)
@@ -102,6 +111,8 @@ result["reports_by_broken_relations"] = {{str(k): len(v) for k, v in sorted(by_b
         "scan_seconds": round(timed["scan_seconds"], 3),
         # the catalogue: every rule as SQL over the facts, with the broken relations' cells looked up
         "catalogue_seconds": round(detect, 2), "catalogue_to_scan_ratio": round(detect / timed["scan_seconds"], 1),
+        # the same catalogue once more inside the engine's run (first thing after connecting)
+        "catalogue_seconds_engine_run": round(timed["engine_detect_seconds"], 2),
         # the fixed-term relations' one grouping alone (the floor for balances and bounds)
         "relation_instances": timed["relation_instances"],
         "relation_sum_seconds": round(timed["relation_sum_seconds"], 3),
