@@ -78,8 +78,8 @@ def _linear_sql(rules: list[Rule]) -> str:
     is summed in VND where the figure is money: for parts in one currency this is the same
     comparison (both sides and the tolerance scale by the same rate), and parts in two
     currencies need it anyway. That grouping is most of the catalogue's work, so it keeps four
-    sums and nothing else. Then the few broken relations are gathered again from their reports:
-    the figures in their own units, the ordered list of cells, the numbers of the finding.
+    sums and nothing else, and decides which relations are broken. Then only those are gathered
+    again from their reports: the figures in their own units and the ordered list of cells.
     """
     terms, infos = [], []
     for rule in rules:
@@ -95,60 +95,49 @@ def _linear_sql(rules: list[Rule]) -> str:
         -- one integer (8 bits each) rather than three more aggregates
         select t.relation_id, c.report_key, sum(c.units) as units, sum(t.coef * c.value_cmp) as imbalance,
             sum(c.tol_cmp) as tol, sum(c.value_cmp) filter (where t.coef > 0) as lhs
-        from (select report_key, indicator_code, breakdown, coalesce(value_vnd_bn, value) as value_cmp,
-                  rounding_tolerance * vnd_factor as tol_cmp,
-                  1 + case unit when 'VND_bn' then 256 when 'USD_mn' then 65536 else 0 end
-                    + case when value_vnd_bn is null then 16777216 else 0 end as units
-              from {CELLS_VIEW}) c
+        from (select c.report_key, c.indicator_code, c.breakdown, {COMPARABLE},
+                  1 + case c.unit when 'VND_bn' then 256 when 'USD_mn' then 65536 else 0 end
+                    + case when c.value_vnd_bn is null then 16777216 else 0 end as units
+              from {CELLS_VIEW} c) c
         join terms t on c.indicator_code = t.indicator_code and c.breakdown = t.breakdown
         group by t.relation_id, c.report_key
     ),
-    candidates as materialized (
-        -- off by more than the tolerance (before the float margin, which only widens it), or
-        -- two currencies with a figure not converted: only these few relations are compared in
-        -- full, below, with the same formulas
-        select g.relation_id, g.report_key, i.rule_id, i.comparison, i.fx_relative
+    compared as (
+        select g.relation_id, g.report_key, g.imbalance, g.lhs, g.mixed, i.rule_id, i.comparison,
+            g.tol + case when g.mixed then i.fx_relative * greatest(abs(g.lhs), abs(g.lhs - g.imbalance)) else 0 end
+                as tolerance,
+            -- two currencies compared, and a figure without a VND value
+            g.mixed and g.units >> 24 > 0 as rate_missing
         from (select *, ((units >> 8) & 255 > 0)::int + ((units >> 16) & 255 > 0)::int
                   + ((units & 255) - ((units >> 8) & 255) - ((units >> 16) & 255) > 0)::int > 1 as mixed
               from grouped) g
         join info i using (relation_id)
-        where units & 255 = i.n_terms and ((mixed and units >> 24 > 0)
-            or case when i.comparison = '=' then abs(imbalance) else imbalance end
-                > tol + case when mixed then i.fx_relative * greatest(abs(lhs), abs(lhs - imbalance)) else 0 end)
+        where g.units & 255 = i.n_terms
+    ),
+    broken as materialized (
+        select * from compared
+        where rate_missing
+            or (comparison = '=' and abs(imbalance) > tolerance + 1e-9 * greatest(abs(lhs), abs(lhs - imbalance)))
+            or (comparison = '<=' and imbalance > tolerance + 1e-9 * greatest(abs(lhs), abs(lhs - imbalance)))
     ),
     joined as (
-        select b.*, t.coef, t.position, c.figure_hash, c.value, c.rounding_tolerance, {COMPARABLE}
-        from (select * from {CELLS_VIEW} where report_key in (select report_key from candidates)) c
+        -- the few broken relations' figures, found again in their reports
+        select b.relation_id, b.report_key, t.coef, t.position, c.figure_hash, c.value, c.rounding_tolerance
+        from (select * from {CELLS_VIEW} where report_key in (select report_key from broken)) c
         join terms t on c.indicator_code = t.indicator_code and c.breakdown = t.breakdown
-        join candidates b on b.report_key = c.report_key and b.relation_id = t.relation_id
-    ),
-    compared as (
-        select any_value(rule_id) as rule_id, any_value(comparison) as comparison,
-            bit_or(unit_bit) not in (1, 2, 4) as mixed, count(*) filter (where converted) < count(*) as unconverted,
-            sum(coef * value_cmp) as cmp_imbalance, sum(value_cmp) filter (where coef > 0) as lhs,
-            sum(tol_cmp) as cmp_tol, any_value(fx_relative) as fx_relative,
-            list(figure_hash order by position) as cells,
-            sum(value) filter (where coef < 0) as own_rhs, sum(value) filter (where coef > 0) as own_lhs,
-            sum(coef * value) as own_imbalance, sum(rounding_tolerance) as own_tol
-        from joined group by relation_id, report_key
-    ),
-    broken as (
-        select *, cmp_tol + case when mixed then fx_relative * greatest(abs(lhs), abs(lhs - cmp_imbalance)) else 0 end
-                as tolerance,
-            mixed and unconverted as rate_missing
-        from compared
+        join broken b on b.report_key = c.report_key and b.relation_id = t.relation_id
     )
-    select rule_id, cells, null::integer as named, null::ubigint[] as context,
+    select any_value(b.rule_id) as rule_id, list(j.figure_hash order by j.position) as cells,
+        null::integer as named, null::ubigint[] as context,
         -- in the figures' own unit when they share one, in VND when money in two currencies is compared
-        case when mixed then lhs - cmp_imbalance else own_rhs end as expected,
-        case when mixed then lhs else own_lhs end as found,
-        case when mixed then cmp_imbalance else own_imbalance end as imbalance,
-        case when mixed then tolerance else own_tol end as tolerance,
-        rate_missing
-    from broken
-    where rate_missing
-        or (comparison = '=' and abs(cmp_imbalance) > tolerance + 1e-9 * greatest(abs(lhs), abs(lhs - cmp_imbalance)))
-        or (comparison = '<=' and cmp_imbalance > tolerance + 1e-9 * greatest(abs(lhs), abs(lhs - cmp_imbalance)))
+        case when any_value(b.mixed) then any_value(b.lhs - b.imbalance)
+             else sum(j.value) filter (where j.coef < 0) end as expected,
+        case when any_value(b.mixed) then any_value(b.lhs) else sum(j.value) filter (where j.coef > 0) end as found,
+        case when any_value(b.mixed) then any_value(b.imbalance) else sum(j.coef * j.value) end as imbalance,
+        case when any_value(b.mixed) then any_value(b.tolerance) else sum(j.rounding_tolerance) end as tolerance,
+        any_value(b.rate_missing) as rate_missing
+    from joined j join broken b using (relation_id, report_key)
+    group by j.relation_id, j.report_key
     """
 
 
