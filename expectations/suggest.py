@@ -312,7 +312,11 @@ def search(cells: pd.DataFrame | list[Cell], constraints: list[Constraint]) -> S
     for c in usable:
         for k in c.cells:
             touching.setdefault(k, []).append(c)
-    suspects = sorted({k for c in broken for k in c.cells}, key=lambda k: -sum(k in c.cells for c in broken))
+    # The cells in the most broken relations first; among equals by key, so that when two
+    # corrections fit equally (a zone total off by 90 that either of two zones' transposed
+    # digits explains) the same one is proposed on every run and on every worker process
+    # (a set's order changes with each process's string hashing).
+    suspects = sorted({k for c in broken for k in c.cells}, key=lambda k: (-sum(k in c.cells for c in broken), k))
     options = {k: candidates(texts.get(k, ""), values[k]) for k in suspects}
     evaluations = 0
     for size in range(1, MAX_CELLS_CHANGED + 1):
