@@ -93,9 +93,9 @@ def _suggest(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame, summary: Qu
     cell_ref = {row[0]: row[-1] for row in fetched}  # figure_key comes first
     growth = quality.load_rule("growth.claimed_growth")
     last_year = con.execute(f"""
-        with g as ({quality.growth_sql(growth, broken_only=False)})
+        with g as ({quality.growth_sql(growth, broken_only=False, submissions="dq_flagged")})
         select c.figure_key, g.last_value as value from g join {quality.CELLS_VIEW} c on c.figure_hash = g.cells[1]
-        where c.submission_id in (select submission_id from dq_flagged) and g.last_value is not null""").df()
+        where g.last_value is not null""").df()
     history = findings[findings["rule_id"] == "magnitude.against_history"]
     last_value = dict(zip(last_year["figure_key"], last_year["value"]))
     typical = dict(zip(history["cell_keys"], history["expected"]))

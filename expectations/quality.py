@@ -210,22 +210,24 @@ def _share_sql(rule: Rule) -> str:
     """
 
 
-def growth_sql(rule: Rule, broken_only: bool = True) -> str:
+def growth_sql(rule: Rule, broken_only: bool = True, submissions: str | None = None) -> str:
     """Claimed growth against the same period of last year, current version.
 
     Within one province vintage last year is the same reporter's figure (same series_key,
     twelve months earlier); across the 2025 merger it is the sum of the predecessors' figures
     (same series_2025_key, additive indicators only). With broken_only=False every claim is
     returned with its last-year value (the suggestion search needs the claims that hold too,
-    so a correction does not break them).
+    so a correction does not break them); `submissions` names a table of submission_id to which
+    the claims are restricted (the search needs only the flagged reports' claims).
     """
     broken = "" if broken_only else "true or"
+    only = f"and submission_id in (select submission_id from {submissions})" if submissions else ""
     return f"""
     with claims as materialized (
         select figure_hash, series_key, series_2025_key, month_index, reporter_kind, reporter_vintage, zone_key,
             indicator_code, period_year, period_month, value, rounding_tolerance, growth_pct_claimed,
             growth_tolerance
-        from {CELLS_VIEW} where growth_pct_claimed is not null
+        from {CELLS_VIEW} where growth_pct_claimed is not null {only}
     ),
     merged as (
         -- across the 2025 merger: last year is the sum of the predecessors' figures
