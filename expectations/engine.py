@@ -123,8 +123,16 @@ def _suggest(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame, summary: Qu
             continue
         summary.suggestions += 1
         changed = set(found.cells)
-        en = "; ".join(f"{cell_ref[k]}: {typed[k]} → {c.text} ({c.reason_en})" for k, c in found.cells.items())
-        vi = "; ".join(f"{cell_ref[k]}: {typed[k]} → {c.text} ({c.reason_vi})" for k, c in found.cells.items())
+        def said(cells: dict[str, suggest.Candidate], language: str) -> str:
+            return "; ".join(f"{cell_ref[k]}: {typed[k]} → {c.text} ({getattr(c, 'reason_' + language)})"
+                             for k, c in cells.items())
+        en, vi = said(found.cells, "en"), said(found.cells, "vi")
+        if found.alternatives:
+            # as likely as the first: say so, and show them all
+            en += "; or as likely: " + " | ".join(said(a, "en") for a in found.alternatives) + \
+                " (the figures alone cannot tell which)"
+            vi += "; hoặc cũng có thể: " + " | ".join(said(a, "vi") for a in found.alternatives) + \
+                " (chỉ từ số liệu không xác định được ô nào)"
         columns = ("Probably: " + en, "Có thể: " + vi, ", ".join(cell_ref[k] for k in found.cells),
                    ", ".join(c.text for c in found.cells.values()))
         for i in of_report[submission_id]:

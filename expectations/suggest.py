@@ -15,7 +15,7 @@ import multiprocessing
 from collections import namedtuple
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -44,10 +44,17 @@ class Constraint:
     check: Callable[[dict[str, float]], bool]
 
 
+MAX_ALTERNATIVES = 3
+
+
 @dataclass
 class Suggestion:
     cells: dict[str, Candidate]  # cell key -> correction
     fixes: list[str]  # rule ids of the broken relations it repairs
+    # Other corrections of as few cells that fit as well (a zone sum off by 90 that either of two
+    # zones' transposed digits explains): the figures alone cannot tell which, and the board is
+    # told so rather than shown one guess as the answer.
+    alternatives: list[dict[str, Candidate]] = field(default_factory=list)
 
 
 def candidates(text: str, value: float) -> list[Candidate]:
@@ -319,6 +326,7 @@ def search(cells: pd.DataFrame | list[Cell], constraints: list[Constraint]) -> S
     suspects = sorted({k for c in broken for k in c.cells}, key=lambda k: (-sum(k in c.cells for c in broken), k))
     options = {k: candidates(texts.get(k, ""), values[k]) for k in suspects}
     evaluations = 0
+    found: Suggestion | None = None
     for size in range(1, MAX_CELLS_CHANGED + 1):
         for subset in itertools.combinations(suspects, size):
             chosen = set(subset)
@@ -328,11 +336,20 @@ def search(cells: pd.DataFrame | list[Cell], constraints: list[Constraint]) -> S
             for combo in itertools.product(*(options[k] for k in subset)):
                 evaluations += 1
                 if evaluations > MAX_EVALUATIONS:
-                    return None
+                    return found
                 trial = dict(values)
                 trial.update({k: cand.value for k, cand in zip(subset, combo)})
                 if all(c.check(trial) for c in affected):
-                    return Suggestion(dict(zip(subset, combo)), sorted({c.rule_id for c in broken}))
+                    if found is None:
+                        found = Suggestion(dict(zip(subset, combo)), sorted({c.rule_id for c in broken}))
+                    elif len(found.alternatives) < MAX_ALTERNATIVES:
+                        found.alternatives.append(dict(zip(subset, combo)))
+                    else:
+                        return found
+        if found is not None:
+            # the rest of the corrections of this size were tried for alternatives; larger
+            # ones are not minimal
+            return found
     return None
 
 
