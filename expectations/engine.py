@@ -94,10 +94,11 @@ def _suggest(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame, summary: Qu
     growth = quality.load_rule("growth.claimed_growth")
     last_year = con.execute(f"""
         with g as ({quality.growth_sql(growth, broken_only=False, submissions="dq_flagged")})
-        select c.figure_key, g.last_value as value from g join {quality.CELLS_VIEW} c on c.figure_hash = g.cells[1]
+        select c.figure_key, g.last_value as value, g.last_tol as tolerance
+        from g join {quality.CELLS_VIEW} c on c.figure_hash = g.cells[1]
         where g.last_value is not null""").df()
     history = findings[findings["rule_id"] == "magnitude.against_history"]
-    last_value = dict(zip(last_year["figure_key"], last_year["value"]))
+    last_value = dict(zip(last_year["figure_key"], zip(last_year["value"], last_year["tolerance"])))
     typical = dict(zip(history["cell_keys"], history["expected"]))
     typed = {c.figure_key: c.text_as_typed for c in cells}
     # Each report's findings, found once, and read as plain lists: pandas indexing per report
@@ -138,7 +139,8 @@ def _suggest(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame, summary: Qu
         for i in of_report[submission_id]:
             # The report's findings on a changed cell, and those the correction repairs even when they
             # name other cells (a rate that fails because its capital is 1000 times off points at the capital).
-            if (repairable_row[i] and changed & cells_of[i]) or (rule_of[i] in found.fixes and blocking_row[i]):
+            if (repairable_row[i] and changed & cells_of[i]) or (blocking_row[i] and any(
+                    rule == rule_of[i] and cells_of[i].intersection(keys) for rule, keys in found.fixes)):
                 proposed[i] = columns
     for n, column in enumerate(("suggestion", "suggestion_vi", "suggested_cells", "suggested_values")):
         findings[column] = [proposed[i][n] if i in proposed else None for i in range(len(findings))]

@@ -268,7 +268,7 @@ def growth_sql(rule: Rule, broken_only: bool = True, submissions: str | None = N
         c.growth_pct_claimed - 100.0 * (c.value / c.last_value - 1) as imbalance,
         c.growth_tolerance + 100.0 * (c.rounding_tolerance / abs(c.last_value)
             + abs(c.value) * c.last_tol / (c.last_value * c.last_value)) as tolerance,
-        c.last_value is null as rate_missing, c.last_value,
+        c.last_value is null as rate_missing, c.last_value, c.last_tol,
         cast(c.period_year - 1 as varchar) || '-' || lpad(cast(c.period_month as varchar), 2, '0') as last_period
     from matched c
     where {broken} c.last_value is null or (c.last_value <> 0

@@ -50,7 +50,7 @@ MAX_ALTERNATIVES = 3
 @dataclass
 class Suggestion:
     cells: dict[str, Candidate]  # cell key -> correction
-    fixes: list[str]  # rule ids of the broken relations it repairs
+    fixes: list[tuple[str, tuple[str, ...]]]  # the broken relations it repairs: rule id and cells
     # Other corrections of as few cells that fit as well (a zone sum off by 90 that either of two
     # zones' transposed digits explains): the figures alone cannot tell which, and the board is
     # told so rather than shown one guess as the answer.
@@ -138,7 +138,8 @@ def build_constraints(cells: pd.DataFrame | list[Cell], context: dict[str, dict]
     """Every relation of the catalogue on the cells of one report.
 
     `context` carries figures from outside the report that some rules compare with:
-    last year's value per cell key (growth) and the usual level per cell key (history).
+    last year's value and its rounding tolerance per cell key (growth, a pair) and the usual level
+    per cell key (history).
 
     `focus`: the cells of the report's findings. Then only the relations the search can need are
     built: those on the focus cells, and, for the ones of them that are broken, every relation on
@@ -286,13 +287,16 @@ def _claims(rows: list[Cell], by_term: dict, context: dict[str, dict], keep: set
         if share is not None:
             out.append(share)
         if pd.notna(row.growth_pct_claimed) and row.figure_key in last_year:
-            last = last_year[row.figure_key]
+            last, last_tol = last_year[row.figure_key]
 
+            # the tolerance quality.growth_sql allows: the printed precision of the claim, and the
+            # rounding of this year's and last year's figures carried into the rate
             def growth(v, key=row.figure_key, claimed=row.growth_pct_claimed, tol=row.growth_tolerance,
-                       t1=row.rounding_tolerance, last=last):
+                       t1=row.rounding_tolerance, last=last, last_tol=last_tol):
                 if last == 0:
                     return True
-                return _close(claimed, 100 * (v[key] / last - 1), tol + 100 * t1 / abs(last) + 0.05)
+                return _close(claimed, 100 * (v[key] / last - 1),
+                              tol + 100 * (t1 / abs(last) + abs(v[key]) * last_tol / (last * last)))
             out.append(Constraint("growth.claimed_growth", (row.figure_key,), growth))
         if row.figure_key in typical:
             usual = typical[row.figure_key]
@@ -307,7 +311,15 @@ def _claims(rows: list[Cell], by_term: dict, context: dict[str, dict], keep: set
 
 
 def search(cells: pd.DataFrame | list[Cell], constraints: list[Constraint]) -> Suggestion | None:
-    """The smallest set of cell corrections that satisfies every constraint, or None."""
+    """The smallest set of cell corrections that satisfies every constraint it can, or None.
+
+    First one correction for all the broken relations together. When there is none, the broken
+    relations that share no cell are taken as independent errors: each group of them (linked by
+    shared cells) is localised on its own, so that a group no typing slip explains (a growth
+    claim the board miscalculated) does not keep the report's other errors from a suggestion.
+    (Not the other way round: three capital cells each 1000 times too large are each a group of
+    their own, but only corrected together do they keep their total equal to its parts.)
+    """
     rows = report_cells(cells) if isinstance(cells, pd.DataFrame) else cells
     values = _values_of(rows)
     texts = {row.figure_key: row.text_as_typed for row in rows}
@@ -319,12 +331,47 @@ def search(cells: pd.DataFrame | list[Cell], constraints: list[Constraint]) -> S
     for c in usable:
         for k in c.cells:
             touching.setdefault(k, []).append(c)
+    whole = _localise(broken, touching, values, texts)
+    groups = _linked(broken)
+    if whole is not None or len(groups) == 1:
+        return whole
+    parts = [p for p in (_localise(group, touching, values, texts) for group in groups) if p is not None]
+    if len(parts) <= 1:
+        return parts[0] if parts else None
+    combined = {k: cand for p in parts for k, cand in p.cells.items()}
+    trial = dict(values)
+    trial.update({k: cand.value for k, cand in combined.items()})
+    if not all(c.check(trial) for k in combined for c in touching[k]):
+        return None  # two corrections meet in a relation that holds now and would not after both
+    alternatives = [{k: c for q in parts for k, c in (alt if q is p else q.cells).items()}
+                    for p in parts for alt in p.alternatives][:MAX_ALTERNATIVES]
+    return Suggestion(combined, [f for p in parts for f in p.fixes], alternatives)
+
+
+def _linked(broken: list[Constraint]) -> list[list[Constraint]]:
+    """The broken relations in groups that share cells (through any chain of relations)."""
+    groups: list[tuple[set[str], list[Constraint]]] = []
+    for c in broken:
+        keys, members = set(c.cells), [c]
+        for group in [g for g in groups if g[0] & keys]:
+            groups.remove(group)
+            keys |= group[0]
+            members = group[1] + members
+        groups.append((keys, members))
+    return [members for _, members in groups]
+
+
+def _localise(broken: list[Constraint], touching: dict[str, list[Constraint]], values: dict[str, float],
+              texts: dict[str, str]) -> Suggestion | None:
+    """The fewest cells whose correction repairs every relation in `broken` and keeps every
+    other relation on those cells."""
     # The cells in the most broken relations first; among equals by key, so that when two
     # corrections fit equally (a zone total off by 90 that either of two zones' transposed
     # digits explains) the same one is proposed on every run and on every worker process
     # (a set's order changes with each process's string hashing).
     suspects = sorted({k for c in broken for k in c.cells}, key=lambda k: (-sum(k in c.cells for c in broken), k))
     options = {k: candidates(texts.get(k, ""), values[k]) for k in suspects}
+    fixes = [(c.rule_id, c.cells) for c in broken]
     evaluations = 0
     found: Suggestion | None = None
     for size in range(1, MAX_CELLS_CHANGED + 1):
@@ -341,7 +388,7 @@ def search(cells: pd.DataFrame | list[Cell], constraints: list[Constraint]) -> S
                 trial.update({k: cand.value for k, cand in zip(subset, combo)})
                 if all(c.check(trial) for c in affected):
                     if found is None:
-                        found = Suggestion(dict(zip(subset, combo)), sorted({c.rule_id for c in broken}))
+                        found = Suggestion(dict(zip(subset, combo)), fixes)
                     elif len(found.alternatives) < MAX_ALTERNATIVES:
                         found.alternatives.append(dict(zip(subset, combo)))
                     else:
