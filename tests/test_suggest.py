@@ -36,3 +36,28 @@ def test_equally_good_corrections_are_chosen_the_same_way_in_every_process_and_b
     first, alternatives = json.loads(proposed.pop())
     assert first == {"z1|NN": "441,235"}
     assert alternatives == [{"z2|NN": "253,899"}]
+
+
+def test_an_error_no_slip_explains_does_not_hide_the_others():
+    """Revenue's domestic part typed 1000 times too large, and in the same report a budget
+    growth the board miscalculated (11,6% printed, 11,48% by its own figures, which no slip
+    in 217,5 explains): the revenue is
+    still corrected, and the growth claim is left as it is."""
+    from expectations import suggest
+
+    def cell(key, indicator, breakdown, value, text, growth=None, rounding=0.0005):
+        return suggest.Cell(key, "s1", "", indicator, breakdown, "VND_bn", value, rounding, 1.0, None, None,
+                            growth, 0.05 if growth is not None else None, text)
+
+    cells = [cell("rev|TONG", "OUT_REVENUE", "TONG", 4970.986, "4.970,986"),
+             cell("rev|TN", "OUT_REVENUE", "TN", 1499715.0, "1.499.715"),
+             cell("rev|NN", "OUT_REVENUE", "NN", 3471.271, "3.471,271"),
+             cell("budget|NN", "OUT_BUDGET", "NN", 217.5, "217,5", growth=11.6, rounding=0.05)]
+    context = {"last_year": {"budget|NN": (195.107, 0.0005)}, "typical": {}}
+    constraints = suggest.build_constraints(cells, context)
+    values = suggest._values_of(cells)
+    broken = {c.rule_id for c in constraints if not c.check(values)}
+    assert broken == {"balance.total_domestic_foreign", "growth.claimed_growth"}
+    found = suggest.search(cells, constraints)
+    assert {k: c.text for k, c in found.cells.items()} == {"rev|TN": "1.499,715"}
+    assert [rule for rule, _ in found.fixes] == ["balance.total_domestic_foreign"]
