@@ -25,6 +25,7 @@ from zonestat.config import worker_processes
 
 MAX_CELLS_CHANGED = 3
 MAX_EVALUATIONS = 200_000
+MAX_ALTERNATIVES = 3  # other corrections as likely as the one proposed, named beside it
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,6 @@ class Constraint:
     rule_id: str
     cells: tuple[str, ...]
     check: Callable[[dict[str, float]], bool]
-
-
-MAX_ALTERNATIVES = 3
 
 
 @dataclass
@@ -125,6 +123,11 @@ def _values_of(rows: list[Cell]) -> dict[str, float]:
     return {row.figure_key: float(row.value) for row in rows if row.value is not None and row.value == row.value}
 
 
+def broken_relations(constraints: list[Constraint], values: dict[str, float]) -> list[Constraint]:
+    """The relations whose cells all have a value and that do not hold."""
+    return [c for c in constraints if all(k in values for k in c.cells) and not c.check(values)]
+
+
 def by_report(cells: list[Cell]) -> dict[str, list[Cell]]:
     """Cells of several reports, each report's together, in submission id order."""
     reports: dict[str, list[Cell]] = {}
@@ -157,9 +160,8 @@ def build_constraints(cells: pd.DataFrame | list[Cell], context: dict[str, dict]
     values = _values_of(rows)
     first = _constraints(rows, by_term, context, focus)
     suspects = set(focus)
-    for c in first:
-        if all(k in values for k in c.cells) and not c.check(values):
-            suspects.update(c.cells)
+    for c in broken_relations(first, values):
+        suspects.update(c.cells)
     return _constraints(rows, by_term, context, suspects)
 
 
@@ -324,7 +326,7 @@ def search(cells: pd.DataFrame | list[Cell], constraints: list[Constraint]) -> S
     values = _values_of(rows)
     texts = {row.figure_key: row.text_as_typed for row in rows}
     usable = [c for c in constraints if all(k in values for k in c.cells)]
-    broken = [c for c in usable if not c.check(values)]
+    broken = broken_relations(usable, values)
     if not broken:
         return None
     touching: dict[str, list[Constraint]] = {}
