@@ -92,13 +92,13 @@ def _suggest(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame, summary: Qu
     cells = suggest.report_cells([row[:-1] for row in fetched])
     cell_ref = {row[0]: row[-1] for row in fetched}  # figure_key comes first
     growth = quality.load_rule("growth.claimed_growth")
-    last_year = con.execute(f"""
+    claims = con.execute(f"""
         with g as ({quality.growth_sql(growth, broken_only=False, submissions="dq_flagged")})
         select c.figure_key, g.last_value as value, g.last_tol as tolerance
         from g join {quality.CELLS_VIEW} c on c.figure_hash = g.cells[1]
         where g.last_value is not null""").df()
     history = findings[findings["rule_id"] == "magnitude.against_history"]
-    last_value = dict(zip(last_year["figure_key"], zip(last_year["value"], last_year["tolerance"])))
+    last_year = dict(zip(claims["figure_key"], zip(claims["value"], claims["tolerance"])))  # key -> (value, tolerance)
     typical = dict(zip(history["cell_keys"], history["expected"]))
     typed = {c.figure_key: c.text_as_typed for c in cells}
     # Each report's findings, found once, and read as plain lists: pandas indexing per report
@@ -111,7 +111,7 @@ def _suggest(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame, summary: Qu
     reports = []
     for submission_id, rows in suggest.by_report(cells).items():
         keys = [row.figure_key for row in rows]  # each report gets only its own context
-        context = {"last_year": {k: last_value[k] for k in keys if k in last_value},
+        context = {"last_year": {k: last_year[k] for k in keys if k in last_year},
                    "typical": {k: typical[k] for k in keys if k in typical}}
         # the search starts from the cells of the report's findings (suggest.build_constraints)
         focus = set().union(*(cells_of[i] for i in of_report[submission_id] if repairable_row[i] and blocking_row[i]))
@@ -119,14 +119,17 @@ def _suggest(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame, summary: Qu
     suggestions = suggest.search_reports(reports)
     summary.reports_searched += len(reports)
     proposed: dict[int, tuple[str, str, str, str]] = {}  # finding position -> the four suggestion columns
+
+    def said(corrections: dict[str, suggest.Candidate], language: str) -> str:
+        """A correction as the board reads it: cell: as typed → proposed (reason)."""
+        return "; ".join(f"{cell_ref[k]}: {typed[k]} → {c.text} ({getattr(c, 'reason_' + language)})"
+                         for k, c in corrections.items())
+
     for submission_id, found in suggestions.items():
         if found is None:
             continue
         summary.suggestions += 1
         changed = set(found.cells)
-        def said(cells: dict[str, suggest.Candidate], language: str) -> str:
-            return "; ".join(f"{cell_ref[k]}: {typed[k]} → {c.text} ({getattr(c, 'reason_' + language)})"
-                             for k, c in cells.items())
         en, vi = said(found.cells, "en"), said(found.cells, "vi")
         if found.alternatives:
             # as likely as the first: say so, and show them all
