@@ -179,7 +179,7 @@ def run_quality(database: Path) -> QualitySummary:
             select rule_id, 'submission' as kind, severity, s.reporter_id, s.period_key, '' as zone_key,
                 f.submission_id, null as revision_number, null as indicators, null as breakdowns,
                 null as expected, null as found, null as imbalance, null as tolerance,
-                f.message, f.message as message_vi,
+                f.message, f.message_vi,
                 case when f.sheet = '' then f.cell else f.sheet || '!' || f.cell end as source_cells,
                 null as cell_keys, null as suggestion, null as suggestion_vi, null as suggested_cells,
                 null as suggested_values, f.expected as door_expected, f.found as door_found

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from ingest.findings import ERROR, WARNING, Finding
+from ingest.messages import Message, msg
 from ingest.parse import Submission, cell_ref
 from zonestat import reference
 
@@ -32,7 +33,7 @@ class DoorCheck:
     expectation: str  # a GX expectation class name
     kwargs: dict
     column: str  # which column's cell the finding points at (a SoLieu column or a metadata key)
-    message: Callable[[pd.Series], str]
+    message: Callable[[pd.Series], Message]  # from the door's message catalogue (ingest/messages.yaml)
     expected: str
     found: Callable[[pd.Series], str]
 
@@ -53,64 +54,78 @@ def door_checks() -> list[DoorCheck]:
         DoorCheck("submission.reporter_valid", ERROR, "submissions", "ExpectColumnValuesToBeNull",
                   {"column": "reporter_problem"}, "reporter_cell",
                   lambda r: r.reporter_problem, "a province valid for the period, or a known bloc",
-                  lambda r: r.reporter_problem),
+                  lambda r: str(r.reporter_problem)),
         DoorCheck("submission.period_valid", ERROR, "submissions", "ExpectColumnValuesToBeNull",
                   {"column": "period_problem"}, "period_cell",
                   lambda r: r.period_problem, "ky_bao_cao as YYYY or YYYY-MM", lambda r: r.period_text),
         DoorCheck("submission.period_not_future", ERROR, "submissions", "ExpectColumnValuesToBeBetween",
                   {"column": "period_start", "max_value": "$today"}, "period_cell",
-                  lambda r: f"the period {r.period} has not begun yet", "a period that has begun",
+                  lambda r: msg("submission.period_not_future", period=r.period), "a period that has begun",
                   lambda r: r.period),
         DoorCheck("submission.status_valid", ERROR, "submissions", "ExpectColumnValuesToBeNull",
                   {"column": "status_problem"}, "status_cell",
                   lambda r: r.status_problem, "uoc, so_bo or chinh_thuc", lambda r: r.status_text),
         DoorCheck("submission.has_figures", ERROR, "submissions", "ExpectColumnValuesToBeBetween",
                   {"column": "n_figures", "min_value": 1}, "",
-                  lambda r: "the sheet SoLieu has a header but no figures", "at least one figure", lambda r: "0"),
+                  lambda r: msg("submission.has_figures"), "at least one figure", lambda r: "0"),
         DoorCheck("figure.value_readable", ERROR, "figures", "ExpectColumnValuesToBeNull",
                   {"column": "value_problem"}, "gia_tri",
-                  lambda r: f"gia_tri: {r.value_problem}", "a number", lambda r: str(r.text_as_typed)),
+                  lambda r: msg("figure.in_column", column="gia_tri", problem=r.value_problem), "a number",
+                  lambda r: str(r.text_as_typed)),
         DoorCheck("figure.value_present", ERROR, "figures", "ExpectColumnValuesToNotBeNull",
                   {"column": "value_as_typed", "row_condition": "value_readable == True"}, "gia_tri",
-                  lambda r: f"{r.indicator}: gia_tri is empty", "a number", lambda r: ""),
+                  lambda r: msg("figure.value_present", indicator=r.indicator), "a number", lambda r: ""),
         DoorCheck("figure.unit_known", ERROR, "figures", "ExpectColumnValuesToBeNull",
                   {"column": "unit_problem"}, "don_vi",
-                  lambda r: f"{r.indicator}: {r.unit_problem}", "a unit from submission-format.md",
-                  lambda r: r.unit_as_typed),
+                  lambda r: msg("figure.of_indicator", indicator=r.indicator, problem=r.unit_problem),
+                  "a unit from submission-format.md", lambda r: r.unit_as_typed),
         DoorCheck("figure.indicator_known", ERROR, "figures", "ExpectColumnValuesToBeInSet",
                   {"column": "indicator", "value_set": sets["indicators"]}, "ma_chi_tieu",
-                  lambda r: f"indicator code '{r.indicator}' is not in the catalogue (indicators.csv)",
+                  lambda r: msg("figure.indicator_known", indicator=r.indicator) if r.indicator
+                  else msg("figure.indicator_missing"),
                   "an indicator code from indicators.csv", lambda r: r.indicator),
         DoorCheck("figure.breakdown_allowed", ERROR, "figures", "ExpectColumnValuesToBeInSet",
                   {"column": "indicator_breakdown", "value_set": sets["indicator_breakdowns"],
                    "row_condition": "indicator_known == True"}, "phan_to",
-                  lambda r: f"{r.indicator} has no breakdown '{r.breakdown}'",
+                  lambda r: msg("figure.breakdown_allowed", indicator=r.indicator, breakdown=r.breakdown),
                   "a breakdown listed for the indicator", lambda r: r.breakdown),
         DoorCheck("figure.unit_fits_indicator", ERROR, "figures", "ExpectColumnValuesToBeInSet",
                   {"column": "indicator_unit_family", "value_set": sets["indicator_unit_families"],
                    "row_condition": "indicator_known == True and unit_readable == True"}, "don_vi",
-                  lambda r: f"{r.indicator} is not measured in '{r.unit_as_typed}' ({r.unit_family})",
+                  lambda r: msg("figure.unit_fits_indicator", indicator=r.indicator, unit=r.unit_as_typed,
+                                family=r.unit_family),
                   "a unit of the indicator's family (indicators.csv)", lambda r: r.unit_as_typed),
         DoorCheck("figure.non_negative", ERROR, "figures", "ExpectColumnValuesToBeBetween",
                   {"column": "value", "min_value": 0, "row_condition": 'indicator != "INV_ADJ_CAP"'},
-                  "gia_tri", lambda r: f"{r.indicator} cannot be negative (only INV_ADJ_CAP, a net figure, can)",
+                  "gia_tri", lambda r: msg("figure.non_negative", indicator=r.indicator),
                   ">= 0", lambda r: str(r.text_as_typed)),
         DoorCheck("figure.percent_range", ERROR, "figures", "ExpectColumnValuesToBeBetween",
                   {"column": "value", "min_value": 0, "max_value": 100, "row_condition": 'unit == "percent"'},
-                  "gia_tri", lambda r: f"{r.indicator}: a percentage outside 0..100", "0..100",
+                  "gia_tri", lambda r: msg("figure.percent_range", indicator=r.indicator), "0..100",
                   lambda r: str(r.text_as_typed)),
         DoorCheck("figure.unique", ERROR, "figures", "ExpectCompoundColumnsToBeUnique",
                   {"column_list": ["submission_id", "indicator", "zone_key", "breakdown"]}, "ma_chi_tieu",
-                  lambda r: f"{r.indicator} / {r.breakdown} / zone '{r.zone_name}' is given more than once",
+                  lambda r: msg("figure.unique", indicator=r.indicator, breakdown=r.breakdown, zone=r.zone_name),
                   "one row per indicator, zone and breakdown", lambda r: "a repeated row"),
         DoorCheck("figure.growth_readable", WARNING, "figures", "ExpectColumnValuesToBeNull",
                   {"column": "growth_problem"}, "tang_truong",
-                  lambda r: f"tang_truong of {r.indicator}: {r.growth_problem}; the growth claim is ignored",
+                  lambda r: msg("figure.claim_ignored", column="tang_truong", indicator=r.indicator,
+                                problem=r.growth_problem),
                   "a number in %", lambda r: str(r.growth_problem)),
         DoorCheck("figure.share_readable", WARNING, "figures", "ExpectColumnValuesToBeNull",
                   {"column": "share_problem"}, "ty_trong",
-                  lambda r: f"ty_trong of {r.indicator}: {r.share_problem}; the share claim is ignored",
+                  lambda r: msg("figure.claim_ignored", column="ty_trong", indicator=r.indicator,
+                                problem=r.share_problem),
                   "a number in %", lambda r: str(r.share_problem)),
+        # Where no percent format says so, a rate typed as 0,185 is probably 18,5% typed as a fraction.
+        *(DoorCheck(f"figure.{column}_maybe_fraction", WARNING, "figures", "ExpectColumnValuesToBeInSet",
+                    {"column": flag, "value_set": [False]}, column,
+                    lambda r, column=column, typed=typed: msg("figure.maybe_fraction", column=column,
+                                                              indicator=r.indicator, typed=getattr(r, typed)),
+                    "a percentage (18,5 for 18,5%)", lambda r, typed=typed: str(getattr(r, typed)))
+          for column, flag, typed in (("gia_tri", "value_maybe_fraction", "text_as_typed"),
+                                      ("tang_truong", "growth_maybe_fraction", "growth_as_typed"),
+                                      ("ty_trong", "share_maybe_fraction", "share_as_typed"))),
     ]
 
 
@@ -133,6 +148,17 @@ def _frames(subs: list[Submission]) -> tuple[pd.DataFrame, pd.DataFrame]:
         figures["indicator_breakdown"] = figures["indicator"] + "|" + figures["breakdown"]
         figures["indicator_unit_family"] = figures["indicator"] + "|" + figures["unit_family"].fillna("")
     return meta, figures
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame GX sees: problems as their English text (GX stores and renders the values it finds)."""
+    columns = [c for c in frame.columns if c.endswith("_problem")]
+    if not columns:
+        return frame
+    shown = frame.copy(deep=False)
+    for column in columns:
+        shown[column] = frame[column].map(lambda m: None if m is None or m != m else str(m))
+    return shown
 
 
 class DoorValidator:
@@ -204,7 +230,7 @@ class DoorValidator:
         for suite_name, frame in (("submissions", meta), ("figures", figures)):
             if frame.empty:
                 continue
-            result = self._run(suite_name, frame, today)
+            result = self._run(suite_name, _as_text(frame), today)
             for outcome in result.results:
                 if outcome.success:
                     continue
@@ -224,7 +250,7 @@ class DoorValidator:
             sheet = row.source_sheet
         else:
             cell = sub.metadata.get(check.column, "") if check.column else ""
-            sheet = "" if sub.file_kind == "csv" else "ThongTin"
-        return Finding(rule=check.rule, severity=check.severity, message=str(check.message(row)),
+            sheet = sub.metadata.get("info_sheet", "")
+        return Finding(rule=check.rule, severity=check.severity, text=check.message(row),
                        sheet=sheet, cell=cell, expected=check.expected, found=str(check.found(row)))
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+
+from ingest.messages import Message
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 
@@ -11,14 +13,24 @@ ERROR, WARNING, INFO = "error", "warning", "info"
 class Finding:
     rule: str
     severity: str
-    message: str
-    sheet: str = ""
-    cell: str = ""  # 'C12' in a workbook, 'line 7' in a CSV, '' for the whole file
+    text: Message  # rendered in Vietnamese and English from the door's message catalogue
+    sheet: str = ""  # the sheet's name as the file names it
+    cell: str = ""  # 'C12' in a workbook, 'line 7' in a CSV, 'row 12' for a whole row, '' for the whole file
     expected: str = ""
     found: str = ""
 
+    @property
+    def message(self) -> str:
+        return self.text.en
+
+    @property
+    def message_vi(self) -> str:
+        return self.text.vi
+
     def as_dict(self) -> dict[str, str]:
-        return asdict(self)
+        return {"rule": self.rule, "severity": self.severity, "message": self.message,
+                "message_vi": self.message_vi, "sheet": self.sheet, "cell": self.cell,
+                "expected": self.expected, "found": self.found}
 
 
 class RejectedFile(Exception):

@@ -40,7 +40,7 @@ FIGURES_SCHEMA = pa.schema([
 FINDINGS_SCHEMA = pa.schema([
     ("submission_id", pa.string()), ("file_name", pa.string()), ("rule", pa.string()),
     ("severity", pa.string()), ("sheet", pa.string()), ("cell", pa.string()),
-    ("message", pa.string()), ("expected", pa.string()), ("found", pa.string()),
+    ("message", pa.string()), ("message_vi", pa.string()), ("expected", pa.string()), ("found", pa.string()),
 ])
 TABLES = {"submissions": LEDGER_SCHEMA, "figures": FIGURES_SCHEMA, "findings": FINDINGS_SCHEMA}
 

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ingest.messages import Message, msg
+
 # sign, digits with separators, then whatever was glued after (a unit, '%').
 _NUMBER = re.compile(r"^(?P<sign>[-+\u2212]?)(?P<num>\d[\d.,]*)(?P<rest>.*)$")
 _QUALIFIERS = ("tren", "hon", "khoang", "gan", "uoc", "~", ">", "<", "≈")
@@ -104,22 +106,16 @@ def file_notation(readings: list[TextNumber]) -> str:
     return "en" if "en" in evidence and "vn" not in evidence else "vn"
 
 
-def resolve(reading: TextNumber, notation: str) -> tuple[float | None, str | None]:
+def resolve(reading: TextNumber, notation: str) -> tuple[float | None, Message | None]:
     """The value under the file's notation, or an explanation of why it cannot be taken."""
     if notation == "vn":
         if reading.vn is None:
-            return None, (
-                f"'{reading.text}' is not a number in Vietnamese notation "
-                "('.' groups thousands in threes, ',' is the decimal mark)"
-            )
+            return None, msg("number.not_vietnamese", text=reading.text)
         return reading.vn, None
     if reading.vn is not None and reading.en is not None and reading.vn != reading.en:
-        return None, (
-            f"'{reading.text}' is ambiguous: {reading.vn:g} in Vietnamese notation, "
-            f"{reading.en:g} in the English notation the file's other cells use"
-        )
+        return None, msg("number.ambiguous", text=reading.text, vn=f"{reading.vn:g}", en=f"{reading.en:g}")
     if reading.en is None:
-        return None, f"'{reading.text}' is not a number in the file's (English) notation"
+        return None, msg("number.not_english", text=reading.text)
     return reading.en, None
 
 

@@ -9,6 +9,8 @@ rule at the door lives in one place.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,28 +19,29 @@ from functools import lru_cache
 import pandas as pd
 
 from ingest import numbers, units
-from ingest.findings import ERROR, Finding, RejectedFile
+from ingest.file_kinds import TEXT, file_kind
+from ingest.findings import ERROR, INFO, WARNING, Finding, RejectedFile
+from ingest.layout import (
+    FIGURE_COLUMNS,
+    FOOTER,
+    HEADER_SEARCH_ROWS,
+    HEADING,
+    TOTALS,
+    Grid,
+    cell_text,
+    find_header,
+    find_sheet,
+    non_figure_row,
+    row_span_text,
+    searched_rows,
+)
+from ingest.messages import Message, msg
 from ingest.periods import Period, parse_period, parse_prepared_on
 from ingest.read_csv import read_csv
-from ingest.read_workbook import Grid, read_workbook
+from ingest.read_workbook import read_workbook
 from ingest.reporters import Reporter, name_mismatch, resolve
 from ingest.text import clean, fold, key
 
-# Header names as folded keys -> our column names. Boards type these by hand.
-FIGURE_COLUMNS = {
-    "ma_chi_tieu": "ma_chi_tieu", "ma_ct": "ma_chi_tieu", "ma_chitieu": "ma_chi_tieu",
-    "chi_tieu": "chi_tieu", "ten_chi_tieu": "chi_tieu",
-    "khu": "khu", "khu_cong_nghiep": "khu", "ten_khu": "khu", "kcn_kkt": "khu",
-    "phan_to": "phan_to",
-    "don_vi": "don_vi", "don_vi_tinh": "don_vi", "dvt": "don_vi",
-    "gia_tri": "gia_tri", "so_lieu": "gia_tri",
-    "tang_truong": "tang_truong", "tang_truong_pct": "tang_truong",
-    "ty_trong": "ty_trong", "ti_trong": "ty_trong",
-    "ghi_chu": "ghi_chu",
-    # CSV files carry the metadata on every row.
-    "ma_tinh": "ma_tinh", "tinh": "tinh", "ma_khoi": "ma_khoi",
-    "ky_bao_cao": "ky_bao_cao", "trang_thai": "trang_thai",
-}
 METADATA_KEYS = {
     "ma_tinh": "ma_tinh", "tinh": "tinh", "ten_tinh": "tinh", "ma_khoi": "ma_khoi",
     "ky_bao_cao": "ky_bao_cao", "ky": "ky_bao_cao", "trang_thai": "trang_thai",
@@ -52,7 +55,6 @@ BREAKDOWNS = {
 _ZONE_KIND = re.compile(r"^(khu cong nghiep|khu che xuat|khu kinh te|kcn|kcx|kkt)\b\.?\s*")
 _ZONE_KINDS = {"khu cong nghiep": "KCN", "kcn": "KCN", "khu che xuat": "KCX", "kcx": "KCX",
                "khu kinh te": "KKT", "kkt": "KKT"}
-HEADER_SEARCH_ROWS = 30
 
 
 @dataclass
@@ -73,14 +75,6 @@ class Submission:
         return any(f.severity == ERROR for f in self.findings)
 
 
-def _text(cell: object) -> str:
-    if cell is None:
-        return ""
-    if isinstance(cell, float) and cell.is_integer():
-        return str(int(cell))
-    return clean(str(cell))
-
-
 @lru_cache(maxsize=1 << 14)
 def zone_key(zone_name: str, province_key: str) -> tuple[str, str]:
     """('KCN Tiền Hải', '33') -> ('33:tien-hai', 'KCN'); empty means the whole reporter ('')."""
@@ -93,31 +87,12 @@ def zone_key(zone_name: str, province_key: str) -> tuple[str, str]:
     return f"{province_key}:{slug}", kind
 
 
-def _find_sheet(grids: dict[str, Grid], wanted: str) -> Grid | None:
-    for name, grid in grids.items():
-        if key(name).replace("_", "") == wanted:
-            return grid
-    return None
-
-
-def _find_header(grid: Grid) -> tuple[int, dict[str, int]] | None:
-    for r, row in enumerate(grid.rows[:HEADER_SEARCH_ROWS]):
-        columns: dict[str, int] = {}
-        for c, cell in enumerate(row):
-            name = FIGURE_COLUMNS.get(key(_text(cell)))
-            if name and name not in columns:
-                columns[name] = c
-        if "ma_chi_tieu" in columns and "gia_tri" in columns:
-            return r, columns
-    return None
-
-
 def _metadata_from_sheet(grid: Grid) -> dict[str, tuple[object, str]]:
     """ThongTin: key in one column, value in the next; returns key -> (value, cell ref)."""
     out: dict[str, tuple[object, str]] = {}
     for r, row in enumerate(grid.rows):
         for c, cell in enumerate(row[:-1]):
-            name = METADATA_KEYS.get(key(_text(cell)))
+            name = METADATA_KEYS.get(key(cell_text(cell)))
             if name and name not in out:
                 out[name] = (row[c + 1], grid.ref(r, c + 1))
                 break
@@ -126,45 +101,65 @@ def _metadata_from_sheet(grid: Grid) -> dict[str, tuple[object, str]]:
 
 def parse_file(data: bytes, file_name: str, submission_id: str, today: date | None = None) -> Submission:
     """Parse the bytes of one received file. Unreadable files come back with an error finding."""
-    kind = "csv" if file_name.lower().endswith((".csv", ".txt")) else "xlsx"
-    sub = Submission(submission_id, file_name, kind)
+    sub = Submission(submission_id, file_name, "unknown")
     try:
         if not data:
-            raise RejectedFile(Finding("file.empty", ERROR, f"{file_name}: the file is empty"))
-        if kind == "csv":
+            raise RejectedFile(Finding("file.empty", ERROR, msg("file.empty", file=file_name)))
+        sub.file_kind = kind = file_kind(data, file_name)
+        info_sheet = ""
+        if kind == TEXT:
             grid = read_csv(data, file_name)
-            header = _find_header(grid)
+            header = find_header(grid)
             meta_cells: dict[str, tuple[object, str]] = {}
         else:
-            grids = read_workbook(data, file_name)
-            figures_grid = _find_sheet(grids, "solieu")
-            info_grid = _find_sheet(grids, "thongtin")
-            if figures_grid is None or info_grid is None:
-                missing = [n for n, g in (("ThongTin", info_grid), ("SoLieu", figures_grid)) if g is None]
-                raise RejectedFile(Finding(
-                    "file.sheets", ERROR,
-                    f"{file_name}: the workbook lacks the sheet(s) {', '.join(missing)}",
-                    expected="sheets ThongTin and SoLieu", found=", ".join(grids) or "no sheets",
-                ))
-            grid = figures_grid
-            header = _find_header(grid)
+            grid, info_grid = _workbook_sheets(read_workbook(data, file_name, kind), file_name)
+            info_sheet = info_grid.sheet
+            header = find_header(grid)
             meta_cells = _metadata_from_sheet(info_grid)
         if header is None:
             raise RejectedFile(Finding(
-                "file.header", ERROR,
-                f"{file_name}: no header row with ma_chi_tieu and gia_tri in the first "
-                f"{HEADER_SEARCH_ROWS} rows", sheet=grid.sheet,
-                expected="a header row naming ma_chi_tieu and gia_tri",
+                "file.header", ERROR, msg("file.header", file=file_name, rows=HEADER_SEARCH_ROWS),
+                sheet=grid.sheet, cell=f"rows 1-{min(HEADER_SEARCH_ROWS, max(len(grid.rows), 1))}",
+                expected="a header row naming ma_chi_tieu and gia_tri", found=searched_rows(grid),
             ))
-        header_row, columns = header
-        sub.metadata = {"column_refs": {name: _column_ref(grid, c) for name, c in columns.items()}}
-        if kind == "csv":
-            meta_cells = _metadata_from_csv_rows(grid, header_row, columns, sub)
+        columns = header.columns
+        sub.metadata = {"column_refs": {name: _column_ref(grid, c) for name, c in columns.items()},
+                        "info_sheet": info_sheet}
+        if kind == TEXT:
+            meta_cells = _metadata_from_csv_rows(grid, header.first_data_row, columns, sub)
         sub.metadata.update(_metadata(meta_cells, sub))
-        sub.figures = _figures(grid, header_row, columns, sub)
+        sub.figures = _figures(grid, header.first_data_row, columns, sub)
+        if header.column_number_row is not None:
+            _note_skipped(sub, grid, "layout.column_numbers", [header.column_number_row + 1])
     except RejectedFile as rejected:
         sub.findings.append(rejected.finding)
     return sub
+
+
+def _workbook_sheets(grids: dict[str, Grid], file_name: str) -> tuple[Grid, Grid]:
+    """The figures sheet (SoLieu / Số liệu...) and the metadata sheet (ThongTin / Thông tin...)."""
+    figures, figures_alike = find_sheet(grids, "solieu")
+    info, info_alike = find_sheet(grids, "thongtin")
+    if figures_alike or info_alike:
+        alike = figures_alike or info_alike
+        raise RejectedFile(Finding(
+            "file.sheets", ERROR, msg("file.sheets_ambiguous", file=file_name, sheets=", ".join(alike)),
+            expected="one sheet ThongTin and one sheet SoLieu", found=", ".join(grids)))
+    if figures is None or info is None:
+        missing = [n for n, g in (("ThongTin", info), ("SoLieu", figures)) if g is None]
+        raise RejectedFile(Finding(
+            "file.sheets", ERROR, msg("file.sheets", file=file_name, missing=", ".join(missing),
+                                      present=", ".join(grids) or "-"),
+            expected="sheets ThongTin and SoLieu", found=", ".join(grids) or "no sheets"))
+    return figures, info
+
+
+def _note_skipped(sub: Submission, grid: Grid, code: str, rows: list[int]) -> None:
+    """An info note naming rows of the table that are not figures and were skipped."""
+    where = row_span_text(rows)
+    noun = "line" if grid.is_csv else "row"
+    sub.findings.append(Finding(code, INFO, msg(code, rows=where), sheet=grid.sheet,
+                                cell=f"{noun}{'' if len(rows) == 1 else 's'} {where}"))
 
 
 def _column_ref(grid: Grid, col: int) -> str:
@@ -177,7 +172,7 @@ def cell_ref(sub_kind: str, column_ref: str, source_row: int) -> str:
     return f"line {source_row}" if sub_kind == "csv" else f"{column_ref}{source_row}"
 
 
-def _metadata_from_csv_rows(grid: Grid, header_row: int, columns: dict[str, int],
+def _metadata_from_csv_rows(grid: Grid, first_data_row: int, columns: dict[str, int],
                             sub: Submission) -> dict[str, tuple[object, str]]:
     out: dict[str, tuple[object, str]] = {}
     for name in ("ma_tinh", "tinh", "ma_khoi", "ky_bao_cao", "trang_thai"):
@@ -185,15 +180,15 @@ def _metadata_from_csv_rows(grid: Grid, header_row: int, columns: dict[str, int]
             continue
         c = columns[name]
         values = {}
-        for r in range(header_row + 1, len(grid.rows)):
+        for r in range(first_data_row, len(grid.rows)):
             row = grid.rows[r]
-            value = _text(row[c]) if c < len(row) else ""
+            value = cell_text(row[c]) if c < len(row) else ""
             if value:
                 values.setdefault(value, grid.ref(r, c))
         if len(values) > 1:
             sub.findings.append(Finding(
                 "csv.metadata_disagrees", ERROR,
-                f"{sub.file_name}: the rows disagree on {name}: {', '.join(sorted(values))}",
+                msg("csv.metadata_disagrees", file=sub.file_name, column=name, values=", ".join(sorted(values))),
                 cell=", ".join(values.values()), expected=f"one value of {name} on every row",
                 found=", ".join(sorted(values)),
             ))
@@ -211,15 +206,17 @@ def _metadata(cells: dict[str, tuple[object, str]], sub: Submission) -> dict:
         return cells.get(name, ("", ""))[1]
 
     period, period_problem = parse_period(get("ky_bao_cao"))
-    reporter, reporter_problem = resolve(_text(get("ma_tinh")), _text(get("tinh")), _text(get("ma_khoi")), period)
-    status_text = _text(get("trang_thai"))
+    reporter, reporter_problem = resolve(cell_text(get("ma_tinh")), cell_text(get("tinh")), cell_text(get("ma_khoi")), period)
+    if period_problem is not None and reporter is None and reporter_problem == msg("reporter.needs_period"):
+        reporter_problem = None  # the period's own finding says what to fix; this one would only repeat it
+    status_text = cell_text(get("trang_thai"))
     status = STATUSES.get(key(status_text)) if status_text else "uoc"
-    if reporter and name_mismatch(reporter, _text(get("tinh"))):
+    if reporter and name_mismatch(reporter, cell_text(get("tinh"))):
         sub.findings.append(Finding(
-            "reporter.name_mismatch", "warning",
-            f"ma_tinh {reporter.code} is {reporter.name} in vintage {reporter.vintage}, but tinh says "
-            f"'{_text(get('tinh'))}'; the code is used", cell=ref("tinh"),
-            expected=reporter.name, found=_text(get("tinh")),
+            "reporter.name_mismatch", WARNING,
+            msg("reporter.name_mismatch", code=reporter.code, name=reporter.name, vintage=reporter.vintage,
+                typed=cell_text(get("tinh"))), sheet=sub.metadata.get("info_sheet", ""), cell=ref("tinh"),
+            expected=reporter.name, found=cell_text(get("tinh")),
         ))
     return {
         "reporter_id": reporter.reporter_id if reporter else None,
@@ -230,7 +227,7 @@ def _metadata(cells: dict[str, tuple[object, str]], sub: Submission) -> dict:
         "reporter_problem": reporter_problem,
         "reporter_cell": ref("ma_khoi") or ref("ma_tinh") or ref("tinh"),
         "period": period.key if period else None,
-        "period_text": _text(get("ky_bao_cao")),
+        "period_text": cell_text(get("ky_bao_cao")),
         "period_year": period.year if period else None,
         "period_month": period.month if period else None,
         "period_is_whole_year": period.whole_year if period else None,
@@ -239,17 +236,17 @@ def _metadata(cells: dict[str, tuple[object, str]], sub: Submission) -> dict:
         "period_cell": ref("ky_bao_cao"),
         "status": status,
         "status_text": status_text,
-        "status_problem": None if status else f"trang_thai '{status_text}' is not uoc, so_bo or chinh_thuc",
+        "status_problem": None if status else msg("status.unknown", text=status_text),
         "status_cell": ref("trang_thai"),
         "prepared_on": parse_prepared_on(get("ngay_lap")),
-        "preparer": _text(get("nguoi_lap")),
-        "board": _text(get("don_vi")),
+        "preparer": cell_text(get("nguoi_lap")),
+        "board": cell_text(get("don_vi")),
         "_reporter": reporter,
         "_period": period,
     }
 
 
-def _figures(grid: Grid, header_row: int, columns: dict[str, int], sub: Submission) -> pd.DataFrame:
+def _figures(grid: Grid, first_data_row: int, columns: dict[str, int], sub: Submission) -> pd.DataFrame:
     reporter: Reporter | None = sub.metadata["_reporter"]
     period: Period | None = sub.metadata["_period"]
     province_key = _zone_scope(reporter)
@@ -258,16 +255,26 @@ def _figures(grid: Grid, header_row: int, columns: dict[str, int], sub: Submissi
     width = max(columns.values()) + 1
     idx = {name: columns.get(name, width) for name in FIGURE_COLUMNS.values()}
     i_value, i_growth, i_share = idx["gia_tri"], idx["tang_truong"], idx["ty_trong"]
-    value_column = "" if grid.is_csv else grid.ref(0, columns["gia_tri"])[:-1]
+    refs = {name: "" if grid.is_csv else grid.ref(0, columns.get(name, width))[:-1]
+            for name in ("gia_tri", "tang_truong", "ty_trong")}
 
-    # First pass: read every typed text number so the file's notation can be judged as a whole.
+    # First pass: sort out the rows that are not figures, and read every typed text number so
+    # that the file's notation can be judged as a whole.
     rows: list[tuple[int, list]] = []
     readings: list[numbers.TextNumber] = []
-    for r in range(header_row + 1, len(grid.rows)):
+    skipped: dict[str, list[int]] = {}
+    in_footer = False
+    for r in range(first_data_row, len(grid.rows)):
         row = grid.rows[r]
         if all(v is None or v == "" or (isinstance(v, str) and not v.strip()) for v in row):
             continue
         row = row + [""] * (width + 1 - len(row))
+        has_figure = any(cell_text(row[i]) for i in (i_value, i_growth, i_share))
+        kind = non_figure_row(row, cell_text(row[idx["ma_chi_tieu"]]), has_figure, in_footer)
+        if kind is not None:
+            in_footer = in_footer or kind == FOOTER
+            skipped.setdefault(kind, []).append(r + 1)
+            continue
         for i in (i_value, i_growth, i_share):
             v = row[i]
             if isinstance(v, str) and v.strip():
@@ -276,31 +283,41 @@ def _figures(grid: Grid, header_row: int, columns: dict[str, int], sub: Submissi
                     readings.append(reading)
         rows.append((r, row))
     notation = numbers.file_notation(readings)
+    for kind, code in ((TOTALS, "layout.totals"), (HEADING, "layout.headings"), (FOOTER, "layout.footer")):
+        if kind in skipped:
+            _note_skipped(sub, grid, code, skipped[kind])
 
     records = []
     for r, row in rows:
+        value_ref, growth_ref, share_ref = (
+            f"line {r + 1}" if grid.is_csv else f"{refs[name]}{r + 1}" for name in ("gia_tri", "tang_truong", "ty_trong"))
         value_cell = row[i_value]
-        value_ref = f"line {r + 1}" if grid.is_csv else f"{value_column}{r + 1}"
-        value, value_problem, glued_unit, qualifier, value_tolerance = _number(value_cell, notation)
+        unit_text = cell_text(row[idx["don_vi"]])
+        # A percent format means a fraction only where a percentage belongs; elsewhere the stored value stands.
+        percent_cell = value_ref in grid.percent_cells and getattr(units.lookup(unit_text), "canonical", "") == "percent"
+        value = _number(value_cell, notation, percent_cell)
         if value_ref in grid.missing_cached_values:
-            value, value_problem = None, "a formula without a cached value (open and save the file in Excel)"
-        growth, growth_problem, _, _, growth_tolerance = _number(row[i_growth], notation)
-        share, share_problem, _, _, share_tolerance = _number(row[i_share], notation)
-        unit_text = _text(row[idx["don_vi"]]) or glued_unit
-        unit, unit_problem = _unit(unit_text, glued_unit)
-        zone_name = _text(row[idx["khu"]])
+            value = Reading(problem=msg("number.formula_without_value"))
+        growth = _number(row[i_growth], notation, growth_ref in grid.percent_cells)
+        share = _number(row[i_share], notation, share_ref in grid.percent_cells)
+        unit_text = unit_text or value.glued_unit
+        unit, unit_problem = _unit(unit_text, value.glued_unit)
+        zone_name = cell_text(row[idx["khu"]])
         zkey, zkind = zone_key(zone_name, province_key)
-        note = _text(row[idx["ghi_chu"]])
+        note = cell_text(row[idx["ghi_chu"]])
+        percent_unit = unit is not None and unit.canonical == "percent"
         records.append((
-            sub.submission_id, grid.sheet, value_ref, r + 1, _indicator(_text(row[idx["ma_chi_tieu"]])),
-            _text(row[idx["chi_tieu"]]), zone_name, zkey, zkind, _breakdown(_text(row[idx["phan_to"]])),
-            None if value is None or unit is None else value * unit.factor,
-            unit.canonical if unit else None, unit.family if unit else None, value, unit_text,
-            None if value_tolerance is None or unit is None else value_tolerance * unit.factor,
-            value_cell if isinstance(value_cell, str) else _text(value_cell),
-            growth, share, growth_tolerance, share_tolerance,
-            f"{qualifier} {note}".strip() if qualifier else note,
-            value_problem, unit_problem, growth_problem, share_problem, period_year,
+            sub.submission_id, grid.sheet, value_ref, r + 1, _indicator(cell_text(row[idx["ma_chi_tieu"]])),
+            cell_text(row[idx["chi_tieu"]]), zone_name, zkey, zkind, _breakdown(cell_text(row[idx["phan_to"]])),
+            None if value.value is None or unit is None else value.value * unit.factor,
+            unit.canonical if unit else None, unit.family if unit else None, value.value, unit_text,
+            None if value.tolerance is None or unit is None else value.tolerance * unit.factor,
+            value_cell if isinstance(value_cell, str) else value.as_typed,
+            growth.value, share.value, growth.tolerance, share.tolerance,
+            f"{value.qualifier} {note}".strip() if value.qualifier else note,
+            value.problem, unit_problem, growth.problem, share.problem, period_year,
+            percent_unit and value.maybe_fraction, growth.maybe_fraction, share.maybe_fraction,
+            growth.as_typed, share.as_typed,
         ))
     return pd.DataFrame.from_records(records, columns=FIGURE_FRAME_COLUMNS)
 
@@ -316,15 +333,15 @@ def _breakdown(text: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _unit(unit_text: str, glued_unit: str) -> tuple[units.Unit | None, str | None]:
+def _unit(unit_text: str, glued_unit: str) -> tuple[units.Unit | None, Message | None]:
     """The canonical unit of a figure, or why it has none."""
     if not unit_text:
-        return None, "don_vi is missing"
+        return None, msg("unit.missing")
     unit = units.lookup(unit_text)
     if unit is None:
-        return None, f"unit '{unit_text}' is not one we know"
+        return None, msg("unit.unknown", unit=unit_text)
     if glued_unit and units.lookup(glued_unit) not in (None, unit):
-        return unit, f"the unit glued to the figure ('{glued_unit}') contradicts don_vi ('{unit_text}')"
+        return unit, msg("unit.glued_contradicts", glued=glued_unit, unit=unit_text)
     return unit, None
 
 
@@ -334,6 +351,7 @@ FIGURE_FRAME_COLUMNS = [
     "value_as_typed", "unit_as_typed", "rounding_tolerance", "text_as_typed", "growth_pct", "share_pct",
     "growth_tolerance", "share_tolerance", "note",
     "value_problem", "unit_problem", "growth_problem", "share_problem", "period_year",
+    "value_maybe_fraction", "growth_maybe_fraction", "share_maybe_fraction", "growth_as_typed", "share_as_typed",
 ]
 
 
@@ -350,26 +368,59 @@ def _zone_scope(reporter: Reporter | None) -> str:
     return reporter.code
 
 
-def _number(raw: object, notation: str) -> tuple[float | None, str | None, str, str, float | None]:
-    """(value, problem, glued unit, qualifier, rounding tolerance in the typed unit) for one cell."""
+@dataclass(frozen=True)
+class Reading:
+    """One cell read as a number: the value (None when empty or unreadable) and what goes with it."""
+
+    value: float | None = None
+    problem: Message | None = None
+    glued_unit: str = ""
+    qualifier: str = ""
+    tolerance: float | None = None  # half the last printed digit, in the typed unit
+    as_typed: str = ""  # the cell as the board saw it
+    maybe_fraction: bool = False  # a percentage that looks typed as a fraction (0,185 for 18,5%)
+
+
+def _number(raw: object, notation: str, percent_format: bool = False) -> Reading:
+    """One cell as a number. A percent-formatted numeric cell holds a fraction: 18,5% is 0.185."""
     if isinstance(raw, bool):
-        return None, f"'{raw}' is not a number", "", "", None
+        return Reading(problem=msg("number.not_a_number", text=str(raw)))
     if isinstance(raw, (int, float)):
         value = float(raw)
-        return value, None, "", "", numbers.rounding_tolerance(numbers.printed_decimals(None, value, notation))
+        if not math.isfinite(value):
+            return Reading(problem=msg("number.not_finite", text=str(raw)))
+        if percent_format:
+            value = float(f"{value * 100:.12g}")  # 0.185 * 100 is 18.500000000000004 in binary
+            shown = f"{numbers.vn_format(value, numbers.printed_decimals(None, value, 'vn'), trim=True)}%"
+        else:
+            shown = cell_text(raw)
+        decimals = numbers.printed_decimals(None, value, notation)
+        return Reading(value, tolerance=numbers.rounding_tolerance(decimals), as_typed=shown,
+                       maybe_fraction=not percent_format and _looks_like_fraction(value, decimals))
+    if isinstance(raw, (dt.date, dt.datetime)):
+        return Reading(problem=msg("number.date_cell", shown=cell_text(raw)), as_typed=cell_text(raw))
+    if isinstance(raw, (dt.time, dt.timedelta)):
+        return Reading(problem=msg("number.time_cell", shown=str(raw)), as_typed=str(raw))
     if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return None, None, "", "", None
+        return Reading()
     if not isinstance(raw, str):
-        return None, f"'{raw}' is not a number", "", "", None
+        return Reading(problem=msg("number.not_a_number", text=str(raw)))
     return _text_number(raw, notation)
 
 
+def _looks_like_fraction(value: float, decimals: int) -> bool:
+    """0,185 or 0,07 where a percentage belongs: boards print rates with a decimal or two."""
+    return value != 0 and abs(value) < 1 and decimals >= 2
+
+
 @lru_cache(maxsize=1 << 16)
-def _text_number(raw: str, notation: str) -> tuple[float | None, str | None, str, str, float | None]:
+def _text_number(raw: str, notation: str) -> Reading:
     reading = numbers.read_text_number(raw)
     if reading is None:
-        return None, f"'{clean(raw)}' is not a number", "", "", None
+        return Reading(problem=msg("number.not_a_number", text=clean(raw)), as_typed=raw)
     value, problem = numbers.resolve(reading, notation)
-    tolerance = None if value is None else numbers.rounding_tolerance(
-        numbers.printed_decimals(reading, value, notation))
-    return value, problem, reading.glued_unit, reading.qualifier, tolerance
+    if value is None:
+        return Reading(problem=problem, as_typed=raw)
+    decimals = numbers.printed_decimals(reading, value, notation)
+    return Reading(value, problem, reading.glued_unit, reading.qualifier, numbers.rounding_tolerance(decimals),
+                   raw, maybe_fraction=reading.glued_unit != "%" and _looks_like_fraction(value, decimals))

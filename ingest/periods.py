@@ -7,9 +7,15 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from ingest.messages import Message, msg
+
 _YEAR = re.compile(r"^(\d{4})$")
 _YEAR_MONTH = re.compile(r"^(\d{4})[-/.](\d{1,2})$")
 _MONTH_YEAR = re.compile(r"^(\d{1,2})[-/.](\d{4})$")
+_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
+# Day 0 of the serial numbers spreadsheets store dates as (Excel, LibreOffice, gnumeric).
+_SPREADSHEET_EPOCH = date(1899, 12, 30)
+_YEAR_SERIALS = (1990, 2100)  # serials that are years a board typed, not dates it meant
 
 
 @dataclass(frozen=True)
@@ -31,29 +37,47 @@ class Period:
         return date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
 
 
-def parse_period(raw: object) -> tuple[Period | None, str | None]:
+def parse_period(raw: object) -> tuple[Period | None, Message | None]:
     """The period of a ky_bao_cao cell, or why it cannot be read."""
-    if isinstance(raw, (datetime, date)):
-        return Period(raw.year, raw.month, False), None
+    if isinstance(raw, date):  # a date cell (datetime is a date too)
+        return _period_of_date(raw if not isinstance(raw, datetime) else raw.date())
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
     text = str(raw).strip()
     if not text:
-        return None, "ky_bao_cao is missing"
+        return None, msg("period.missing")
     if m := _YEAR.match(text):
         return _checked(int(m.group(1)), 12, True, text)
     if m := _YEAR_MONTH.match(text):
         return _checked(int(m.group(1)), int(m.group(2)), False, text)
     if m := _MONTH_YEAR.match(text):
         return _checked(int(m.group(2)), int(m.group(1)), False, text)
-    return None, f"ky_bao_cao '{text}' is neither YYYY nor YYYY-MM"
+    if m := _DAY_MONTH_YEAR.match(text):
+        try:
+            return _period_of_date(date(int(m.group(3)), int(m.group(2)), int(m.group(1))))
+        except ValueError:
+            pass
+    return None, msg("period.unreadable", text=text)
 
 
-def _checked(year: int, month: int, whole_year: bool, text: str) -> tuple[Period | None, str | None]:
+def _period_of_date(day: date) -> tuple[Period | None, Message | None]:
+    """A period typed as a date: the month it falls in, year to date ('31/12/2020' is the year 2020).
+
+    A year typed into a date-formatted cell is stored as the day that many days after Excel's
+    epoch: 2020 becomes 12/07/1905. That is what the board meant to say, and what it must retype.
+    """
+    serial = (day - _SPREADSHEET_EPOCH).days
+    shown = day.strftime("%d/%m/%Y")
+    if day.year < 2000 and _YEAR_SERIALS[0] <= serial <= _YEAR_SERIALS[1]:
+        return None, msg("period.year_in_date_cell", year=serial, shown=shown)
+    return _checked(day.year, day.month, day.month == 12, shown)
+
+
+def _checked(year: int, month: int, whole_year: bool, text: str) -> tuple[Period | None, Message | None]:
     if not 1 <= month <= 12:
-        return None, f"ky_bao_cao '{text}': month {month} is not 1..12"
+        return None, msg("period.month_range", text=text, month=month)
     if year < 2000:
-        return None, f"ky_bao_cao '{text}': year {year} is before 2000"
+        return None, msg("period.too_early", text=text, year=year)
     return Period(year, month, whole_year), None
 
 

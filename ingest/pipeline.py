@@ -18,9 +18,10 @@ from pathlib import Path
 
 from ingest import land
 from ingest.findings import ERROR, Finding
+from ingest.messages import msg
 from ingest.parse import Submission, parse_file
 from ingest.read_workbook import max_file_bytes
-from ingest.receive import archive_path, inbox_files, name_finding, safe_name, sha256, suffix_finding, write_once
+from ingest.receive import archive_path, inbox_files, name_finding, safe_name, sha256, write_once
 from zonestat.config import Home, worker_processes
 
 log = logging.getLogger(__name__)
@@ -38,20 +39,21 @@ class IngestSummary:
 
 def read_submission(data: bytes, name: str, digest: str) -> Submission:
     """Parse one file's bytes, turning a refused name, type or size into the file's finding."""
-    for refusal in (name_finding(name), suffix_finding(name)):
-        if refusal:
-            return Submission(digest, safe_name(name), "unknown", findings=[refusal])
+    refusal = name_finding(name)
+    if refusal:
+        return Submission(digest, safe_name(name), "unknown", findings=[refusal])
     if len(data) > max_file_bytes():
         return Submission(digest, safe_name(name), "unknown", findings=[Finding(
             "file.too_large", ERROR,
-            f"{safe_name(name)}: {len(data):,} bytes, above the limit of {max_file_bytes():,}",
+            msg("file.too_large", file=safe_name(name), size=f"{len(data):,}", limit=f"{max_file_bytes():,}"),
             expected=f"<= {max_file_bytes()} bytes", found=str(len(data)))])
     try:
         return parse_file(data, safe_name(name), digest)
     except Exception as exc:  # a parser bug must not stop the other files; keep the file and say so
         log.exception("parsing %s failed", name)
         return Submission(digest, safe_name(name), "unknown", findings=[Finding(
-            "file.unreadable", ERROR, f"{safe_name(name)}: could not be read ({type(exc).__name__}: {exc})")])
+            "file.unreadable", ERROR,
+            msg("file.unreadable", file=safe_name(name), reason=f"{type(exc).__name__}: {str(exc)[:300]}"))])
 
 
 def check_submissions(subs: list[Submission], today: date | None = None, data_docs: Path | None = None) -> None:

@@ -1,4 +1,8 @@
-"""Read a CSV submission: UTF-8 with or without BOM, or legacy Windows-1258; , ; or tab."""
+"""Read a text table: CSV or Excel's "Unicode Text" export.
+
+Encodings: UTF-8 with or without BOM, UTF-16 with BOM (Excel's Unicode Text, UTF-16 CSV), or
+legacy Windows-1258. Separators: comma, semicolon or tab.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ import csv
 import io
 
 from ingest.findings import ERROR, Finding, RejectedFile
-from ingest.read_workbook import Grid
+from ingest.layout import Grid
+from ingest.messages import msg
 from ingest.text import nfc
 
 
@@ -18,6 +23,8 @@ def decode(data: bytes) -> tuple[str, str]:
     """
     if data.startswith(b"\xef\xbb\xbf"):
         return nfc(data[3:].decode("utf-8")), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return nfc(data.decode("utf-16", errors="replace")), "utf-16"
     try:
         return nfc(data.decode("utf-8")), "utf-8"
     except UnicodeDecodeError:
@@ -25,9 +32,9 @@ def decode(data: bytes) -> tuple[str, str]:
 
 
 def read_csv(data: bytes, file_name: str) -> Grid:
-    if not data.strip():
-        raise RejectedFile(Finding("file.empty", ERROR, f"{file_name}: the file is empty"))
     text, _encoding = decode(data)
+    if not text.strip():
+        raise RejectedFile(Finding("file.empty", ERROR, msg("file.empty", file=file_name)))
     # Title lines may come first: judge the separator on the first lines together.
     head = "\n".join(text.splitlines()[:20])
     delimiter = max((";", ",", "\t"), key=head.count)

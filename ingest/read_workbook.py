@@ -1,22 +1,26 @@
-"""Read an .xlsx workbook into grids of typed cells, after checking the container is safe.
+"""Read a workbook (.xlsx, .xls or .ods) into grids of typed cells, after checking it is safe.
 
 The container is checked before any cell is read: size limits (file and uncompressed parts,
 against zip bombs), macro-enabled workbooks refused (macros are never run, and we do not accept
-files that carry them), and formula cells without a cached value found from the sheet XML,
-because a reader would otherwise see them as empty cells.
+files that carry them). Then calamine reads the cells, and the file's own parts say what the
+values alone do not (ingest/cell_formats.py): which cells have a percent format, and which
+formulas have no cached value.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
-import re
 import zipfile
-from dataclasses import dataclass, field
 
 import python_calamine
 
+from ingest import cell_formats
+from ingest.file_kinds import XLS, XLSX
 from ingest.findings import ERROR, Finding, RejectedFile
+from ingest.layout import Grid
+from ingest.messages import msg
 
 
 def max_file_bytes() -> int:
@@ -27,113 +31,68 @@ def max_unzipped_bytes() -> int:
     return int(float(os.environ.get("ZONESTAT_MAX_UNZIPPED_MB", "200")) * 1024 * 1024)
 
 
-def column_letter(index: int) -> str:
-    """0 -> 'A', 27 -> 'AB'."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
+def _corrupt(file_name: str, kind: str, reason: object) -> RejectedFile:
+    return RejectedFile(Finding("file.corrupt", ERROR, msg("file.corrupt", file=file_name, kind=kind,
+                                                           reason=str(reason)[:300])))
 
 
-@dataclass
-class Grid:
-    """One sheet (or one CSV) as rows of cells, with the reference of each cell."""
-
-    sheet: str
-    rows: list[list[object]]
-    is_csv: bool = False
-    missing_cached_values: set[str] = field(default_factory=set)
-
-    def ref(self, row: int, col: int) -> str:
-        return f"line {row + 1}" if self.is_csv else f"{column_letter(col)}{row + 1}"
-
-
-def _reject(rule: str, message: str, **kw: str) -> RejectedFile:
-    return RejectedFile(Finding(rule=rule, severity=ERROR, message=message, **kw))
-
-
-def _check_container(data: bytes, file_name: str) -> zipfile.ZipFile:
+def _check_zip(data: bytes, file_name: str, kind: str) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise _reject("file.corrupt", f"{file_name}: not a readable .xlsx workbook ({exc})") from exc
+        raise _corrupt(file_name, kind, exc) from exc
     unzipped = sum(info.file_size for info in infos)
     if unzipped > max_unzipped_bytes():
-        raise _reject(
-            "file.zip_bomb",
-            f"{file_name}: its parts expand to {unzipped:,} bytes, above the limit of "
-            f"{max_unzipped_bytes():,}",
-            expected=f"<= {max_unzipped_bytes()} bytes uncompressed", found=str(unzipped),
-        )
+        raise RejectedFile(Finding(
+            "file.zip_bomb", ERROR, msg("file.zip_bomb", file=file_name, size=f"{unzipped:,}",
+                                        limit=f"{max_unzipped_bytes():,}"),
+            expected=f"<= {max_unzipped_bytes()} bytes uncompressed", found=str(unzipped)))
     names = {info.filename for info in infos}
     content_types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
-    if "xl/vbaProject.bin" in names or b"macroEnabled" in content_types:
-        raise _reject(
-            "file.macros",
-            f"{file_name}: a macro-enabled workbook (.xlsm); macros are never run and such files "
-            "are not accepted: save it as .xlsx and send it again",
-        )
-    if "xl/workbook.xml" not in names:
-        raise _reject("file.corrupt", f"{file_name}: a zip file, but not an Excel workbook")
+    if "xl/vbaProject.bin" in names or b"macroEnabled" in content_types or "Basic/script-lc.xml" in names:
+        raise RejectedFile(Finding("file.macros", ERROR, msg("kind.xlsm", file=file_name)))
+    required = "xl/workbook.xml" if kind == XLSX else "content.xml"
+    if required not in names:
+        raise RejectedFile(Finding("file.corrupt", ERROR, msg("file.zip_not_workbook", file=file_name)))
     try:
         bad = archive.testzip()
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise _reject("file.corrupt", f"{file_name}: truncated or corrupt workbook ({exc})") from exc
+        raise _corrupt(file_name, kind, exc) from exc
     if bad:
-        raise _reject("file.corrupt", f"{file_name}: corrupt part {bad} in the workbook")
+        raise _corrupt(file_name, kind, f"part {bad}")
     return archive
 
 
-_SHEET_ENTRY = re.compile(rb'<sheet\b[^>]*\bname="([^"]*)"[^>]*\br:id="([^"]*)"')
-_REL = re.compile(rb'<Relationship\b[^>]*\bId="([^"]*)"[^>]*\bTarget="([^"]*)"')
-_REL_ALT = re.compile(rb'<Relationship\b[^>]*\bTarget="([^"]*)"[^>]*\bId="([^"]*)"')
-_CELL = re.compile(rb'<c\b[^>]*\br="([A-Z]+[0-9]+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
-
-
-def _formulas_without_cache(archive: zipfile.ZipFile) -> dict[str, set[str]]:
-    """sheet name -> cells holding a formula with no cached value."""
-    import html
-
-    workbook = archive.read("xl/workbook.xml")
-    rels = archive.read("xl/_rels/workbook.xml.rels")
-    targets = {rid: tgt for rid, tgt in _REL.findall(rels)}
-    targets.update({rid: tgt for tgt, rid in _REL_ALT.findall(rels)})
-    out: dict[str, set[str]] = {}
-    for name, rid in _SHEET_ENTRY.findall(workbook):
-        target = targets.get(rid, b"").decode()
-        path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-        try:
-            xml = archive.read(path)
-        except KeyError:
-            continue
-        if b"<f" not in xml:
-            continue
-        missing = {
-            ref.decode()
-            for ref, inner in _CELL.findall(xml)
-            if inner and b"<f" in inner and not re.search(rb"<v>[^<]+</v>", inner)
-        }
-        if missing:
-            out[html.unescape(name.decode())] = missing
-    return out
-
-
-def read_workbook(data: bytes, file_name: str) -> dict[str, Grid]:
-    """All sheets of a workbook, keyed by sheet name, cells as typed (numbers stay numbers)."""
-    archive = _check_container(data, file_name)
+def _formats(data: bytes, file_name: str, kind: str) -> dict[str, cell_formats.SheetFormats]:
+    if kind == XLS:
+        return cell_formats.xls_formats(data)
+    archive = _check_zip(data, file_name, kind)
     try:
-        uncached = _formulas_without_cache(archive)
-    except KeyError as exc:
-        raise _reject("file.corrupt", f"{file_name}: the workbook lacks a required part ({exc})") from exc
+        return cell_formats.xlsx_formats(archive) if kind == XLSX else cell_formats.ods_formats(archive)
+    except (KeyError, SyntaxError, ValueError) as exc:  # a missing part, or XML that does not parse
+        raise _corrupt(file_name, kind, exc) from exc
+
+
+def _stored_numbers(rows: list[list[object]], formats: cell_formats.SheetFormats) -> None:
+    """Put back the stored number of number-formatted cells that calamine read as a date or a time."""
+    for (r, c), value in formats.stored_numbers.items():
+        if r < len(rows) and c < len(rows[r]) and isinstance(rows[r][c], (dt.date, dt.time, dt.timedelta)):
+            rows[r][c] = value
+
+
+def read_workbook(data: bytes, file_name: str, kind: str = XLSX) -> dict[str, Grid]:
+    """All sheets of a workbook, keyed by sheet name, cells as typed (numbers stay numbers)."""
+    formats = _formats(data, file_name, kind)
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         grids = {}
         for name in book.sheet_names:
             rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            grids[name] = Grid(name, rows, missing_cached_values=uncached.get(name, set()))
+            sheet_formats = formats.get(name, cell_formats.SheetFormats())
+            _stored_numbers(rows, sheet_formats)
+            grids[name] = Grid(name, rows, missing_cached_values=sheet_formats.formulas_without_value,
+                               percent_cells=sheet_formats.percent)
         return grids
     except Exception as exc:  # calamine raises its own error types for damaged parts
-        raise _reject("file.corrupt", f"{file_name}: the workbook cannot be read ({exc})") from exc
+        raise _corrupt(file_name, kind, exc) from exc

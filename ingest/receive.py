@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 from ingest.findings import ERROR, Finding
+from ingest.messages import msg
 
-ACCEPTED_SUFFIXES = (".xlsx", ".csv", ".txt")
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f]|(^|[\\/])\.\.([\\/]|$)|[\\/]")
 
 
@@ -27,24 +27,8 @@ def safe_name(name: str) -> str:
 def name_finding(name: str) -> Finding | None:
     """Names with path parts or control characters are refused: they are how files escape folders."""
     if _UNSAFE_NAME.search(name):
-        return Finding("file.name_unsafe", ERROR,
-                       f"the file name {name!r} contains a path or control characters; "
-                       "rename it (letters, digits, spaces, - and _) and send it again",
+        return Finding("file.name_unsafe", ERROR, msg("file.name_unsafe", name=repr(name)),
                        expected="a plain file name", found=repr(name))
-    return None
-
-
-def suffix_finding(name: str) -> Finding | None:
-    lowered = name.lower()
-    if lowered.endswith(".xlsm"):
-        return Finding("file.macros", ERROR,
-                       f"{safe_name(name)}: a macro-enabled workbook (.xlsm); macros are never run "
-                       "and such files are not accepted: save it as .xlsx and send it again",
-                       expected=".xlsx or .csv", found=".xlsm")
-    if not lowered.endswith(ACCEPTED_SUFFIXES):
-        return Finding("file.format", ERROR,
-                       f"{safe_name(name)}: only .xlsx workbooks and .csv files are accepted",
-                       expected=".xlsx or .csv", found=Path(lowered).suffix or "no extension")
     return None
 
 

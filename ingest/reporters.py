@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ingest.messages import Message, msg
 from ingest.periods import Period
 from ingest.text import fold
 from zonestat import reference
@@ -25,24 +26,23 @@ class Reporter:
         return f"{self.kind}:{self.vintage}:{self.code}" if self.kind == "province" else f"bloc:{self.code}"
 
 
-def _vintage_note(vintage: int) -> str:
-    return ("the 63-province vintage 2008, in force for periods ending before July 2025"
-            if vintage == 2008 else "the 34-province vintage 2025, in force for periods ending from July 2025")
+def _vintage_note(vintage: int) -> Message:
+    return msg("reporter.vintage_2008" if vintage == 2008 else "reporter.vintage_2025")
 
 
 def _name_key(name: str) -> str:
     return _NAME_PREFIXES.sub("", fold(name)).replace("-", " ").strip()
 
 
-def resolve(code: str, name: str, bloc: str, period: Period | None) -> tuple[Reporter | None, str | None]:
+def resolve(code: str, name: str, bloc: str, period: Period | None) -> tuple[Reporter | None, Message | None]:
     """The reporter named by ma_tinh / tinh / ma_khoi, or why it cannot be resolved."""
     if bloc:
         bloc_code = bloc.strip().upper()
         if bloc_code in reference.blocs():
             return Reporter("bloc", bloc_code, None, bloc_code), None
-        return None, f"ma_khoi '{bloc}' is not a known emulation bloc ({', '.join(sorted(reference.blocs()))})"
+        return None, msg("reporter.bloc_unknown", bloc=bloc, blocs=", ".join(sorted(reference.blocs())))
     if period is None:
-        return None, "the province cannot be resolved without a valid reporting period"
+        return None, msg("reporter.needs_period")
     vintage = reference.vintage_for(period.end)
     provinces = reference.provinces()
     if code:
@@ -50,19 +50,19 @@ def resolve(code: str, name: str, bloc: str, period: Period | None) -> tuple[Rep
         if digits.endswith(".0"):
             digits = digits[:-2]
         if not digits.isdigit():
-            return None, f"ma_tinh '{code}' is not a GSO province code (two digits)"
+            return None, msg("reporter.code_not_gso", code=code)
         gso = digits.zfill(2)
         province = provinces.get((vintage, gso))
         if province is None:
-            return None, f"ma_tinh '{gso}' is not a province in {_vintage_note(vintage)}"
+            return None, msg("reporter.code_not_in_vintage", code=gso, vintage=_vintage_note(vintage))
         return Reporter("province", gso, vintage, province.name_vi), None
     if name:
         wanted = _name_key(name)
         for (v, gso), province in provinces.items():
             if v == vintage and wanted in (_name_key(province.name_vi), _name_key(province.name_en)):
                 return Reporter("province", gso, vintage, province.name_vi), None
-        return None, f"tinh '{name}' is not a province name in {_vintage_note(vintage)}"
-    return None, "none of ma_tinh, tinh or ma_khoi is given"
+        return None, msg("reporter.name_not_in_vintage", name=name, vintage=_vintage_note(vintage))
+    return None, msg("reporter.missing")
 
 
 def name_mismatch(reporter: Reporter, name: str) -> bool:

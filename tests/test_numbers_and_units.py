@@ -22,14 +22,14 @@ def test_glued_unit_and_qualifier_are_split_off():
 def test_english_notation_is_an_error_in_a_vietnamese_file():
     reading = numbers.read_text_number("3.5")
     value, problem = numbers.resolve(reading, "vn")
-    assert value is None and "Vietnamese notation" in problem
+    assert value is None and "Vietnamese notation" in problem.en and "cách viết Việt Nam" in problem.vi
 
 
 def test_file_notation_decides_and_ambiguous_cells_are_not_guessed():
     english = [numbers.read_text_number(t) for t in ("1,234.5", "3.5", "3.300")]
     assert numbers.file_notation(english) == "en"
     value, problem = numbers.resolve(numbers.read_text_number("3.300"), "en")
-    assert value is None and "ambiguous" in problem
+    assert value is None and "ambiguous" in problem.en
     assert numbers.resolve(numbers.read_text_number("1,234.5"), "en") == (1234.5, None)
 
 

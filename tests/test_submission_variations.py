@@ -211,3 +211,20 @@ def test_door_checks(tmp_path):
 def test_period_in_the_future_is_rejected(tmp_path):
     sub = parse(workbook(tmp_path / "a.xlsx", [row()], meta=[("ma_tinh", "33"), ("ky_bao_cao", "2031-01")]))
     assert any(f.rule == "submission.period_not_future" for f in sub.findings)
+
+
+def test_no_header_names_the_rows_searched_and_what_they_hold(tmp_path):
+    sub = parse(workbook(tmp_path / "a.xlsx", [row()], header=["code", "value"], title_rows=1))
+    [finding] = sub.findings
+    assert (finding.rule, finding.sheet, finding.cell) == ("file.header", "SoLieu", "rows 1-3")
+    assert finding.found.startswith("1: BÁO CÁO SỐ LIỆU KCN") and "2: code | value" in finding.found
+    assert "ma_chi_tieu" in finding.message_vi and "dòng tiêu đề" in finding.message_vi
+
+
+def test_missing_sheets_are_named_with_the_sheets_the_file_has(tmp_path):
+    book = openpyxl.Workbook()
+    book.active.title = "Hướng dẫn"
+    book.create_sheet("Số liệu")
+    book.save(tmp_path / "a.xlsx")
+    [finding] = parse(tmp_path / "a.xlsx").findings
+    assert finding.rule == "file.sheets" and "ThongTin" in finding.message and "Hướng dẫn, Số liệu" in finding.message

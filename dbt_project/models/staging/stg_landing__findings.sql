@@ -7,6 +7,7 @@ select
     sheet,
     cell,
     message,
+    message_vi,
     expected,
     found
 from {{ source('landing', 'findings') }}

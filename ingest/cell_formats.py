@@ -1,0 +1,220 @@
+"""What the cell values alone do not say: percent formats and formulas without a cached value.
+
+A board that types `18,5%` in Excel stores 0.185 in a cell with a percent format; the reader
+returns 0.185, and only the format says the board meant 18.5. A formula cell saved by a program
+that does not calculate has no cached value, and a reader would see an empty cell. Both are
+found here from the file's own parts, with streaming parsers whose work is linear in the size
+of the part (no regular expression over untrusted XML).
+
+Each scan returns, per sheet name, the cell references ('C12') it found.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+from dataclasses import dataclass, field
+from xml.parsers import expat
+
+from ingest.layout import column_letter
+
+_REF = re.compile(r"^([A-Z]{1,3})([0-9]{1,7})$")
+_BUILTIN_PERCENT_FORMATS = {9, 10}  # 0% and 0.00%
+_QUOTED = re.compile(r'"[^"]*"|\\.')
+_NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+@dataclass
+class SheetFormats:
+    percent: set[str] = field(default_factory=set)
+    formulas_without_value: set[str] = field(default_factory=set)
+    # (row, col) -> the number stored, for cells the file formats as numbers, not dates (.xls only)
+    stored_numbers: dict[tuple[int, int], float] = field(default_factory=dict)
+
+
+def is_percent_format(code: str) -> bool:
+    """A number format that shows a fraction as a percentage ('0.0%', '#,##0.00%'), quoted text aside."""
+    return "%" in _QUOTED.sub("", code)
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for ch in letters:
+        index = index * 26 + ord(ch) - 64
+    return index - 1
+
+
+def _local(name: str) -> str:
+    """'uri c' (expat with a namespace separator) or '{uri}c' (ElementTree) -> 'c'."""
+    return name.rsplit(" ", 1)[-1].rsplit("}", 1)[-1]
+
+
+# ---- .xlsx ---------------------------------------------------------------------------------
+
+def _percent_styles(archive: zipfile.ZipFile) -> set[str]:
+    """Indexes (as in a cell's s="") of the cell formats that show numbers as percentages."""
+    try:
+        root = ET.fromstring(archive.read("xl/styles.xml"))
+    except KeyError:
+        return set()
+    custom = {int(e.get("numFmtId", "-1")): e.get("formatCode", "")
+              for e in root.iter() if _local(e.tag) == "numFmt"}
+    styles = set()
+    for parent in root.iter():
+        if _local(parent.tag) != "cellXfs":
+            continue
+        for index, xf in enumerate(x for x in parent if _local(x.tag) == "xf"):
+            fmt = int(xf.get("numFmtId", "0"))
+            if fmt in _BUILTIN_PERCENT_FORMATS or (fmt in custom and is_percent_format(custom[fmt])):
+                styles.add(str(index))
+    return styles
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """sheet name -> the zip part holding its cells."""
+    workbook = ET.fromstring(archive.read("xl/workbook.xml"))
+    rels = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter() if r.tag.endswith("Relationship")}
+    parts = {}
+    for sheet in workbook.iter():
+        if not sheet.tag.endswith("}sheet"):
+            continue
+        target = targets.get(sheet.get(f"{{{_NS_REL}}}id"), "")
+        parts[sheet.get("name", "")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return parts
+
+
+def _scan_xlsx_sheet(xml: bytes, percent_styles: set[str]) -> SheetFormats:
+    found = SheetFormats()
+    state = {"row": 0, "col": -1, "ref": "", "formula": False, "value": False, "in_value": False, "style": ""}
+
+    def start(name: str, attrs: dict) -> None:
+        tag = _local(name)
+        if tag == "row":
+            state["row"] = int(attrs["r"]) if attrs.get("r", "").isdigit() else state["row"] + 1
+            state["col"] = -1
+        elif tag == "c":
+            match = _REF.match(attrs.get("r", ""))
+            if match:
+                state["col"] = _column_index(match.group(1))
+                state["row"] = int(match.group(2))
+            else:  # the reference is optional: the cell follows the previous one
+                state["col"] += 1
+            state.update(ref=f"{column_letter(state['col'])}{state['row']}", formula=False, value=False,
+                         style=attrs.get("s", ""))
+        elif tag == "f":
+            state["formula"] = True
+        elif tag == "v":
+            state["in_value"] = True
+
+    def text(data: str) -> None:
+        if state["in_value"] and data.strip():
+            state["value"] = True
+
+    def end(name: str) -> None:
+        tag = _local(name)
+        if tag == "v":
+            state["in_value"] = False
+        elif tag == "c":
+            if state["formula"] and not state["value"]:
+                found.formulas_without_value.add(state["ref"])
+            if state["style"] in percent_styles:
+                found.percent.add(state["ref"])
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
+    parser.Parse(xml, True)
+    return found
+
+
+def xlsx_formats(archive: zipfile.ZipFile) -> dict[str, SheetFormats]:
+    """Percent cells and formulas without a cached value, per sheet of an .xlsx workbook."""
+    percent_styles = _percent_styles(archive)
+    out = {}
+    for name, part in _sheet_parts(archive).items():
+        try:
+            xml = archive.read(part)
+        except KeyError:
+            continue
+        if b"<f" in xml or b":f" in xml or percent_styles:  # most files have neither: skip the parse
+            out[name] = _scan_xlsx_sheet(xml, percent_styles)
+    return out
+
+
+# ---- .ods ----------------------------------------------------------------------------------
+
+_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+
+
+def ods_formats(archive: zipfile.ZipFile) -> dict[str, SheetFormats]:
+    """Percent cells per sheet of an .ods workbook (its cells say office:value-type="percentage")."""
+    content = archive.read("content.xml")
+    out: dict[str, SheetFormats] = {}
+    if b'value-type="percentage"' not in content:
+        return out
+    state = {"sheet": None, "row": 0, "col": 0, "row_repeat": 1}
+
+    def start(name: str, attrs: dict) -> None:
+        if name == f"{_TABLE} table":
+            state.update(sheet=out.setdefault(attrs.get(f"{_TABLE} name", ""), SheetFormats()), row=0)
+        elif name == f"{_TABLE} table-row":
+            state.update(col=0, row_repeat=int(attrs.get(f"{_TABLE} number-rows-repeated", "1")))
+        elif name in (f"{_TABLE} table-cell", f"{_TABLE} covered-table-cell"):
+            repeat = int(attrs.get(f"{_TABLE} number-columns-repeated", "1"))
+            if attrs.get(f"{_OFFICE} value-type") == "percentage" and state["sheet"] is not None:
+                for col in range(state["col"], state["col"] + min(repeat, 1024)):
+                    state["sheet"].percent.add(f"{column_letter(col)}{state['row'] + 1}")
+            state["col"] += repeat
+
+    def end(name: str) -> None:
+        if name == f"{_TABLE} table-row":
+            state["row"] += state["row_repeat"]
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler, parser.EndElementHandler = start, end
+    parser.Parse(content, True)
+    return {name: formats for name, formats in out.items() if formats.percent}
+
+
+# ---- .xls ----------------------------------------------------------------------------------
+
+def xls_formats(data: bytes) -> dict[str, SheetFormats]:
+    """Percent cells per sheet of an .xls workbook, and the numbers stored in number-formatted cells.
+
+    The numbers are kept because calamine takes some programs' number formats for date and time
+    formats: in gnumeric's .xls, 4466.777 shown as '#,##0.000' comes back as the date 23/03/1912,
+    and 0.185 shown as '0.0%' as 04:26:24. The file's own format records say what the cell is.
+    """
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True, logfile=_Discard())
+    except Exception:  # an .xls xlrd cannot read: calamine reads it alone, or says what is wrong with it
+        return {}
+    kinds = [(getattr(book.format_map.get(xf.format_key), "format_str", ""),
+              getattr(book.format_map.get(xf.format_key), "type", xlrd.formatting.FGE)) for xf in book.xf_list]
+    out = {}
+    for index, name in enumerate(book.sheet_names()):
+        sheet = book.get_sheet(index)
+        formats = SheetFormats()
+        for r in range(sheet.nrows):
+            for c, cell in enumerate(sheet.row(r)):
+                if cell.ctype != xlrd.XL_CELL_NUMBER or cell.xf_index >= len(kinds):
+                    continue
+                code, kind = kinds[cell.xf_index]
+                if kind == xlrd.formatting.FDT:
+                    continue
+                formats.stored_numbers[(r, c)] = float(cell.value)
+                if is_percent_format(code):
+                    formats.percent.add(f"{column_letter(c)}{r + 1}")
+        out[name] = formats
+    return out
+
+
+class _Discard:
+    """xlrd writes warnings about odd records to a log file; the door reports what matters."""
+
+    def write(self, _text: str) -> None:
+        pass
