@@ -93,35 +93,50 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from ingest.pipeline import check_submissions, read_submission
     from ingest.receive import sha256
 
-    subs = []
+    subs, first_of = [], {}
     for name in args.files:
         path = Path(name)
         data = path.read_bytes() if path.exists() else b""
-        subs.append(read_submission(data, path.name, sha256(data)))
+        digest = sha256(data)
+        if digest in first_of and data:  # the same bytes again: one report, not a second set of findings
+            first_of[digest].append(path.name)
+            continue
+        first_of[digest] = []
+        subs.append(read_submission(data, path.name, digest))
     check_submissions(subs)
-    reports = [_validation_report(s) for s in subs]
+    reports = [_validation_report(s, first_of[s.submission_id]) for s in subs]
     if args.json:
         print(json.dumps(reports, ensure_ascii=False, indent=2, default=str))
     else:
+        vi = args.lang == "vi"
         for r in reports:
-            print(f"{r['file']}: {r['status']} ({len(r['figures'])} figures, {len(r['findings'])} findings)")
+            status = {"accepted": "được chấp nhận", "rejected": "bị từ chối"}[r["status"]] if vi else r["status"]
+            counts = (f"{len(r['figures'])} số liệu, {len(r['findings'])} phát hiện" if vi
+                      else f"{_count(len(r['figures']), 'figure')}, {_count(len(r['findings']), 'finding')}")
+            print(f"{r['file']}: {status} ({counts})")
+            for same in r["same_bytes_as"]:
+                print(f"  {same}: " + ("cùng nội dung với tệp trên, không kiểm tra lại" if vi
+                                       else "the same bytes as the file above, not checked again"))
             for f in r["findings"]:
                 where = "!".join(x for x in (f["sheet"], f["cell"]) if x)
-                print(f"  {f['severity']:7} {f['rule']:28} {where:12} {f['message']}")
+                print(f"  {f['severity']:7} {f['rule']:28} {where:12} {f['message_vi'] if vi else f['message']}")
     return 0 if all(r["status"] == "accepted" for r in reports) else 1
 
 
-def _validation_report(sub) -> dict:
+def _validation_report(sub, same_bytes_as: list[str]) -> dict:
     meta = sub.metadata
     figures = []
     if len(sub.figures):
         for row in sub.figures.itertuples(index=False):
             figures.append({"indicator": row.indicator, "zone": row.zone_name, "breakdown": row.breakdown,
-                            "value": None if row.value != row.value else row.value, "unit": row.unit,
+                            "value": _number_or_none(row.value), "unit": row.unit,
                             "original_text": row.text_as_typed, "original_unit": row.unit_as_typed,
+                            "growth_pct": _number_or_none(row.growth_pct), "growth_as_typed": row.growth_as_typed,
+                            "share_pct": _number_or_none(row.share_pct), "share_as_typed": row.share_as_typed,
                             "cell": f"{row.source_sheet}!{row.source_cell}" if row.source_sheet else row.source_cell})
     return {
-        "file": sub.file_name, "submission_id": sub.submission_id,
+        "file": sub.file_name, "submission_id": sub.submission_id, "file_kind": sub.file_kind,
+        "same_bytes_as": same_bytes_as,
         "status": "rejected" if sub.rejected else "accepted",
         "reporter": {"kind": meta.get("reporter_kind"), "code": meta.get("reporter_code"),
                      "vintage": meta.get("reporter_vintage"), "name": meta.get("reporter_name")},
@@ -129,6 +144,16 @@ def _validation_report(sub) -> dict:
         "figures": figures,
         "findings": [f.as_dict() for f in sub.findings],
     }
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 figure', '2 figures'."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _number_or_none(x: object) -> float | None:
+    """A figure for JSON: None for a missing one (pandas' NaN)."""
+    return None if x is None or x != x else float(x)
 
 
 def cmd_findings(args: argparse.Namespace) -> int:
@@ -206,8 +231,11 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("validate", help="check files as the warehouse would, without loading them")
-    p.add_argument("files", nargs="+")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("files", nargs="+", help="workbooks (.xlsx, .xls, .ods) or text tables (.csv, .txt)")
+    p.add_argument("--json", action="store_true",
+                   help="print a JSON report per file: each figure as read, findings in both languages")
+    p.add_argument("--lang", choices=["vi", "en"], default="vi",
+                   help="language of the findings in the text output (default: vi, Vietnamese)")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("findings", help="list the quality findings of the published warehouse")
