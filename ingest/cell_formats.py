@@ -1,4 +1,5 @@
-"""What the cell values alone do not say: percent formats and formulas without a cached value.
+"""What the cell values alone do not say: percent formats, formulas without a cached value, and
+how far a sheet reaches.
 
 A board that types `18,5%` in Excel stores 0.185 in a cell with a percent format; the reader
 returns 0.185, and only the format says the board meant 18.5. A formula cell saved by a program
@@ -6,7 +7,9 @@ that does not calculate has no cached value, and a reader would see an empty cel
 found here from the file's own parts, with streaming parsers whose work is linear in the size
 of the part (no regular expression over untrusted XML).
 
-Each scan returns, per sheet name, the cell references ('C12') it found.
+The extent is checked before any reader builds a sheet's dense grid: one cell at XFD100000 in a
+2 KB file would otherwise ask for billions of cells. Each scan returns, per sheet name, what it
+found.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ _NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 @dataclass
 class SheetFormats:
+    extent: tuple[int, int] = (0, 0)  # rows and columns from A1 to the farthest cell: what a dense read allocates
     percent: set[str] = field(default_factory=set)
     formulas_without_value: set[str] = field(default_factory=set)
     # (row, col) -> the number stored, for cells the file formats as numbers, not dates (.xls only)
@@ -128,8 +132,18 @@ def _scan_xlsx_sheet(xml: bytes, percent_styles: set[str]) -> SheetFormats:
     return found
 
 
+_CELL_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')  # a cell's r="C12" (a row's r="12" has no letters)
+
+
+def _xlsx_extent(xml: bytes) -> tuple[int, int]:
+    rows = cols = 0
+    for letters, digits in _CELL_REF.findall(xml):
+        rows, cols = max(rows, int(digits)), max(cols, _column_index(letters.decode()) + 1)
+    return rows, cols
+
+
 def xlsx_formats(archive: zipfile.ZipFile) -> dict[str, SheetFormats]:
-    """Percent cells and formulas without a cached value, per sheet of an .xlsx workbook."""
+    """Extent, percent cells and formulas without a cached value, per sheet of an .xlsx workbook."""
     percent_styles = _percent_styles(archive)
     out = {}
     for name, part in _sheet_parts(archive).items():
@@ -139,6 +153,9 @@ def xlsx_formats(archive: zipfile.ZipFile) -> dict[str, SheetFormats]:
             continue
         if b"<f" in xml or b":f" in xml or percent_styles:  # most files have neither: skip the parse
             out[name] = _scan_xlsx_sheet(xml, percent_styles)
+        else:
+            out[name] = SheetFormats()
+        out[name].extent = _xlsx_extent(xml)
     return out
 
 
@@ -146,15 +163,14 @@ def xlsx_formats(archive: zipfile.ZipFile) -> dict[str, SheetFormats]:
 
 _TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 _OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+_TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 
 
 def ods_formats(archive: zipfile.ZipFile) -> dict[str, SheetFormats]:
-    """Percent cells per sheet of an .ods workbook (its cells say office:value-type="percentage")."""
+    """Extent and percent cells per sheet of an .ods workbook (cells say office:value-type="percentage")."""
     content = archive.read("content.xml")
     out: dict[str, SheetFormats] = {}
-    if b'value-type="percentage"' not in content:
-        return out
-    state = {"sheet": None, "row": 0, "col": 0, "row_repeat": 1}
+    state = {"sheet": SheetFormats(), "row": 0, "col": 0, "row_repeat": 1, "cell": None}
 
     def start(name: str, attrs: dict) -> None:
         if name == f"{_TABLE} table":
@@ -163,19 +179,36 @@ def ods_formats(archive: zipfile.ZipFile) -> dict[str, SheetFormats]:
             state.update(col=0, row_repeat=int(attrs.get(f"{_TABLE} number-rows-repeated", "1")))
         elif name in (f"{_TABLE} table-cell", f"{_TABLE} covered-table-cell"):
             repeat = int(attrs.get(f"{_TABLE} number-columns-repeated", "1"))
-            if attrs.get(f"{_OFFICE} value-type") == "percentage" and state["sheet"] is not None:
+            value_type = attrs.get(f"{_OFFICE} value-type")
+            state["cell"] = (state["col"], repeat)
+            if value_type:
+                _reach(state, repeat)
+            if value_type == "percentage":
                 for col in range(state["col"], state["col"] + min(repeat, 1024)):
                     state["sheet"].percent.add(f"{column_letter(col)}{state['row'] + 1}")
             state["col"] += repeat
+        elif name == f"{_TEXT} p" and state["cell"] is not None:  # a text cell
+            col, repeat = state["cell"]
+            _reach(state, repeat, col)
 
     def end(name: str) -> None:
         if name == f"{_TABLE} table-row":
             state["row"] += state["row_repeat"]
+        elif name in (f"{_TABLE} table-cell", f"{_TABLE} covered-table-cell"):
+            state["cell"] = None
 
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.StartElementHandler, parser.EndElementHandler = start, end
     parser.Parse(content, True)
-    return {name: formats for name, formats in out.items() if formats.percent}
+    return out
+
+
+def _reach(state: dict, repeat: int, col: int | None = None) -> None:
+    """Extend the sheet's extent to a cell with content (repeated across columns and rows)."""
+    sheet: SheetFormats = state["sheet"]
+    first = state["col"] if col is None else col
+    sheet.extent = (max(sheet.extent[0], state["row"] + state["row_repeat"]),
+                    max(sheet.extent[1], first + repeat))
 
 
 # ---- .xls ----------------------------------------------------------------------------------
@@ -198,7 +231,7 @@ def xls_formats(data: bytes) -> dict[str, SheetFormats]:
     out = {}
     for index, name in enumerate(book.sheet_names()):
         sheet = book.get_sheet(index)
-        formats = SheetFormats()
+        formats = SheetFormats(extent=(sheet.nrows, sheet.ncols))
         for r in range(sheet.nrows):
             for c, cell in enumerate(sheet.row(r)):
                 if cell.ctype != xlrd.XL_CELL_NUMBER or cell.xf_index >= len(kinds):

@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from ingest import land
+from ingest import isolation, land
 from ingest.findings import ERROR, Finding
-from ingest.messages import msg
+from ingest.messages import Message, msg
 from ingest.parse import Submission, parse_file
 from ingest.read_workbook import max_file_bytes
-from ingest.receive import archive_path, inbox_files, name_finding, safe_name, sha256, write_once
+from ingest.receive import archive_path, inbox_listing, name_finding, safe_name, settle_seconds, sha256, write_once
 from zonestat.config import Home, worker_processes
 
 log = logging.getLogger(__name__)
@@ -35,6 +33,7 @@ class IngestSummary:
     rejected: list[str] = field(default_factory=list)
     figures_landed: int = 0
     findings_by_rule: dict[str, int] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)  # inbox files not taken this time, each with why
 
 
 def read_submission(data: bytes, name: str, digest: str) -> Submission:
@@ -56,6 +55,27 @@ def read_submission(data: bytes, name: str, digest: str) -> Submission:
             msg("file.unreadable", file=safe_name(name), reason=f"{type(exc).__name__}: {str(exc)[:300]}"))])
 
 
+def read_files(paths: list[Path]) -> list[Submission]:
+    """Parse files as `zonestat validate` does, each in a worker process under the reading limits."""
+    items = [(path, path.name) for path in paths]
+    return isolation.read_all(items, _read_path, _path_failed, lambda item: safe_name(item[1]), worker_processes())
+
+
+def _read_path(item: tuple[Path, str]) -> Submission:
+    path, name = item
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return Submission(sha256(path.name.encode()), safe_name(name), "unknown", findings=[Finding(
+            "file.unreadable", ERROR, msg("inbox.cannot_open", file=safe_name(name), reason=exc.strerror or str(exc)))])
+    return read_submission(data, name, sha256(data))
+
+
+def _path_failed(item: tuple[Path, str], what: Message) -> Submission:
+    path, name = item
+    return Submission(sha256(path.read_bytes()), safe_name(name), "unknown", findings=[Finding("file.unreadable", ERROR, what)])
+
+
 def check_submissions(subs: list[Submission], today: date | None = None, data_docs: Path | None = None) -> None:
     """Run the door checks (GX) on a batch of parsed submissions; render Data Docs into `data_docs`."""
     from expectations.submission_checks import DoorValidator
@@ -65,62 +85,76 @@ def check_submissions(subs: list[Submission], today: date | None = None, data_do
 
 
 def ingest_inbox(home: Home, today: date | None = None) -> IngestSummary:
-    """Ingest every new file in the inbox."""
-    return ingest_paths(home, inbox_files(home.inbox), today=today)
+    """Ingest every new file in the inbox: links are refused unread, files still being written wait."""
+    listing = inbox_listing(home.inbox, settle_seconds())
+    summary = ingest_paths(home, listing.files, today=today, links=listing.links)
+    summary.skipped = [f"{path.relative_to(home.inbox)}: {why.en}" for path, why in listing.skipped]
+    for line in summary.skipped:
+        log.info("inbox: %s", line)
+    return summary
 
 
-def ingest_paths(home: Home, paths: list[Path], today: date | None = None) -> IngestSummary:
+def ingest_paths(home: Home, paths: list[Path], today: date | None = None, links: list[Path] = ()) -> IngestSummary:
     home.ensure()
     land.ensure_layout(home.landing)
     known = land.landed_ids(home.landing)
     summary = IngestSummary()
     seen: set[str] = set()
     new: list[tuple[Path, str, str, Path]] = []
+    arrived: dict[str, str] = {}
+    for link in links:
+        target = os.readlink(link)
+        _refuse_unread(home, link, f"link\0{link}\0{target}", msg("inbox.link", file=link.name, target=target),
+                       "file.link", known, summary)
     for path in paths:
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes()
+            arrived_at = _arrival(path)
+        except OSError as exc:  # removed since listed, or not readable by this process
+            _refuse_unread(home, path, f"unreadable\0{path}\0{_stat_key(path)}",
+                           msg("inbox.cannot_open", file=path.name, reason=exc.strerror or type(exc).__name__),
+                           "file.unreadable", known, summary)
+            continue
         digest = sha256(data)
         summary.received += 1
         if digest in known or digest in seen:
             summary.already_known += 1
             continue
         seen.add(digest)
+        arrived[digest] = arrived_at
         archived = archive_path(home.archive, digest, path.name)
         write_once(archived, data)
         new.append((archived, path.name, digest, home.landing))
-    received_at = datetime.now(timezone.utc).isoformat()
     validator = None
-    with _parser_pool(len(new)) as pool:
-        # Chunks bound memory: a chunk is parsed, checked at the door as one GX batch, and landed.
-        for start in range(0, len(new), CHUNK_FILES):
-            chunk = new[start:start + CHUNK_FILES]
-            subs = list(pool.map(_parse_archived, chunk, chunksize=8)) if pool else [_parse_archived(i) for i in chunk]
-            if validator is None and any(s.metadata for s in subs):
-                from expectations.submission_checks import DoorValidator
+    # Chunks bound memory: a chunk is parsed, checked at the door as one GX batch, and landed.
+    for start in range(0, len(new), CHUNK_FILES):
+        chunk = new[start:start + CHUNK_FILES]
+        subs = isolation.read_all(chunk, _parse_archived, _reader_failed, _item_name, worker_processes())
+        if validator is None and any(s.metadata for s in subs):
+            from expectations.submission_checks import DoorValidator
 
-                validator = DoorValidator(home.gx / "data_docs")
-            if validator is not None and any(s.metadata for s in subs):
-                validator.validate(subs, today=today)
-            for sub in subs:
-                sub.received_at = received_at
-                archived = Path(sub.archived)
-                _land(home, sub, archived.read_bytes(), archived, summary)
+            validator = DoorValidator(home.gx / "data_docs")
+        if validator is not None and any(s.metadata for s in subs):
+            validator.validate(subs, today=today)
+        for sub in subs:
+            sub.received_at = arrived[sub.submission_id]
+            archived = Path(sub.archived)
+            _land(home, sub, archived.read_bytes(), archived, summary)
     return summary
 
 
-PARALLEL_FROM = 64  # below this many files, starting worker processes costs more than it saves
 CHUNK_FILES = 400
 
 
-@contextmanager
-def _parser_pool(n_files: int):
-    """Worker processes for parsing when there are many files (files are independent), else None."""
-    workers = worker_processes()
-    if n_files < PARALLEL_FROM or workers < 2:
-        yield None
-        return
-    context = multiprocessing.get_context("spawn")  # no fork of a threaded (Dagster) parent
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        yield pool
+def _item_name(item: tuple[Path, str, str, Path]) -> str:
+    return safe_name(item[1])
+
+
+def _reader_failed(item: tuple[Path, str, str, Path], what: Message) -> Submission:
+    """The file whose reader crashed or hung: quarantined with what happened."""
+    archived, name, digest, _landing = item
+    return Submission(digest, safe_name(name), "unknown", archived=str(archived),
+                      findings=[Finding("file.unreadable", ERROR, what)])
 
 
 def _parse_archived(item: tuple[Path, str, str, Path]) -> Submission:
@@ -132,7 +166,37 @@ def _parse_archived(item: tuple[Path, str, str, Path]) -> Submission:
     return sub
 
 
-def _land(home: Home, sub: Submission, data: bytes, archived: Path, summary: IngestSummary) -> None:
+def _arrival(path: Path) -> str:
+    """When the file arrived in the inbox, to the microsecond: its inode's change time, which a copy,
+    a move or an upload into the folder sets (a copy keeping the original's mtime does not fool it)."""
+    return datetime.fromtimestamp(path.lstat().st_ctime_ns / 1e9, timezone.utc).isoformat()
+
+
+def _stat_key(path: Path) -> str:
+    try:
+        info = path.lstat()
+        return f"{info.st_size}:{info.st_mtime_ns}"
+    except OSError:
+        return "gone"
+
+
+def _refuse_unread(home: Home, path: Path, identity: str, what: Message, rule: str, known: set[str],
+                   summary: IngestSummary) -> None:
+    """A file refused without reading it (a link, a file that cannot be opened): in the ledger and in
+    quarantine with its finding, once; there are no bytes to archive."""
+    digest = sha256(identity.encode("utf-8", "surrogateescape"))
+    summary.received += 1
+    if digest in known:
+        summary.already_known += 1
+        return
+    known.add(digest)
+    sub = Submission(digest, safe_name(path.name), rule.removeprefix("file."),
+                     received_at=datetime.now(timezone.utc).isoformat(), findings=[Finding(rule, ERROR, what)])
+    _land(home, sub, None, None, summary)
+
+
+def _land(home: Home, sub: Submission, data: bytes | None, archived: Path | None, summary: IngestSummary) -> None:
+    """Land an accepted submission, or quarantine a rejected one; `data` is None for a file never read."""
     findings = [f.as_dict() | {"submission_id": sub.submission_id, "file_name": sub.file_name}
                 for f in sub.findings]
     for f in sub.findings:
@@ -148,25 +212,27 @@ def _land(home: Home, sub: Submission, data: bytes, archived: Path, summary: Ing
         summary.rejected.append(sub.submission_id)
     if len(findings):
         land.write(home.landing, "findings", sub.submission_id, findings)
-    land.write(home.landing, "submissions", sub.submission_id, ledger_row(sub, outcome, len(data), archived, home))
+    land.write(home.landing, "submissions", sub.submission_id,
+               ledger_row(sub, outcome, len(data or b""), archived, home))
 
 
-def ledger_row(sub: Submission, outcome: str, size: int, archived: Path, home: Home) -> list[dict]:
+def ledger_row(sub: Submission, outcome: str, size: int, archived: Path | None, home: Home) -> list[dict]:
     meta = {k: v for k, v in sub.metadata.items() if not k.startswith("_") and k in land.LEDGER_SCHEMA.names}
     return [meta | {
         "submission_id": sub.submission_id, "file_name": sub.file_name, "file_kind": sub.file_kind,
         "received_at": datetime.fromisoformat(sub.received_at), "size_bytes": size,
-        "archive_path": str(archived.relative_to(home.root)), "outcome": outcome,
+        "archive_path": str(archived.relative_to(home.root)) if archived else "", "outcome": outcome,
         "n_figures": len(sub.figures),
         "n_errors": sum(f.severity == ERROR for f in sub.findings),
         "n_warnings": sum(f.severity != ERROR for f in sub.findings),
     }]
 
 
-def _quarantine(home: Home, sub: Submission, data: bytes) -> None:
-    """A rejected file is kept with its findings beside it, never dropped."""
+def _quarantine(home: Home, sub: Submission, data: bytes | None) -> None:
+    """A rejected file is kept with its findings beside it, never dropped (a file never read has only its findings)."""
     folder = home.quarantine / sub.submission_id
-    write_once(folder / sub.file_name, data)
+    if data is not None:
+        write_once(folder / sub.file_name, data)
     write_once(folder / "findings.json", json.dumps({
         "submission_id": sub.submission_id, "file_name": sub.file_name, "status": "rejected",
         "findings": [f.as_dict() for f in sub.findings],

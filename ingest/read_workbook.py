@@ -13,13 +13,14 @@ import datetime as dt
 import io
 import os
 import zipfile
+from xml.parsers.expat import ExpatError
 
 import python_calamine
 
 from ingest import cell_formats
 from ingest.file_kinds import XLS, XLSX
 from ingest.findings import ERROR, Finding, RejectedFile
-from ingest.layout import Grid
+from ingest.layout import Grid, column_letter
 from ingest.messages import msg
 
 
@@ -29,6 +30,23 @@ def max_file_bytes() -> int:
 
 def max_unzipped_bytes() -> int:
     return int(float(os.environ.get("ZONESTAT_MAX_UNZIPPED_MB", "200")) * 1024 * 1024)
+
+
+def max_sheet_cells() -> int:
+    """Cells from A1 to a sheet's farthest cell: a submission has a few thousand."""
+    return int(os.environ.get("ZONESTAT_MAX_SHEET_CELLS", "2000000"))
+
+
+def _check_extents(formats: dict[str, cell_formats.SheetFormats], file_name: str) -> None:
+    """Refuse a sheet whose dense grid would be too large, before any reader builds it."""
+    for sheet, found in formats.items():
+        rows, cols = found.extent
+        if rows * cols > max_sheet_cells():
+            farthest = f"{column_letter(cols - 1)}{rows}"
+            raise RejectedFile(Finding(
+                "file.too_large", ERROR, msg("file.sheet_too_large", file=file_name, sheet=sheet, cell=farthest,
+                                             cells=f"{rows * cols:,}", limit=f"{max_sheet_cells():,}"),
+                sheet=sheet, cell=farthest, expected=f"<= {max_sheet_cells()} cells", found=str(rows * cols)))
 
 
 def _corrupt(file_name: str, kind: str, reason: object) -> RejectedFile:
@@ -70,7 +88,7 @@ def _formats(data: bytes, file_name: str, kind: str) -> dict[str, cell_formats.S
     archive = _check_zip(data, file_name, kind)
     try:
         return cell_formats.xlsx_formats(archive) if kind == XLSX else cell_formats.ods_formats(archive)
-    except (KeyError, SyntaxError, ValueError) as exc:  # a missing part, or XML that does not parse
+    except (KeyError, SyntaxError, ValueError, ExpatError) as exc:  # a missing part, or XML that does not parse
         raise _corrupt(file_name, kind, exc) from exc
 
 
@@ -84,6 +102,7 @@ def _stored_numbers(rows: list[list[object]], formats: cell_formats.SheetFormats
 def read_workbook(data: bytes, file_name: str, kind: str = XLSX) -> dict[str, Grid]:
     """All sheets of a workbook, keyed by sheet name, cells as typed (numbers stay numbers)."""
     formats = _formats(data, file_name, kind)
+    _check_extents(formats, file_name)
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         grids = {}

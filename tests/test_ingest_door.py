@@ -144,12 +144,10 @@ def test_validate_command(tmp_path):
     assert {"rule": "figure.value_readable", "cell": "F2", "sheet": "SoLieu"}.items() <= rejected["findings"][0].items()
 
 
-def test_parallel_parsing_lands_the_same_as_serial(tmp_path, zhome, monkeypatch):
-    import ingest.pipeline as pipeline
-
+def test_files_read_by_two_workers_land_in_order(tmp_path, zhome, monkeypatch):
     files = [good(tmp_path, f"f{i}.xlsx", value=str(20 + i)) for i in range(5)]
     files.append(bad_files(tmp_path)["formula_no_cache"][0])
-    monkeypatch.setattr(pipeline, "PARALLEL_FROM", 2)
+    monkeypatch.setenv("ZONESTAT_WORKERS", "2")
     summary = ingest_paths(zhome, files)
     assert len(summary.accepted) == 5 and len(summary.rejected) == 1
     figures = land.read_table(zhome.landing, "figures")

@@ -90,19 +90,19 @@ def _published_counts(path: Path) -> dict[str, int]:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check files as the warehouse would, without loading them."""
-    from ingest.pipeline import check_submissions, read_submission
+    from ingest.pipeline import check_submissions, read_files
     from ingest.receive import sha256
 
-    subs, first_of = [], {}
+    paths, first_of = [], {}
     for name in args.files:
         path = Path(name)
-        data = path.read_bytes() if path.exists() else b""
-        digest = sha256(data)
-        if digest in first_of and data:  # the same bytes again: one report, not a second set of findings
+        digest = sha256(path.read_bytes()) if path.is_file() else sha256(path.name.encode())
+        if digest in first_of:  # the same bytes again: one report, not a second set of findings
             first_of[digest].append(path.name)
             continue
         first_of[digest] = []
-        subs.append(read_submission(data, path.name, digest))
+        paths.append(path)
+    subs = read_files(paths)
     check_submissions(subs)
     reports = [_validation_report(s, first_of[s.submission_id]) for s in subs]
     if args.json:

@@ -1,0 +1,156 @@
+"""Every file alone: each received file is read in a worker process under a memory and a time limit.
+
+A file's bytes can crash a reader (a Rust allocation that aborts the process), hang it, or make
+it eat the machine's memory. Whatever a file does, it does it to one worker: the worker is
+replaced, the file gets a finding that says what happened, and the other files go on.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import wait
+
+from ingest.messages import Message, msg
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one file may cost its reader."""
+
+    seconds: float
+    memory_mb: int
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        return cls(float(os.environ.get("ZONESTAT_READ_SECONDS", "120")),
+                   int(os.environ.get("ZONESTAT_READ_MEMORY_MB", "4096")))
+
+
+def _worker_main(conn, memory_mb: int, task: Callable) -> None:
+    """A worker: read the items sent to it one by one until told to stop (None)."""
+    import resource
+
+    limit = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    os.environ["RUST_BACKTRACE"] = "0"  # a reader that aborts says one line, not a page of Rust frames
+    conn.send(_READY)
+    while True:
+        try:
+            item = conn.recv()
+        except EOFError:
+            return
+        if item is None:
+            return
+        conn.send(task(item))
+
+
+_READY = "ready"  # a worker's first message: started and limited, so a file's time starts now
+
+
+class _Worker:
+    def __init__(self, context, limits: Limits, task: Callable):
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_worker_main, args=(child, limits.memory_mb, task), daemon=True)
+        self.process.start()
+        child.close()
+        self.ready = False
+        self.index: int | None = None
+        self.started = 0.0
+
+    def give(self, index: int, item: object) -> None:
+        self.index, self.started = index, time.monotonic()
+        self.conn.send(item)
+
+    def stop(self) -> None:
+        try:
+            self.conn.send(None)
+        except OSError:
+            pass
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+        self.conn.close()
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join()
+        self.conn.close()
+
+
+def _death(exitcode: int | None, limits: Limits) -> str:
+    if exitcode is not None and exitcode < 0:
+        name = signal.Signals(-exitcode).name
+        return f"{name}; the reader may have needed more than {limits.memory_mb} MB" if name == "SIGABRT" else name
+    return f"exit code {exitcode}"
+
+
+def read_all(items: list, task: Callable, failed: Callable[[object, Message], object], name_of: Callable[[object], str],
+             workers: int, limits: Limits | None = None) -> list:
+    """task(item) for each item, each in a worker process under `limits`, results in input order.
+
+    An item whose worker dies or runs out of time gets failed(item, what happened) as its result;
+    name_of(item) is the file's name in that message.
+    """
+    limits = limits or Limits.from_env()
+    if not items:
+        return []
+    context = multiprocessing.get_context("spawn")  # no fork of a threaded (Dagster) parent
+    pending = deque(enumerate(items))
+    results: list = [None] * len(items)
+    pool = [_Worker(context, limits, task) for _ in range(max(1, min(workers, len(items))))]
+    busy: list[_Worker] = []
+    try:
+        while pending or busy:
+            for worker in [w for w in pool if w.ready and w not in busy]:
+                if not pending:
+                    break
+                worker.give(*pending.popleft())
+                busy.append(worker)
+            starting = [w for w in pool if not w.ready]
+            deadline = min((w.started for w in busy), default=time.monotonic()) + limits.seconds
+            ready = wait([w.conn for w in busy + starting] + [w.process.sentinel for w in busy + starting],
+                         timeout=max(0.0, deadline - time.monotonic()))
+            for worker in starting:
+                if worker.conn in ready or worker.process.sentinel in ready:
+                    try:
+                        worker.ready = worker.conn.recv() == _READY
+                    except (EOFError, OSError) as exc:  # a worker that cannot even start: nothing can be read
+                        raise RuntimeError(f"a reader process failed to start (exit code {worker.process.exitcode})") from exc
+            for worker in list(busy):
+                outcome = None
+                if worker.conn in ready or worker.process.sentinel in ready:
+                    try:
+                        results[worker.index] = worker.conn.recv()
+                        busy.remove(worker)
+                        continue
+                    except (EOFError, OSError):
+                        worker.process.join()
+                        outcome = msg("file.reader_died", file=name_of(items[worker.index]),
+                                      how=_death(worker.process.exitcode, limits))
+                elif time.monotonic() - worker.started >= limits.seconds:
+                    outcome = msg("file.reader_timeout", file=name_of(items[worker.index]),
+                                  seconds=f"{limits.seconds:g}")
+                if outcome is None:
+                    continue
+                log.warning("%s", outcome.en)
+                results[worker.index] = failed(items[worker.index], outcome)
+                busy.remove(worker)
+                pool.remove(worker)
+                worker.kill()
+                pool.append(_Worker(context, limits, task))
+    finally:
+        for worker in pool:
+            if worker in busy:
+                worker.kill()
+            else:
+                worker.stop()
+    return results
