@@ -70,8 +70,10 @@ def cell_text(cell: object) -> str:
     """A cell as text, as a Vietnamese reader would see it: 2020.0 -> '2020', a date as 31/12/2020."""
     if cell is None:
         return ""
-    if isinstance(cell, float) and cell.is_integer():
+    if isinstance(cell, float) and cell.is_integer() and abs(cell) < 1e15:
         return str(int(cell))
+    if isinstance(cell, float):
+        return repr(cell)  # 1e+308 stays short, as the board's program showed it
     if isinstance(cell, dt.date):
         return cell.strftime("%d/%m/%Y")
     return clean(str(cell))

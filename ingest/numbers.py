@@ -13,10 +13,13 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ingest import units
 from ingest.messages import Message, msg
 
 # sign, digits with separators, then whatever was glued after (a unit, '%').
 _NUMBER = re.compile(r"^(?P<sign>[-+\u2212]?)(?P<num>\d[\d.,]*)(?P<rest>.*)$")
+# Stray spaces next to a separator ('4.466, 777') are tolerated; between two digits ('5 1') they are not.
+_STRAY_SPACES = re.compile(r"(?<=[.,])\s+(?=\d)|(?<=\d)\s+(?=[.,])")
 _QUALIFIERS = ("tren", "hon", "khoang", "gan", "uoc", "~", ">", "<", "≈")
 
 _VN_GROUPED = re.compile(r"^\d{1,3}(\.\d{3})+$")  # 3.300 / 1.095.829
@@ -80,8 +83,7 @@ def read_text_number(text: str) -> TextNumber | None:
             qualifier = cleaned[: len(word)]
             cleaned = cleaned[len(word):].strip()
             break
-    # Stray spaces inside a number ('4.466, 777') are tolerated: join digit groups.
-    compact = re.sub(r"(?<=[\d.,])\s+(?=[\d.,])", "", cleaned)
+    compact = _STRAY_SPACES.sub("", cleaned)
     match = _NUMBER.match(compact)
     if not match:
         return None
@@ -89,6 +91,8 @@ def read_text_number(text: str) -> TextNumber | None:
     rest = compact[match.start("num") + len(num):].strip()
     if match.group("num") != num and not rest:
         return None  # a trailing separator ('3.300,') is a typing slip we do not guess about
+    if rest and units.lookup(rest) is None:
+        return None  # '21abc', '5 1', '1e6': only a known unit may follow the number
     vn, en = _readings(num)
     sign = -1.0 if match.group("sign") in ("-", "\u2212") else 1.0
     return TextNumber(
@@ -126,7 +130,7 @@ def printed_decimals(reading: TextNumber | None, value: float | None, notation: 
     if reading is None:  # a typed numeric cell: its own digits
         text = format(value, ".10g")
         return len(text.split(".")[1]) if "." in text and "e" not in text else 0
-    num = _NUMBER.match(re.sub(r"(?<=[\d.,])\s+(?=[\d.,])", "", reading.text.strip()))
+    num = _NUMBER.match(_STRAY_SPACES.sub("", reading.text.strip()))
     digits = num.group("num").rstrip(".,") if num else ""
     mark = "," if notation == "vn" else "."
     if notation == "vn" and "," not in digits:

@@ -302,6 +302,12 @@ def _figures(grid: Grid, first_data_row: int, columns: dict[str, int], sub: Subm
         share = _number(row[i_share], notation, share_ref in grid.percent_cells)
         unit_text = unit_text or value.glued_unit
         unit, unit_problem = _unit(unit_text, value.glued_unit)
+        canonical = None if value.value is None or unit is None else value.value * unit.factor
+        value_problem = value.problem
+        if canonical is not None and not abs(canonical) < MAX_FIGURE:  # infinity and NaN too
+            canonical, value_problem = None, msg("number.out_of_range", text=value.as_typed or str(value_cell),
+                                                 limit=f"{MAX_FIGURE:.0e}")
+        growth, share = (_claim(c) for c in (growth, share))
         zone_name = cell_text(row[idx["khu"]])
         zkey, zkind = zone_key(zone_name, province_key)
         note = cell_text(row[idx["ghi_chu"]])
@@ -309,15 +315,16 @@ def _figures(grid: Grid, first_data_row: int, columns: dict[str, int], sub: Subm
         records.append((
             sub.submission_id, grid.sheet, value_ref, r + 1, _indicator(cell_text(row[idx["ma_chi_tieu"]])),
             cell_text(row[idx["chi_tieu"]]), zone_name, zkey, zkind, _breakdown(cell_text(row[idx["phan_to"]])),
-            None if value.value is None or unit is None else value.value * unit.factor,
+            canonical,
             unit.canonical if unit else None, unit.family if unit else None, value.value, unit_text,
             None if value.tolerance is None or unit is None else value.tolerance * unit.factor,
             value_cell if isinstance(value_cell, str) else value.as_typed,
             growth.value, share.value, growth.tolerance, share.tolerance,
             f"{value.qualifier} {note}".strip() if value.qualifier else note,
-            value.problem, unit_problem, growth.problem, share.problem, period_year,
+            value_problem, unit_problem, growth.problem, share.problem, period_year,
             percent_unit and value.maybe_fraction, growth.maybe_fraction, share.maybe_fraction,
             growth.as_typed, share.as_typed,
+            canonical is not None and unit.family in WHOLE_FAMILIES and not _whole(canonical),
         ))
     return pd.DataFrame.from_records(records, columns=FIGURE_FRAME_COLUMNS)
 
@@ -352,6 +359,7 @@ FIGURE_FRAME_COLUMNS = [
     "growth_tolerance", "share_tolerance", "note",
     "value_problem", "unit_problem", "growth_problem", "share_problem", "period_year",
     "value_maybe_fraction", "growth_maybe_fraction", "share_maybe_fraction", "growth_as_typed", "share_as_typed",
+    "fractional_count",
 ]
 
 
@@ -406,6 +414,25 @@ def _number(raw: object, notation: str, percent_format: bool = False) -> Reading
     if not isinstance(raw, str):
         return Reading(problem=msg("number.not_a_number", text=str(raw)))
     return _text_number(raw, notation)
+
+
+# No figure of a zone statistic comes near this in its canonical unit (all of Vietnam's registered FDI
+# is about 5e5 million USD): a larger one is a slip or an attack, and the warehouse never sees it.
+MAX_FIGURE = 1e12
+MAX_CLAIM_PCT = 1e6
+WHOLE_FAMILIES = ("count", "persons")  # projects, licences, zones, permits, workers
+
+
+def _whole(x: float) -> bool:
+    return abs(x - round(x)) <= 1e-9 * max(1.0, abs(x))
+
+
+def _claim(reading: Reading) -> Reading:
+    """A growth or share claim: beyond any real rate it is an error of the cell, and ignored."""
+    if reading.value is not None and not abs(reading.value) < MAX_CLAIM_PCT:
+        return Reading(problem=msg("number.out_of_range", text=reading.as_typed, limit=f"{MAX_CLAIM_PCT:.0e}"),
+                       as_typed=reading.as_typed)
+    return reading
 
 
 def _looks_like_fraction(value: float, decimals: int) -> bool:

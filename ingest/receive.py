@@ -5,10 +5,13 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.findings import ERROR, Finding
-from ingest.messages import msg
+from ingest.messages import Message, msg
 
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f]|(^|[\\/])\.\.([\\/]|$)|[\\/]")
 
@@ -47,11 +50,62 @@ def write_once(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def inbox_files(inbox: Path) -> list[Path]:
-    """Files waiting in the inbox, skipping hidden files and Excel's lock files (~$name.xlsx)."""
+@dataclass
+class InboxListing:
+    """What the inbox holds: files to take, links to refuse unread, and files left for later."""
+
+    files: list[Path] = field(default_factory=list)
+    links: list[Path] = field(default_factory=list)  # symbolic links: never followed, refused with a finding
+    skipped: list[tuple[Path, Message]] = field(default_factory=list)  # not taken this time, and why
+
+
+def settle_seconds() -> float:
+    """How long a file must stay unchanged before it is taken (an upload or a copy may still be writing it)."""
+    return float(os.environ.get("ZONESTAT_INBOX_SETTLE_SECONDS", "2"))
+
+
+def inbox_listing(inbox: Path, settle: float = 0.0) -> InboxListing:
+    """The inbox and its subfolders. Links are listed apart and never followed; hidden files and
+    Excel's lock files (~$name.xlsx) are skipped with a reason; a file modified in the last
+    `settle` seconds is taken only if it has not changed after waiting for it to be that old."""
+    listing = InboxListing()
     if not inbox.exists():
-        return []
-    return sorted(
-        p for p in inbox.rglob("*")
-        if p.is_file() and not p.name.startswith((".", "~$"))
-    )
+        return listing
+    fresh: dict[Path, tuple[int, int]] = {}
+    now = time.time()
+    for folder, dirs, names in os.walk(inbox, followlinks=False):
+        base = Path(folder)
+        for name in sorted(dirs):
+            if (base / name).is_symlink():
+                listing.links.append(base / name)
+        dirs[:] = sorted(d for d in dirs if not (base / d).is_symlink() and not d.startswith("."))
+        for name in sorted(names):
+            path = base / name
+            if path.is_symlink():
+                listing.links.append(path)
+            elif name.startswith("~$"):
+                listing.skipped.append((path, msg("inbox.lock_file", file=name)))
+            elif name.startswith("."):
+                listing.skipped.append((path, msg("inbox.hidden", file=name)))
+            elif not stat.S_ISREG(path.lstat().st_mode):
+                listing.skipped.append((path, msg("inbox.not_a_file", file=name)))
+            else:
+                info = path.lstat()
+                if now - info.st_mtime < settle:
+                    fresh[path] = (info.st_size, info.st_mtime_ns)
+                listing.files.append(path)
+    if fresh:
+        newest = max(ns for _, ns in fresh.values()) / 1e9
+        time.sleep(max(0.0, min(settle, newest + settle - time.time())))
+        for path, before in fresh.items():
+            info = path.lstat()
+            if (info.st_size, info.st_mtime_ns) != before:
+                listing.files.remove(path)
+                listing.skipped.append((path, msg("inbox.still_changing", file=path.name, seconds=f"{settle:g}")))
+    listing.files.sort()
+    return listing
+
+
+def inbox_files(inbox: Path) -> list[Path]:
+    """The files the inbox holds now (links, hidden and lock files aside), without waiting for any."""
+    return inbox_listing(inbox).files
