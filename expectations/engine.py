@@ -183,7 +183,26 @@ def run_quality(database: Path) -> QualitySummary:
                 case when f.sheet = '' then f.cell else f.sheet || '!' || f.cell end as source_cells,
                 null as cell_keys, null as suggestion, null as suggestion_vi, null as suggested_cells,
                 null as suggested_values, f.expected as door_expected, f.found as door_found
-            from stg_landing__findings f left join stg_landing__submissions s using (submission_id)""").df()
+            from stg_landing__findings f left join stg_landing__submissions s using (submission_id)
+            union all
+            select 'submission.versions_unordered', 'submission', 'warning', k.reporter_id, k.period_key, '',
+                k.submission_id, k.revision_number, null, null, null, null, null, null,
+                k.file_name || ' is kept as the current version of ' || k.reporter_id || ' ' || k.period_key
+                    || ', but ' || string_agg(o.file_name, ', ' order by o.file_name)
+                    || ' has the same status, date prepared and arrival time: nothing in the files says which'
+                    || ' is later, so the content hash decided. Send the right version again (with ngay_lap).',
+                k.file_name || ' được giữ làm bản hiện hành của ' || k.reporter_id || ' ' || k.period_key
+                    || ', nhưng ' || string_agg(o.file_name, ', ' order by o.file_name)
+                    || ' có cùng trạng thái, ngày lập và thời điểm nhận: không có gì trong tệp cho biết bản nào'
+                    || ' mới hơn, nên mã băm nội dung quyết định. Hãy gửi lại bản đúng (có ngay_lap).',
+                '', null, null, null, null, null, null, null
+            from int_submissions_ranked k
+            join int_submissions_ranked o
+                on o.reporter_id = k.reporter_id and o.period_key = k.period_key
+                and o.status_rank = k.status_rank and o.prepared_on is not distinct from k.prepared_on
+                and o.received_at = k.received_at and o.submission_id <> k.submission_id
+            where k.is_unordered and k.revision_number = k.n_revisions
+            group by k.reporter_id, k.period_key, k.submission_id, k.revision_number, k.file_name""").df()
         if len(door):
             door["finding_id"] = [quality.finding_id(r, f"{s}|{c}|{m}") for r, s, c, m in
                                   zip(door["rule_id"], door["submission_id"], door["source_cells"], door["message"])]

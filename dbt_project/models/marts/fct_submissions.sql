@@ -16,6 +16,7 @@ select
     s.period_key,
     s.period_text,
     s.status,
+    s.prepared_on,
     s.n_figures,
     s.n_errors,
     s.n_warnings,

@@ -1,0 +1,67 @@
+"""Which version of a report is current: status, then the date prepared, then each file's own arrival.
+A content hash never decides silently: versions that nothing orders get a finding naming the one kept."""
+
+import pyarrow.parquet as pq
+import pytest
+
+from ingest import land
+from tests.conftest import query, run_refresh
+from zonestat.submission_files import write_xlsx
+
+
+def report(path, projects: int, status: str = "uoc", prepared: str | None = None):
+    meta = {"ma_tinh": "34", "ky_bao_cao": "2019-11", "trang_thai": status, "ngay_lap": prepared}
+    return write_xlsx(path, meta, [{"ma_chi_tieu": "INV_NEW_PROJ", "phan_to": "TONG", "don_vi": "dự án",
+                                    "gia_tri": str(projects)}])
+
+
+def current_projects(zhome) -> list:
+    return query(zhome.published_db, """select value from fct_investment where reporter_code = '34'
+        and period_key = '2019-11' and indicator_code = 'INV_NEW_PROJ' and breakdown = 'TONG'""")["value"].tolist()
+
+
+@pytest.mark.slow
+def test_a_correction_sent_the_same_day_wins_by_its_own_arrival(zhome):
+    report(zhome.inbox / "b-first.xlsx", 21)
+    report(zhome.inbox / "a-correction.xlsx", 22)  # arrives later, although its name sorts first
+    assert run_refresh(zhome)
+    assert current_projects(zhome) == [22]
+    ledger = query(zhome.published_db, "select file_name, received_at, revision_number from fct_submissions "
+                                       "order by received_at")
+    assert list(ledger.file_name) == ["b-first.xlsx", "a-correction.xlsx"]
+    assert ledger.received_at.is_unique
+
+
+@pytest.mark.slow
+def test_the_date_prepared_orders_versions_before_arrival_and_is_in_the_warehouse(zhome):
+    report(zhome.inbox / "prepared-15.xlsx", 30, prepared="15/12/2019")
+    report(zhome.inbox / "prepared-10.xlsx", 31, prepared="2019-12-10")  # arrives later, prepared earlier
+    assert run_refresh(zhome)
+    assert current_projects(zhome) == [30]
+    prepared = query(zhome.published_db, "select file_name, prepared_on, is_current from fct_submissions "
+                                         "order by file_name").to_dict("records")
+    assert [(r["file_name"], str(r["prepared_on"])[:10], r["is_current"]) for r in prepared] == [
+        ("prepared-10.xlsx", "2019-12-10", False), ("prepared-15.xlsx", "2019-12-15", True)]
+
+
+@pytest.mark.slow
+def test_versions_nothing_orders_get_a_finding_naming_the_one_kept(zhome):
+    report(zhome.inbox / "one.xlsx", 40)
+    report(zhome.inbox / "two.xlsx", 41)
+    from ingest.pipeline import ingest_inbox
+
+    ingest_inbox(zhome)
+    # As on a share with coarse timestamps (FAT, SMB: two seconds): both files arrived at the same time.
+    ledger = zhome.landing / "submissions"
+    files = [p for p in ledger.glob("*.parquet") if not p.name.startswith("_")]
+    same = pq.read_table(files[0]).column("received_at")[0]
+    for path in files:
+        table = pq.read_table(path)
+        pq.write_table(table.set_column(table.schema.get_field_index("received_at"), "received_at",
+                                        [[same.as_py()] * len(table)]).cast(land.LEDGER_SCHEMA), path)
+    assert run_refresh(zhome)
+    kept = query(zhome.published_db, "select file_name from fct_submissions where is_current")["file_name"].item()
+    finding = query(zhome.published_db, "select * from dq_findings where rule_id = 'submission.versions_unordered'")
+    assert len(finding) == 1 and finding.severity.item() == "warning"
+    assert finding.message.item().startswith(f"{kept} is kept") and "content hash" in finding.message.item()
+    assert "được giữ làm bản hiện hành" in finding.message_vi.item()
