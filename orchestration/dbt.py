@@ -11,6 +11,7 @@ from pathlib import Path
 from dagster_dbt import DbtCliResource, DbtProject
 from packaging.version import Version
 
+from orchestration.child_process import die_with_parent
 from zonestat.config import DBT_PROJECT_DIR, Home
 
 
@@ -19,8 +20,9 @@ def dbt_project(h: Home) -> DbtProject:
 
 
 def dbt_executable() -> str:
-    """The dbt installed beside this Python: it works without the virtual environment on PATH."""
-    return str(Path(sys.executable).with_name("dbt"))
+    """The dbt installed beside this Python (it works without the virtual environment on PATH),
+    through `zonestat-dbt`, which dies with the process that starts it (orchestration/child_process.py)."""
+    return str(Path(sys.executable).with_name("zonestat-dbt"))
 
 
 class ZonestatDbtCli(DbtCliResource):
@@ -59,7 +61,7 @@ def ensure_manifest(h: Home) -> Path:
     result = subprocess.run(
         [dbt_executable(), "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
          "--target-path", str(h.dbt_target), "--log-path", str(h.dbt_logs), "--quiet"],
-        capture_output=True, text=True,
+        capture_output=True, text=True, preexec_fn=die_with_parent,
     )
     if result.returncode != 0:
         raise RuntimeError(f"dbt parse failed:\n{result.stdout}\n{result.stderr}")

@@ -1,0 +1,29 @@
+"""Children die with their parent: a killed refresh must not leave a `dbt build` writing the work
+database behind it (the next refresh would find the database locked, or half-written by a ghost).
+
+`zonestat-dbt` is the dbt that zonestat runs: it asks the kernel to kill it when the process that
+started it dies (Linux's parent-death signal, which survives the exec), then becomes dbt.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+from pathlib import Path
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """From now on, this process is killed when its parent dies (Linux; a no-op elsewhere)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def dbt_main() -> None:
+    """The `zonestat-dbt` command: dbt, bound to the life of the process that started it."""
+    die_with_parent()
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    os.execv(dbt, [dbt, *sys.argv[1:]])
