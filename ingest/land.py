@@ -3,6 +3,7 @@
 landing/submissions/<sha256>.parquet  the ledger: one row per received file, accepted or not
 landing/figures/<sha256>.parquet      the figures of an accepted submission
 landing/findings/<sha256>.parquet     what the door found (warnings of accepted files too)
+landing/withdrawals/<event>.parquet   an operator withdrew or restored a submission, when and why
 
 Each folder also holds an empty `_schema.parquet` so the warehouse builds before any file
 has arrived. The ledger row is written last: it is the commit marker of a received file.
@@ -42,7 +43,13 @@ FINDINGS_SCHEMA = pa.schema([
     ("severity", pa.string()), ("sheet", pa.string()), ("cell", pa.string()),
     ("message", pa.string()), ("message_vi", pa.string()), ("expected", pa.string()), ("found", pa.string()),
 ])
-TABLES = {"submissions": LEDGER_SCHEMA, "figures": FIGURES_SCHEMA, "findings": FINDINGS_SCHEMA}
+# An operator's withdrawal or restoration of a submission, one file per event (zonestat withdraw/restore).
+WITHDRAWALS_SCHEMA = pa.schema([
+    ("event_id", pa.string()), ("submission_id", pa.string()), ("action", pa.string()),
+    ("reason", pa.string()), ("event_at", pa.timestamp("us", tz="UTC")), ("event_by", pa.string()),
+])
+TABLES = {"submissions": LEDGER_SCHEMA, "figures": FIGURES_SCHEMA, "findings": FINDINGS_SCHEMA,
+          "withdrawals": WITHDRAWALS_SCHEMA}
 
 
 def ensure_layout(landing: Path) -> None:

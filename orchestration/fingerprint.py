@@ -30,7 +30,9 @@ def code_fingerprint() -> str:
 def inputs_fingerprint(h: Home) -> str:
     """Landed files and code: `code:<hash>` on the first line, the landing's hash on the second."""
     digest = hashlib.sha256()
-    for table in ("submissions", "figures", "findings"):
+    from ingest.land import TABLES
+
+    for table in TABLES:
         folder = h.landing / table
         names = sorted(p.name for p in folder.glob("*.parquet")) if folder.exists() else []
         digest.update(f"{table}:{','.join(names)}\n".encode())
@@ -53,7 +55,7 @@ def record_publication(h: Home) -> None:
 
 def unchanged_since_publication(h: Home, fingerprint: str) -> bool:
     published = _file(h, "published")
-    return h.work_db.exists() and h.published_db.exists() and published.exists() \
+    return h.work_db.exists() and h.last_publication() is not None and published.exists() \
         and published.read_text() == fingerprint
 
 

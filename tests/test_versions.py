@@ -1,10 +1,16 @@
 """Which version of a report is current: status, then the date prepared, then each file's own arrival.
-A content hash never decides silently: versions that nothing orders get a finding naming the one kept."""
+A content hash never decides silently: versions that nothing orders get a finding naming the one kept.
+Operators take a version out (withdraw) and put it back (restore); nothing is deleted."""
+
+import subprocess
+import sys
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
 from ingest import land
+from ingest.receive import sha256
 from tests.conftest import query, run_refresh
 from zonestat.submission_files import write_xlsx
 
@@ -65,3 +71,41 @@ def test_versions_nothing_orders_get_a_finding_naming_the_one_kept(zhome):
     assert len(finding) == 1 and finding.severity.item() == "warning"
     assert finding.message.item().startswith(f"{kept} is kept") and "content hash" in finding.message.item()
     assert "được giữ làm bản hiện hành" in finding.message_vi.item()
+
+
+def zonestat(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(Path(sys.executable).with_name("zonestat")), *args], capture_output=True, text=True)
+
+
+@pytest.mark.slow
+def test_an_operator_withdraws_and_restores_a_submission(zhome):
+    first = report(zhome.inbox / "first.xlsx", 50)
+    wrong = report(zhome.inbox / "wrong.xlsx", 5000)  # the later version, typed wrong
+    assert run_refresh(zhome)
+    assert current_projects(zhome) == [5000]
+    wrong_id = sha256(wrong.read_bytes())
+
+    unknown = zonestat("withdraw", "ffff", "--reason", "x")
+    assert unknown.returncode == 2 and "no submission" in unknown.stderr
+    done = zonestat("withdraw", wrong_id[:10], "--reason", "5000 projects: a typing slip, confirmed by phone")
+    assert done.returncode == 0 and "withdrawn" in done.stdout
+    assert run_refresh(zhome)
+    assert current_projects(zhome) == [50]
+    ledger = query(zhome.published_db, "select * from fct_submissions order by file_name").set_index("file_name")
+    assert ledger.loc["wrong.xlsx", "is_withdrawn"] and not ledger.loc["wrong.xlsx", "is_current"]
+    assert ledger.loc["wrong.xlsx", "withdrawal_reason"] == "5000 projects: a typing slip, confirmed by phone"
+    assert ledger.loc["first.xlsx", "is_current"]
+    history = query(zhome.published_db, "select value, is_withdrawn from fct_figure_revisions "
+                                        "where indicator_code = 'INV_NEW_PROJ' order by value")
+    assert history.to_dict("records") == [{"value": 50, "is_withdrawn": False}, {"value": 5000, "is_withdrawn": True}]
+    assert (zhome.archive / wrong_id[:2] / f"{wrong_id}.xlsx").exists()
+
+    # The same bytes dropped in again are the same submission: still withdrawn.
+    (zhome.inbox / "wrong-again.xlsx").write_bytes(wrong.read_bytes())
+    assert run_refresh(zhome)
+    assert current_projects(zhome) == [50]
+
+    assert zonestat("restore", wrong_id[:10]).returncode == 0
+    assert run_refresh(zhome)
+    assert current_projects(zhome) == [5000]
+    assert first.exists()

@@ -15,6 +15,7 @@ select
     r.revision_number,
     r.n_revisions,
     r.is_current,
+    r.is_withdrawn,
     r.received_at,
     r.submission_id,
     r.source_sheet,

@@ -22,7 +22,10 @@ select
     s.n_warnings,
     r.revision_number,
     r.n_revisions,
-    coalesce(r.revision_number = r.n_revisions, false) as is_current
+    coalesce(r.revision_number = r.n_revisions, false) as is_current,
+    coalesce(r.is_withdrawn, false) as is_withdrawn,
+    r.withdrawn_at,
+    r.withdrawal_reason
 from {{ ref('stg_landing__submissions') }} as s
 left join {{ ref('int_submissions_ranked') }} as r
     on s.submission_id = r.submission_id
