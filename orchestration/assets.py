@@ -15,6 +15,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration import environment
 from orchestration.dbt import dbt_project, ensure_manifest
+from orchestration.disk import ensure_free_space, prune
 from orchestration.fingerprint import (
     inputs_fingerprint,
     needs_full_refresh,
@@ -81,6 +82,7 @@ def build_dbt_assets(h: Home) -> dg.AssetsDefinition:
         if not context.is_subset and unchanged_since_publication(h, fingerprint):
             context.log.info("No new submission and no code change since the last publication: nothing to build.")
             return
+        ensure_free_space(h, "The dbt build")
         # Incremental by reporter-year unless the code changed (or there is no earlier build).
         args = ["build", "--full-refresh"] if needs_full_refresh(h, fingerprint) else ["build"]
         yield from dbt.cli(args, context=context).stream()
@@ -147,12 +149,13 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
     h = environment.prepare()
     publication = publish(h)  # raises PublishBlocked: the run fails and says why; the last publication stays
     record_publication(h)
+    pruned = prune(h, context.instance)
     summary = "\n".join(f"- {c}" for c in publication.changes) or "- no change since the last publication"
     return dg.MaterializeResult(metadata={
         "path": str(publication.path), "snapshot": str(publication.snapshot),
         "tables": len(publication.row_counts),
         **{f"rows_{t}": n for t, n in publication.row_counts.items() if t.startswith(("fct_", "dq_", "agg_"))},
-        "changes": dg.MetadataValue.md(summary),
+        "changes": dg.MetadataValue.md(summary), **pruned,
     })
 
 
@@ -162,5 +165,5 @@ def feedback_reports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     from expectations.feedback import write_reports
 
     h = environment.prepare()
-    counts = write_reports(h.published_db, h.reports)
+    counts = write_reports(h.last_publication(), h.reports)
     return dg.MaterializeResult(metadata={**counts, "folder": str(h.reports)})

@@ -1,9 +1,11 @@
 """Write-audit-publish: the analysts' warehouse is swapped in whole, only after the audit passes.
 
 dbt and the quality engine write the work database. Publishing audits it (the blocking checks
-below), copies it to a timestamped snapshot, and renames a link to that snapshot over
+below), copies it to a timestamped snapshot, and renames a copy of that snapshot over
 `warehouse.duckdb`. A rename is atomic: a reader sees the old file or the new one, never a
-half-built one, and a reader that has the old file open keeps reading it undisturbed.
+half-built one, and a reader that has the old file open keeps reading it undisturbed. The
+published file is a copy, not a link to the snapshot, so that a lock an analyst's program holds
+on it (DBeaver opens files read-write) never reaches the snapshots, which is what zonestat reads.
 Findings about what boards reported are published as flags; they never block.
 """
 
@@ -17,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.disk import ensure_free_space, remove_leftovers
 from zonestat.config import Home, connect_work_db
 
 KEEP_SNAPSHOTS = 7
@@ -47,17 +50,17 @@ def table_row_counts(con: duckdb.DuckDBPyConnection, schema: str = "main", catal
     return {n: con.execute(f'select count(*) from {prefix}"{n}"').fetchone()[0] for n in names}
 
 
-def audit(work_db: Path, published_db: Path) -> tuple[dict[str, int], list[str], list[str]]:
-    """(row counts, blocking problems, changes since the last publication)."""
+def audit(work_db: Path, last: Path | None) -> tuple[dict[str, int], list[str], list[str]]:
+    """(row counts, blocking problems, changes since the last publication, read from its snapshot `last`)."""
     problems, changes = [], []
     with connect_work_db(work_db, read_only=True) as con:
         counts = table_row_counts(con)
         for table in REQUIRED_TABLES:
             if table not in counts:
                 problems.append(f"table {table} is missing from the build (did dbt or the quality engine fail?)")
-        if not published_db.exists() or problems:
+        if last is None or problems:
             return counts, problems, changes
-        con.execute(f"attach '{published_db}' as last (read_only)")
+        con.execute(f"attach '{last}' as last (read_only)")
         before = table_row_counts(con, catalog="last")
         for table in sorted(set(counts) | set(before)):
             old, new = before.get(table, 0), counts.get(table, 0)
@@ -91,20 +94,25 @@ def publish(h: Home) -> Publication:
     """Audit the work database and, if it passes, make it the analysts' warehouse."""
     with connect_work_db(h.work_db) as con:
         con.execute("checkpoint")
-    counts, problems, changes = audit(h.work_db, h.published_db)
+    counts, problems, changes = audit(h.work_db, h.last_publication())
     if problems:
         raise PublishBlocked("; ".join(problems))
+    remove_leftovers(h)
+    ensure_free_space(h, "Publishing")
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     snapshot = h.snapshots / f"warehouse-{stamp}.duckdb"
     staging = snapshot.with_name(f".{snapshot.name}.tmp")
-    shutil.copyfile(h.work_db, staging)
-    os.replace(staging, snapshot)
     swap = h.published_db.with_name(f".{h.published_db.name}.{os.getpid()}.tmp")
     try:
-        os.link(snapshot, swap)
-    except OSError:  # file systems without hard links: a copy, still swapped in atomically
+        shutil.copyfile(h.work_db, staging)
+        os.replace(staging, snapshot)
         shutil.copyfile(snapshot, swap)
-    os.replace(swap, h.published_db)
+        os.replace(swap, h.published_db)
+    except OSError as exc:  # a full disk, most often: give back what this publish wrote
+        for written in (staging, swap, snapshot):
+            written.unlink(missing_ok=True)
+        raise PublishBlocked(f"publishing failed ({exc.strerror or exc}); what it had written is removed and "
+                             "the last publication stays in place") from exc
     for old in sorted(h.snapshots.glob("warehouse-*.duckdb"))[:-KEEP_SNAPSHOTS]:
         old.unlink()
     return Publication(h.published_db, snapshot, counts, changes)

@@ -68,3 +68,116 @@ def test_a_killed_refresh_takes_its_dbt_build_with_it(zhome):
     finally:
         if refresh.poll() is None:
             os.killpg(refresh.pid, signal.SIGKILL)
+
+
+@pytest.mark.slow
+def test_a_refresh_publishes_while_an_analyst_holds_the_warehouse_open_read_write(zhome):
+    from tests.conftest import query
+
+    generate(zhome.inbox, seed=6, years=(2024, 2024), provinces="01,34", months=(3, 6), today=date(2026, 11, 22))
+    zonestat = Path(sys.executable).with_name("zonestat")
+    first = subprocess.run([str(zonestat), "refresh"], capture_output=True, text=True, env=dict(os.environ))
+    assert first.returncode == 0, first.stdout[-2000:]
+    # DBeaver's default: a read-write connection, which takes DuckDB's exclusive lock on the file.
+    holder = subprocess.Popen([sys.executable, "-c", f"""
+import duckdb, sys
+con = duckdb.connect({str(zhome.published_db)!r})
+print(con.execute("select count(*) from fct_submissions").fetchone()[0], flush=True)
+sys.stdin.read()
+print(con.execute("select count(*) from fct_submissions").fetchone()[0], flush=True)
+"""], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        held = int(holder.stdout.readline())
+        generate(zhome.inbox, seed=6, years=(2024, 2024), provinces="79", months=(3,), today=date(2026, 11, 22))
+        second = subprocess.run([str(zonestat), "refresh"], capture_output=True, text=True, env=dict(os.environ))
+        assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+        assert "Submissions: 5 accepted" in second.stdout
+        findings = subprocess.run([str(zonestat), "findings"], capture_output=True, text=True, env=dict(os.environ))
+        assert findings.returncode == 0 and "findings" in findings.stdout
+        holder.stdin.close()
+        assert int(holder.stdout.readline()) == held == 4  # the analyst's file: undisturbed
+    finally:
+        holder.kill()
+        holder.wait()
+    assert query(zhome.published_db, "select count(*) as n from fct_submissions")["n"][0] == 5
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 200 MiB tmpfs, mounted for the test and unmounted after it."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=200m", "tmpfs", str(mount)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN): {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill(disk: Path, leave: int) -> Path:
+    """A file that leaves `leave` bytes free on the disk."""
+    import shutil
+
+    filler = disk / "filler"
+    free = shutil.disk_usage(disk).free
+    with open(filler, "wb") as out:
+        out.truncate(0)
+        chunk = b"\0" * (1 << 20)
+        remaining = free - leave
+        while remaining > 0:
+            remaining -= out.write(chunk[:min(len(chunk), remaining)])
+    return filler
+
+
+@pytest.mark.slow
+def test_a_full_disk_fails_the_publish_cleanly_and_the_next_one_succeeds(small_disk, monkeypatch):
+    from orchestration import environment
+    from orchestration.disk import NotEnoughSpace, warehouse_size
+    from orchestration.publish import PublishBlocked, publish
+    from tests.conftest import run_refresh
+    from zonestat.config import Home
+
+    home = Home(small_disk / "home")
+    monkeypatch.setenv("ZONESTAT_HOME", str(home.root))
+    monkeypatch.setenv("DAGSTER_HOME", str(home.dagster_home))
+    environment.prepare(home)
+    generate(home.inbox, seed=7, years=(2024, 2024), provinces="01,34", months=(3, 6), today=date(2026, 11, 22))
+    assert run_refresh(home)
+    published = home.published_db.read_bytes()
+    snapshots = sorted(home.snapshots.iterdir())
+    size = warehouse_size(home)
+
+    # Half a warehouse free: the preflight says so before anything is written.
+    filler = fill(small_disk, leave=size // 2)
+    with pytest.raises(NotEnoughSpace, match="needs about .* free"):
+        publish(home)
+    # Without the preflight the copy runs into the full disk: what it wrote is given back.
+    monkeypatch.setenv("ZONESTAT_SPACE_FACTOR", "0")
+    with pytest.raises(PublishBlocked, match="publishing failed"):
+        publish(home)
+    assert sorted(home.snapshots.iterdir()) == snapshots
+    assert not list(home.root.glob(".*.tmp")) and not list(home.snapshots.glob(".*"))
+    assert home.published_db.read_bytes() == published
+    filler.unlink()
+    monkeypatch.delenv("ZONESTAT_SPACE_FACTOR")
+    assert publish(home).snapshot.exists()
+
+
+@pytest.mark.slow
+def test_dbt_run_output_and_the_run_history_stay_bounded(zhome, monkeypatch):
+    from dagster import DagsterInstance
+
+    from tests.conftest import run_refresh
+
+    monkeypatch.setenv("ZONESTAT_KEEP_DBT_RUNS", "1")
+    monkeypatch.setenv("ZONESTAT_KEEP_RUNS", "2")
+    generate(zhome.inbox, seed=8, years=(2024, 2024), provinces="01", months=(3,), today=date(2026, 11, 22))
+    for month in (6, 9):
+        assert run_refresh(zhome)
+        generate(zhome.inbox, seed=8, years=(2024, 2024), provinces="01", months=(month,), today=date(2026, 11, 22))
+    assert run_refresh(zhome)
+    assert len([p for p in zhome.dbt_target.iterdir() if p.is_dir()]) == 1
+    with DagsterInstance.get() as instance:
+        assert len(instance.get_run_records()) <= 3  # the two kept, and the one that pruned them

@@ -1,4 +1,4 @@
-"""The `zonestat` command: refresh, sample, validate, findings, ui."""
+"""The `zonestat` command: refresh, sample, validate, withdraw, restore, findings, ui."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
                  manifest=h.root / "sample-manifest.csv")
     from orchestration.runs import refresh_in_process
 
-    before = _published_counts(h.published_db)
+    before = _published_counts(h.last_publication())
     with DagsterInstance.get() as instance:
         result = refresh_in_process(instance)
     print()
@@ -59,12 +59,12 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         print(f"The last good publication stays at {h.published_db}" if h.published_db.exists()
               else "Nothing has been published yet.")
         return 1
-    with duckdb.connect(str(h.published_db), read_only=True) as con:
+    with duckdb.connect(str(h.last_publication()), read_only=True) as con:
         accepted, rejected = con.execute(
             "select count(*) filter (where outcome = 'accepted'), count(*) filter (where outcome = 'rejected') "
             "from fct_submissions").fetchone()
         findings = dict(con.execute("select severity, count(*) from dq_findings group by 1").fetchall())
-    after = _published_counts(h.published_db)
+    after = _published_counts(h.last_publication())
     print(f"Published warehouse: {h.published_db}")
     print(f"Submissions: {accepted} accepted, {rejected} rejected (quarantine: {h.quarantine})")
     print(f"Findings: {sum(findings.values())} ({', '.join(f'{v} {k}' for k, v in sorted(findings.items()))})"
@@ -77,10 +77,10 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     return 0
 
 
-def _published_counts(path: Path) -> dict[str, int]:
+def _published_counts(path: Path | None) -> dict[str, int]:
     import duckdb
 
-    if not path.exists():
+    if path is None:
         return {}
     from orchestration.publish import table_row_counts
 
@@ -156,14 +156,46 @@ def _number_or_none(x: object) -> float | None:
     return None if x is None or x != x else float(x)
 
 
+def cmd_withdraw(args: argparse.Namespace) -> int:
+    """Take a submission out of the current facts (it stays archived, in the ledger and in the history)."""
+    return _withdrawal(args, "withdraw")
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Put a withdrawn submission back."""
+    return _withdrawal(args, "restore")
+
+
+def _withdrawal(args: argparse.Namespace, action: str) -> int:
+    from ingest import withdrawals
+    from zonestat.config import home
+
+    h = home()
+    try:
+        submission_id = withdrawals.resolve(h, args.submission_id)
+    except withdrawals.UnknownSubmission as exc:
+        print(f"zonestat {action}: {exc}", file=sys.stderr)
+        return 2
+    standing = withdrawals.standing(h, submission_id)
+    if (standing == withdrawals.WITHDRAW) == (action == withdrawals.WITHDRAW):
+        print(f"{submission_id[:12]} is already {'withdrawn' if standing == withdrawals.WITHDRAW else 'in'}: nothing to do")
+        return 0
+    withdrawals.record(h, submission_id, action, getattr(args, "reason", "") or "")
+    done = "withdrawn: its figures leave the current facts" if action == "withdraw" else \
+        "restored: its figures count again"
+    print(f"{submission_id[:12]} {done} at the next refresh (`zonestat refresh`). "
+          "The file stays archived and in fct_submissions and fct_figure_revisions.")
+    return 0
+
+
 def cmd_findings(args: argparse.Namespace) -> int:
     import duckdb
 
     from zonestat.config import home
 
-    path = home().published_db
-    if not path.exists():
-        print(f"No published warehouse at {path}: run `zonestat refresh` first.", file=sys.stderr)
+    path = home().last_publication()  # the published tables, readable while an analyst holds the file open
+    if path is None:
+        print(f"No published warehouse at {home().published_db}: run `zonestat refresh` first.", file=sys.stderr)
         return 2
     where, params = [], []
     if args.reporter:
@@ -237,6 +269,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lang", choices=["vi", "en"], default="vi",
                    help="language of the findings in the text output (default: vi, Vietnamese)")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("withdraw", help="take a submission out of the current facts (kept in the history)")
+    p.add_argument("submission_id", help="the submission's id or its first characters (fct_submissions, findings)")
+    p.add_argument("--reason", required=True, help="why, for the ledger (required)")
+    p.set_defaults(func=cmd_withdraw)
+
+    p = sub.add_parser("restore", help="put a withdrawn submission back")
+    p.add_argument("submission_id", help="the submission's id or its first characters")
+    p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("findings", help="list the quality findings of the published warehouse")
     p.add_argument("--json", action="store_true")

@@ -62,6 +62,12 @@ class Home:
     def snapshots(self) -> Path:
         return self.root / "snapshots"
 
+    def last_publication(self) -> Path | None:
+        """The newest snapshot: the same tables as the published file, which zonestat itself never
+        opens, because an analyst's program may hold it open read-write (DBeaver does) and lock it."""
+        snapshots = sorted(self.snapshots.glob("warehouse-*.duckdb")) if self.snapshots.exists() else []
+        return snapshots[-1] if snapshots else None
+
     @property
     def reports(self) -> Path:
         return self.root / "reports"
