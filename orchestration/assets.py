@@ -2,8 +2,9 @@
 
 The ingest asset's keys are the dbt sources' keys (landing/submissions, landing/figures,
 landing/findings), so the lineage is one connected graph from file to published table.
-Assets that write the work database share the pool "warehouse" (one slot): DuckDB allows a
-single writer, and Dagster queues the others instead of letting them fail on the lock.
+The steps that write the landing or the work database, and the checks that read it, share the
+pool "warehouse" (one slot): DuckDB allows a single writer, a second refresh's ingest would
+take in the same files again, and Dagster queues the others instead of letting them fail.
 """
 
 
@@ -35,7 +36,7 @@ TRANSIENT = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIA
     specs=[dg.AssetSpec(dg.AssetKey(["landing", t]), group_name="ingest", kinds={"parquet"},
                         description=f"landing/{t}: immutable Parquet per submission version (ingest/land.py)")
            for t in LANDING_TABLES],
-    retry_policy=TRANSIENT,
+    retry_policy=TRANSIENT, pool=WAREHOUSE_POOL,  # two refreshes at once must not ingest the same files twice
 )
 def landing(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
     """Ingest every new file in the inbox: archive, parse, check at the door (GX), land or quarantine."""
@@ -113,7 +114,7 @@ def dq_findings(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 
 def _fact_check(fact: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=dg.AssetKey(fact), name=f"{fact}_reported_figures_consistent",
-                    additional_deps=[dg.AssetKey("dq_findings")],
+                    additional_deps=[dg.AssetKey("dq_findings")], pool=WAREHOUSE_POOL,
                     description=f"Findings of the rule catalogue touching {fact}. Never blocks publishing: "
                                 "boards' errors are flagged beside the figures.")
     def check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:

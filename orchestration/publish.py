@@ -22,7 +22,12 @@ import duckdb
 from orchestration.disk import ensure_free_space, remove_leftovers
 from zonestat.config import Home, connect_work_db
 
-KEEP_SNAPSHOTS = 7
+
+def keep_snapshots() -> int:
+    """How many publications stay in snapshots/ for time travel (ZONESTAT_KEEP_SNAPSHOTS, 7)."""
+    return max(1, int(os.environ.get("ZONESTAT_KEEP_SNAPSHOTS", "7")))
+
+
 # Tables whose rows may only disappear when a superseding submission replaced them.
 GUARDED_FACTS = ("fct_investment", "fct_output", "fct_trade", "fct_labour", "fct_infrastructure")
 REQUIRED_TABLES = GUARDED_FACTS + ("fct_figure_revisions", "fct_submissions", "dim_province", "dim_indicator", "dim_period", "dq_findings")
@@ -113,6 +118,6 @@ def publish(h: Home) -> Publication:
             written.unlink(missing_ok=True)
         raise PublishBlocked(f"publishing failed ({exc.strerror or exc}); what it had written is removed and "
                              "the last publication stays in place") from exc
-    for old in sorted(h.snapshots.glob("warehouse-*.duckdb"))[:-KEEP_SNAPSHOTS]:
+    for old in sorted(h.snapshots.glob("warehouse-*.duckdb"))[:-keep_snapshots()]:
         old.unlink()
     return Publication(h.published_db, snapshot, counts, changes)

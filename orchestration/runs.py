@@ -39,6 +39,15 @@ def reap_dead_runs(instance: DagsterInstance) -> list[str]:
     return reaped
 
 
+def in_flight_refreshes(instance: DagsterInstance) -> list[str]:
+    """Runs of the refresh job that are under way now (after the dead ones are reaped), as 'id (trigger)'."""
+    reap_dead_runs(instance)
+    runs = instance.get_runs(RunsFilter(job_name="refresh", statuses=[DagsterRunStatus.STARTED,
+                                                                        DagsterRunStatus.STARTING]))
+    return [f"{run.run_id[:8]} ({run.tags.get('zonestat/trigger', run.tags.get('dagster/sensor_name', 'daemon'))})"
+            for run in runs]
+
+
 def refresh_in_process(instance: DagsterInstance):
     """Execute the refresh job in this process against `instance`; returns Dagster's result."""
     from orchestration.definitions import build_definitions

@@ -181,3 +181,21 @@ def test_dbt_run_output_and_the_run_history_stay_bounded(zhome, monkeypatch):
     assert len([p for p in zhome.dbt_target.iterdir() if p.is_dir()]) == 1
     with DagsterInstance.get() as instance:
         assert len(instance.get_run_records()) <= 3  # the two kept, and the one that pruned them
+
+
+@pytest.mark.slow
+def test_two_refreshes_at_once_do_the_work_once_and_both_say_what_happened(zhome):
+    from ingest import land
+
+    generate(zhome.inbox, seed=9, years=(2024, 2024), provinces="01,34,79", months=(3, 6, 9), today=date(2026, 11, 22))
+    files = len(list(zhome.inbox.iterdir()))
+    zonestat = Path(sys.executable).with_name("zonestat")
+    runs = [subprocess.Popen([str(zonestat), "refresh"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             env=dict(os.environ)) for _ in range(2)]
+    outputs = [run.communicate(timeout=600)[0] for run in runs]
+    for run, output in zip(runs, outputs):
+        assert run.returncode == 0, output[-3000:]
+        assert "not replaced" not in output and "Published warehouse" in output
+    ledger = land.read_table(zhome.landing, "submissions")
+    assert len(ledger) == files and ledger.submission_id.is_unique  # each file taken in once
+    assert sum(len(list((zhome.landing / t).glob("*.parquet"))) for t in ("submissions",)) == files + 1

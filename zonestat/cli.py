@@ -45,19 +45,26 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         print(f"The inbox {h.inbox} is empty: writing sample submissions (zonestat sample) into it ...")
         generate(h.inbox, seed=1, years=(2024, 2025), months=(3, 6, 9, 12), inject_errors=0.05,
                  manifest=h.root / "sample-manifest.csv")
-    from orchestration.runs import refresh_in_process
+    from orchestration.runs import in_flight_refreshes, refresh_in_process
 
     before = _published_counts(h.last_publication())
     with DagsterInstance.get() as instance:
+        running = in_flight_refreshes(instance)
+        if running:
+            print(f"Another refresh is running ({', '.join(running)}): this one waits for its turn at each step "
+                  "that writes, and takes in only what that one has not.")
         result = refresh_in_process(instance)
     print()
     if not result.success:
-        print("REFRESH FAILED: the published warehouse was not replaced.")
+        published = any(e.is_step_success and e.step_key == "published_warehouse" for e in result.all_events)
+        print("REFRESH FAILED" + ("" if published else ": the published warehouse was not replaced."))
         for event in result.all_events:
             if event.is_step_failure and event.step_failure_data:
-                print(f"  step {event.step_key}: {event.step_failure_data.error.message.strip()}")
-        print(f"The last good publication stays at {h.published_db}" if h.published_db.exists()
-              else "Nothing has been published yet.")
+                print(f"  step {event.step_key}: {event.step_failure_data.error.message.strip()[:2000]}")
+        if not published:
+            print(f"The last good publication stays at {h.published_db}" if h.last_publication()
+                  else "Nothing has been published yet.")
+            _name_new_submissions(h)
         return 1
     with duckdb.connect(str(h.last_publication()), read_only=True) as con:
         accepted, rejected = con.execute(
@@ -75,6 +82,28 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         print(line)
     print("Dagster UI: `make ui` (or `zonestat ui`), then open http://127.0.0.1:3000")
     return 0
+
+
+def _name_new_submissions(h) -> None:
+    """The accepted submissions the failed build took in since the last publication, with the command
+    that takes each out: one of them is what the build refused."""
+    import duckdb
+
+    from ingest import land
+
+    ledger = land.read_table(h.landing, "submissions")
+    new = ledger[ledger.outcome == "accepted"]
+    last = h.last_publication()
+    if last is not None:
+        with duckdb.connect(str(last), read_only=True) as con:
+            published = {r[0] for r in con.execute("select submission_id from fct_submissions").fetchall()}
+        new = new[~new.submission_id.isin(published)]
+    if new.empty:
+        return
+    print(f"Accepted since the last publication ({len(new)}); to take one out:")
+    for row in new.sort_values("received_at").head(20).itertuples():
+        print(f"  zonestat withdraw {row.submission_id[:12]} --reason '...'   # {row.file_name}, "
+              f"{row.reporter_name or row.reporter_id} {row.period}")
 
 
 def _published_counts(path: Path | None) -> dict[str, int]:
