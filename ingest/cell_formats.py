@@ -132,13 +132,21 @@ def _scan_xlsx_sheet(xml: bytes, percent_styles: set[str]) -> SheetFormats:
     return found
 
 
-_CELL_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')  # a cell's r="C12" (a row's r="12" has no letters)
+_CELL_COLUMN = re.compile(rb'\br="([A-Z]{1,3})[0-9]')  # a cell's r="C12" (a row's r="12" has no letters)
+_CELL_ROW = re.compile(rb'\br="[A-Z]{0,3}([0-9]{1,7})"')  # rows' and cells' numbers
+
+
+_FAR_REF = re.compile(rb'\br="(?:[A-Z]{2,3}[0-9]|[A-Z][0-9]{5})')  # a cell past column Z or row 9,999
+SMALL_SHEET = (9_999, 26)  # the extent of a sheet without such a cell, at most
 
 
 def _xlsx_extent(xml: bytes) -> tuple[int, int]:
-    rows = cols = 0
-    for letters, digits in _CELL_REF.findall(xml):
-        rows, cols = max(rows, int(digits)), max(cols, _column_index(letters.decode()) + 1)
+    """Rows and columns from A1 to the farthest cell the sheet names; for the usual sheet, which
+    names no cell past Z9999, that bound itself (one scan that finds nothing)."""
+    if not _FAR_REF.search(xml):
+        return SMALL_SHEET
+    rows = max(map(int, _CELL_ROW.findall(xml)), default=0)
+    cols = max((_column_index(letters.decode()) + 1 for letters in set(_CELL_COLUMN.findall(xml))), default=0)
     return rows, cols
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ingest.text import clean, fold, key
@@ -68,6 +69,8 @@ class Grid:
 
 def cell_text(cell: object) -> str:
     """A cell as text, as a Vietnamese reader would see it: 2020.0 -> '2020', a date as 31/12/2020."""
+    if isinstance(cell, str):
+        return clean(cell)
     if cell is None:
         return ""
     if isinstance(cell, float) and cell.is_integer() and abs(cell) < 1e15:
@@ -170,7 +173,7 @@ def searched_rows(grid: Grid, limit: int = 5) -> str:
 TOTALS, HEADING, FOOTER = "totals", "heading", "footer"
 
 
-def non_figure_row(cells: list[object], code: str, has_figure: bool, in_footer: bool) -> str | None:
+def non_figure_row(cells: list[object], code: str, has_figure: Callable[[], bool], in_footer: bool) -> str | None:
     """TOTALS, HEADING or FOOTER for a row that is not a figure; None for a figure row.
 
     A row with something shaped like an indicator code is a figure, whatever else it holds (an
@@ -184,7 +187,7 @@ def non_figure_row(cells: list[object], code: str, has_figure: bool, in_footer: 
         return FOOTER
     if any(t in _TOTALS for t in texts):
         return TOTALS
-    if not has_figure:
+    if not has_figure():
         return HEADING
     return None
 

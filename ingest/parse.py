@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -260,7 +261,7 @@ def _figures(grid: Grid, first_data_row: int, columns: dict[str, int], sub: Subm
 
     # First pass: sort out the rows that are not figures, and read every typed text number so
     # that the file's notation can be judged as a whole.
-    rows: list[tuple[int, list]] = []
+    rows: list[tuple[int, list, str]] = []
     readings: list[numbers.TextNumber] = []
     skipped: dict[str, list[int]] = {}
     in_footer = False
@@ -269,8 +270,8 @@ def _figures(grid: Grid, first_data_row: int, columns: dict[str, int], sub: Subm
         if all(v is None or v == "" or (isinstance(v, str) and not v.strip()) for v in row):
             continue
         row = row + [""] * (width + 1 - len(row))
-        has_figure = any(cell_text(row[i]) for i in (i_value, i_growth, i_share))
-        kind = non_figure_row(row, cell_text(row[idx["ma_chi_tieu"]]), has_figure, in_footer)
+        code = cell_text(row[idx["ma_chi_tieu"]])
+        kind = non_figure_row(row, code, lambda: any(_filled(row[i]) for i in (i_value, i_growth, i_share)), in_footer)
         if kind is not None:
             in_footer = in_footer or kind == FOOTER
             skipped.setdefault(kind, []).append(r + 1)
@@ -281,25 +282,26 @@ def _figures(grid: Grid, first_data_row: int, columns: dict[str, int], sub: Subm
                 reading = numbers.read_text_number(v)
                 if reading is not None:
                     readings.append(reading)
-        rows.append((r, row))
+        rows.append((r, row, code))
     notation = numbers.file_notation(readings)
     for kind, code in ((TOTALS, "layout.totals"), (HEADING, "layout.headings"), (FOOTER, "layout.footer")):
         if kind in skipped:
             _note_skipped(sub, grid, code, skipped[kind])
 
     records = []
-    for r, row in rows:
-        value_ref, growth_ref, share_ref = (
-            f"line {r + 1}" if grid.is_csv else f"{refs[name]}{r + 1}" for name in ("gia_tri", "tang_truong", "ty_trong"))
+    for r, row, code in rows:
+        value_ref = f"line {r + 1}" if grid.is_csv else f"{refs['gia_tri']}{r + 1}"
         value_cell = row[i_value]
         unit_text = cell_text(row[idx["don_vi"]])
+        percent = grid.percent_cells
         # A percent format means a fraction only where a percentage belongs; elsewhere the stored value stands.
-        percent_cell = value_ref in grid.percent_cells and getattr(units.lookup(unit_text), "canonical", "") == "percent"
+        percent_cell = bool(percent) and value_ref in percent and \
+            getattr(units.lookup(unit_text), "canonical", "") == "percent"
         value = _number(value_cell, notation, percent_cell)
         if value_ref in grid.missing_cached_values:
             value = Reading(problem=msg("number.formula_without_value"))
-        growth = _number(row[i_growth], notation, growth_ref in grid.percent_cells)
-        share = _number(row[i_share], notation, share_ref in grid.percent_cells)
+        growth = _number(row[i_growth], notation, bool(percent) and f"{refs['tang_truong']}{r + 1}" in percent)
+        share = _number(row[i_share], notation, bool(percent) and f"{refs['ty_trong']}{r + 1}" in percent)
         unit_text = unit_text or value.glued_unit
         unit, unit_problem = _unit(unit_text, value.glued_unit)
         canonical = None if value.value is None or unit is None else value.value * unit.factor
@@ -307,13 +309,13 @@ def _figures(grid: Grid, first_data_row: int, columns: dict[str, int], sub: Subm
         if canonical is not None and not abs(canonical) < MAX_FIGURE:  # infinity and NaN too
             canonical, value_problem = None, msg("number.out_of_range", text=value.as_typed or str(value_cell),
                                                  limit=f"{MAX_FIGURE:.0e}")
-        growth, share = (_claim(c) for c in (growth, share))
+        growth, share = _claim(growth), _claim(share)
         zone_name = cell_text(row[idx["khu"]])
         zkey, zkind = zone_key(zone_name, province_key)
         note = cell_text(row[idx["ghi_chu"]])
         percent_unit = unit is not None and unit.canonical == "percent"
         records.append((
-            sub.submission_id, grid.sheet, value_ref, r + 1, _indicator(cell_text(row[idx["ma_chi_tieu"]])),
+            sub.submission_id, grid.sheet, value_ref, r + 1, _indicator(code),
             cell_text(row[idx["chi_tieu"]]), zone_name, zkey, zkind, _breakdown(cell_text(row[idx["phan_to"]])),
             canonical,
             unit.canonical if unit else None, unit.family if unit else None, value.value, unit_text,
@@ -376,8 +378,7 @@ def _zone_scope(reporter: Reporter | None) -> str:
     return reporter.code
 
 
-@dataclass(frozen=True)
-class Reading:
+class Reading(NamedTuple):  # a tuple: built for every cell of every file
     """One cell read as a number: the value (None when empty or unreadable) and what goes with it."""
 
     value: float | None = None
@@ -389,8 +390,15 @@ class Reading:
     maybe_fraction: bool = False  # a percentage that looks typed as a fraction (0,185 for 18,5%)
 
 
+EMPTY = Reading()
+
+
 def _number(raw: object, notation: str, percent_format: bool = False) -> Reading:
     """One cell as a number. A percent-formatted numeric cell holds a fraction: 18,5% is 0.185."""
+    if raw is None or raw == "":
+        return EMPTY
+    if isinstance(raw, str):
+        return _text_number(raw, notation) if raw.strip() else EMPTY
     if isinstance(raw, bool):
         return Reading(problem=msg("number.not_a_number", text=str(raw)))
     if isinstance(raw, (int, float)):
@@ -409,11 +417,7 @@ def _number(raw: object, notation: str, percent_format: bool = False) -> Reading
         return Reading(problem=msg("number.date_cell", shown=cell_text(raw)), as_typed=cell_text(raw))
     if isinstance(raw, (dt.time, dt.timedelta)):
         return Reading(problem=msg("number.time_cell", shown=str(raw)), as_typed=str(raw))
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return Reading()
-    if not isinstance(raw, str):
-        return Reading(problem=msg("number.not_a_number", text=str(raw)))
-    return _text_number(raw, notation)
+    return Reading(problem=msg("number.not_a_number", text=str(raw)))
 
 
 # No figure of a zone statistic comes near this in its canonical unit (all of Vietnam's registered FDI
@@ -433,6 +437,10 @@ def _claim(reading: Reading) -> Reading:
         return Reading(problem=msg("number.out_of_range", text=reading.as_typed, limit=f"{MAX_CLAIM_PCT:.0e}"),
                        as_typed=reading.as_typed)
     return reading
+
+
+def _filled(cell: object) -> bool:
+    return cell is not None and (not isinstance(cell, str) or bool(cell.strip()))
 
 
 def _looks_like_fraction(value: float, decimals: int) -> bool:

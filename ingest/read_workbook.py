@@ -33,8 +33,10 @@ def max_unzipped_bytes() -> int:
 
 
 def max_sheet_cells() -> int:
-    """Cells from A1 to a sheet's farthest cell: a submission has a few thousand."""
-    return int(os.environ.get("ZONESTAT_MAX_SHEET_CELLS", "2000000"))
+    """Cells from A1 to a sheet's farthest cell: a submission has a few thousand. Never below what
+    a sheet within Z9999 may hold, which the xlsx scan does not count cell by cell."""
+    rows, cols = cell_formats.SMALL_SHEET
+    return max(rows * cols, int(os.environ.get("ZONESTAT_MAX_SHEET_CELLS", "2000000")))
 
 
 def _check_extents(formats: dict[str, cell_formats.SheetFormats], file_name: str) -> None:

@@ -1,0 +1,79 @@
+"""The door guarantees the build: whatever the door accepts builds and publishes.
+
+A property test: random mutations of a valid submission (values, periods, codes, units, breakdowns,
+zones, date cells, text) go through the door together, and one refresh must build and publish
+every accepted one, whatever the rejected ones were.
+"""
+
+import random
+import unicodedata
+from datetime import date, datetime
+
+import openpyxl
+import pytest
+
+from tests.conftest import query, run_refresh
+
+VALID = [("INV_NEW_PROJ", "", "TONG", "dự án", "21"), ("INV_NEW_PROJ", "", "TN", "dự án", "12"),
+         ("INV_NEW_PROJ", "", "NN", "dự án", "9"), ("INV_NEW_CAP", "KCN Tiền Hải", "TN", "tỷ đồng", "4.466,777"),
+         ("LAB_WORKERS", "", "TONG", "người", "72.015"), ("LAB_SI_RATE", "", "TONG", "%", "92,4"),
+         ("TRD_EXPORT", "", "TONG", "triệu USD", "1.162,79")]
+VALUES = ["", "abc", "1e6", "-5", "0", "1.234,5", "∞", "nan", "inf", "1,2,3", "9" * 40, "3.300,", "12%", "1 000",
+          5.5, -0.0, 1e308, 1e-300, 72015, True, datetime(2020, 6, 1), "0,449", "=1+1", "trên 1.000", "18,5%"]
+PERIODS = ["2019", "2019-11", "1999", "2045", "2019-13", "11/2019", "2019-00", "", "abc", "31/12/2019", "30/02/2019",
+           2019, 2019.5, datetime(1905, 7, 12), datetime(2019, 6, 1), datetime(1899, 12, 31), date(2039, 12, 1)]
+CODES = ["INV_NEW_PROJ", "inv_new_proj", "INV NEW PROJ", "UNKNOWN", "", "Tổng cộng", "LAB_WORKERS", "INF_ZONES"]
+UNITS = ["dự án", "tỷ đồng", "tỷ USD", "%", "người", "nghìn người", "kg", "", "ha", "khu", "triệu đồng/người/tháng"]
+BREAKDOWNS = ["TONG", "TN", "NN", "LDVN", "LDNN", "", "XX", "tổng"]
+ZONES = ["", "KCN Tiền Hải", "Khu công nghiệp Tiền Hải", "---", "KKT " + "x" * 300, "KCN Gia Lách"]
+PROVINCES = ["34", "33", "42", "15", "99", "", "3 4", 34.0]
+
+
+def mutated(rng: random.Random, path) -> None:
+    """A submission like a board's, with a few fields replaced by what boards (and attackers) type."""
+    rows = [list(r) for r in VALID]
+    meta = {"ma_tinh": "34", "ky_bao_cao": "2019-11", "trang_thai": rng.choice(["uoc", "so_bo", "chinh_thuc"])}
+    for _ in range(rng.randint(1, 4)):
+        what = rng.choice(["value", "value", "period", "code", "unit", "breakdown", "zone", "province", "nfd"])
+        row = rng.choice(rows)
+        if what == "value":
+            row[4] = rng.choice(VALUES)
+        elif what == "period":
+            meta["ky_bao_cao"] = rng.choice(PERIODS)
+        elif what == "code":
+            row[0] = rng.choice(CODES)
+        elif what == "unit":
+            row[3] = rng.choice(UNITS)
+        elif what == "breakdown":
+            row[2] = rng.choice(BREAKDOWNS)
+        elif what == "zone":
+            row[1] = rng.choice(ZONES)
+        elif what == "province":
+            meta["ma_tinh"] = rng.choice(PROVINCES)
+        else:
+            row[1] = unicodedata.normalize("NFD", row[1] or "KCN Tiền Hải")
+    book = openpyxl.Workbook()
+    info = book.active
+    info.title = "ThongTin"
+    for key, value in meta.items():
+        info.append([key, value])
+        if isinstance(value, (date, datetime)):
+            info.cell(row=info.max_row, column=2).number_format = "dd/mm/yyyy"
+    sheet = book.create_sheet("SoLieu")
+    sheet.append(["ma_chi_tieu", "khu", "phan_to", "don_vi", "gia_tri"])
+    for code, zone, breakdown, unit, value in rows:
+        sheet.append([code, zone, breakdown, unit, value])
+    book.save(path)
+
+
+@pytest.mark.slow
+def test_every_submission_the_door_accepts_builds_and_publishes(zhome):
+    rng = random.Random(20261201)
+    for i in range(60):
+        mutated(rng, zhome.inbox / f"mutant-{i:02d}.xlsx")
+    assert run_refresh(zhome), "a submission the door accepted broke the build"
+    ledger = query(zhome.published_db, "select outcome, count(*) as n from fct_submissions group by 1")
+    outcomes = dict(zip(ledger.outcome, ledger.n))
+    assert outcomes.get("accepted", 0) >= 10 and outcomes.get("rejected", 0) >= 10, outcomes  # both kinds were tried
+    landed = query(zhome.published_db, "select count(*) as n from fct_figure_revisions")["n"][0]
+    assert landed > 0
