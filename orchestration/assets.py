@@ -46,11 +46,14 @@ def landing(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]
     summary = ingest_inbox(h)
     context.log.info(f"received {summary.received}, new {len(summary.accepted) + len(summary.rejected)}, "
                      f"accepted {len(summary.accepted)}, rejected {len(summary.rejected)}")
+    for line in summary.skipped:
+        context.log.info(f"not taken this time: {line}")
     meta = {
         "files_received": summary.received, "files_already_known": summary.already_known,
         "submissions_accepted": len(summary.accepted), "submissions_rejected": len(summary.rejected),
         "figures_landed": summary.figures_landed,
         "door_findings": dg.MetadataValue.json(summary.findings_by_rule),
+        "files_skipped": dg.MetadataValue.json(summary.skipped),
     }
     for table in LANDING_TABLES:
         yield dg.MaterializeResult(asset_key=dg.AssetKey(["landing", table]), metadata=meta)

@@ -185,3 +185,16 @@ def test_validate_of_a_crashing_file_answers_with_a_finding(tmp_path):
     crashed, good = json.loads(result.stdout)
     assert crashed["status"] == "rejected" and "SIGABRT" in crashed["findings"][0]["message"]
     assert good["status"] == "accepted"
+
+
+def test_the_ingest_step_names_what_it_skipped(zhome):
+    from dagster import DagsterInstance, materialize
+
+    from orchestration.assets import landing
+
+    zhome.inbox.mkdir(parents=True, exist_ok=True)
+    shutil.copy(GOOD, zhome.inbox / "~$report.xlsx")
+    with DagsterInstance.ephemeral() as instance:
+        result = materialize([landing], instance=instance)
+    meta = result.asset_materializations_for_node("landing")[0].metadata
+    assert "an Excel lock file" in meta["files_skipped"].value[0]
