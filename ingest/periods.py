@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from ingest.messages import Message, msg
+from zonestat import reference
 
 _YEAR = re.compile(r"^(\d{4})$")
 _YEAR_MONTH = re.compile(r"^(\d{4})[-/.](\d{1,2})$")
@@ -68,7 +69,7 @@ def _period_of_date(day: date) -> tuple[Period | None, Message | None]:
     """
     serial = (day - _SPREADSHEET_EPOCH).days
     shown = day.strftime("%d/%m/%Y")
-    if day.year < 2000 and _YEAR_SERIALS[0] <= serial <= _YEAR_SERIALS[1]:
+    if day.year < reference.period_years()[0] and _YEAR_SERIALS[0] <= serial <= _YEAR_SERIALS[1]:
         return None, msg("period.year_in_date_cell", year=serial, shown=shown)
     return _checked(day.year, day.month, day.month == 12, shown)
 
@@ -76,8 +77,9 @@ def _period_of_date(day: date) -> tuple[Period | None, Message | None]:
 def _checked(year: int, month: int, whole_year: bool, text: str) -> tuple[Period | None, Message | None]:
     if not 1 <= month <= 12:
         return None, msg("period.month_range", text=text, month=month)
-    if year < 2000:
-        return None, msg("period.too_early", text=text, year=year)
+    first, last = reference.period_years()
+    if not first <= year <= last:
+        return None, msg("period.out_of_range", text=text, year=year, first=first, last=last)
     return Period(year, month, whole_year), None
 
 

@@ -77,3 +77,18 @@ def test_every_submission_the_door_accepts_builds_and_publishes(zhome):
     assert outcomes.get("accepted", 0) >= 10 and outcomes.get("rejected", 0) >= 10, outcomes  # both kinds were tried
     landed = query(zhome.published_db, "select count(*) as n from fct_figure_revisions")["n"][0]
     assert landed > 0
+    from zonestat import reference
+
+    years = query(zhome.published_db, "select min(period_year) as a, max(period_year) as b from dim_period")
+    assert (years.a[0], years.b[0]) == reference.period_years()  # one definition of the years, door and build
+
+
+def test_the_door_takes_the_years_dim_period_has_and_no_other():
+    from ingest.periods import parse_period
+    from zonestat import reference
+
+    first, last = reference.period_years()
+    assert parse_period(str(first))[0] is not None and parse_period(f"{last}-06")[0] is not None
+    for outside in (str(first - 1), f"{last + 1}-01", datetime(1905, 7, 12)):
+        period, problem = parse_period(outside)
+        assert period is None and problem is not None

@@ -16,6 +16,17 @@ from zonestat.config import REFERENCE_DIR
 VINTAGE_2025_START = date(2025, 7, 1)
 
 
+@lru_cache(maxsize=1)
+def period_years() -> tuple[int, int]:
+    """The first and last reporting year the warehouse has periods for (dbt_project.yml vars)."""
+    import yaml
+
+    from zonestat.config import DBT_PROJECT_DIR
+
+    variables = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
+    return int(variables["first_period_year"]), int(variables["last_period_year"])
+
+
 def _rows(name: str) -> list[dict[str, str]]:
     with open(REFERENCE_DIR / f"{name}.csv", encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))

@@ -1,13 +1,14 @@
--- Reporting periods 2000-2039: 'YYYY-MM' is year to date through month MM ('YYYY-12' = the year).
+-- Reporting periods of the years first_period_year..last_period_year (dbt_project.yml, which the
+-- door reads too): 'YYYY-MM' is year to date through month MM ('YYYY-12' = the year).
 with digits as (
     select 0 as d union all select 1 union all select 2 union all select 3 union all select 4
     union all select 5 union all select 6 union all select 7 union all select 8 union all select 9
 ),
 
 years as (
-    select 2000 + tens.d * 10 + ones.d as period_year
+    select {{ var('first_period_year') }} + tens.d * 10 + ones.d as period_year
     from digits as tens cross join digits as ones
-    where tens.d < 4
+    where {{ var('first_period_year') }} + tens.d * 10 + ones.d <= {{ var('last_period_year') }}
 ),
 
 months as (
