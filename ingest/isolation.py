@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import queue
 import signal
+import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 
@@ -95,30 +97,70 @@ def _death(exitcode: int | None, limits: Limits) -> str:
 
 def read_all(items: list, task: Callable, failed: Callable[[object, Message], object], name_of: Callable[[object], str],
              workers: int, limits: Limits | None = None) -> list:
-    """task(item) for each item, each in a worker process under `limits`, results in input order.
+    """task(item) for each item, each in a worker process under `limits`, results in input order."""
+    return list(read_stream(items, task, failed, name_of, workers, limits))
+
+
+def read_stream(items: list, task: Callable, failed: Callable[[object, Message], object],
+                name_of: Callable[[object], str], workers: int, limits: Limits | None = None,
+                ahead: int = 800) -> Iterator:
+    """task(item) for each item, each in a worker process under `limits`: the results in input order,
+    each as soon as it and those before it are done. The workers go on (at most `ahead` results
+    beyond what the caller has taken) while the caller works on what it has, which is what lets the
+    ingest check one batch at the door while the next one is being read.
 
     An item whose worker dies or runs out of time gets failed(item, what happened) as its result;
     name_of(item) is the file's name in that message.
     """
     limits = limits or Limits.from_env()
     if not items:
-        return []
+        return
+    done: queue.Queue = queue.Queue()
+    room, stop = threading.Semaphore(ahead), threading.Event()
+
+    def manage() -> None:
+        try:
+            _manage(items, task, failed, name_of, workers, limits, lambda i, r: done.put((i, r, None)), room, stop)
+        except BaseException as exc:  # handed to the caller, which raises it
+            done.put((None, None, exc))
+
+    manager = threading.Thread(target=manage, name="zonestat-readers", daemon=True)
+    manager.start()
+    waiting: dict[int, object] = {}
+    try:
+        for next_index in range(len(items)):
+            while next_index not in waiting:
+                index, result, error = done.get()
+                if error is not None:
+                    raise error
+                waiting[index] = result
+            room.release()
+            yield waiting.pop(next_index)
+    finally:
+        stop.set()
+        manager.join()
+
+
+def _manage(items: list, task: Callable, failed: Callable, name_of: Callable, workers: int, limits: Limits,
+            deliver: Callable[[int, object], None], room: threading.Semaphore, stop: threading.Event) -> None:
+    """The workers' loop: give items to ready workers while there is room, collect, replace the dead."""
     context = multiprocessing.get_context("spawn")  # no fork of a threaded (Dagster) parent
     pending = deque(enumerate(items))
-    results: list = [None] * len(items)
     pool = [_Worker(context, limits, task) for _ in range(max(1, min(workers, len(items))))]
     busy: list[_Worker] = []
     try:
-        while pending or busy:
+        while (pending or busy) and not stop.is_set():
             for worker in [w for w in pool if w.ready and w not in busy]:
-                if not pending:
+                if not pending or not room.acquire(timeout=0 if busy else 0.1):
                     break
                 worker.give(*pending.popleft())
                 busy.append(worker)
             starting = [w for w in pool if not w.ready]
+            if not busy and not starting:
+                continue  # no room yet: the caller has not taken enough results
             deadline = min((w.started for w in busy), default=time.monotonic()) + limits.seconds
             ready = wait([w.conn for w in busy + starting] + [w.process.sentinel for w in busy + starting],
-                         timeout=max(0.0, deadline - time.monotonic()))
+                         timeout=min(1.0, max(0.0, deadline - time.monotonic())))  # 1 s: a stop is seen soon
             for worker in starting:
                 if worker.conn in ready or worker.process.sentinel in ready:
                     try:
@@ -129,8 +171,9 @@ def read_all(items: list, task: Callable, failed: Callable[[object, Message], ob
                 outcome = None
                 if worker.conn in ready or worker.process.sentinel in ready:
                     try:
-                        results[worker.index] = worker.conn.recv()
+                        result = worker.conn.recv()
                         busy.remove(worker)
+                        deliver(worker.index, result)
                         continue
                     except (EOFError, OSError):
                         worker.process.join()
@@ -142,15 +185,14 @@ def read_all(items: list, task: Callable, failed: Callable[[object, Message], ob
                 if outcome is None:
                     continue
                 log.warning("%s", outcome.en)
-                results[worker.index] = failed(items[worker.index], outcome)
                 busy.remove(worker)
                 pool.remove(worker)
                 worker.kill()
                 pool.append(_Worker(context, limits, task))
+                deliver(worker.index, failed(items[worker.index], outcome))
     finally:
         for worker in pool:
             if worker in busy:
                 worker.kill()
             else:
                 worker.stop()
-    return results

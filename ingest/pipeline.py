@@ -7,6 +7,7 @@ One bad file never stops the others: whatever goes wrong with it becomes its fin
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -126,10 +127,12 @@ def ingest_paths(home: Home, paths: list[Path], today: date | None = None, links
         write_once(archived, data)
         new.append((archived, path.name, digest, home.landing))
     validator = None
-    # Chunks bound memory: a chunk is parsed, checked at the door as one GX batch, and landed.
-    for start in range(0, len(new), CHUNK_FILES):
-        chunk = new[start:start + CHUNK_FILES]
-        subs = isolation.read_all(chunk, _parse_archived, _reader_failed, _item_name, worker_processes())
+    # Chunks bound memory: a chunk is checked at the door as one GX batch and landed while the
+    # workers read the next one.
+    parsed = isolation.read_stream(new, _parse_archived, _reader_failed, _item_name, worker_processes(),
+                                   ahead=2 * CHUNK_FILES)
+    for _ in range(0, len(new), CHUNK_FILES):
+        subs = list(itertools.islice(parsed, CHUNK_FILES))
         if validator is None and any(s.metadata for s in subs):
             from expectations.submission_checks import DoorValidator
 

@@ -145,9 +145,12 @@ def test_validate_command(tmp_path):
 
 
 def test_files_read_by_two_workers_land_in_order(tmp_path, zhome, monkeypatch):
+    import ingest.pipeline as pipeline
+
     files = [good(tmp_path, f"f{i}.xlsx", value=str(20 + i)) for i in range(5)]
     files.append(bad_files(tmp_path)["formula_no_cache"][0])
     monkeypatch.setenv("ZONESTAT_WORKERS", "2")
+    monkeypatch.setattr(pipeline, "CHUNK_FILES", 2)  # three door batches, read while the one before is checked
     summary = ingest_paths(zhome, files)
     assert len(summary.accepted) == 5 and len(summary.rejected) == 1
     figures = land.read_table(zhome.landing, "figures")
