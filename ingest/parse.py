@@ -159,7 +159,7 @@ def _note_skipped(sub: Submission, grid: Grid, code: str, rows: list[int]) -> No
     """An info note naming rows of the table that are not figures and were skipped."""
     where = row_span_text(rows)
     noun = "line" if grid.is_csv else "row"
-    sub.findings.append(Finding(code, INFO, msg(code, rows=where), sheet=grid.sheet,
+    sub.findings.append(Finding(code, INFO, msg(code), sheet=grid.sheet,
                                 cell=f"{noun}{'' if len(rows) == 1 else 's'} {where}"))
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from orchestration import environment
 from orchestration.dbt import dbt_project, ensure_manifest
@@ -24,6 +25,7 @@ from orchestration.fingerprint import (
     record_publication,
     unchanged_since_publication,
 )
+from orchestration.publish import unpublished_submissions
 from zonestat.config import Home, connect_work_db
 
 WAREHOUSE_POOL = "warehouse"
@@ -89,7 +91,17 @@ def build_dbt_assets(h: Home) -> dg.AssetsDefinition:
         ensure_free_space(h, "The dbt build")
         # Incremental by reporter-year unless the code changed (or there is no earlier build).
         args = ["build", "--full-refresh"] if needs_full_refresh(h, fingerprint) else ["build"]
-        yield from dbt.cli(args, context=context).stream()
+        try:
+            yield from dbt.cli(args, context=context).stream()
+        except DagsterDbtCliRuntimeError as exc:
+            suspects = unpublished_submissions(h)
+            raise dg.Failure(
+                description="dbt build failed (a blocking test or a model); the last publication stays. "
+                            + (f"{len(suspects)} submission(s) accepted since then, each with the command that "
+                               "takes it out, are in this failure's metadata." if suspects else ""),
+                metadata={"accepted_since_last_publication": dg.MetadataValue.md(
+                    "\n".join(f"- `{line}`" for line in suspects[:50]) or "none"),
+                          "dbt_error": dg.MetadataValue.text(str(exc)[:4000])}) from exc
         record_build(h, fingerprint)
 
     return warehouse_models

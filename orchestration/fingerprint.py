@@ -27,16 +27,18 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def _names_digest(folder: Path) -> str:
+    names = sorted(p.name for p in folder.glob("*.parquet")) if folder.exists() else []
+    return hashlib.sha256(",".join(names).encode()).hexdigest()
+
+
 def inputs_fingerprint(h: Home) -> str:
-    """Landed files and code: `code:<hash>` on the first line, the landing's hash on the second."""
-    digest = hashlib.sha256()
+    """Code, landed files and withdrawals, a line each: `code:<hash>`, `landing:<hash>`, `withdrawals:<hash>`."""
     from ingest.land import TABLES
 
-    for table in TABLES:
-        folder = h.landing / table
-        names = sorted(p.name for p in folder.glob("*.parquet")) if folder.exists() else []
-        digest.update(f"{table}:{','.join(names)}\n".encode())
-    return f"code:{code_fingerprint()}\nlanding:{digest.hexdigest()}"
+    landing = hashlib.sha256("".join(f"{t}:{_names_digest(h.landing / t)}\n" for t in TABLES).encode())
+    return (f"code:{code_fingerprint()}\nlanding:{landing.hexdigest()}\n"
+            f"withdrawals:{_names_digest(h.landing / 'withdrawals')}")
 
 
 def _file(h: Home, name: str) -> Path:
@@ -60,8 +62,12 @@ def unchanged_since_publication(h: Home, fingerprint: str) -> bool:
 
 
 def needs_full_refresh(h: Home, fingerprint: str) -> bool:
-    """No earlier build in this work database, or one made by other code: rebuild from scratch."""
+    """No earlier build in this work database, one made by other code, or one before a withdrawal or
+    restoration: rebuild from scratch. The incremental build only adds rows to a reporter-year, and a
+    withdrawn report that was the only version of its period must leave the facts (an operator's
+    action, rare enough for a full build)."""
     built = _file(h, "build")
     if not (h.work_db.exists() and built.exists()):
         return True
-    return built.read_text().splitlines()[0] != fingerprint.splitlines()[0]
+    before, now = built.read_text().splitlines(), fingerprint.splitlines()
+    return before[0] != now[0] or before[2:] != now[2:]

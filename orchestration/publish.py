@@ -55,6 +55,22 @@ def table_row_counts(con: duckdb.DuckDBPyConnection, schema: str = "main", catal
     return {n: con.execute(f'select count(*) from {prefix}"{n}"').fetchone()[0] for n in names}
 
 
+def unpublished_submissions(h: Home) -> list[str]:
+    """The accepted submissions taken in since the last publication, each with the command that takes
+    it out, oldest first: when a build fails a blocking test, one of them is what it refused."""
+    from ingest import land
+
+    ledger = land.read_table(h.landing, "submissions")
+    new = ledger[ledger.outcome == "accepted"]
+    last = h.last_publication()
+    if last is not None:
+        with duckdb.connect(str(last), read_only=True) as con:
+            published = {r[0] for r in con.execute("select submission_id from fct_submissions").fetchall()}
+        new = new[~new.submission_id.isin(published)]
+    return [f"zonestat withdraw {r.submission_id[:12]} --reason '...'   # {r.file_name}, "
+            f"{r.reporter_name or r.reporter_id} {r.period}" for r in new.sort_values("received_at").itertuples()]
+
+
 def audit(work_db: Path, last: Path | None) -> tuple[dict[str, int], list[str], list[str]]:
     """(row counts, blocking problems, changes since the last publication, read from its snapshot `last`)."""
     problems, changes = [], []

@@ -92,3 +92,40 @@ def test_the_door_takes_the_years_dim_period_has_and_no_other():
     for outside in (str(first - 1), f"{last + 1}-01", datetime(1905, 7, 12)):
         period, problem = parse_period(outside)
         assert period is None and problem is not None
+
+
+@pytest.mark.slow
+def test_a_submission_the_build_refuses_is_named_with_the_command_that_takes_it_out(zhome):
+    """Should a file ever pass the door and fail a blocking test (here its landed period is made one
+    dim_period lacks, as a door bug would), the refresh names it, and withdrawing it lets the next pass."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pyarrow.parquet as pq
+
+    from ingest import land
+    from ingest.pipeline import ingest_inbox
+    from zonestat.submission_files import write_xlsx
+
+    def report(name, period):
+        write_xlsx(zhome.inbox / name, {"ma_tinh": "34", "ky_bao_cao": period},
+                   [{"ma_chi_tieu": "INV_NEW_PROJ", "phan_to": "TONG", "don_vi": "dự án", "gia_tri": "21"}])
+
+    report("good.xlsx", "2019-11")
+    assert run_refresh(zhome)
+    report("slipped-through.xlsx", "2019-12")
+    ingest_inbox(zhome)
+    ledger = land.read_table(zhome.landing, "submissions")
+    slipped = ledger[ledger.file_name == "slipped-through.xlsx"].submission_id.item()
+    path = zhome.landing / "submissions" / f"{slipped}.parquet"
+    table = pq.read_table(path)
+    pq.write_table(table.set_column(table.schema.get_field_index("period"), "period", [["2099-12"]]), path)
+
+    zonestat = str(Path(sys.executable).with_name("zonestat"))
+    failed = subprocess.run([zonestat, "refresh"], capture_output=True, text=True)
+    assert failed.returncode == 1 and "the published warehouse was not replaced" in failed.stdout
+    assert f"zonestat withdraw {slipped[:12]}" in failed.stdout and "slipped-through.xlsx" in failed.stdout
+    assert subprocess.run([zonestat, "withdraw", slipped[:12], "--reason", "period 2099"]).returncode == 0
+    again = subprocess.run([zonestat, "refresh"], capture_output=True, text=True)
+    assert again.returncode == 0, again.stdout[-3000:]

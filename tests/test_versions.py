@@ -109,3 +109,15 @@ def test_an_operator_withdraws_and_restores_a_submission(zhome):
     assert run_refresh(zhome)
     assert current_projects(zhome) == [5000]
     assert first.exists()
+
+    # The only version of a report, withdrawn: its figures leave every fact table.
+    only = report(zhome.inbox / "only.xlsx", 7)
+    write_xlsx(only, {"ma_tinh": "34", "ky_bao_cao": "2019-05"}, [
+        {"ma_chi_tieu": "INV_NEW_PROJ", "phan_to": "TONG", "don_vi": "dự án", "gia_tri": "7"},
+        {"ma_chi_tieu": "LAB_WORKERS", "phan_to": "TONG", "don_vi": "người", "gia_tri": "900"}])
+    assert run_refresh(zhome)
+    in_facts = "select count(*) as n from {} where period_key = '2019-05'"
+    assert [query(zhome.published_db, in_facts.format(t))["n"][0] for t in ("fct_investment", "fct_labour")] == [1, 1]
+    assert zonestat("withdraw", sha256(only.read_bytes())[:12], "--reason", "sent by mistake").returncode == 0
+    assert run_refresh(zhome)
+    assert [query(zhome.published_db, in_facts.format(t))["n"][0] for t in ("fct_investment", "fct_labour")] == [0, 0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -85,25 +86,14 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
 
 def _name_new_submissions(h) -> None:
-    """The accepted submissions the failed build took in since the last publication, with the command
-    that takes each out: one of them is what the build refused."""
-    import duckdb
+    from orchestration.publish import unpublished_submissions
 
-    from ingest import land
-
-    ledger = land.read_table(h.landing, "submissions")
-    new = ledger[ledger.outcome == "accepted"]
-    last = h.last_publication()
-    if last is not None:
-        with duckdb.connect(str(last), read_only=True) as con:
-            published = {r[0] for r in con.execute("select submission_id from fct_submissions").fetchall()}
-        new = new[~new.submission_id.isin(published)]
-    if new.empty:
-        return
-    print(f"Accepted since the last publication ({len(new)}); to take one out:")
-    for row in new.sort_values("received_at").head(20).itertuples():
-        print(f"  zonestat withdraw {row.submission_id[:12]} --reason '...'   # {row.file_name}, "
-              f"{row.reporter_name or row.reporter_id} {row.period}")
+    new = unpublished_submissions(h)
+    if new:
+        print(f"Accepted since the last publication ({len(new)}); one of them is what the build refused. "
+              "To take one out:")
+        for line in new[:20]:
+            print(f"  {line}")
 
 
 def _published_counts(path: Path | None) -> dict[str, int]:
@@ -147,7 +137,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 print(f"  {same}: " + ("cùng nội dung với tệp trên, không kiểm tra lại" if vi
                                        else "the same bytes as the file above, not checked again"))
             for f in r["findings"]:
-                where = "!".join(x for x in (f["sheet"], f["cell"]) if x)
+                where = "!".join(x for x in (f["sheet"], _in_vietnamese(f["cell"]) if vi else f["cell"]) if x)
                 print(f"  {f['severity']:7} {f['rule']:28} {where:12} {f['message_vi'] if vi else f['message']}")
     return 0 if all(r["status"] == "accepted" for r in reports) else 1
 
@@ -173,6 +163,11 @@ def _validation_report(sub, same_bytes_as: list[str]) -> dict:
         "figures": figures,
         "findings": [f.as_dict() for f in sub.findings],
     }
+
+
+def _in_vietnamese(cell: str) -> str:
+    """'rows 9, 18' -> 'dòng 9, 18': a location for a Vietnamese reader ('F12' stays as it is)."""
+    return re.sub(r"^(rows?|lines?) ", "dòng ", cell)
 
 
 def _count(n: int, noun: str) -> str:
@@ -239,8 +234,8 @@ def cmd_findings(args: argparse.Namespace) -> int:
     if args.severity:
         where.append("severity = ?")
         params.append(args.severity)
-    sql = ("select finding_id, rule_id, kind, severity, reporter_id, period_key, zone_key, source_cells, expected, "
-           "found, message, message_vi, suggestion from dq_findings"
+    sql = ("select finding_id, rule_id, kind, severity, reporter_id, period_key, zone_key, submission_id, "
+           "source_cells, expected, found, message, message_vi, suggestion, suggestion_vi from dq_findings"
            + (" where " + " and ".join(where) if where else "")
            + " order by case severity when 'error' then 0 when 'warning' then 1 else 2 end, reporter_id, period_key")
     with duckdb.connect(str(path), read_only=True) as con:
@@ -250,7 +245,7 @@ def cmd_findings(args: argparse.Namespace) -> int:
     else:
         for r in frame.itertuples(index=False):
             print(f"{r.severity:7} {r.rule_id:38} {_shown(r.reporter_id):18} {_shown(r.period_key):8} "
-                  f"{_shown(r.source_cells):24} {r.message}")
+                  f"{_shown(r.submission_id)[:12]:12} {_shown(r.source_cells):24} {r.message}")
             if isinstance(r.suggestion, str):
                 print(f"        {r.suggestion}")
         print(f"{len(frame)} findings")
@@ -323,7 +318,11 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_ui)
 
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BrokenPipeError:  # `zonestat findings | head`: the reader has what it wanted
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

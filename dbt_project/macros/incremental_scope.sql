@@ -10,7 +10,9 @@
     does the same. Code or reference-data changes need `dbt build --full-refresh`; zonestat's
     refresh does that by itself when the code's fingerprint changes (orchestration/fingerprint.py).
 
-    Rows can only be added to a reporter-year, never removed: the ledger keeps every version.
+    Rows can only be added to a reporter-year, never removed: the ledger keeps every version. The
+    one exception is an operator's withdrawal of a report's only version, which empties its rows;
+    a withdrawal or restoration therefore makes the next refresh a full build (orchestration/fingerprint.py).
 -#}
 
 {% macro reporter_year_config() %}
