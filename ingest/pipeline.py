@@ -126,23 +126,26 @@ def ingest_paths(home: Home, paths: list[Path], today: date | None = None, links
         archived = archive_path(home.archive, digest, path.name)
         write_once(archived, data)
         new.append((archived, path.name, digest, home.landing))
-    validator = None
+    if not new:
+        return summary
     # Chunks bound memory: a chunk is checked at the door as one GX batch and landed while the
-    # workers read the next one.
+    # workers read the next one. The door's suites are built (GX takes seconds to import) while
+    # the workers read the first chunk.
     parsed = isolation.read_stream(new, _parse_archived, _reader_failed, _item_name, worker_processes(),
                                    ahead=2 * CHUNK_FILES)
+    from expectations.submission_checks import DoorValidator
+
+    validator = DoorValidator(home.gx / "data_docs")
     for _ in range(0, len(new), CHUNK_FILES):
         subs = list(itertools.islice(parsed, CHUNK_FILES))
-        if validator is None and any(s.metadata for s in subs):
-            from expectations.submission_checks import DoorValidator
-
-            validator = DoorValidator(home.gx / "data_docs")
-        if validator is not None and any(s.metadata for s in subs):
+        if any(s.metadata for s in subs):
             validator.validate(subs, today=today)
         for sub in subs:
             sub.received_at = arrived[sub.submission_id]
             archived = Path(sub.archived)
-            _land(home, sub, archived.read_bytes(), archived, summary)
+            # The bytes are needed only to keep a rejected file in quarantine.
+            _land(home, sub, archived.read_bytes() if sub.rejected else None, archived, summary,
+                  size=archived.stat().st_size)
     return summary
 
 
@@ -198,8 +201,10 @@ def _refuse_unread(home: Home, path: Path, identity: str, what: Message, rule: s
     _land(home, sub, None, None, summary)
 
 
-def _land(home: Home, sub: Submission, data: bytes | None, archived: Path | None, summary: IngestSummary) -> None:
-    """Land an accepted submission, or quarantine a rejected one; `data` is None for a file never read."""
+def _land(home: Home, sub: Submission, data: bytes | None, archived: Path | None, summary: IngestSummary,
+          size: int = 0) -> None:
+    """Land an accepted submission, or quarantine a rejected one with its bytes (`data`; None for a
+    file never read); `size` is the file's size in bytes."""
     findings = [f.as_dict() | {"submission_id": sub.submission_id, "file_name": sub.file_name}
                 for f in sub.findings]
     for f in sub.findings:
@@ -215,8 +220,7 @@ def _land(home: Home, sub: Submission, data: bytes | None, archived: Path | None
         summary.rejected.append(sub.submission_id)
     if len(findings):
         land.write(home.landing, "findings", sub.submission_id, findings)
-    land.write(home.landing, "submissions", sub.submission_id,
-               ledger_row(sub, outcome, len(data or b""), archived, home))
+    land.write(home.landing, "submissions", sub.submission_id, ledger_row(sub, outcome, size, archived, home))
 
 
 def ledger_row(sub: Submission, outcome: str, size: int, archived: Path | None, home: Home) -> list[dict]:
