@@ -157,3 +157,12 @@ def test_search_from_the_findings_cells_proposes_what_the_whole_report_does(samp
                for sid, cells in by_report.items()}
     assert focused == whole
     assert sum(found is not None for found in whole.values()) >= 5
+
+
+def test_magnitude_against_history_names_the_figure(sample_warehouse):
+    home, _, _ = sample_warehouse
+    found = query(home.published_db, "select message, message_vi from dq_findings "
+                                     "where rule_id = 'magnitude.against_history'")
+    assert len(found)
+    for text in [*found.message, *found.message_vi]:
+        assert ": ? " not in text, text
