@@ -121,6 +121,7 @@ def _scan_xlsx_sheet(xml: bytes, percent_styles: set[str]) -> SheetFormats:
         if tag == "v":
             state["in_value"] = False
         elif tag == "c":
+            found.extent = (max(found.extent[0], state["row"]), max(found.extent[1], state["col"] + 1))
             if state["formula"] and not state["value"]:
                 found.formulas_without_value.add(state["ref"])
             if state["style"] in percent_styles:
@@ -132,22 +133,20 @@ def _scan_xlsx_sheet(xml: bytes, percent_styles: set[str]) -> SheetFormats:
     return found
 
 
-_CELL_COLUMN = re.compile(rb'\br="([A-Z]{1,3})[0-9]')  # a cell's r="C12" (a row's r="12" has no letters)
-_CELL_ROW = re.compile(rb'\br="[A-Z]{0,3}([0-9]{1,7})"')  # rows' and cells' numbers
 
 
 _FAR_REF = re.compile(rb'\br="(?:[A-Z]{2,3}[0-9]|[A-Z][0-9]{5})')  # a cell past column Z or row 9,999
+# A cell without its own reference (allowed: it follows the one before); the look-ahead is bounded.
+_CELL_WITHOUT_REF = re.compile(rb'<(?:\w{1,10}:)?c(?=[\s/>])(?![^>]{0,400}\br=")')
 SMALL_SHEET = (9_999, 26)  # the extent of a sheet without such a cell, at most
 
 
-def _xlsx_extent(xml: bytes) -> tuple[int, int]:
-    """Rows and columns from A1 to the farthest cell the sheet names; for the usual sheet, which
-    names no cell past Z9999, that bound itself (one scan that finds nothing)."""
-    if not _FAR_REF.search(xml):
-        return SMALL_SHEET
-    rows = max(map(int, _CELL_ROW.findall(xml)), default=0)
-    cols = max((_column_index(letters.decode()) + 1 for letters in set(_CELL_COLUMN.findall(xml))), default=0)
-    return rows, cols
+def _xlsx_extent(xml: bytes) -> tuple[int, int] | None:
+    """For the usual sheet, which names every cell and none past Z9999, that bound (two searches
+    that find nothing); None when only a parse of the sheet can tell how far it reaches."""
+    if _FAR_REF.search(xml) or _CELL_WITHOUT_REF.search(xml):
+        return None
+    return SMALL_SHEET
 
 
 def xlsx_formats(archive: zipfile.ZipFile) -> dict[str, SheetFormats]:
@@ -159,11 +158,14 @@ def xlsx_formats(archive: zipfile.ZipFile) -> dict[str, SheetFormats]:
             xml = archive.read(part)
         except KeyError:
             continue
-        if b"<f" in xml or b":f" in xml or percent_styles:  # most files have neither: skip the parse
+        extent = _xlsx_extent(xml)
+        # Most sheets have no formula, no percent format and no far cell: no parse then.
+        if extent is None or b"<f" in xml or b":f" in xml or percent_styles:
             out[name] = _scan_xlsx_sheet(xml, percent_styles)
         else:
             out[name] = SheetFormats()
-        out[name].extent = _xlsx_extent(xml)
+        if extent is not None:
+            out[name].extent = extent
     return out
 
 

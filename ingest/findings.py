@@ -15,7 +15,7 @@ class Finding:
     severity: str
     text: Message  # rendered in Vietnamese and English from the door's message catalogue
     sheet: str = ""  # the sheet's name as the file names it
-    cell: str = ""  # 'C12' in a workbook, 'line 7' in a CSV, 'row 12' for a whole row, '' for the whole file
+    cell: str = ""  # 'C12', 'line 7' in a text table, 'rows 9, 18-20' or 'rows 1-30' for rows, '' for the file
     expected: str = ""
     found: str = ""
 

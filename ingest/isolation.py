@@ -90,7 +90,10 @@ class _Worker:
 
 def _death(exitcode: int | None, limits: Limits) -> str:
     if exitcode is not None and exitcode < 0:
-        name = signal.Signals(-exitcode).name
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
         return f"{name}; the reader may have needed more than {limits.memory_mb} MB" if name == "SIGABRT" else name
     return f"exit code {exitcode}"
 
@@ -114,7 +117,7 @@ def read_stream(items: list, task: Callable, failed: Callable[[object, Message],
     """
     limits = limits or Limits.from_env()
     if not items:
-        return
+        return iter(())
     done: queue.Queue = queue.Queue()
     room, stop = threading.Semaphore(ahead), threading.Event()
 
@@ -125,20 +128,24 @@ def read_stream(items: list, task: Callable, failed: Callable[[object, Message],
             done.put((None, None, exc))
 
     manager = threading.Thread(target=manage, name="zonestat-readers", daemon=True)
-    manager.start()
-    waiting: dict[int, object] = {}
-    try:
-        for next_index in range(len(items)):
-            while next_index not in waiting:
-                index, result, error = done.get()
-                if error is not None:
-                    raise error
-                waiting[index] = result
-            room.release()
-            yield waiting.pop(next_index)
-    finally:
-        stop.set()
-        manager.join()
+    manager.start()  # now, not at the first next(): the caller's own start-up overlaps the reading
+
+    def in_order() -> Iterator:
+        waiting: dict[int, object] = {}
+        try:
+            for next_index in range(len(items)):
+                while next_index not in waiting:
+                    index, result, error = done.get()
+                    if error is not None:
+                        raise error
+                    waiting[index] = result
+                room.release()
+                yield waiting.pop(next_index)
+        finally:
+            stop.set()
+            manager.join()
+
+    return in_order()
 
 
 def _manage(items: list, task: Callable, failed: Callable, name_of: Callable, workers: int, limits: Limits,

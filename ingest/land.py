@@ -57,7 +57,7 @@ def ensure_layout(landing: Path) -> None:
         folder = landing / table
         folder.mkdir(parents=True, exist_ok=True)
         marker = folder / "_schema.parquet"
-        if not marker.exists():
+        if not marker.exists() or not pq.read_schema(marker).equals(schema):  # a column added since
             pq.write_table(schema.empty_table(), marker)
 
 

@@ -7,6 +7,7 @@ One bad file never stops the others: whatever goes wrong with it becomes its fin
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
@@ -56,25 +57,21 @@ def read_submission(data: bytes, name: str, digest: str) -> Submission:
             msg("file.unreadable", file=safe_name(name), reason=f"{type(exc).__name__}: {str(exc)[:300]}"))])
 
 
-def read_files(paths: list[Path]) -> list[Submission]:
-    """Parse files as `zonestat validate` does, each in a worker process under the reading limits."""
-    items = [(path, path.name) for path in paths]
-    return isolation.read_all(items, _read_path, _path_failed, lambda item: safe_name(item[1]), worker_processes())
+def read_files(files: list[tuple[Path, str]]) -> list[Submission]:
+    """Parse (path, digest) pairs as `zonestat validate` does, each in a worker process under the
+    reading limits; a file that cannot be opened gets a finding that says so."""
+    items = [(path, path.name, digest, None) for path, digest in files]
+    return isolation.read_all(items, _read_path, _reader_failed, _item_name, worker_processes())
 
 
-def _read_path(item: tuple[Path, str]) -> Submission:
-    path, name = item
+def _read_path(item: tuple[Path, str, str, None]) -> Submission:
+    path, name, digest, _ = item
     try:
         data = path.read_bytes()
     except OSError as exc:
-        return Submission(sha256(path.name.encode()), safe_name(name), "unknown", findings=[Finding(
+        return Submission(digest, safe_name(name), "unknown", findings=[Finding(
             "file.unreadable", ERROR, msg("inbox.cannot_open", file=safe_name(name), reason=exc.strerror or str(exc)))])
-    return read_submission(data, name, sha256(data))
-
-
-def _path_failed(item: tuple[Path, str], what: Message) -> Submission:
-    path, name = item
-    return Submission(sha256(path.read_bytes()), safe_name(name), "unknown", findings=[Finding("file.unreadable", ERROR, what)])
+    return read_submission(data, name, digest)
 
 
 def check_submissions(subs: list[Submission], today: date | None = None, data_docs: Path | None = None) -> None:
@@ -104,7 +101,10 @@ def ingest_paths(home: Home, paths: list[Path], today: date | None = None, links
     new: list[tuple[Path, str, str, Path]] = []
     arrived: dict[str, str] = {}
     for link in links:
-        target = os.readlink(link)
+        try:
+            target = os.readlink(link)
+        except OSError:  # gone since it was listed
+            continue
         _refuse_unread(home, link, f"link\0{link}\0{target}", msg("inbox.link", file=link.name, target=target),
                        "file.link", known, summary)
     for path in paths:
@@ -133,33 +133,34 @@ def ingest_paths(home: Home, paths: list[Path], today: date | None = None, links
     # the workers read the first chunk.
     parsed = isolation.read_stream(new, _parse_archived, _reader_failed, _item_name, worker_processes(),
                                    ahead=2 * CHUNK_FILES)
-    from expectations.submission_checks import DoorValidator
+    with contextlib.closing(parsed):  # on an error, the workers stop instead of reading on
+        from expectations.submission_checks import DoorValidator
 
-    validator = DoorValidator(home.gx / "data_docs")
-    for _ in range(0, len(new), CHUNK_FILES):
-        subs = list(itertools.islice(parsed, CHUNK_FILES))
-        if any(s.metadata for s in subs):
-            validator.validate(subs, today=today)
-        for sub in subs:
-            sub.received_at = arrived[sub.submission_id]
-            archived = Path(sub.archived)
-            # The bytes are needed only to keep a rejected file in quarantine.
-            _land(home, sub, archived.read_bytes() if sub.rejected else None, archived, summary,
-                  size=archived.stat().st_size)
+        validator = DoorValidator(home.gx / "data_docs")
+        for _ in range(0, len(new), CHUNK_FILES):
+            subs = list(itertools.islice(parsed, CHUNK_FILES))
+            if any(s.metadata for s in subs):
+                validator.validate(subs, today=today)
+            for sub in subs:
+                sub.received_at = arrived[sub.submission_id]
+                archived = Path(sub.archived)
+                # The bytes are needed only to keep a rejected file in quarantine.
+                _land(home, sub, archived.read_bytes() if sub.rejected else None, archived, summary,
+                      size=archived.stat().st_size)
     return summary
 
 
 CHUNK_FILES = 400
 
 
-def _item_name(item: tuple[Path, str, str, Path]) -> str:
+def _item_name(item: tuple[Path, str, str, Path | None]) -> str:
     return safe_name(item[1])
 
 
-def _reader_failed(item: tuple[Path, str, str, Path], what: Message) -> Submission:
-    """The file whose reader crashed or hung: quarantined with what happened."""
-    archived, name, digest, _landing = item
-    return Submission(digest, safe_name(name), "unknown", archived=str(archived),
+def _reader_failed(item: tuple[Path, str, str, Path | None], what: Message) -> Submission:
+    """The file whose reader crashed or hung: quarantined (or, in validate, reported) with what happened."""
+    path, name, digest, _landing = item
+    return Submission(digest, safe_name(name), "unknown", archived=str(path),
                       findings=[Finding("file.unreadable", ERROR, what)])
 
 

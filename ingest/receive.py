@@ -87,10 +87,14 @@ def inbox_listing(inbox: Path, settle: float = 0.0) -> InboxListing:
                 listing.skipped.append((path, msg("inbox.lock_file", file=name)))
             elif name.startswith("."):
                 listing.skipped.append((path, msg("inbox.hidden", file=name)))
-            elif not stat.S_ISREG(path.lstat().st_mode):
-                listing.skipped.append((path, msg("inbox.not_a_file", file=name)))
             else:
-                info = path.lstat()
+                try:
+                    info = path.lstat()
+                except OSError:  # gone since listed (an upload renamed into place)
+                    continue
+                if not stat.S_ISREG(info.st_mode):
+                    listing.skipped.append((path, msg("inbox.not_a_file", file=name)))
+                    continue
                 if now - info.st_mtime < settle:
                     fresh[path] = (info.st_size, info.st_mtime_ns)
                 listing.files.append(path)
@@ -98,7 +102,11 @@ def inbox_listing(inbox: Path, settle: float = 0.0) -> InboxListing:
         newest = max(ns for _, ns in fresh.values()) / 1e9
         time.sleep(max(0.0, min(settle, newest + settle - time.time())))
         for path, before in fresh.items():
-            info = path.lstat()
+            try:
+                info = path.lstat()
+            except OSError:  # renamed or removed while we waited: its new name is listed next time
+                listing.files.remove(path)
+                continue
             if (info.st_size, info.st_mtime_ns) != before:
                 listing.files.remove(path)
                 listing.skipped.append((path, msg("inbox.still_changing", file=path.name, seconds=f"{settle:g}")))

@@ -36,7 +36,7 @@ def resolve(home: Home, id_or_prefix: str) -> str:
 
 
 def record(home: Home, submission_id: str, action: str, reason: str = "") -> dict:
-    """Land one withdrawal or restoration event for a submission in the ledger."""
+    """Land one withdrawal or restoration event for a submission (landing/withdrawals)."""
     land.ensure_layout(home.landing)
     event = {"event_id": uuid.uuid4().hex, "submission_id": submission_id, "action": action, "reason": reason,
              "event_at": datetime.now(timezone.utc), "event_by": getpass.getuser()}

@@ -11,7 +11,6 @@ from pathlib import Path
 from dagster_dbt import DbtCliResource, DbtProject
 from packaging.version import Version
 
-from orchestration.child_process import die_with_parent
 from zonestat.config import DBT_PROJECT_DIR, Home
 
 
@@ -61,7 +60,7 @@ def ensure_manifest(h: Home) -> Path:
     result = subprocess.run(
         [dbt_executable(), "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
          "--target-path", str(h.dbt_target), "--log-path", str(h.dbt_logs), "--quiet"],
-        capture_output=True, text=True, preexec_fn=die_with_parent,
+        capture_output=True, text=True,  # zonestat-dbt dies with this process by itself
     )
     if result.returncode != 0:
         raise RuntimeError(f"dbt parse failed:\n{result.stdout}\n{result.stderr}")

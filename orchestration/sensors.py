@@ -22,12 +22,15 @@ def inbox_changes(cursor: str | None) -> tuple[list[str], str]:
     files: dict[str, list] = {}
     new: list[str] = []
     for path in inbox_files(home().inbox):
-        stat = path.stat()
-        previous = state["files"].get(str(path))
-        if previous and previous[0] == stat.st_size and previous[1] == stat.st_mtime_ns:
-            digest = previous[2]
-        else:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        try:
+            stat = path.stat()
+            previous = state["files"].get(str(path))
+            if previous and previous[0] == stat.st_size and previous[1] == stat.st_mtime_ns:
+                digest = previous[2]
+            else:
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:  # gone or unreadable: the refresh that reads it says so, not the sensor
+            continue
         files[str(path)] = [stat.st_size, stat.st_mtime_ns, digest]
         if digest not in seen:
             seen.add(digest)

@@ -198,3 +198,26 @@ def test_the_ingest_step_names_what_it_skipped(zhome):
         result = materialize([landing], instance=instance)
     meta = result.asset_materializations_for_node("landing")[0].metadata
     assert "an Excel lock file" in meta["files_skipped"].value[0]
+
+
+def test_cells_without_references_far_down_are_refused_before_any_dense_read(tmp_path, zhome):
+    # A cell's r="" is optional: 100 cells in row 900,000 name no reference a quick search could see.
+    far = rewrite(GOOD, tmp_path / "unnamed.xlsx", {"xl/worksheets/sheet3.xml": lambda x: re.sub(
+        rb"<sheetData>.*</sheetData>", b'<sheetData><row r="900000">' + b"<c><v>1</v></c>" * 100 + b"</row></sheetData>",
+        x, flags=re.S)})
+    summary = ingest_paths(zhome, [far, REAL / "ha_tinh_2020_libreoffice.ods"])
+    assert len(summary.accepted) == 1 and outcome(zhome, far)[1][0]["rule"] == "file.too_large"
+
+
+def test_a_file_renamed_while_the_inbox_waits_for_it_is_taken_under_its_new_name(zhome, monkeypatch):
+    monkeypatch.setenv("ZONESTAT_INBOX_SETTLE_SECONDS", "1")
+    zhome.inbox.mkdir(parents=True, exist_ok=True)
+    upload = zhome.inbox / "report.xlsx.part"
+    upload.write_bytes(GOOD.read_bytes())
+    renamer = threading.Timer(0.3, lambda: upload.rename(zhome.inbox / "report.xlsx"))
+    renamer.start()
+    first = ingest_inbox(zhome)  # the .part file vanished while it was waited for: no crash
+    renamer.join()
+    time.sleep(1.1)
+    second = ingest_inbox(zhome)
+    assert len(first.accepted) + len(second.accepted) == 1

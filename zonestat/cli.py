@@ -112,16 +112,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from ingest.pipeline import check_submissions, read_files
     from ingest.receive import sha256
 
-    paths, first_of = [], {}
+    files, first_of = [], {}
     for name in args.files:
         path = Path(name)
-        digest = sha256(path.read_bytes()) if path.is_file() else sha256(path.name.encode())
+        try:
+            digest = sha256(path.read_bytes())
+        except OSError:  # missing or unreadable: the reader says so in the file's finding
+            digest = sha256(str(path).encode())
         if digest in first_of:  # the same bytes again: one report, not a second set of findings
             first_of[digest].append(path.name)
             continue
         first_of[digest] = []
-        paths.append(path)
-    subs = read_files(paths)
+        files.append((path, digest))
+    subs = read_files(files)
     check_submissions(subs)
     reports = [_validation_report(s, first_of[s.submission_id]) for s in subs]
     if args.json:
@@ -182,12 +185,16 @@ def _number_or_none(x: object) -> float | None:
 
 def cmd_withdraw(args: argparse.Namespace) -> int:
     """Take a submission out of the current facts (it stays archived, in the ledger and in the history)."""
-    return _withdrawal(args, "withdraw")
+    from ingest.withdrawals import WITHDRAW
+
+    return _withdrawal(args, WITHDRAW)
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
     """Put a withdrawn submission back."""
-    return _withdrawal(args, "restore")
+    from ingest.withdrawals import RESTORE
+
+    return _withdrawal(args, RESTORE)
 
 
 def _withdrawal(args: argparse.Namespace, action: str) -> int:
@@ -205,7 +212,7 @@ def _withdrawal(args: argparse.Namespace, action: str) -> int:
         print(f"{submission_id[:12]} is already {'withdrawn' if standing == withdrawals.WITHDRAW else 'in'}: nothing to do")
         return 0
     withdrawals.record(h, submission_id, action, getattr(args, "reason", "") or "")
-    done = "withdrawn: its figures leave the current facts" if action == "withdraw" else \
+    done = "withdrawn: its figures leave the current facts" if action == withdrawals.WITHDRAW else \
         "restored: its figures count again"
     print(f"{submission_id[:12]} {done} at the next refresh (`zonestat refresh`). "
           "The file stays archived and in fct_submissions and fct_figure_revisions.")
