@@ -170,7 +170,7 @@ def _column_ref(grid: Grid, col: int) -> str:
 
 def cell_ref(sub_kind: str, column_ref: str, source_row: int) -> str:
     """The reference of a figure's cell in a given column: 'C12', or 'line 12' in a CSV."""
-    return f"line {source_row}" if sub_kind == "csv" else f"{column_ref}{source_row}"
+    return f"line {source_row}" if sub_kind == TEXT else f"{column_ref}{source_row}"
 
 
 def _metadata_from_csv_rows(grid: Grid, first_data_row: int, columns: dict[str, int],
@@ -256,8 +256,6 @@ def _figures(grid: Grid, first_data_row: int, columns: dict[str, int], sub: Subm
     width = max(columns.values()) + 1
     idx = {name: columns.get(name, width) for name in FIGURE_COLUMNS.values()}
     i_value, i_growth, i_share = idx["gia_tri"], idx["tang_truong"], idx["ty_trong"]
-    refs = {name: "" if grid.is_csv else grid.ref(0, columns.get(name, width))[:-1]
-            for name in ("gia_tri", "tang_truong", "ty_trong")}
 
     # First pass: sort out the rows that are not figures, and read every typed text number so
     # that the file's notation can be judged as a whole.
@@ -290,7 +288,7 @@ def _figures(grid: Grid, first_data_row: int, columns: dict[str, int], sub: Subm
 
     records = []
     for r, row, code in rows:
-        value_ref = f"line {r + 1}" if grid.is_csv else f"{refs['gia_tri']}{r + 1}"
+        value_ref = grid.ref(r, i_value)
         value_cell = row[i_value]
         unit_text = cell_text(row[idx["don_vi"]])
         percent = grid.percent_cells
@@ -300,8 +298,8 @@ def _figures(grid: Grid, first_data_row: int, columns: dict[str, int], sub: Subm
         value = _number(value_cell, notation, percent_cell)
         if value_ref in grid.missing_cached_values:
             value = Reading(problem=msg("number.formula_without_value"))
-        growth = _number(row[i_growth], notation, bool(percent) and f"{refs['tang_truong']}{r + 1}" in percent)
-        share = _number(row[i_share], notation, bool(percent) and f"{refs['ty_trong']}{r + 1}" in percent)
+        growth = _number(row[i_growth], notation, bool(percent) and grid.ref(r, i_growth) in percent)
+        share = _number(row[i_share], notation, bool(percent) and grid.ref(r, i_share) in percent)
         unit_text = unit_text or value.glued_unit
         unit, unit_problem = _unit(unit_text, value.glued_unit)
         canonical = None if value.value is None or unit is None else value.value * unit.factor
