@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
-import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from zonestat.config import ROOT_DAGSTER_YAML, Home, home
 
@@ -21,5 +23,27 @@ def prepare(h: Home | None = None) -> Home:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     instance_yaml = h.dagster_home / "dagster.yaml"
     if not instance_yaml.exists() or instance_yaml.read_bytes() != ROOT_DAGSTER_YAML.read_bytes():
-        shutil.copyfile(ROOT_DAGSTER_YAML, instance_yaml)
+        # Replaced whole, never rewritten in place: another process may be reading it right now.
+        partial = instance_yaml.with_name(f".dagster.yaml.{os.getpid()}")
+        partial.write_bytes(ROOT_DAGSTER_YAML.read_bytes())
+        os.replace(partial, instance_yaml)
     return h
+
+
+@contextmanager
+def dagster_instance() -> Iterator:
+    """The Dagster instance of the prepared home.
+
+    Dagster's SQLite storages create their tables when first opened, and two `zonestat refresh`
+    started at once on a new home both tried ("table runs already exists"): the opening is
+    serialised by a lock beside the storage.
+    """
+    from dagster import DagsterInstance
+
+    lock_path = os.path.join(os.environ["DAGSTER_HOME"], ".zonestat-open.lock")
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        instance = DagsterInstance.get()  # opens (and on a new home creates) every storage
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    with instance:
+        yield instance

@@ -34,7 +34,6 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_refresh(args: argparse.Namespace) -> int:
     """The main job: ingest the inbox, build with dbt, run the checks, publish; in-process Dagster run."""
     import duckdb
-    from dagster import DagsterInstance
 
     from ingest.receive import inbox_files
     from orchestration import environment
@@ -49,7 +48,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     from orchestration.runs import in_flight_refreshes, refresh_in_process
 
     before = _published_counts(h.last_publication())
-    with DagsterInstance.get() as instance:
+    with environment.dagster_instance() as instance:
         running = in_flight_refreshes(instance)
         if running:
             print(f"Another refresh is running ({', '.join(running)}): this one waits for its turn at each step "
