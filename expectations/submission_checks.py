@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -154,14 +155,25 @@ def _frames(subs: list[Submission]) -> tuple[pd.DataFrame, pd.DataFrame]:
     return meta, figures
 
 
-def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame GX sees: problems as their English text (GX stores and renders the values it finds)."""
-    columns = [c for c in frame.columns if c.endswith("_problem")]
-    if not columns:
-        return frame
-    shown = frame.copy(deep=False)
-    for column in columns:
-        shown[column] = frame[column].map(lambda m: None if m is None or m != m else str(m))
+def _read_by(checks: list[DoorCheck]) -> set[str]:
+    """The columns the checks' expectations read (their columns and the names in their row conditions)."""
+    columns = set()
+    for check in checks:
+        columns |= {check.kwargs.get("column"), *check.kwargs.get("column_list", ()),
+                    *re.findall(r"[A-Za-z_]\w*", check.kwargs.get("row_condition", ""))}
+    return columns - {None, "and", "or", "not", "True", "False"}
+
+
+def _as_shown(frame: pd.DataFrame, columns: set[str]) -> pd.DataFrame:
+    """The frame GX sees: only the columns its expectations read (GX filters and copies every column
+    of the frame for each row condition, the largest cost of the door), and problems as their English
+    text (GX stores and renders the values it finds). Row labels stay those of `frame`."""
+    shown = frame[[c for c in frame.columns if c in columns]].copy(deep=False)
+    for column in [c for c in shown.columns if c.endswith("_problem")]:
+        found = shown[column].notna()
+        text = pd.Series(None, index=shown.index, dtype=object)
+        text[found] = [str(m) for m in shown.loc[found, column]]
+        shown[column] = text
     return shown
 
 
@@ -176,6 +188,7 @@ class DoorValidator:
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = gx.data_context.types.base.ProgressBarsConfig(globally=False)
         self.checks = door_checks()
+        self.read_by = {suite: _read_by([c for c in self.checks if c.suite == suite]) for suite in ("submissions", "figures")}
         source = self.context.data_sources.add_pandas("submissions")
         self.batches = {}
         self.suites = {}
@@ -234,7 +247,7 @@ class DoorValidator:
         for suite_name, frame in (("submissions", meta), ("figures", figures)):
             if frame.empty:
                 continue
-            result = self._run(suite_name, _as_text(frame), today)
+            result = self._run(suite_name, _as_shown(frame, self.read_by[suite_name]), today)
             for outcome in result.results:
                 if outcome.success:
                     continue

@@ -9,6 +9,7 @@ table. Only figure rows are figures; the others are skipped here and named in an
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ _FOOTER = re.compile(
     r"xac nhan|dong dau")
 
 
+@functools.lru_cache(maxsize=1024)  # every figure's cell reference asks for one of a few columns
 def column_letter(index: int) -> str:
     """0 -> 'A', 27 -> 'AB'."""
     letters = ""

@@ -20,6 +20,7 @@ from ingest.messages import Message, msg
 _NUMBER = re.compile(r"^(?P<sign>[-+\u2212]?)(?P<num>\d[\d.,]*)(?P<rest>.*)$")
 # Stray spaces next to a separator ('4.466, 777') are tolerated; between two digits ('5 1') they are not.
 _STRAY_SPACES = re.compile(r"(?<=[.,])\s+(?=\d)|(?<=\d)\s+(?=[.,])")
+_NUMBER_STARTS = frozenset("0123456789-+\u2212")
 _QUALIFIERS = ("tren", "hon", "khoang", "gan", "uoc", "~", ">", "<", "≈")
 
 _VN_GROUPED = re.compile(r"^\d{1,3}(\.\d{3})+$")  # 3.300 / 1.095.829
@@ -77,12 +78,13 @@ def read_text_number(text: str) -> TextNumber | None:
 
     cleaned = clean(text)
     qualifier = ""
-    folded = fold(cleaned)
-    for word in _QUALIFIERS:
-        if folded.startswith(word):
-            qualifier = cleaned[: len(word)]
-            cleaned = cleaned[len(word):].strip()
-            break
+    if cleaned[:1] not in _NUMBER_STARTS:  # folding costs more than the rest: only a word needs it
+        folded = fold(cleaned)
+        for word in _QUALIFIERS:
+            if folded.startswith(word):
+                qualifier = cleaned[: len(word)]
+                cleaned = cleaned[len(word):].strip()
+                break
     compact = _STRAY_SPACES.sub("", cleaned)
     match = _NUMBER.match(compact)
     if not match:
