@@ -41,6 +41,7 @@ def outcome(zhome, path: Path) -> tuple[str, list[dict]]:
     return ledger.loc[digest, "outcome"], findings
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("far_cell", ["XFD100000", "CV1048576"])
 def test_a_cell_far_from_the_table_is_refused_before_any_dense_read(tmp_path, zhome, far_cell):
     book = openpyxl.Workbook()
@@ -55,6 +56,7 @@ def test_a_cell_far_from_the_table_is_refused_before_any_dense_read(tmp_path, zh
         ("file.too_large", far_cell, "SoLieu")
 
 
+@pytest.mark.slow
 def test_a_file_that_crashes_its_reader_is_quarantined_and_the_run_goes_on(tmp_path, zhome):
     # A shared-string count of four billion makes calamine reserve 96 GB and abort the process.
     crash = rewrite(GOOD, tmp_path / "crash.xlsx", {"xl/sharedStrings.xml": lambda x: re.sub(
@@ -75,6 +77,7 @@ def test_a_reader_past_its_time_is_stopped_and_the_file_named(tmp_path, zhome, m
     assert "0.001 seconds" in findings[0]["message"] and "giây" in findings[0]["message_vi"]
 
 
+@pytest.mark.slow
 def test_unclosed_tags_cost_time_linear_in_the_file(tmp_path, zhome):
     # 200,000 unclosed <c> tags after a formula: a backtracking regular expression takes hours on this.
     hostile = rewrite(GOOD, tmp_path / "tags.xlsx", {"xl/worksheets/sheet3.xml": lambda x: x.replace(
@@ -86,6 +89,7 @@ def test_unclosed_tags_cost_time_linear_in_the_file(tmp_path, zhome):
     assert time.monotonic() - started < 120  # the quadratic scan this replaces needed hours
 
 
+@pytest.mark.slow
 def test_links_in_the_inbox_are_refused_without_being_read(tmp_path, zhome):
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -121,6 +125,7 @@ def test_hidden_and_lock_files_are_skipped_with_a_reason(zhome):
         "~$report.xlsx: ~$report.xlsx: an Excel lock file (a workbook is open), not a report; skipped"]
 
 
+@pytest.mark.slow
 def test_a_file_still_being_written_waits_for_a_later_run(zhome, monkeypatch):
     monkeypatch.setenv("ZONESTAT_INBOX_SETTLE_SECONDS", "1.5")
     zhome.inbox.mkdir(parents=True, exist_ok=True)
@@ -176,6 +181,7 @@ def test_a_fractional_count_is_a_warning(tmp_path):
     assert warnings == [("figure.count_whole", "F2")] and not sub.rejected
 
 
+@pytest.mark.slow
 def test_validate_of_a_crashing_file_answers_with_a_finding(tmp_path):
     crash = rewrite(GOOD, tmp_path / "crash.xlsx", {"xl/sharedStrings.xml": lambda x: re.sub(
         rb'count="\d+" uniqueCount="\d+"', b'count="4000000000" uniqueCount="4000000000"', x)})
@@ -209,6 +215,7 @@ def test_cells_without_references_far_down_are_refused_before_any_dense_read(tmp
     assert len(summary.accepted) == 1 and outcome(zhome, far)[1][0]["rule"] == "file.too_large"
 
 
+@pytest.mark.slow
 def test_a_file_renamed_while_the_inbox_waits_for_it_is_taken_under_its_new_name(zhome, monkeypatch):
     monkeypatch.setenv("ZONESTAT_INBOX_SETTLE_SECONDS", "1")
     zhome.inbox.mkdir(parents=True, exist_ok=True)

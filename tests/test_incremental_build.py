@@ -9,12 +9,15 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from orchestration.dbt import dbt_executable
 from tests.conftest import query, run_refresh
 from zonestat.config import DBT_PROJECT_DIR
 from zonestat.sample import generate
 from zonestat.submission_files import another_version
+
+pytestmark = pytest.mark.slow  # builds a warehouse with dbt and Dagster (or drives a browser)
 
 TABLES = ("fct_investment", "fct_output", "fct_trade", "fct_labour", "fct_infrastructure", "fct_figure_revisions",
           "int_province_figures_additive", "agg_province_2025", "agg_region", "agg_national", "agg_bloc")

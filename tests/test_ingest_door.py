@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from ingest import land
 from ingest.pipeline import ingest_paths, read_submission
@@ -60,6 +61,7 @@ def bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     return files
 
 
+@pytest.mark.slow
 def test_each_bad_file_is_quarantined_with_its_finding_and_the_run_goes_on(tmp_path, zhome, monkeypatch):
     monkeypatch.setenv("ZONESTAT_MAX_FILE_MB", "10")
     bad = bad_files(tmp_path)
@@ -101,6 +103,7 @@ def test_formula_like_text_is_kept_as_text_and_never_becomes_a_formula(tmp_path)
     assert sub.figures.loc[2, "indicator_label"] == "-x"
 
 
+@pytest.mark.slow
 def test_same_bytes_twice_is_a_no_op(tmp_path, zhome):
     path = good(tmp_path)
     first = ingest_paths(zhome, [path])
@@ -112,6 +115,7 @@ def test_same_bytes_twice_is_a_no_op(tmp_path, zhome):
     assert sorted(p.name for p in (zhome.landing / "figures").iterdir()) == landed
 
 
+@pytest.mark.slow
 def test_every_version_is_kept_and_archived_as_it_came(tmp_path, zhome):
     v1 = good(tmp_path, "v1.xlsx", value="21")
     v2 = good(tmp_path, "v2.xlsx", value="22", status="chinh_thuc")
@@ -125,6 +129,7 @@ def test_every_version_is_kept_and_archived_as_it_came(tmp_path, zhome):
         assert (zhome.landing / "figures" / f"{digest}.parquet").exists()
 
 
+@pytest.mark.slow
 def test_validate_command(tmp_path):
     ok, bad = good(tmp_path), bad_files(tmp_path)["formula_no_cache"][0]
     zonestat = Path(sys.executable).with_name("zonestat")
@@ -144,6 +149,7 @@ def test_validate_command(tmp_path):
     assert {"rule": "figure.value_readable", "cell": "F2", "sheet": "SoLieu"}.items() <= rejected["findings"][0].items()
 
 
+@pytest.mark.slow
 def test_files_read_by_two_workers_land_in_order(tmp_path, zhome, monkeypatch):
     import ingest.pipeline as pipeline
 

@@ -10,12 +10,15 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pytest
 
 from orchestration.definitions import NIGHTLY_CRON, NIGHTLY_TIMEZONE, build_definitions
 from orchestration.publish import table_row_counts
 from orchestration.sensors import inbox_changes
 from tests.conftest import query, run_refresh
 from tests.test_ingest_door import good
+
+pytestmark = pytest.mark.slow  # builds a warehouse with dbt and Dagster (or drives a browser)
 
 REPO = Path(__file__).resolve().parent.parent
 

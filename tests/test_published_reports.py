@@ -10,6 +10,8 @@ from ingest.numbers import read_text_number
 from tests.conftest import query, run_refresh
 from tests.fixtures.published_reports import seed_facts, write_published_reports
 
+pytestmark = pytest.mark.slow  # builds a warehouse with dbt and Dagster (or drives a browser)
+
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):

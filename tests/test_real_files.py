@@ -120,6 +120,7 @@ def test_a_year_typed_into_a_date_cell_is_caught_and_told_how_to_retype(suffix):
     assert "ô định dạng ngày tháng" in finding.message_vi and "gõ lại 2020" in finding.message_vi
 
 
+@pytest.mark.slow
 def test_real_files_go_through_the_door_into_landing_and_quarantine(tmp_path, zhome):
     paths = [FILES / n for n in (*HA_TINH_WORKBOOKS, *HA_TINH_TEXTS, "year_in_date_cell.xls", "html_page_named.xls")]
     summary = ingest_paths(zhome, paths)
@@ -139,6 +140,7 @@ def run_validate(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(zonestat), "validate", *args], capture_output=True, text=True)
 
 
+@pytest.mark.slow
 def test_validate_shows_the_claims_as_read_and_each_duplicate_once():
     ods = str(FILES / "ha_tinh_2020_libreoffice.ods")
     result = run_validate(ods, ods, "--json")
@@ -153,6 +155,7 @@ def test_validate_shows_the_claims_as_read_and_each_duplicate_once():
     assert all(f["message"] and f["message_vi"] for f in report["findings"])
 
 
+@pytest.mark.slow
 def test_validate_speaks_vietnamese_by_default_and_english_on_request():
     year = str(FILES / "year_in_date_cell.ods")
     vietnamese = run_validate(year)

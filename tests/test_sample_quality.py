@@ -10,6 +10,8 @@ from ingest.numbers import read_text_number
 from tests.conftest import query, run_refresh
 from zonestat.sample import generate
 
+pytestmark = pytest.mark.slow  # builds a warehouse with dbt and Dagster (or drives a browser)
+
 # Thái Bình and Hưng Yên merge into Hưng Yên (33) in July 2025; Hải Dương into Hải Phòng (31).
 PROVINCES = "30,31,33,34,01,10,15"
 

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # A province's implemented foreign capital (tỷ đồng) printed as 695,224, and its two zones as
@@ -24,6 +26,7 @@ print(json.dumps([{k: c.text for k, c in found.cells.items()}, [{k: c.text for k
 """
 
 
+@pytest.mark.slow
 def test_equally_good_corrections_are_chosen_the_same_way_in_every_process_and_both_are_named():
     # Each Python process hashes strings with its own seed (as the search's worker processes
     # do), which changed the order of a set of cells and with it which correction came first.

@@ -16,6 +16,8 @@ import pytest
 from tests.conftest import run_refresh
 from tests.test_ingest_door import good
 
+pytestmark = pytest.mark.slow  # builds a warehouse with dbt and Dagster (or drives a browser)
+
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
