@@ -94,6 +94,30 @@ def test_the_door_takes_the_years_dim_period_has_and_no_other():
         assert period is None and problem is not None
 
 
+
+def test_the_codes_the_door_accepts_are_the_lists_the_build_tests():
+    """Each code list is written once (dbt_project.yml vars): the door maps what boards type onto it,
+    and every fact table's blocking test of that column reads the same variable."""
+    import yaml
+
+    from ingest.parse import BREAKDOWNS, STATUSES
+    from zonestat import reference
+    from zonestat.config import DBT_PROJECT_DIR
+
+    assert set(STATUSES.values()) == set(reference.report_statuses())
+    assert set(BREAKDOWNS.values()) == set(reference.breakdowns())
+    assert {b for i in reference.indicators().values() for b in i.breakdowns} <= set(reference.breakdowns())
+    facts = yaml.safe_load((DBT_PROJECT_DIR / "models" / "marts" / "_facts.yml").read_text(encoding="utf-8"))
+    for model in facts["models"]:
+        tests = {c["name"]: c.get("data_tests", []) for c in model["columns"]}
+        for column, list_var in (("breakdown", "breakdowns"), ("status", "report_statuses")):
+            assert {"door_list": {"arguments": {"list_var": list_var}}} in tests[column], (model["name"], column)
+        # indicators and periods: the seed and the years the door reads build dim_indicator and dim_period
+        assert any("relationships" in t and t["relationships"]["arguments"]["to"] == "ref('dim_period')"
+                   for t in tests["period_key"]), model["name"]
+        assert any("relationships" in t and t["relationships"]["arguments"]["to"] == "ref('dim_indicator')"
+                   for t in tests["indicator_code"]), model["name"]
+
 @pytest.mark.slow
 def test_a_submission_the_build_refuses_is_named_with_the_command_that_takes_it_out(zhome):
     """Should a file ever pass the door and fail a blocking test (here its landed period is made one

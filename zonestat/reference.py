@@ -17,14 +17,28 @@ VINTAGE_2025_START = date(2025, 7, 1)
 
 
 @lru_cache(maxsize=1)
-def period_years() -> tuple[int, int]:
-    """The first and last reporting year the warehouse has periods for (dbt_project.yml vars)."""
+def _project_vars() -> dict:
+    """dbt_project.yml's vars: what the door and the build's tests must agree on, written once there."""
     import yaml
 
     from zonestat.config import DBT_PROJECT_DIR
 
-    variables = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
-    return int(variables["first_period_year"]), int(variables["last_period_year"])
+    return yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
+
+
+def period_years() -> tuple[int, int]:
+    """The first and last reporting year the warehouse has periods for."""
+    return int(_project_vars()["first_period_year"]), int(_project_vars()["last_period_year"])
+
+
+def report_statuses() -> tuple[str, ...]:
+    """The statuses of a report in rising order (a later one supersedes): uoc, so_bo, chinh_thuc."""
+    return tuple(_project_vars()["report_statuses"])
+
+
+def breakdowns() -> tuple[str, ...]:
+    """The breakdown codes a figure may carry (TONG, TN, NN, LDVN, LDNN)."""
+    return tuple(_project_vars()["breakdowns"])
 
 
 def _rows(name: str) -> list[dict[str, str]]:

@@ -1,4 +1,5 @@
--- The ledger, typed. status_rank orders superseding versions: official over preliminary over estimate.
+-- The ledger, typed. status_rank orders superseding versions: official over preliminary over estimate
+-- (var report_statuses, in rising order).
 -- Ledger files never change once landed: an incremental build appends the files it has not seen.
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
 select
@@ -23,7 +24,7 @@ select
     cast(period_month as integer) as period_month,
     period_is_whole_year,
     status,
-    case status when 'chinh_thuc' then 3 when 'so_bo' then 2 else 1 end as status_rank,
+    case status{% for status in var('report_statuses') %} when '{{ status }}' then {{ loop.index }}{% endfor %} end as status_rank,
     prepared_on,
     preparer,
     board
