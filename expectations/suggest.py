@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from expectations.catalogue import Rule, load
-from ingest.numbers import read_text_number, vn_format
+from ingest.numbers import is_whole, read_text_number, vn_format
+from ingest.parse import WHOLE_FAMILIES
+from ingest.units import unit_family
 from zonestat.config import worker_processes
 
 MAX_CELLS_CHANGED = 3
@@ -55,8 +57,12 @@ class Suggestion:
     alternatives: list[dict[str, Candidate]] = field(default_factory=list)
 
 
-def candidates(text: str, value: float) -> list[Candidate]:
-    """The corrections worth trying for one cell, from its text as typed."""
+def candidates(text: str, value: float, count: bool = False) -> list[Candidate]:
+    """The corrections worth trying for one cell, from its text as typed.
+
+    A count (projects, licences, workers) is a whole number: no correction of it may be
+    fractional ('449 -> 0,449' for a bloc's 449 foreign projects is not a slip anyone makes), and
+    none may multiply it by 1000 unless it is itself fractional ('72,015' workers for 72.015)."""
     reading = read_text_number(text) if isinstance(text, str) else None
     typed = reading.vn if reading and reading.vn is not None else None
     factor = value / typed if typed not in (None, 0) else 1.0
@@ -66,6 +72,8 @@ def candidates(text: str, value: float) -> list[Candidate]:
         if new_typed is None:
             return
         new_value = new_typed * factor
+        if count and (not is_whole(new_value) or (abs(new_value) > abs(value) * 999 and is_whole(value))):
+            return
         if abs(new_value - value) > 1e-12 * max(1.0, abs(value)) and new_value not in out:
             out[new_value] = Candidate(new_value, new_text, en, vi)
 
@@ -325,6 +333,7 @@ def search(cells: pd.DataFrame | list[Cell], constraints: list[Constraint]) -> S
     rows = report_cells(cells) if isinstance(cells, pd.DataFrame) else cells
     values = _values_of(rows)
     texts = {row.figure_key: row.text_as_typed for row in rows}
+    counts = {row.figure_key for row in rows if unit_family(row.unit) in WHOLE_FAMILIES}
     usable = [c for c in constraints if all(k in values for k in c.cells)]
     broken = broken_relations(usable, values)
     if not broken:
@@ -333,11 +342,11 @@ def search(cells: pd.DataFrame | list[Cell], constraints: list[Constraint]) -> S
     for c in usable:
         for k in c.cells:
             touching.setdefault(k, []).append(c)
-    whole = _localise(broken, touching, values, texts)
+    whole = _localise(broken, touching, values, texts, counts)
     groups = _linked(broken)
     if whole is not None or len(groups) == 1:
         return whole
-    parts = [p for p in (_localise(group, touching, values, texts) for group in groups) if p is not None]
+    parts = [p for p in (_localise(group, touching, values, texts, counts) for group in groups) if p is not None]
     if len(parts) <= 1:
         return parts[0] if parts else None
     combined = {k: cand for p in parts for k, cand in p.cells.items()}
@@ -364,7 +373,7 @@ def _linked(broken: list[Constraint]) -> list[list[Constraint]]:
 
 
 def _localise(broken: list[Constraint], touching: dict[str, list[Constraint]], values: dict[str, float],
-              texts: dict[str, str]) -> Suggestion | None:
+              texts: dict[str, str], counts: set[str] = frozenset()) -> Suggestion | None:
     """The fewest cells whose correction repairs every relation in `broken` and keeps every
     other relation on those cells."""
     # The cells in the most broken relations first; among equals by key, so that when two
@@ -372,7 +381,7 @@ def _localise(broken: list[Constraint], touching: dict[str, list[Constraint]], v
     # digits explains) the same one is proposed on every run and on every worker process
     # (a set's order changes with each process's string hashing).
     suspects = sorted({k for c in broken for k in c.cells}, key=lambda k: (-sum(k in c.cells for c in broken), k))
-    options = {k: candidates(texts.get(k, ""), values[k]) for k in suspects}
+    options = {k: candidates(texts.get(k, ""), values[k], count=k in counts) for k in suspects}
     fixes = [(c.rule_id, c.cells) for c in broken]
     evaluations = 0
     found: Suggestion | None = None

@@ -140,6 +140,11 @@ def printed_decimals(reading: TextNumber | None, value: float | None, notation: 
     return len(digits.rsplit(mark, 1)[1]) if mark in digits else 0
 
 
+def is_whole(x: float) -> bool:
+    """A whole number, as far as binary floating point tells (72.015 * 1000 is 72015.00000000001)."""
+    return abs(x - round(x)) <= 1e-9 * max(1.0, abs(x))
+
+
 def rounding_tolerance(decimals: int) -> float:
     """Half a unit of the last printed digit: '68' stands for anything in [67.5, 68.5)."""
     return 0.5 * 10.0 ** (-decimals)

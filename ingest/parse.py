@@ -42,16 +42,18 @@ from ingest.read_csv import read_csv
 from ingest.read_workbook import read_workbook
 from ingest.reporters import Reporter, name_mismatch, resolve
 from ingest.text import clean, fold, key
+from zonestat import reference
 
 METADATA_KEYS = {
     "ma_tinh": "ma_tinh", "tinh": "tinh", "ten_tinh": "tinh", "ma_khoi": "ma_khoi",
     "ky_bao_cao": "ky_bao_cao", "ky": "ky_bao_cao", "trang_thai": "trang_thai",
     "ngay_lap": "ngay_lap", "nguoi_lap": "nguoi_lap", "don_vi": "don_vi", "don_vi_bao_cao": "don_vi",
 }
-STATUSES = {"uoc": "uoc", "uoc_tinh": "uoc", "so_bo": "so_bo", "chinh_thuc": "chinh_thuc"}
-BREAKDOWNS = {
-    "": "TONG", "tong": "TONG", "tong_so": "TONG", "tn": "TN", "trong_nuoc": "TN", "ddi": "TN",
-    "nn": "NN", "nuoc_ngoai": "NN", "fdi": "NN", "dtnn": "NN", "ldvn": "LDVN", "ldnn": "LDNN",
+# The codes are dbt_project.yml's lists (the build's tests assert the same ones); these are the other
+# ways boards write them.
+STATUSES = {key(s): s for s in reference.report_statuses()} | {"uoc_tinh": "uoc"}
+BREAKDOWNS = {key(b): b for b in reference.breakdowns()} | {
+    "": "TONG", "tong_so": "TONG", "trong_nuoc": "TN", "ddi": "TN", "nuoc_ngoai": "NN", "fdi": "NN", "dtnn": "NN",
 }
 _ZONE_KIND = re.compile(r"^(khu cong nghiep|khu che xuat|khu kinh te|kcn|kcx|kkt)\b\.?\s*")
 _ZONE_KINDS = {"khu cong nghiep": "KCN", "kcn": "KCN", "khu che xuat": "KCX", "kcx": "KCX",
@@ -317,14 +319,14 @@ def _figures(grid: Grid, first_data_row: int, columns: dict[str, int], sub: Subm
             cell_text(row[idx["chi_tieu"]]), zone_name, zkey, zkind, _breakdown(cell_text(row[idx["phan_to"]])),
             canonical,
             unit.canonical if unit else None, unit.family if unit else None, value.value, unit_text,
-            None if value.tolerance is None or unit is None else value.tolerance * unit.factor,
+            _tolerance(value, unit, note),
             value_cell if isinstance(value_cell, str) else value.as_typed,
             growth.value, share.value, growth.tolerance, share.tolerance,
             f"{value.qualifier} {note}".strip() if value.qualifier else note,
             value_problem, unit_problem, growth.problem, share.problem, period_year,
             percent_unit and value.maybe_fraction, growth.maybe_fraction, share.maybe_fraction,
             growth.as_typed, share.as_typed,
-            canonical is not None and unit.family in WHOLE_FAMILIES and not _whole(canonical),
+            canonical is not None and unit.family in WHOLE_FAMILIES and not numbers.is_whole(canonical),
         ))
     return pd.DataFrame.from_records(records, columns=FIGURE_FRAME_COLUMNS)
 
@@ -425,8 +427,20 @@ MAX_CLAIM_PCT = 1e6
 WHOLE_FAMILIES = ("count", "persons")  # projects, licences, zones, permits, workers
 
 
-def _whole(x: float) -> bool:
-    return abs(x - round(x)) <= 1e-9 * max(1.0, abs(x))
+# Words by which a board marks a figure as approximate, in the cell or in its note.
+_APPROXIMATE = re.compile(r"\b(khoang|tren|hon|gan|uoc|xap xi|du kien)\b")
+
+
+def _tolerance(value: Reading, unit: units.Unit | None, note: str) -> float | None:
+    """How far the figure may be from the true one, in the canonical unit: half its last printed digit,
+    except that a count typed whole (182 projects, 72.015 workers) is exact, not rounded, unless the
+    board marks it approximate ('trên 180', 'khoảng', 'ước' in the note)."""
+    if value.tolerance is None or unit is None:
+        return None
+    if unit.family in WHOLE_FAMILIES and unit.factor == 1 and value.value is not None and numbers.is_whole(value.value) \
+            and not value.qualifier and not _APPROXIMATE.search(fold(note)):
+        return 0.0
+    return value.tolerance * unit.factor
 
 
 def _claim(reading: Reading) -> Reading:

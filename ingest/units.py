@@ -67,3 +67,8 @@ def lookup(text: str) -> Unit | None:
         return None
     canonical, factor = found
     return Unit(canonical, factor, _FAMILY[canonical])
+
+
+def unit_family(canonical: str | None) -> str | None:
+    """The family of a canonical unit ('count' for 'count', 'money' for 'VND_bn'); None if unknown."""
+    return _FAMILY.get(canonical) if canonical else None

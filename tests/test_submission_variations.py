@@ -228,3 +228,19 @@ def test_missing_sheets_are_named_with_the_sheets_the_file_has(tmp_path):
     book.save(tmp_path / "a.xlsx")
     [finding] = parse(tmp_path / "a.xlsx").findings
     assert finding.rule == "file.sheets" and "ThongTin" in finding.message and "Hướng dẫn, Số liệu" in finding.message
+
+
+def test_a_count_typed_whole_is_exact_unless_the_board_marks_it_approximate(tmp_path):
+    """182 projects is 182, not anything from 181.5 to 182.5: four zones adding to 181 must not pass."""
+    rows = [row(value="182"), row(value="trên 180", breakdown="TN"), row(value="72.015", unit="người", indicator="LAB_WORKERS"),
+            row(value="72", unit="nghìn người", indicator="LAB_WORKERS", breakdown="LDVN"),
+            row(value="4.466,777", unit="tỷ đồng", indicator="INV_NEW_CAP"),
+            row(indicator="INV_ADJ_PROJ", value="30", unit="lượt"),
+            row(indicator="INV_ADJ_PROJ", value="12", unit="lượt", breakdown="TN")[:8] + ["số liệu ước tính, khoảng"]]
+    tolerance = {(f.indicator, f.breakdown): f.rounding_tolerance for f in parse(workbook(tmp_path / "t.xlsx", rows)).figures.itertuples()}
+    assert tolerance[("INV_NEW_PROJ", "TONG")] == 0 and tolerance[("LAB_WORKERS", "TONG")] == 0
+    assert tolerance[("INV_ADJ_PROJ", "TONG")] == 0
+    assert tolerance[("INV_NEW_PROJ", "TN")] == 0.5  # 'trên 180': more than 180
+    assert tolerance[("INV_ADJ_PROJ", "TN")] == 0.5  # the note says approximate
+    assert tolerance[("LAB_WORKERS", "LDVN")] == 500  # 72 thousand: rounded to the thousand
+    assert tolerance[("INV_NEW_CAP", "TONG")] == 0.0005  # money keeps half its last printed digit

@@ -64,3 +64,13 @@ def test_an_error_no_slip_explains_does_not_hide_the_others():
     found = suggest.search(cells, constraints)
     assert {k: c.text for k, c in found.cells.items()} == {"rev|TN": "1.499,715"}
     assert [rule for rule, _ in found.fixes] == ["balance.total_domestic_foreign"]
+
+
+def test_no_correction_of_a_count_is_fractional_or_a_thousand_times_a_whole_count():
+    from expectations.suggest import candidates
+
+    assert not [c for c in candidates("449", 449.0, count=True) if c.value != round(c.value)]
+    assert 0.449 in [c.value for c in candidates("449", 449.0)]  # money may be typed in the wrong scale
+    assert 449000 not in [c.value for c in candidates("449", 449.0, count=True)]
+    assert 72015 in [round(c.value, 6) for c in candidates("72,015", 72.015, count=True)]  # '72,015' workers
+    assert 150 in [c.value for c in candidates("150.000", 150000.0, count=True)]  # separators for 150
