@@ -35,6 +35,10 @@ class _Params(defaultdict):
         return "?"
 
 
+def _true(x: object) -> bool:
+    return x is not None and not pd.isna(x) and bool(x)
+
+
 def _count(x: object) -> int:
     return 0 if x is None or pd.isna(x) else int(x)
 
@@ -63,6 +67,12 @@ def _explain(raw: pd.DataFrame) -> pd.DataFrame:
             "n_known": _count(r.get("n_members_known")), "period": r.get("period_key") or "?",
         })
         severity, en, vi = rule.severity, rule.message_en, rule.message_vi
+        params_vi = params
+        if _true(r.get("other_rate_holds")):  # the printed rate is that of another base of the report
+            en, vi = rule.spec["other_base_message_en"], rule.spec["other_base_message_vi"]
+            params["other_rate"] = n(r.get("other_rate"))
+            params_vi = _Params(None, params | {"other_base": rule.spec["other_base_vi"]})
+            params["other_base"] = rule.spec["other_base_en"]
         if r.get("rate_missing"):
             if rule.kind in ("growth", "hierarchy"):
                 severity = rule.spec.get("missing_severity", "info")
@@ -73,7 +83,7 @@ def _explain(raw: pd.DataFrame) -> pd.DataFrame:
                 vi = f"{rule.id}: chưa kiểm tra được: số liệu hai loại tiền và chưa có tỷ giá của năm"
         where = f"{r['zone_key']}: " if r.get("zone_key") else ""  # the zone, when not the whole province
         rows.append(r | {"kind": rule.kind, "severity": severity,
-                         "message": where + en.format_map(params), "message_vi": where + vi.format_map(params)})
+                         "message": where + en.format_map(params), "message_vi": where + vi.format_map(params_vi)})
     return pd.DataFrame(rows)
 
 
@@ -81,7 +91,11 @@ def _suggest(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame, summary: Qu
     """Attach the minimal-change correction to the findings of each report that has one."""
     for column in ("suggestion", "suggestion_vi", "suggested_cells", "suggested_values"):
         findings[column] = None
-    repairable = findings[findings["kind"].isin(REPAIRABLE) & findings["severity"].isin(["error", "warning"])]
+    # A rate explained by another base of the report is not a typing slip: no correction is sought for it.
+    explained = findings["other_rate_holds"].map(_true) if "other_rate_holds" in findings else \
+        pd.Series(False, index=findings.index)
+    repairable = findings[findings["kind"].isin(REPAIRABLE) & findings["severity"].isin(["error", "warning"])
+                          & ~explained]
     submissions = sorted(repairable["submission_id"].dropna().unique())
     if not submissions:
         return findings
@@ -104,16 +118,18 @@ def _suggest(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame, summary: Qu
     typed = {c.figure_key: c.text_as_typed for c in cells}
     # Each report's findings, found once, and read as plain lists: pandas indexing per report
     # cost more than the search itself on a night with a thousand reports to correct.
-    repairable_row = findings["kind"].isin(REPAIRABLE).tolist()
+    repairable_row = (findings["kind"].isin(REPAIRABLE) & ~explained).tolist()
     blocking_row = findings["severity"].isin(["error", "warning"]).tolist()
     rule_of = findings["rule_id"].tolist()
+    explained_row = explained.tolist()
     cells_of = [set(keys.split("¦")) if isinstance(keys, str) else set() for keys in findings["cell_keys"]]
     of_report = findings.groupby("submission_id").indices
     reports = []
     for submission_id, rows in suggest.by_report(cells).items():
         keys = [row.figure_key for row in rows]  # each report gets only its own context
         context = {"last_year": {k: last_year[k] for k in keys if k in last_year},
-                   "typical": {k: typical[k] for k in keys if k in typical}}
+                   "typical": {k: typical[k] for k in keys if k in typical},
+                   "explained": {frozenset(cells_of[i]) for i in of_report[submission_id] if explained_row[i]}}
         # the search starts from the cells of the report's findings (suggest.build_constraints)
         focus = set().union(*(cells_of[i] for i in of_report[submission_id] if repairable_row[i] and blocking_row[i]))
         reports.append((submission_id, rows, context, focus))
@@ -161,6 +177,19 @@ create or replace table dq_findings (
 )"""
 
 
+def _without_falls_from_flagged_figures(findings: pd.DataFrame) -> pd.DataFrame:
+    """A year-to-date figure 'falls' after an earlier report's figure 1000 times too large: when that
+    earlier figure already has an error of its own report, the fall says nothing more about it, and
+    would blame the later report, which is right."""
+    fall = findings["rule_id"] == "monotonic.year_to_date_flow"
+    if not fall.any():
+        return findings
+    flagged = {key for keys in findings.loc[~fall & (findings["severity"] == "error"), "cell_keys"].dropna()
+               for key in keys.split("¦")}
+    earlier = findings["cell_keys"].map(lambda keys: keys.split("¦")[-1] if isinstance(keys, str) else None)
+    return findings[~(fall & earlier.isin(flagged))].reset_index(drop=True)
+
+
 def run_quality(database: Path) -> QualitySummary:
     """Detect, explain and suggest over the work database; writes dq_findings and the facts' flags."""
     summary = QualitySummary()
@@ -169,6 +198,7 @@ def run_quality(database: Path) -> QualitySummary:
         raw, summary.seconds_by_kind = quality.detect(con)
         summary.seconds_detect = time.perf_counter() - started
         findings = _explain(raw) if len(raw) else pd.DataFrame(columns=quality.FINDING_COLUMNS)
+        findings = _without_falls_from_flagged_figures(findings)
         started = time.perf_counter()
         if len(findings):
             findings = _suggest(con, findings, summary)

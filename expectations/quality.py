@@ -152,6 +152,9 @@ def _ratio_sql(rules: list[Rule]) -> str:
         for rel in rule.relations:
             for position, (role, t) in enumerate(zip(("rate", "num", "den"), rel.terms)):
                 terms.append((rel.relation_id, rule.id, role, t.indicator, t.breakdown, position))
+            if "other_base" in rule.spec:  # the base a report may have taken instead (catalogue.yaml)
+                terms.append((rel.relation_id, rule.id, "other", rule.spec["other_base"]["indicator"],
+                              rel.terms[0].breakdown, 3))
     return f"""
     with terms(relation_id, rule_id, role, indicator_code, breakdown, position) as (values {_values(terms)}),
     joined as materialized (
@@ -161,22 +164,31 @@ def _ratio_sql(rules: list[Rule]) -> str:
         join terms t on c.indicator_code = t.indicator_code and c.breakdown = t.breakdown
     ),
     pivoted as (
-        select relation_id, rule_id, report_key, count(*) as n,
+        select relation_id, rule_id, report_key, count(*) filter (where role <> 'other') as n,
             max(value) filter (where role = 'rate') as rate,
             max(rounding_tolerance) filter (where role = 'rate') as rate_tol,
             max(value_cmp) filter (where role = 'num') as n_cmp, max(value_cmp) filter (where role = 'den') as d_cmp,
             max(tol_cmp) filter (where role = 'num') as n_tol, max(tol_cmp) filter (where role = 'den') as d_tol,
-            bit_or(unit_bit) filter (where role <> 'rate') not in (1, 2, 4)
-                and count(*) filter (where role <> 'rate' and converted) < 2 as rate_missing
+            max(value_cmp) filter (where role = 'other') as o_cmp, max(tol_cmp) filter (where role = 'other') as o_tol,
+            max(figure_hash) filter (where role = 'other') as o_hash,
+            bit_or(unit_bit) filter (where role in ('num', 'den')) not in (1, 2, 4)
+                and count(*) filter (where role in ('num', 'den') and converted) < 2 as rate_missing
         from joined group by relation_id, rule_id, report_key
     ),
     broken as (
-        select * from pivoted
+        -- with the rate as the other base gives it, and whether the printed one matches that
+        select *, 100.0 * n_cmp / nullif(o_cmp, 0) as other_rate,
+            coalesce(not rate_missing and abs(rate - 100.0 * n_cmp / nullif(o_cmp, 0)) <=
+                rate_tol + 100.0 * (n_tol / abs(o_cmp) + abs(n_cmp) * o_tol / (o_cmp * o_cmp)) + 1e-9, false)
+                as other_rate_holds
+        from pivoted
         where n = 3 and (rate_missing or (d_cmp <> 0 and abs(rate - 100.0 * n_cmp / d_cmp) >
             rate_tol + 100.0 * (n_tol / abs(d_cmp) + abs(n_cmp) * d_tol / (d_cmp * d_cmp)) + 1e-9))
     )
-    select b.rule_id, list(j.figure_hash order by j.position) as cells, null::integer as named,
-        null::ubigint[] as context,
+    select b.rule_id, list(j.figure_hash order by j.position) filter (where j.role <> 'other') as cells,
+        null::integer as named,
+        any_value(case when b.other_rate_holds then [b.o_hash] end) as context,
+        any_value(b.other_rate) as other_rate, any_value(b.other_rate_holds) as other_rate_holds,
         any_value(case when not b.rate_missing then 100.0 * b.n_cmp / b.d_cmp end) as expected,
         any_value(b.rate) as found,
         any_value(case when not b.rate_missing then b.rate - 100.0 * b.n_cmp / b.d_cmp end) as imbalance,
@@ -223,14 +235,22 @@ def growth_sql(rule: Rule, broken_only: bool = True, submissions: str | None = N
     broken = "" if broken_only else "true or"
     only = f"and submission_id in (select submission_id from {submissions})" if submissions else ""
     return f"""
-    with claims as materialized (
-        select figure_hash, series_key, series_2025_key, month_index, reporter_kind, reporter_vintage, zone_key,
-            indicator_code, period_year, period_month, value, rounding_tolerance, growth_pct_claimed,
-            growth_tolerance
-        from {CELLS_VIEW} where growth_pct_claimed is not null {only}
+    with predecessors as (
+        select to_gso_code, to_vintage, count(*) as n from province_succession group by all
+    ),
+    claims as materialized (
+        select c.figure_hash, c.series_key, c.series_2025_key, c.month_index, c.reporter_kind, c.reporter_vintage,
+            c.zone_key, c.indicator_code, c.period_year, c.period_month, c.value, c.rounding_tolerance,
+            c.growth_pct_claimed, c.growth_tolerance, coalesce(p.n, 0) as n_predecessors,
+            {ADDITIVE.replace("indicator_code", "c.indicator_code")} as additive
+        from {CELLS_VIEW} c
+        left join predecessors p on c.reporter_kind = 'province' and p.to_vintage = c.reporter_vintage
+            and p.to_gso_code = c.reporter_code
+        where c.growth_pct_claimed is not null {only}
     ),
     merged as (
-        -- across the 2025 merger: last year is the sum of the predecessors' figures
+        -- across the 2025 merger: last year is the predecessor's figure, or the sum of the
+        -- predecessors' figures when every one of them reported it and it adds up
         select c.figure_hash, sum(l.value) as value, sum(l.rounding_tolerance) as tol,
             list(l.figure_hash) as cells
         from claims c
@@ -238,9 +258,10 @@ def growth_sql(rule: Rule, broken_only: bool = True, submissions: str | None = N
         where c.reporter_kind = 'province' and l.reporter_kind = 'province'
           -- claims of the 63 provinces (vintage 2008) have no predecessors: not joined at all
           and c.reporter_vintage > 2008 and l.reporter_vintage < c.reporter_vintage
-          -- a zone is the same zone whoever reports it; a merged province is the sum of its parts
-          and (c.zone_key <> '' or {ADDITIVE.replace("indicator_code", "c.indicator_code")})
+          -- a zone is the same zone whoever reports it; an unchanged province is itself
+          and (c.zone_key <> '' or c.additive or c.n_predecessors = 1)
         group by c.figure_hash
+        having any_value(c.zone_key) <> '' or count(*) = any_value(c.n_predecessors)
     ),
     same_reporter as (
         -- the same reporter last year is one row per claim: joined directly, not grouped
@@ -262,6 +283,9 @@ def growth_sql(rule: Rule, broken_only: bool = True, submissions: str | None = N
             case when c.s_hash is not null then [c.s_hash] else m.cells end as last_cells
         from same_reporter c left join merged m on m.figure_hash = c.figure_hash
         where c.reporter_kind = 'province' and c.reporter_vintage > 2008
+          -- an average or a rate of several merged provinces is not the sum of theirs: such a claim
+          -- has no last-year figure to compare with, and saying it is missing would be untrue
+          and (c.zone_key <> '' or c.additive or c.n_predecessors <= 1 or c.s_value is not null)
     )
     select '{rule.id}' as rule_id, [c.figure_hash] as cells, null::integer as named, c.last_cells as context,
         100.0 * (c.value / c.last_value - 1) as expected, c.growth_pct_claimed as found,
@@ -346,19 +370,28 @@ def _bloc_hierarchy_sql(rule: Rule) -> str:
 
 
 def _monotonic_sql(rule: Rule) -> str:
+    """A year-to-date flow below the same series' latest earlier report of the year: monthly,
+    quarterly or irregular, each report is compared with the one before it."""
     excluded = ", ".join(f"'{i}'" for i in rule.spec.get("except_indicators", [])) or "''"
     return f"""
     with flows as materialized (
-        select figure_hash, series_key, month_index, period_month, value, rounding_tolerance
+        select figure_hash, series_key, period_year, month_index, value, rounding_tolerance
         from {CELLS_VIEW} where indicator_kind = 'flow' and indicator_code not in ({excluded})
+    ),
+    paired as (
+        select *, lag(value) over earlier as p_value, lag(rounding_tolerance) over earlier as p_tol,
+            lag(figure_hash) over earlier as p_hash, lag(month_index) over earlier as p_month_index
+        from flows
+        window earlier as (partition by series_key, period_year order by month_index)
     )
-    select '{rule.id}' as rule_id, [c.figure_hash, p.figure_hash] as cells, 1 as named,
-        null::ubigint[] as context, p.value as expected, c.value as found, c.value - p.value as imbalance,
-        c.rounding_tolerance + p.rounding_tolerance as tolerance, false as rate_missing
-    from flows c
-    join flows p on p.series_key = c.series_key and p.month_index = c.month_index - 1
-    where c.period_month > 1
-        and c.value < p.value - (c.rounding_tolerance + p.rounding_tolerance) - 1e-9 * abs(p.value)
+    select '{rule.id}' as rule_id, [figure_hash, p_hash] as cells, 1 as named,
+        null::ubigint[] as context, p_value as expected, value as found, value as cell_value,
+        value - p_value as imbalance, rounding_tolerance + p_tol as tolerance, false as rate_missing,
+        cast(period_year as varchar) || '-' || lpad(cast(p_month_index - period_year * 12 as varchar), 2, '0')
+            as previous_period
+    from paired
+    where p_month_index < month_index
+        and value < p_value - (rounding_tolerance + p_tol) - 1e-9 * abs(p_value)
     """
 
 

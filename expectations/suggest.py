@@ -184,7 +184,8 @@ def _constraints(rows: list[Cell], by_term: dict, context: dict[str, dict], keep
         out += _relations_of(rule, by_term, zones, keep)
     out += _zone_hierarchy(by_term, sorted({z for z, _, _ in by_term}), keep)
     out += _claims(rows, by_term, context, keep)
-    return out
+    explained = context.get("explained", ())  # relations the report computed on another base: no slip to find
+    return [c for c in out if frozenset(c.cells) not in explained] if explained else out
 
 
 def _relations_of(rule: Rule, by_term: dict, zones: list[str], keep: set[str] | None = None) -> list[Constraint]:

@@ -23,10 +23,55 @@ def warehouse(tmp_path_factory):
     saved = {k: os.environ.get(k) for k in ("ZONESTAT_HOME", "DAGSTER_HOME")}
     home = environment.prepare(Home(tmp_path_factory.mktemp("published") / "home"))
     write_published_reports(home.inbox)
+    _zones_one_project_short(home.inbox / "ha_noi_2019_06.xlsx")
+    _quarterly_exports_falling(home.inbox)
     assert run_refresh(home), "the refresh job failed"
     yield home
     for k, v in saved.items():
         os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+
+
+# Reports written by this module beside the published ones (not in seed_facts.csv).
+OWN_FILES = "'ha_noi_2019_06.xlsx', 'dong_nai_2019-03.xlsx', 'dong_nai_2019-06.xlsx', 'dong_nai_2019-09.xlsx'"
+
+
+def _zones_one_project_short(path):
+    """Hà Nội, June 2019: 182 valid projects, while its four zones' add up to 181 (typed whole)."""
+    from tests.test_submission_variations import row, workbook
+
+    zones = [("KCN Thăng Long", "50"), ("KCN Nội Bài", "45"), ("KCN Quang Minh", "46"), ("KCN Phú Nghĩa", "40")]
+    workbook(path, [row("INV_VALID_PROJ", "182")] + [row("INV_VALID_PROJ", v, zone=z) for z, v in zones],
+             meta=[("ma_tinh", "01"), ("ky_bao_cao", "2019-06"), ("trang_thai", "chinh_thuc")])
+
+
+def _quarterly_exports_falling(inbox):
+    """Đồng Nai reports quarterly: exports year to date 2.500 in June, then 2.450 in September."""
+    from tests.test_submission_variations import row, workbook
+
+    for period, value in (("2019-03", "1.200"), ("2019-06", "2.500"), ("2019-09", "2.450")):
+        workbook(inbox / f"dong_nai_{period}.xlsx", [row("TRD_EXPORT", value, unit="triệu USD")],
+                 meta=[("ma_tinh", "75"), ("ky_bao_cao", period), ("trang_thai", "chinh_thuc")])
+
+
+def test_a_year_to_date_figure_below_the_previous_quarter_is_flagged(warehouse):
+    fell = findings(warehouse, "reporter_id = 'province:2008:75' and rule_id = 'monotonic.year_to_date_flow'")
+    assert fell["period_key"].tolist() == ["2019-09"], fell.to_string()
+    assert fell["message"].iloc[0] == "TRD_EXPORT TONG: the year-to-date figure fell from 2.500 (2019-06) to 2.450"
+    assert fell["message_vi"].iloc[0] == "TRD_EXPORT TONG: số lũy kế từ đầu năm giảm từ 2.500 (2019-06) xuống 2.450"
+
+
+def test_no_message_leaves_a_placeholder_unfilled(warehouse):
+    found = findings(warehouse, "true")
+    for rule, en, vi in zip(found["rule_id"], found["message"], found["message_vi"]):
+        assert "?" not in en and "?" not in vi, (rule, en, vi)
+
+
+def test_a_province_count_one_more_than_its_zones_is_flagged(warehouse):
+    flagged = findings(warehouse, "reporter_id = 'province:2008:01' and period_key = '2019-06'")
+    assert flagged["rule_id"].tolist() == ["hierarchy.zones_sum_to_province"], flagged.to_string()
+    finding = flagged.iloc[0]
+    assert finding["severity"] == "error" and finding["expected"] == 181 and finding["found"] == 182
+    assert "SoLieu!F2" in finding["source_cells"]  # the province's cell, then its zones'
 
 
 def findings(home, where: str):
@@ -34,11 +79,12 @@ def findings(home, where: str):
 
 
 def test_every_printed_figure_is_in_the_warehouse_as_printed(warehouse):
-    facts = query(warehouse.published_db, """
+    facts = query(warehouse.published_db, f"""
         select reporter_code, period_key, indicator_code, breakdown, value, unit, text_as_typed from (
             select * from fct_investment union all by name select * from fct_output
             union all by name select * from fct_trade union all by name select * from fct_labour
-            union all by name select * from fct_infrastructure)""")
+            union all by name select * from fct_infrastructure)
+        where submission_id in (select submission_id from fct_submissions where file_name not in ({OWN_FILES}))""")
     assert len(facts) == len(seed_facts())
     for fact in seed_facts():
         period = fact["period"] if "-" in fact["period"] else f"{fact['period']}-12"
@@ -90,6 +136,15 @@ def test_red_river_delta_disbursement_rate_is_a_ratio_mismatch(warehouse):
     rate = findings(warehouse, "reporter_id = 'bloc:DBSH' and rule_id = 'ratio.disbursement_rate'")
     assert len(rate) == 1 and rate.iloc[0]["severity"] == "error"
     assert rate.iloc[0]["found"] == 54 and rate.iloc[0]["expected"] == pytest.approx(100 * 3156 / 56615, rel=1e-3)
+
+
+def test_red_river_delta_rate_is_explained_by_the_years_licensed_capital_not_a_typing_slip(warehouse):
+    # 3.156 of the 5.890 million USD licensed in 2019 is 53,6%: the report's base, not 56.615 registered.
+    rate = findings(warehouse, "reporter_id = 'bloc:DBSH' and rule_id = 'ratio.disbursement_rate'").iloc[0]
+    assert "capital licensed in the year" in rate["message"] and "= 53,582%" in rate["message"], rate["message"]
+    assert "vốn cấp mới và tăng thêm trong năm" in rate["message_vi"]
+    assert rate["suggestion"] is None or pd.isna(rate["suggestion"])  # no '3.156 -> 3,156', no '54 -> 0,054'
+    assert "INV_LICENSED_CAP" in rate["source_cells"] or len(rate["source_cells"].split(", ")) == 4
 
 
 def test_red_river_delta_aggregates_name_the_missing_members_not_an_imbalance(warehouse):

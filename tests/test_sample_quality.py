@@ -161,10 +161,25 @@ def test_search_from_the_findings_cells_proposes_what_the_whole_report_does(samp
     assert sum(found is not None for found in whole.values()) >= 5
 
 
-def test_magnitude_against_history_names_the_figure(sample_warehouse):
+def test_every_message_fills_every_placeholder_in_both_languages(sample_warehouse):
+    # An unfilled placeholder renders as '?' ("LAB_WORKERS TN: ? is about 929 times its usual level").
     home, _, _ = sample_warehouse
-    found = query(home.published_db, "select message, message_vi from dq_findings "
-                                     "where rule_id = 'magnitude.against_history'")
-    assert len(found)
-    for text in [*found.message, *found.message_vi]:
-        assert ": ? " not in text, text
+    found = query(home.published_db, "select rule_id, message, message_vi from dq_findings")
+    assert found["rule_id"].nunique() >= 6
+    for rule, *texts in found.itertuples(index=False):
+        for text in texts:
+            assert "?" not in text, (rule, text)
+
+
+def test_growth_across_the_2025_merger_is_checked_against_the_predecessors(sample_warehouse):
+    # Every province of the sample reported in 2024, so no claim of 2025 lacks last year's figures:
+    # unchanged provinces compare with themselves, merged ones with the sum of their predecessors
+    # where the figure adds up (an average of merged provinces is not compared at all).
+    home, _, _ = sample_warehouse
+    compared = query(home.published_db, """
+        select count(*) filter (where f.message like '%cannot be checked%') as unchecked,
+               count(*) filter (where c.reporter_vintage = 2025) as claims_2025
+        from (select * from fct_labour union all by name select * from fct_investment) c
+        left join dq_findings f on f.rule_id = 'growth.claimed_growth' and f.cell_keys = c.figure_key
+        where c.growth_pct_claimed is not null and c.period_year = 2025""")
+    assert compared["claims_2025"][0] > 0 and compared["unchecked"][0] == 0
