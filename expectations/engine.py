@@ -65,6 +65,7 @@ def _explain(raw: pd.DataFrame) -> pd.DataFrame:
             r.get("imbalance") and abs(r["imbalance"]) >= 1 else n(1 / r["imbalance"]) if r.get("imbalance") else "?",
             "missing": r.get("missing_members") or "", "n_missing": _count(r.get("n_missing")),
             "n_known": _count(r.get("n_members_known")), "period": r.get("period_key") or "?",
+            "reporter": r.get("reporter_name") or "?", "predecessor_blocs": r.get("predecessor_blocs") or "?",
         })
         severity, en, vi = rule.severity, rule.message_en, rule.message_vi
         params_vi = params

@@ -343,7 +343,8 @@ def _bloc_hierarchy_sql(rule: Rule) -> str:
         -- the aggregates blocs printed (few), each with the members it should cover
         select b.bloc_figure_key, b.period_key, b.indicator_code, b.breakdown, m.member_gso_code, p.name_vi,
             'province:' || cast(m.member_vintage as varchar) || ':' || m.member_gso_code as member_id
-        from agg_bloc b join dim_bloc_member m on b.bloc_code = m.bloc_code
+        from agg_bloc b join dim_period d on d.period_key = b.period_key
+        join dim_bloc_member m on b.bloc_code = m.bloc_code and m.member_vintage = d.province_vintage
         join dim_province p on p.province_key = m.province_key
         where b.reported_value is not null
     ),
@@ -465,6 +466,31 @@ def _plausibility_sql(rule: Rule) -> str:
     """
 
 
+def _bloc_membership_sql(rule: Rule) -> str:
+    """The provinces of the 34 that belong to no bloc because the provinces they were formed from
+    belonged to different blocs (or some to none): one finding each, naming them and their blocs."""
+    return f"""
+    with predecessors as (
+        select s.to_gso_code, s.to_vintage, s.from_gso_code, p.name_vi, b.bloc_code, t.name_vi as to_name
+        from province_succession s
+        join dim_province p on p.vintage = s.from_vintage and p.gso_code = s.from_gso_code
+        join dim_province t on t.vintage = s.to_vintage and t.gso_code = s.to_gso_code
+        left join blocs b on b.member_vintage = s.from_vintage and b.member_gso_code = s.from_gso_code
+    )
+    select '{rule.id}' as rule_id, null::ubigint[] as cells, null::integer as named, null::ubigint[] as context,
+        'province:' || cast(any_value(to_vintage) as varchar) || ':' || to_gso_code as reporter_id, '' as zone_key,
+        null as period_key, null as submission_id, null as revision_number, null as indicators,
+        null as breakdowns, null as source_cells, 'bloc_membership:' || to_gso_code as cell_keys,
+        null as expected, null as found, null as imbalance, 0.0 as tolerance, false as rate_missing,
+        any_value(to_name) || ' (' || to_gso_code || ')' as reporter_name,
+        string_agg(name_vi || ' (' || coalesce(bloc_code, '-') || ')', ', ' order by from_gso_code)
+            as predecessor_blocs
+    from predecessors
+    group by to_gso_code
+    having count(distinct bloc_code) > 1 or (count(distinct bloc_code) = 1 and count(bloc_code) < count(*))
+    """
+
+
 def _missing_rate_sql(rule: Rule) -> str:
     """One finding per year whose money figures cannot be converted: the rate is not in fx_rates."""
     return f"""
@@ -551,7 +577,7 @@ def detect(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, dict[str, floa
     for rule in rules:
         builder = {
             "share": _share_sql, "growth": growth_sql, "monotonic": _monotonic_sql, "plausibility": _plausibility_sql,
-            "reference": _missing_rate_sql,
+            "reference": _missing_rate_sql if rule.spec.get("about") == "exchange_rates" else _bloc_membership_sql,
         }.get(rule.kind)
         if rule.kind == "hierarchy":
             builder = _zone_hierarchy_sql if rule.spec.get("level") == "zone" else _bloc_hierarchy_sql

@@ -183,3 +183,20 @@ def test_growth_across_the_2025_merger_is_checked_against_the_predecessors(sampl
         left join dq_findings f on f.rule_id = 'growth.claimed_growth' and f.cell_keys = c.figure_key
         where c.growth_pct_claimed is not null and c.period_year = 2025""")
     assert compared["claims_2025"][0] > 0 and compared["unchecked"][0] == 0
+
+
+def test_blocs_keep_their_members_after_the_2025_merger(sample_warehouse):
+    home, _, _ = sample_warehouse
+    members_2025 = set(query(home.published_db, "select member_gso_code from dim_bloc_member "
+                                                "where bloc_code = 'DBSH' and member_vintage = 2025")["member_gso_code"])
+    # Hà Nội; Hải Dương + Hải Phòng -> Hải Phòng (31); Thái Bình + Hưng Yên -> Hưng Yên (33): all of DBSH before
+    assert {"01", "31", "33"} <= members_2025 and "24" not in members_2025  # Bắc Giang was in no listed bloc
+    after = query(home.published_db, """
+        select n_members_known, n_members_reported, members_value from agg_bloc
+        where bloc_code = 'DBSH' and period_key = '2025-09' and indicator_code = 'INV_NEW_PROJ' and breakdown = 'TONG'""")
+    assert after["n_members_known"][0] == len(members_2025) and after["n_members_reported"][0] >= 3
+    unclear = query(home.published_db, "select message, message_vi from dq_findings "
+                                       "where rule_id = 'reference.bloc_membership_2025' and reporter_id = 'province:2025:24'")
+    assert unclear["message"].tolist() == [
+        "Bắc Ninh (24): in no emulation bloc from July 2025: it was formed from Bắc Giang (-), Bắc Ninh (DBSH), "
+        "not all of one bloc; its figures are in no bloc's sum until blocs.csv lists it"]

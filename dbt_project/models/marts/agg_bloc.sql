@@ -37,7 +37,8 @@ bloc_reported as (
 ),
 
 known as (
-    select bloc_code, count(*) as n_members_known from members group by bloc_code
+    -- the members of the period's province vintage: the 63 until June 2025, the 34 from July
+    select bloc_code, member_vintage, count(*) as n_members_known from members group by bloc_code, member_vintage
 )
 
 select
@@ -62,5 +63,7 @@ full outer join member_figures as mf
     and b.indicator_code = mf.indicator_code
     and b.breakdown = mf.breakdown
     and b.unit = mf.unit
+left join {{ ref('dim_period') }} as p
+    on p.period_key = coalesce(b.period_key, mf.period_key)
 left join known as k
-    on k.bloc_code = coalesce(b.bloc_code, mf.bloc_code)
+    on k.bloc_code = coalesce(b.bloc_code, mf.bloc_code) and k.member_vintage = p.province_vintage
