@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import re
 from collections import namedtuple
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from expectations.catalogue import Rule, load
-from ingest.numbers import is_whole, read_text_number, vn_format
+from ingest.numbers import is_whole, printed_decimals, read_text_number, rounding_tolerance, vn_format
 from ingest.parse import WHOLE_FAMILIES
 from ingest.units import unit_family
 from zonestat.config import worker_processes
@@ -36,6 +37,17 @@ class Candidate:
     text: str  # as the board should have typed it
     reason_en: str
     reason_vi: str
+    slip: str = ""  # the class of typing slip (SLIPS)
+    tolerance: float | None = None  # the rounding of the corrected figure as it would be printed, canonical unit
+
+
+# The typing slips a correction may undo, most likely first: where corrections of as few cells
+# fit, the one of the likelier slips is proposed, and only those as likely are named beside it.
+# Corrections of several cells combine only the slips in MULTI_CELL_SLIPS: the others offer tens of
+# values per cell, and their products would crowd out the search.
+SLIPS = ("separator", "scale_down", "scale_up", "fraction", "transposition", "sign", "neighbour", "comma_lost",
+         "digit_dropped", "digit_repeated")
+MULTI_CELL_SLIPS = {"separator", "scale_down", "scale_up", "fraction", "transposition", "sign", "neighbour"}
 
 
 @dataclass
@@ -57,8 +69,10 @@ class Suggestion:
     alternatives: list[dict[str, Candidate]] = field(default_factory=list)
 
 
-def candidates(text: str, value: float, count: bool = False) -> list[Candidate]:
-    """The corrections worth trying for one cell, from its text as typed.
+def candidates(text: str, value: float, count: bool = False, percent: bool = False,
+               neighbours: tuple[str, ...] = ()) -> list[Candidate]:
+    """The corrections worth trying for one cell, from its text as typed; `neighbours` are the
+    texts of the figures in the rows above and below (a figure typed in the neighbouring row).
 
     A count (projects, licences, workers) is a whole number: no correction of it may be
     fractional ('449 -> 0,449' for a bloc's 449 foreign projects is not a slip anyone makes), and
@@ -68,14 +82,16 @@ def candidates(text: str, value: float, count: bool = False) -> list[Candidate]:
     factor = value / typed if typed not in (None, 0) else 1.0
     out: dict[float, Candidate] = {}
 
-    def add(new_typed: float | None, new_text: str, en: str, vi: str) -> None:
+    def add(new_typed: float | None, new_text: str, slip: str) -> None:
         if new_typed is None:
             return
         new_value = new_typed * factor
         if count and (not is_whole(new_value) or (abs(new_value) > abs(value) * 999 and is_whole(value))):
             return
         if abs(new_value - value) > 1e-12 * max(1.0, abs(value)) and new_value not in out:
-            out[new_value] = Candidate(new_value, new_text, en, vi)
+            printed = printed_decimals(read_text_number(new_text), new_typed, "vn")
+            out[new_value] = Candidate(new_value, new_text, *SLIP_REASONS[slip], slip,
+                                       rounding_tolerance(printed) * abs(factor))
 
     digits = text.strip() if isinstance(text, str) else ""
     if digits.count(".") >= 1 and "," not in digits and reading and reading.vn is not None:
@@ -83,24 +99,55 @@ def candidates(text: str, value: float, count: bool = False) -> list[Candidate]:
         tail = tail.rstrip("0")
         swapped = f"{head},{tail}" if tail else head  # '1.502.000' -> '1.502', '81.770.544' -> '81.770,544'
         swapped_reading = read_text_number(swapped)
-        add(swapped_reading.vn if swapped_reading else None, swapped,
-            "a thousands separator typed where the decimal mark belongs (1000 times too large)",
-            "gõ dấu phân cách hàng nghìn vào chỗ dấu thập phân (lớn gấp 1000 lần)")
+        add(swapped_reading.vn if swapped_reading else None, swapped, "separator")
     if typed is not None:
         decimals = len(digits.rsplit(",", 1)[1]) if "," in digits else 0
-        add(typed / 1000, vn_format(typed / 1000, min(decimals + 3, 6), trim=True),
-            "1000 times too large (wrong unit or scale)", "lớn gấp 1000 lần (sai đơn vị hoặc quy mô)")
-        add(typed * 1000, vn_format(typed * 1000, max(decimals - 3, 0), trim=True),
-            "1000 times too small (wrong unit or scale)", "nhỏ hơn 1000 lần (sai đơn vị hoặc quy mô)")
-        add(-typed, vn_format(-typed, decimals, trim=True), "the sign is wrong", "sai dấu")
+        add(typed / 1000, vn_format(typed / 1000, min(decimals + 3, 6), trim=True), "scale_down")
+        add(typed * 1000, vn_format(typed * 1000, max(decimals - 3, 0), trim=True), "scale_up")
+        if percent and 0 < abs(typed) < 1:
+            add(typed * 100, vn_format(typed * 100, max(decimals - 2, 0), trim=True), "fraction")
+        add(-typed, vn_format(-typed, decimals, trim=True), "sign")
         positions = [i for i, ch in enumerate(digits) if ch.isdigit()]
         for a, b in zip(positions, positions[1:]):
             if b == a + 1 and digits[a] != digits[b]:
                 swapped = digits[:a] + digits[b] + digits[a] + digits[b + 1:]
                 swapped_reading = read_text_number(swapped)
-                add(swapped_reading.vn if swapped_reading else None, swapped,
-                    "two adjacent digits transposed", "hai chữ số liền nhau bị đảo chỗ")
+                add(swapped_reading.vn if swapped_reading else None, swapped, "transposition")
+        for slip, number, places in _keyboard_slips("".join(digits[i] for i in positions), decimals):
+            new_typed = (-1 if typed < 0 else 1) * int(number) / 10 ** places
+            add(new_typed, vn_format(new_typed, places), slip)
+    for neighbour in neighbours:
+        moved = read_text_number(neighbour) if isinstance(neighbour, str) else None
+        if moved is not None and moved.vn is not None:
+            add(moved.vn, neighbour, "neighbour")
     return list(out.values())
+
+
+def _keyboard_slips(number: str, decimals: int) -> list[tuple[str, str, int]]:
+    """The digit strings a board meant, with their decimal places: a digit dropped ('1.873' for
+    18.573: any digit anywhere), a digit typed twice ('185.573'), the decimal comma lost ('15' for 1,5)."""
+    out = [("digit_dropped", number[:i] + d + number[i:], decimals) for i in range(len(number) + 1) for d in "0123456789"
+           if not (i == 0 and d == "0")]
+    out += [("digit_repeated", number[:i] + number[i + 1:], decimals) for i in range(1, len(number))
+            if number[i] == number[i - 1]]
+    if decimals == 0:
+        out += [("comma_lost", number, places) for places in range(1, len(number))]
+    return out
+
+
+SLIP_REASONS = {
+    "separator": ("a thousands separator typed where the decimal mark belongs (1000 times too large)",
+                  "gõ dấu phân cách hàng nghìn vào chỗ dấu thập phân (lớn gấp 1000 lần)"),
+    "scale_down": ("1000 times too large (wrong unit or scale)", "lớn gấp 1000 lần (sai đơn vị hoặc quy mô)"),
+    "scale_up": ("1000 times too small (wrong unit or scale)", "nhỏ hơn 1000 lần (sai đơn vị hoặc quy mô)"),
+    "fraction": ("a percentage typed as a fraction", "tỷ lệ phần trăm gõ dưới dạng số thập phân"),
+    "sign": ("the sign is wrong", "sai dấu"),
+    "transposition": ("two adjacent digits transposed", "hai chữ số liền nhau bị đảo chỗ"),
+    "neighbour": ("the figure of the neighbouring row typed here", "gõ nhầm số liệu của dòng bên cạnh"),
+    "comma_lost": ("the decimal comma left out", "thiếu dấu phẩy thập phân"),
+    "digit_dropped": ("a digit left out", "thiếu một chữ số"),
+    "digit_repeated": ("a digit typed twice", "một chữ số bị gõ hai lần"),
+}
 
 
 def _close(a: float, b: float, tol: float) -> bool:
@@ -109,10 +156,10 @@ def _close(a: float, b: float, tol: float) -> bool:
 
 CELL_COLUMNS = ["figure_key", "submission_id", "zone_key", "indicator_code", "breakdown", "unit", "value", "rounding_tolerance",
                 "vnd_factor", "share_pct_claimed", "share_tolerance", "growth_pct_claimed", "growth_tolerance",
-                "text_as_typed"]
+                "text_as_typed", "source_sheet", "source_cell"]
 
 
-Cell = namedtuple("Cell", CELL_COLUMNS)
+Cell = namedtuple("Cell", CELL_COLUMNS, defaults=("", ""))  # where the cell is: for the neighbouring rows
 
 
 def report_cells(cells: pd.DataFrame | list[tuple]) -> list[Cell]:
@@ -222,7 +269,8 @@ def _relations_of(rule: Rule, by_term: dict, zones: list[str], keep: set[str] | 
                     if d == 0:
                         return True
                     n = v[keys[1]] * fn
-                    tol = rate.rounding_tolerance + 100 * (num.rounding_tolerance * fn / abs(d)
+                    # a corrected rate is rounded as it would be printed ('0,54' -> '54': to the unit)
+                    tol = v.get((TOLERANCE, keys[0]), rate.rounding_tolerance) + 100 * (num.rounding_tolerance * fn / abs(d)
                                                            + abs(n) * den.rounding_tolerance * fd / d ** 2)
                     return _close(v[keys[0]], 100 * n / d, tol)
                 out.append(Constraint(rule.id, keys, ratio))
@@ -333,8 +381,7 @@ def search(cells: pd.DataFrame | list[Cell], constraints: list[Constraint]) -> S
     """
     rows = report_cells(cells) if isinstance(cells, pd.DataFrame) else cells
     values = _values_of(rows)
-    texts = {row.figure_key: row.text_as_typed for row in rows}
-    counts = {row.figure_key for row in rows if unit_family(row.unit) in WHOLE_FAMILIES}
+    typed = _as_typed(rows)
     usable = [c for c in constraints if all(k in values for k in c.cells)]
     broken = broken_relations(usable, values)
     if not broken:
@@ -343,11 +390,18 @@ def search(cells: pd.DataFrame | list[Cell], constraints: list[Constraint]) -> S
     for c in usable:
         for k in c.cells:
             touching.setdefault(k, []).append(c)
-    whole = _localise(broken, touching, values, texts, counts)
+    whole = _localise(broken, touching, values, typed)
+    if whole is None:
+        # A growth claim also breaks when last year's figure is the wrong one (its own report's
+        # error): linked through a zone total to this report's error, it would keep that error
+        # from a suggestion. The report's other relations are localised without requiring it.
+        this_year = [c for c in broken if c.rule_id not in LAST_YEAR_RULES]
+        if this_year and len(this_year) < len(broken):
+            whole = _localise(this_year, touching, values, typed)
     groups = _linked(broken)
     if whole is not None or len(groups) == 1:
         return whole
-    parts = [p for p in (_localise(group, touching, values, texts, counts) for group in groups) if p is not None]
+    parts = [p for p in (_localise(group, touching, values, typed) for group in groups) if p is not None]
     if len(parts) <= 1:
         return parts[0] if parts else None
     combined = {k: cand for p in parts for k, cand in p.cells.items()}
@@ -358,6 +412,33 @@ def search(cells: pd.DataFrame | list[Cell], constraints: list[Constraint]) -> S
     alternatives = [{k: c for q in parts for k, c in (alt if q is p else q.cells).items()}
                     for p in parts for alt in p.alternatives][:MAX_ALTERNATIVES]
     return Suggestion(combined, [f for p in parts for f in p.fixes], alternatives)
+
+
+TOLERANCE = "tolerance"  # trial[(TOLERANCE, key)]: the rounding of a corrected cell
+LAST_YEAR_RULES = {r.id for r in load() if r.kind == "growth"}
+_ROW = re.compile(r"(\d+)$")
+
+
+def _as_typed(rows: list[Cell]) -> dict[str, dict]:
+    """What the candidates of each cell depend on: its text, whether it is a count or a percentage,
+    and the texts of the figures in the rows just above and below it in the same sheet."""
+    at: dict[tuple[str, int], Cell] = {}
+    for row in rows:
+        number = _ROW.search(row.source_cell or "")
+        if number:
+            at[(row.source_sheet, int(number.group(1)))] = row
+    out = {}
+    for row in rows:
+        number = _ROW.search(row.source_cell or "")
+        near = [at.get((row.source_sheet, int(number.group(1)) + step)) for step in (-1, 1)] if number else []
+        family = unit_family(row.unit)
+        out[row.figure_key] = {"text": row.text_as_typed, "count": family in WHOLE_FAMILIES, "percent": family == "percent",
+                               "neighbours": tuple(n.text_as_typed for n in near if n is not None)}
+    return out
+
+
+def _rank(correction: dict[str, Candidate]) -> int:
+    return sum(SLIPS.index(c.slip) for c in correction.values())
 
 
 def _linked(broken: list[Constraint]) -> list[list[Constraint]]:
@@ -374,42 +455,42 @@ def _linked(broken: list[Constraint]) -> list[list[Constraint]]:
 
 
 def _localise(broken: list[Constraint], touching: dict[str, list[Constraint]], values: dict[str, float],
-              texts: dict[str, str], counts: set[str] = frozenset()) -> Suggestion | None:
+              typed: dict[str, dict]) -> Suggestion | None:
     """The fewest cells whose correction repairs every relation in `broken` and keeps every
-    other relation on those cells."""
+    other relation on those cells; among those, the likeliest slips (SLIPS)."""
     # The cells in the most broken relations first; among equals by key, so that when two
     # corrections fit equally (a zone total off by 90 that either of two zones' transposed
     # digits explains) the same one is proposed on every run and on every worker process
     # (a set's order changes with each process's string hashing).
     suspects = sorted({k for c in broken for k in c.cells}, key=lambda k: (-sum(k in c.cells for c in broken), k))
-    options = {k: candidates(texts.get(k, ""), values[k], count=k in counts) for k in suspects}
+    options = {k: candidates(value=values[k], **typed.get(k, {"text": ""})) for k in suspects}
+    combinable = {k: [c for c in cands if c.slip in MULTI_CELL_SLIPS] for k, cands in options.items()}
     fixes = [(c.rule_id, c.cells) for c in broken]
     evaluations = 0
-    found: Suggestion | None = None
+    fits: list[dict[str, Candidate]] = []
     for size in range(1, MAX_CELLS_CHANGED + 1):
+        choices = options if size == 1 else combinable
         for subset in itertools.combinations(suspects, size):
             chosen = set(subset)
             if not all(chosen & set(c.cells) for c in broken):
                 continue  # a correction must touch every broken relation
             affected = {id(c): c for k in subset for c in touching[k]}.values()
-            for combo in itertools.product(*(options[k] for k in subset)):
+            for combo in itertools.product(*(choices[k] for k in subset)):
                 evaluations += 1
-                if evaluations > MAX_EVALUATIONS:
-                    return found
+                if evaluations > MAX_EVALUATIONS or len(fits) > 4 * MAX_ALTERNATIVES:
+                    break
                 trial = dict(values)
                 trial.update({k: cand.value for k, cand in zip(subset, combo)})
+                trial.update({(TOLERANCE, k): cand.tolerance for k, cand in zip(subset, combo)})
                 if all(c.check(trial) for c in affected):
-                    if found is None:
-                        found = Suggestion(dict(zip(subset, combo)), fixes)
-                    elif len(found.alternatives) < MAX_ALTERNATIVES:
-                        found.alternatives.append(dict(zip(subset, combo)))
-                    else:
-                        return found
-        if found is not None:
-            # the rest of the corrections of this size were tried for alternatives; larger
-            # ones are not minimal
-            return found
-    return None
+                    fits.append(dict(zip(subset, combo)))
+        if fits or evaluations > MAX_EVALUATIONS:
+            break  # larger corrections are not minimal
+    if not fits:
+        return None
+    fits.sort(key=_rank)  # stable: among equally likely slips, the search's order
+    likeliest = [f for f in fits if _rank(f) == _rank(fits[0])]
+    return Suggestion(likeliest[0], fixes, likeliest[1:MAX_ALTERNATIVES + 1])
 
 
 PARALLEL_FROM = 200  # reports: below this many, starting worker processes costs more than it saves

@@ -74,3 +74,23 @@ def test_no_correction_of_a_count_is_fractional_or_a_thousand_times_a_whole_coun
     assert 449000 not in [c.value for c in candidates("449", 449.0, count=True)]
     assert 72015 in [round(c.value, 6) for c in candidates("72,015", 72.015, count=True)]  # '72,015' workers
     assert 150 in [c.value for c in candidates("150.000", 150000.0, count=True)]  # separators for 150
+
+
+@pytest.mark.parametrize("typed, value, meant, slip, extra", [
+    ("1.873", 1873.0, 18573.0, "digit_dropped", {}),
+    ("185.573", 185573.0, 18573.0, "digit_repeated", {}),
+    ("15", 15.0, 1.5, "comma_lost", {}),
+    ("0,185", 0.185, 18.5, "fraction", {"percent": True}),
+    ("1.283,428", 1283.428, 3038.032, "neighbour", {"neighbours": ("3.038,032",)}),
+])
+def test_each_typing_slip_offers_the_figure_the_board_meant(typed, value, meant, slip, extra):
+    from expectations.suggest import candidates
+
+    found = {round(c.value, 6): c for c in candidates(typed, value, **extra)}
+    assert meant in found and found[meant].slip == slip
+
+
+def test_a_percentage_typed_as_a_fraction_is_offered_only_for_a_percentage():
+    from expectations.suggest import candidates
+
+    assert 18.5 not in [round(c.value, 6) for c in candidates("0,185", 0.185)]

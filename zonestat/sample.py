@@ -292,25 +292,49 @@ def _totals(parts: dict) -> dict:
     return {r_key: r["value"] for r in _report_rows(parts, None) for r_key in [(r["ma_chi_tieu"], r["phan_to"])]}
 
 
-INJECTABLE = ("x1000", "decimal_mark", "transposition")
+# The typing slips the sample injects, each recorded in the manifest with the cell it corrupted.
+INJECTABLE = ("x1000", "decimal_mark", "transposition", "digit_dropped", "digit_repeated", "comma_lost",
+              "neighbour_swap", "fraction")
 
 
 def _inject(rng: np.random.Generator, rows: list[dict], name: str, code: str, period: str, as_csv: bool) -> dict:
-    """Corrupt one part cell that takes part in a balance (a zone's TN or NN of a summed indicator)."""
+    """Corrupt one cell of a zone that takes part in a rule: a part of a balance (a zone's TN or NN of a
+    summed indicator), or for `fraction` a zone's printed rate."""
     candidates = [i for i, r in enumerate(rows)
                   if r.get("khu") and r["phan_to"] in SUMMED_BREAKDOWNS and r["ma_chi_tieu"] not in RATIO_PARTS
                   and reference.indicators()[r["ma_chi_tieu"]].kind != "ratio" and r["value"] >= 100]
-    i = int(rng.choice(candidates))
-    row = rows[i]
     kind = INJECTABLE[int(rng.integers(len(INJECTABLE)))]
+    rates = [i for i, r in enumerate(rows) if r.get("khu") and r["ma_chi_tieu"] in RATIO_PARTS and 1 <= r["value"] < 100]
+    pairs = [i for i in candidates if i + 1 in candidates and rows[i]["khu"] == rows[i + 1]["khu"]
+             and rows[i]["gia_tri"] != rows[i + 1]["gia_tri"]]
+    if (kind == "fraction" and not rates) or (kind == "neighbour_swap" and not pairs):
+        kind = "x1000"
+    i = int(rng.choice(rates if kind == "fraction" else pairs if kind == "neighbour_swap" else candidates))
+    row = rows[i]
     original = row["gia_tri"]
+    decimals = len(original.split(",")[1]) if "," in original else 0
+    digits = [j for j, ch in enumerate(original) if ch.isdigit()]
+    number = "".join(original[j] for j in digits)
+    if kind == "comma_lost" and decimals == 0:
+        kind = "digit_dropped"
     if kind == "x1000":
-        decimals = len(original.split(",")[1]) if "," in original else 0
         corrupted = vn_format(row["value"] * 1000, decimals)
     elif kind == "decimal_mark":
         corrupted = original.replace(",", ".") if "," in original else original + ".000"
+    elif kind == "digit_dropped":
+        at = int(rng.integers(1, len(number)))  # not the first digit: '0...' is no number a board types
+        corrupted = vn_format(int(number[:at] + number[at + 1:]) / 10 ** decimals, decimals)
+    elif kind == "digit_repeated":
+        at = int(rng.integers(len(number)))
+        corrupted = vn_format(int(number[:at + 1] + number[at:]) / 10 ** decimals, decimals)
+    elif kind == "comma_lost":
+        corrupted = vn_format(int(number), 0)
+    elif kind == "neighbour_swap":  # this row's figure typed in the next row, and the next one's here
+        corrupted = rows[i + 1]["gia_tri"]
+        rows[i + 1]["gia_tri"] = original
+    elif kind == "fraction":  # 54% typed as 0,54
+        corrupted = vn_format(row["value"] / 100, decimals + 2)
     else:
-        digits = [j for j, ch in enumerate(original) if ch.isdigit()]
         pairs = [(a, b) for a, b in zip(digits, digits[1:]) if b == a + 1 and original[a] != original[b]]
         if not pairs:
             corrupted, kind = vn_format(row["value"] * 1000, 0), "x1000"
@@ -323,4 +347,5 @@ def _inject(rng: np.random.Generator, rows: list[dict], name: str, code: str, pe
     return {"file": name, "sheet": "" if as_csv else "SoLieu", "cell": f"line {line}" if as_csv else f"F{line}",
             "reporter_code": code, "period": period, "indicator": row["ma_chi_tieu"], "zone": row["khu"],
             "breakdown": row["phan_to"], "error_kind": kind, "original_value": row["value"],
-            "original_text": original, "corrupted_text": corrupted, "detected_by": "balance|hierarchy|magnitude"}
+            "original_text": original, "corrupted_text": corrupted,
+            "detected_by": "ratio" if kind == "fraction" else "balance|hierarchy|magnitude"}
