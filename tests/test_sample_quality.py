@@ -48,30 +48,18 @@ def test_consistent_reports_raise_no_error(sample_warehouse):
 
 
 def test_every_injected_error_is_found_by_the_right_kind_and_mostly_restored(sample_warehouse):
+    from zonestat.sample import INJECTABLE, score_injected
+
     home, manifest, stats = sample_warehouse
-    assert stats["injected_errors"] >= 10
+    assert stats["injected_errors"] >= 10 and {m["error_kind"] for m in manifest} == set(INJECTABLE)
     findings = query(home.published_db, """
         select f.kind, f.source_cells, f.suggested_cells, f.suggested_values, s.file_name
         from dq_findings f join fct_submissions s using (submission_id) where f.severity = 'error'""")
-    restored: dict[str, list[bool]] = {}
-    missed = []
-    for m in manifest:
-        ref = m["cell"] if m["sheet"] == "" else f"{m['sheet']}!{m['cell']}"
-        own = findings[(findings["file_name"] == m["file"])
-                       & findings["source_cells"].str.split(", ").map(lambda cells: ref in cells)]
-        assert not own.empty, f"injected {m['error_kind']} at {m['file']} {ref} was not found"
-        assert set(own["kind"]) & set(m["detected_by"].split("|")), (m, set(own["kind"]))
-        suggested = own.dropna(subset=["suggested_cells"])
-        restored.setdefault(m["error_kind"], []).append(any(
-            ref in proposal and read_text_number(proposal[ref]).vn == pytest.approx(float(m["original_value"]))
-            for proposal in (dict(zip(cells.split(", "), values.split(", ")))
-                             for cells, values in zip(suggested["suggested_cells"], suggested["suggested_values"]))))
-        if not restored[m["error_kind"]][-1]:
-            missed.append((m["error_kind"], m["file"], ref, m["original_text"], m["corrupted_text"],
-                           own[["kind", "suggested_cells", "suggested_values"]].values.tolist()))
-    rates = {kind: sum(r) / len(r) for kind, r in restored.items()}
-    assert sum(map(sum, restored.values())) / len(manifest) >= 0.9, (rates, missed)
-    assert all(rate >= 0.75 for rate in rates.values()), (rates, missed)
+    scores = score_injected(manifest, findings)
+    assert all(s["found"] == s["injected"] for s in scores.values()), scores
+    restored = sum(s["restored"] for s in scores.values())
+    assert restored / len(manifest) >= 0.9, scores
+    assert all(s["restored"] / s["injected"] >= 0.75 for s in scores.values()), scores
 
 
 def test_missing_exchange_rates_are_findings_and_never_zero(sample_warehouse):

@@ -349,3 +349,31 @@ def _inject(rng: np.random.Generator, rows: list[dict], name: str, code: str, pe
             "breakdown": row["phan_to"], "error_kind": kind, "original_value": row["value"],
             "original_text": original, "corrupted_text": corrupted,
             "detected_by": "ratio" if kind == "fraction" else "balance|hierarchy|magnitude"}
+
+
+def score_injected(manifest: list[dict], findings) -> dict[str, dict]:
+    """How the quality engine did on the injected errors, per class: how many were injected, found by
+    a rule of the kind the manifest names, and restored by the first suggestion (the cell proposed
+    with the original figure). `findings`: the error findings with file_name, kind, source_cells,
+    suggested_cells and suggested_values (dq_findings joined to fct_submissions)."""
+    from ingest.numbers import read_text_number
+
+    scores: dict[str, dict] = {}
+    by_file = {name: group for name, group in findings.groupby("file_name")}
+    for m in manifest:
+        ref = m["cell"] if m["sheet"] == "" else f"{m['sheet']}!{m['cell']}"
+        score = scores.setdefault(m["error_kind"], {"injected": 0, "found": 0, "restored": 0, "missed": []})
+        score["injected"] += 1
+        group = by_file.get(m["file"])
+        own = group[group["source_cells"].str.split(", ").map(lambda cells: ref in cells)] if group is not None else []
+        if len(own) and set(own["kind"]) & set(m["detected_by"].split("|")):
+            score["found"] += 1
+        proposals = [dict(zip(cells.split(", "), values.split(", "))) for cells, values
+                     in zip(own["suggested_cells"], own["suggested_values"]) if isinstance(cells, str)] if len(own) else []
+        original = float(m["original_value"])
+        if any(ref in p and abs(read_text_number(p[ref]).vn - original) <= 1e-9 * max(1.0, abs(original))
+               for p in proposals):
+            score["restored"] += 1
+        else:
+            score["missed"].append(f"{m['file']} {ref}: {m['original_text']} typed {m['corrupted_text']}")
+    return scores
