@@ -1,8 +1,10 @@
 """Write-audit-publish: the analysts' warehouse is swapped in whole, only after the audit passes.
 
 dbt and the quality engine write the work database. Publishing audits it (the blocking checks
-below), copies it to a timestamped snapshot, and renames a copy of that snapshot over
-`warehouse.duckdb`. A rename is atomic: a reader sees the old file or the new one, never a
+below), writes what analysts use (ANALYST_TABLES) into a timestamped snapshot, and renames a
+copy of that snapshot over `warehouse.duckdb`. The snapshot is written in a storage format that
+DuckDB 1.x reads (PUBLISHED_STORAGE_VERSION): DBeaver and most drivers still ship a 1.x engine,
+which cannot open a file of the 2.x format the work database is in. A rename is atomic: a reader sees the old file or the new one, never a
 half-built one, and a reader that has the old file open keeps reading it undisturbed. The
 published file is a copy, not a link to the snapshot, so that a lock an analyst's program holds
 on it (DBeaver opens files read-write) never reaches the snapshots, which is what zonestat reads.
@@ -20,7 +22,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.disk import ensure_free_space, remove_leftovers
-from zonestat.config import Home, connect_work_db
+from zonestat.config import Home, connect_work_db, duckdb_memory
 
 
 def keep_snapshots() -> int:
@@ -31,6 +33,18 @@ def keep_snapshots() -> int:
 # Tables whose rows may only disappear when a superseding submission replaced them.
 GUARDED_FACTS = ("fct_investment", "fct_output", "fct_trade", "fct_labour", "fct_infrastructure")
 REQUIRED_TABLES = GUARDED_FACTS + ("fct_figure_revisions", "fct_submissions", "dim_province", "dim_indicator", "dim_period", "dq_findings")
+
+
+# The oldest storage format that holds the warehouse: DuckDB 0.10 and every 1.x release read it.
+PUBLISHED_STORAGE_VERSION = "v1.0.0"
+# dbt's staging views read the landing's Parquet by paths of the machine that built them, and the
+# intermediate tables are steps of the build: neither is published.
+INTERNAL_PREFIXES = ("stg_", "int_")
+
+
+def analyst_tables(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> list[str]:
+    """The published tables: facts, dimensions, rollups, dq_findings and the reference seeds."""
+    return [t for t in table_row_counts(con, catalog=catalog) if not t.startswith(INTERNAL_PREFIXES)]
 
 
 class PublishBlocked(Exception):
@@ -83,7 +97,8 @@ def audit(work_db: Path, last: Path | None) -> tuple[dict[str, int], list[str], 
             return counts, problems, changes
         con.execute(f"attach '{last}' as last (read_only)")
         before = table_row_counts(con, catalog="last")
-        for table in sorted(set(counts) | set(before)):
+        published = set(analyst_tables(con))
+        for table in sorted((set(counts) & published) | set(before)):
             old, new = before.get(table, 0), counts.get(table, 0)
             if old != new:
                 changes.append(f"{table}: {old:,} -> {new:,} rows ({new - old:+,})")
@@ -125,15 +140,27 @@ def publish(h: Home) -> Publication:
     staging = snapshot.with_name(f".{snapshot.name}.tmp")
     swap = h.published_db.with_name(f".{h.published_db.name}.{os.getpid()}.tmp")
     try:
-        shutil.copyfile(h.work_db, staging)
+        _write_snapshot(h.work_db, staging)
         os.replace(staging, snapshot)
         shutil.copyfile(snapshot, swap)
         os.replace(swap, h.published_db)
-    except OSError as exc:  # a full disk, most often: give back what this publish wrote
-        for written in (staging, swap, snapshot):
+    except (OSError, duckdb.Error) as exc:  # a full disk, most often: give back what this publish wrote
+        for written in (staging, staging.with_name(staging.name + ".wal"), swap, snapshot):
             written.unlink(missing_ok=True)
-        raise PublishBlocked(f"publishing failed ({exc.strerror or exc}); what it had written is removed and "
+        reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
+        raise PublishBlocked(f"publishing failed ({reason}); what it had written is removed and "
                              "the last publication stays in place") from exc
     for old in sorted(h.snapshots.glob("warehouse-*.duckdb"))[:-keep_snapshots()]:
         old.unlink()
     return Publication(h.published_db, snapshot, counts, changes)
+
+
+def _write_snapshot(work_db: Path, target: Path) -> None:
+    """The analysts' tables of the work database, copied into a new file in the published format."""
+    target.unlink(missing_ok=True)
+    with duckdb.connect(config={"memory_limit": duckdb_memory()}) as con:
+        con.execute(f"attach '{work_db}' as work (read_only)")
+        con.execute(f"attach '{target}' as published (storage_version '{PUBLISHED_STORAGE_VERSION}')")
+        for table in analyst_tables(con, catalog="work"):
+            con.execute(f'create table published.main."{table}" as select * from work.main."{table}"')
+        con.execute("detach published")

@@ -224,3 +224,25 @@ def test_findings_command(warehouse):
     found = json.loads(done.stdout)
     assert len(found) == 3 and {f["rule_id"] for f in found} == {"magnitude.capital_per_project"}
     assert all("81.770,544" in f["suggestion"] for f in found)
+
+
+def test_the_published_file_opens_in_duckdb_1_and_holds_only_what_analysts_use(warehouse, tmp_path_factory):
+    """DBeaver and most drivers ship a DuckDB 1.x engine: the published file must open there."""
+    import subprocess
+    import sys
+
+    old = tmp_path_factory.mktemp("duckdb1") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(old)], check=True)
+    subprocess.run([str(old / "bin" / "pip"), "install", "--quiet", "duckdb==1.1.3"], check=True)
+    shown = subprocess.run([str(old / "bin" / "python"), "-c", f"""
+import duckdb
+con = duckdb.connect({str(warehouse.published_db)!r}, read_only=True)
+print(duckdb.__version__)
+for name, kind in con.execute("select table_name, table_type from information_schema.tables order by 1").fetchall():
+    print(name, kind, con.execute(f'select count(*) from "{{name}}"').fetchone()[0])
+"""], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert shown[0] == "1.1.3"
+    tables = {line.split()[0]: (line.split()[1], int(line.split()[-1])) for line in shown[1:]}
+    assert {"fct_investment", "dim_province", "agg_bloc", "dq_findings", "provinces", "indicators"} <= set(tables)
+    assert not [t for t in tables if t.startswith(("stg_", "int_"))] and {k for k, _ in tables.values()} == {"BASE"}
+    assert tables["fct_investment"][1] == len(query(warehouse.published_db, "select * from fct_investment"))
