@@ -57,6 +57,9 @@ class Constraint:
     rule_id: str
     cells: tuple[str, ...]
     check: Callable[[dict[str, float]], bool]
+    # How far from exact a sum is (0 when it holds to the last digit): among corrections that fit
+    # within the rounding, the one that makes the sums exact is the one proposed.
+    residual: Callable[[dict[str, float]], float] | None = None
 
 
 @dataclass
@@ -258,7 +261,11 @@ def _relations_of(rule: Rule, by_term: dict, zones: list[str], keep: set[str] | 
                     scale = max(abs(sum(s for s in sides if s > 0)), abs(sum(s for s in sides if s < 0)))
                     allowed = tol + fx * scale + 1e-9 * scale
                     return abs(diff) <= allowed if cmp == "=" else diff <= allowed
-                out.append(Constraint(rule.id, keys, linear))
+
+                def off(v, keys=keys, coefs=coefs, factors=factors, cmp=rel.comparison):
+                    diff = sum(c * v[k] * f for k, c, f in zip(keys, coefs, factors))
+                    return abs(diff) if cmp == "=" else max(diff, 0.0)
+                out.append(Constraint(rule.id, keys, linear, off))
             elif rel.comparison == "ratio":
                 rate, num, den = rows
                 same = num.unit == den.unit
@@ -310,7 +317,10 @@ def _zone_hierarchy(by_term: dict, zones: list[str], keep: set[str] | None = Non
 
         def sums(v, keys=keys, tol=tol):
             return _close(v[keys[0]], sum(v[k] for k in keys[1:]), tol)
-        out.append(Constraint("hierarchy.zones_sum_to_province", keys, sums))
+
+        def off(v, keys=keys):
+            return abs(v[keys[0]] - sum(v[k] for k in keys[1:]))
+        out.append(Constraint("hierarchy.zones_sum_to_province", keys, sums, off))
     return out
 
 
@@ -437,6 +447,11 @@ def _as_typed(rows: list[Cell]) -> dict[str, dict]:
     return out
 
 
+def _residual(relations, values: dict) -> float:
+    """How far from exact the sums among `relations` are under `values`."""
+    return sum(c.residual(values) for c in relations if c.residual is not None)
+
+
 def _rank(correction: dict[str, Candidate]) -> int:
     return sum(SLIPS.index(c.slip) for c in correction.values())
 
@@ -467,7 +482,7 @@ def _localise(broken: list[Constraint], touching: dict[str, list[Constraint]], v
     combinable = {k: [c for c in cands if c.slip in MULTI_CELL_SLIPS] for k, cands in options.items()}
     fixes = [(c.rule_id, c.cells) for c in broken]
     evaluations = 0
-    fits: list[dict[str, Candidate]] = []
+    fits: list[tuple[dict[str, Candidate], float]] = []  # each correction, and how far from exact it leaves the sums
     for size in range(1, MAX_CELLS_CHANGED + 1):
         choices = options if size == 1 else combinable
         for subset in itertools.combinations(suspects, size):
@@ -483,13 +498,16 @@ def _localise(broken: list[Constraint], touching: dict[str, list[Constraint]], v
                 trial.update({k: cand.value for k, cand in zip(subset, combo)})
                 trial.update({(TOLERANCE, k): cand.tolerance for k, cand in zip(subset, combo)})
                 if all(c.check(trial) for c in affected):
-                    fits.append(dict(zip(subset, combo)))
+                    fits.append((dict(zip(subset, combo)), _residual(affected, trial)))
         if fits or evaluations > MAX_EVALUATIONS:
             break  # larger corrections are not minimal
     if not fits:
         return None
-    fits.sort(key=_rank)  # stable: among equally likely slips, the search's order
-    likeliest = [f for f in fits if _rank(f) == _rank(fits[0])]
+    # The likeliest slips first, then the one that leaves the sums nearest to exact; among fits
+    # alike in both, the search's order (stable), and the others are named as as likely.
+    fits.sort(key=lambda fit: (_rank(fit[0]), round(fit[1], 9)))
+    best = (_rank(fits[0][0]), round(fits[0][1], 9))
+    likeliest = [f for f, residual in fits if (_rank(f), round(residual, 9)) == best]
     return Suggestion(likeliest[0], fixes, likeliest[1:MAX_ALTERNATIVES + 1])
 
 
