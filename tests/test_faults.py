@@ -92,7 +92,8 @@ print(con.execute("select count(*) from fct_submissions").fetchone()[0], flush=T
         second = subprocess.run([str(zonestat), "refresh"], capture_output=True, text=True, env=dict(os.environ))
         assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
         assert "Submissions: 5 accepted" in second.stdout
-        findings = subprocess.run([str(zonestat), "findings"], capture_output=True, text=True, env=dict(os.environ))
+        findings = subprocess.run([str(zonestat), "findings", "--lang", "en"], capture_output=True, text=True,
+                                  env=dict(os.environ))
         assert findings.returncode == 0 and "findings" in findings.stdout
         holder.stdin.close()
         assert int(holder.stdout.readline()) == held == 4  # the analyst's file: undisturbed

@@ -226,6 +226,46 @@ def test_findings_command(warehouse):
     assert all("81.770,544" in f["suggestion"] for f in found)
 
 
+@pytest.mark.parametrize("arguments, says", [
+    (["--reporter", "99"], "'99' is no province or bloc of the warehouse"),
+    (["--reporter", "bloc:XYZ"], "'bloc:XYZ' is no province or bloc"),
+    (["--period", "2019-13"], "'2019-13' is not a period: write YYYY (a year) or YYYY-MM"),
+    (["--period", "11/2019"], "'11/2019' is not a period"),
+    (["--kind", "balanse"], "invalid choice: 'balanse'"),
+])
+def test_findings_refuses_what_names_nothing_instead_of_printing_no_findings(warehouse, arguments, says):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    zonestat = Path(sys.executable).with_name("zonestat")
+    done = subprocess.run([str(zonestat), "findings", *arguments], capture_output=True, text=True,
+                          env=dict(os.environ, ZONESTAT_HOME=str(warehouse.root)))
+    assert done.returncode == 2 and says in done.stderr, done.stderr
+    assert "findings" not in done.stdout and "phát hiện" not in done.stdout
+
+
+def test_findings_speak_vietnamese_by_default_and_count_in_the_singular(warehouse):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    zonestat = Path(sys.executable).with_name("zonestat")
+    env = dict(os.environ, ZONESTAT_HOME=str(warehouse.root))
+    one = query(warehouse.published_db, "select reporter_id, period_key, kind from dq_findings "
+                "group by all having count(*) = 1 and reporter_id like 'province:%' limit 1").iloc[0]
+    args = ["--reporter", one.reporter_id, "--period", one.period_key, "--kind", one.kind]
+    vi = subprocess.run([str(zonestat), "findings", *args], capture_output=True, text=True, env=env).stdout
+    en = subprocess.run([str(zonestat), "findings", "--lang", "en", *args], capture_output=True, text=True, env=env).stdout
+    assert vi.splitlines()[-1] == "1 phát hiện" and en.splitlines()[-1] == "1 finding"
+    message_vi, message_en = query(warehouse.published_db, "select message_vi, message from dq_findings where "
+                                   f"reporter_id = '{one.reporter_id}' and period_key = '{one.period_key}' "
+                                   f"and kind = '{one.kind}'").iloc[0]
+    assert message_vi in vi and message_en in en
+
+
 def test_the_published_file_opens_in_duckdb_1_and_holds_only_what_analysts_use(warehouse, tmp_path_factory):
     """DBeaver and most drivers ship a DuckDB 1.x engine: the published file must open there."""
     import subprocess

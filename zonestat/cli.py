@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import re
@@ -227,6 +228,11 @@ def cmd_findings(args: argparse.Namespace) -> int:
     if path is None:
         print(f"No published warehouse at {home().published_db}: run `zonestat refresh` first.", file=sys.stderr)
         return 2
+    with duckdb.connect(str(path), read_only=True) as con:
+        problem = _unknown_reporter(con, args.reporter) if args.reporter else None
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     where, params = [], []
     if args.reporter:
         where.append("(reporter_id = ? or reporter_id like ?)")
@@ -249,13 +255,41 @@ def cmd_findings(args: argparse.Namespace) -> int:
     if args.json:
         print(frame.to_json(orient="records", force_ascii=False, indent=2))
     else:
+        vi = args.lang == "vi"
         for r in frame.itertuples(index=False):
             print(f"{r.severity:7} {r.rule_id:38} {_shown(r.reporter_id):18} {_shown(r.period_key):8} "
-                  f"{_shown(r.submission_id)[:12]:12} {_shown(r.source_cells):24} {r.message}")
-            if isinstance(r.suggestion, str):
-                print(f"        {r.suggestion}")
-        print(f"{len(frame)} findings")
+                  f"{_shown(r.submission_id)[:12]:12} {_shown(r.source_cells):24} {r.message_vi if vi else r.message}")
+            suggestion = r.suggestion_vi if vi else r.suggestion
+            if isinstance(suggestion, str):
+                print(f"        {suggestion}")
+        print(f"{len(frame)} phát hiện" if vi else _count(len(frame), "finding"))
     return 0
+
+
+def _period(text: str) -> str:
+    """A period as the findings name it: YYYY or YYYY-MM (01-12); argparse says what is wrong otherwise."""
+    if not re.fullmatch(r"\d{4}(-(0[1-9]|1[0-2]))?", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a period: write YYYY (a year) or YYYY-MM, e.g. 2019-11")
+    return text
+
+
+def _finding_kinds() -> list[str]:
+    from expectations.catalogue import load
+
+    return sorted({rule.kind for rule in load()} | {"submission"})
+
+
+def _unknown_reporter(con, reporter: str) -> str | None:
+    """None when `reporter` names a province (either vintage), a bloc or a reporter id; why not otherwise."""
+    known = con.execute("""
+        select count(*) from (
+            select gso_code as code, 'province:' || vintage || ':' || gso_code as id from dim_province
+            union all select bloc_code, 'bloc:' || bloc_code from dim_bloc)
+        where ? in (code, id)""", [reporter]).fetchone()[0]
+    if known:
+        return None
+    return (f"{reporter!r} is no province or bloc of the warehouse: give a GSO province code (34), a reporter id "
+            "(province:2008:34, province:2025:33) or a bloc (bloc:DBSH); dim_province and dim_bloc list them")
 
 
 def _shown(value: object) -> str:
@@ -273,17 +307,28 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+class _WithDefaults(argparse.ArgumentDefaultsHelpFormatter):
+    """Help that names an option's default where it has one (not for flags and optional filters)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default is None or action.default is False or action.default == argparse.SUPPRESS:
+            return action.help or ""
+        return super()._get_help_string(action)
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zonestat", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    # Every option's help ends with its default.
+    sub.add_parser = functools.partial(sub.add_parser, formatter_class=_WithDefaults)
 
     p = sub.add_parser("refresh", help="ingest the inbox, build the warehouse, run the checks, publish")
     p.add_argument("--sample-if-empty", action="store_true", help="write sample submissions when the inbox is empty")
     p.set_defaults(func=cmd_refresh)
 
     p = sub.add_parser("sample", help="write realistic synthetic submissions in the v1 format")
-    p.add_argument("--out", required=True)
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--out", required=True, help="folder to write the files (and manifest.csv) into")
+    p.add_argument("--seed", type=int, default=1, help="random seed: the same seed writes the same files")
     p.add_argument("--years", default="2019-2026", help="first-last, e.g. 2019-2026")
     p.add_argument("--provinces", default="all", help="all, or GSO codes separated by commas")
     p.add_argument("--months", default="all", help="all, or months separated by commas (12 = whole year)")
@@ -310,20 +355,24 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("findings", help="list the quality findings of the published warehouse")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the findings as JSON, in both languages")
+    p.add_argument("--lang", choices=["vi", "en"], default="vi", help="language of the text output")
     p.add_argument("--reporter", help="province code (34), reporter id (province:2008:34) or bloc (bloc:DBSH)")
-    p.add_argument("--period", help="YYYY or YYYY-MM")
-    p.add_argument("--kind", help="balance, bound, ratio, share, growth, hierarchy, monotonic, magnitude, "
-                                   "plausibility, submission")
-    p.add_argument("--severity", choices=["error", "warning", "info"])
+    p.add_argument("--period", type=_period, help="YYYY (the year) or YYYY-MM")
+    p.add_argument("--kind", choices=_finding_kinds(), help="the kind of rule")
+    p.add_argument("--severity", choices=["error", "warning", "info"], help="only findings of this severity")
     p.set_defaults(func=cmd_findings)
 
     p = sub.add_parser("ui", help="start the Dagster UI (dagster dev) for this ZONESTAT_HOME")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=3000)
+    p.add_argument("--host", default="127.0.0.1", help="address the UI listens on")
+    p.add_argument("--port", type=int, default=3000, help="port the UI listens on")
     p.set_defaults(func=cmd_ui)
 
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except BrokenPipeError:  # `zonestat findings | head`: the reader has what it wanted
