@@ -1,6 +1,7 @@
 """Faults of the machine and the operator, with real processes and signals."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -89,9 +90,16 @@ print(con.execute("select count(*) from fct_submissions").fetchone()[0], flush=T
     try:
         held = int(holder.stdout.readline())
         generate(zhome.inbox, seed=6, years=(2024, 2024), provinces="79", months=(3,), today=date(2026, 11, 22))
+        (zhome.inbox / "ban_nhap.csv").write_text("ma_tinh,ky_bao_cao\n79,2024-03\n", encoding="utf-8")
+        os.utime(zhome.inbox / "ban_nhap.csv", (time.time() - 60, time.time() - 60))  # settled
         second = subprocess.run([str(zonestat), "refresh"], capture_output=True, text=True, env=dict(os.environ))
         assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
-        assert "Submissions: 5 accepted" in second.stdout
+        # the summary names the file this refresh rejected and its first error, counts the door's
+        # findings apart from the warehouse's, and says how long it took
+        assert "Submissions: 5 accepted, 1 rejected" in second.stdout
+        assert "  rejected now: ban_nhap.csv: " in second.stdout and "no header row" in second.stdout
+        assert "Door findings (files): 1 (1 error)" in second.stdout and "Warehouse findings (rules): " in second.stdout
+        assert re.search(r"^Took \d+ s\.$", second.stdout, flags=re.M)
         findings = subprocess.run([str(zonestat), "findings", "--lang", "en"], capture_output=True, text=True,
                                   env=dict(os.environ))
         assert findings.returncode == 0 and "findings" in findings.stdout
@@ -100,7 +108,7 @@ print(con.execute("select count(*) from fct_submissions").fetchone()[0], flush=T
     finally:
         holder.kill()
         holder.wait()
-    assert query(zhome.published_db, "select count(*) as n from fct_submissions")["n"][0] == 5
+    assert query(zhome.published_db, "select count(*) as n from fct_submissions")["n"][0] == 6  # 5 accepted, 1 rejected
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import sys
+import time
 from pathlib import Path
 
 
@@ -48,7 +49,9 @@ def cmd_refresh(args: argparse.Namespace) -> int:
                  manifest=h.root / "sample-manifest.csv")
     from orchestration.runs import in_flight_refreshes, refresh_in_process
 
+    started = time.monotonic()
     before = _published_counts(h.last_publication())
+    known = _submission_ids(h.last_publication())
     with environment.dagster_instance() as instance:
         running = in_flight_refreshes(instance)
         if running:
@@ -71,18 +74,42 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         accepted, rejected = con.execute(
             "select count(*) filter (where outcome = 'accepted'), count(*) filter (where outcome = 'rejected') "
             "from fct_submissions").fetchone()
-        findings = dict(con.execute("select severity, count(*) from dq_findings group by 1").fetchall())
+        findings = con.execute("""
+            select kind = 'submission' as at_the_door, severity, count(*) from dq_findings group by all""").fetchall()
+        # the files this refresh rejected, each with its first error (by cell)
+        newly_rejected = con.execute("""
+            select s.file_name, min(f.source_cells || ': ' || f.message) filter (where f.severity = 'error')
+            from fct_submissions s left join dq_findings f on f.submission_id = s.submission_id and f.kind = 'submission'
+            where s.outcome = 'rejected' and s.submission_id not in (select unnest(?::varchar[]))
+            group by s.file_name order by s.file_name""", [sorted(known)]).fetchall()
     after = _published_counts(h.last_publication())
     print(f"Published warehouse: {h.published_db}")
     print(f"Submissions: {accepted} accepted, {rejected} rejected (quarantine: {h.quarantine})")
-    print(f"Findings: {sum(findings.values())} ({', '.join(f'{v} {k}' for k, v in sorted(findings.items()))})"
-          " - list them with `zonestat findings`")
+    for file_name, first in newly_rejected[:20]:
+        print(f"  rejected now: {file_name}: {first or 'see its findings.json in the quarantine'}")
+    if len(newly_rejected) > 20:
+        print(f"  ... and {len(newly_rejected) - 20} more rejected now (zonestat findings --kind submission)")
+    for label, door in (("Door findings (files)", True), ("Warehouse findings (rules)", False)):
+        counts = {severity: n for at_door, severity, n in findings if at_door == door}
+        print(f"{label}: {sum(counts.values())}"
+              + (f" ({', '.join(f'{n} {k}' for k, n in sorted(counts.items()))})" if counts else ""))
+    print("List them with `zonestat findings` (--kind submission for the door's).")
     changes = [f"  {t}: {before.get(t, 0):,} -> {n:,}" for t, n in sorted(after.items()) if before.get(t, 0) != n]
     print("Changed since the last publication:" if changes else "No change since the last publication.")
     for line in changes:
         print(line)
     print("Dagster UI: `make ui` (or `zonestat ui`), then open http://127.0.0.1:3000")
+    print(f"Took {time.monotonic() - started:.0f} s.")
     return 0
+
+
+def _submission_ids(path: Path | None) -> set[str]:
+    import duckdb
+
+    if path is None:
+        return set()
+    with duckdb.connect(str(path), read_only=True) as con:
+        return {r[0] for r in con.execute("select submission_id from fct_submissions").fetchall()}
 
 
 def _name_new_submissions(h) -> None:
