@@ -58,6 +58,12 @@ def _worker_main(conn, memory_mb: int, task: Callable) -> None:
 _READY = "ready"  # a worker's first message: started and limited, so a file's time starts now
 
 
+# Items a worker holds at once: the one it reads and the next, already in its pipe, so that it
+# never waits for the manager thread (which shares the parent's interpreter lock with the door's
+# checks) between two files.
+HELD = 2
+
+
 class _Worker:
     def __init__(self, context, limits: Limits, task: Callable):
         self.conn, child = context.Pipe()
@@ -65,12 +71,23 @@ class _Worker:
         self.process.start()
         child.close()
         self.ready = False
-        self.index: int | None = None
-        self.started = 0.0
+        self.held: deque[tuple[int, object]] = deque()  # in the order the worker reads them
+        self.started = 0.0  # when it began the first held item
+
+    @property
+    def index(self) -> int:
+        return self.held[0][0]
 
     def give(self, index: int, item: object) -> None:
-        self.index, self.started = index, time.monotonic()
+        if not self.held:
+            self.started = time.monotonic()
+        self.held.append((index, item))
         self.conn.send(item)
+
+    def done(self) -> None:
+        """The first held item's result came back: the worker is on the next one from now."""
+        self.held.popleft()
+        self.started = time.monotonic()
 
     def stop(self) -> None:
         try:
@@ -154,14 +171,15 @@ def _manage(items: list, task: Callable, failed: Callable, name_of: Callable, wo
     context = multiprocessing.get_context("spawn")  # no fork of a threaded (Dagster) parent
     pending = deque(enumerate(items))
     pool = [_Worker(context, limits, task) for _ in range(max(1, min(workers, len(items))))]
-    busy: list[_Worker] = []
     try:
-        while (pending or busy) and not stop.is_set():
-            for worker in [w for w in pool if w.ready and w not in busy]:
-                if not pending or not room.acquire(timeout=0 if busy else 0.1):
-                    break
-                worker.give(*pending.popleft())
-                busy.append(worker)
+        while (pending or any(w.held for w in pool)) and not stop.is_set():
+            for _ in range(HELD):
+                for worker in [w for w in pool if w.ready and len(w.held) < HELD]:
+                    busy_now = any(w.held for w in pool)
+                    if not pending or not room.acquire(timeout=0 if busy_now else 0.1):
+                        break
+                    worker.give(*pending.popleft())
+            busy = [w for w in pool if w.held]
             starting = [w for w in pool if not w.ready]
             if not busy and not starting:
                 continue  # no room yet: the caller has not taken enough results
@@ -174,13 +192,17 @@ def _manage(items: list, task: Callable, failed: Callable, name_of: Callable, wo
                         worker.ready = worker.conn.recv() == _READY
                     except (EOFError, OSError) as exc:  # a worker that cannot even start: nothing can be read
                         raise RuntimeError(f"a reader process failed to start (exit code {worker.process.exitcode})") from exc
-            for worker in list(busy):
+            for worker in busy:
                 outcome = None
                 if worker.conn in ready or worker.process.sentinel in ready:
                     try:
-                        result = worker.conn.recv()
-                        busy.remove(worker)
-                        deliver(worker.index, result)
+                        while worker.held and worker.conn.poll():  # every result already in the pipe
+                            result = worker.conn.recv()
+                            index = worker.index
+                            worker.done()
+                            deliver(index, result)
+                        if worker.held and not worker.process.is_alive() and not worker.conn.poll():
+                            raise EOFError
                         continue
                     except (EOFError, OSError):
                         worker.process.join()
@@ -192,14 +214,17 @@ def _manage(items: list, task: Callable, failed: Callable, name_of: Callable, wo
                 if outcome is None:
                     continue
                 log.warning("%s", outcome.en)
-                busy.remove(worker)
                 pool.remove(worker)
                 worker.kill()
                 pool.append(_Worker(context, limits, task))
-                deliver(worker.index, failed(items[worker.index], outcome))
+                index, _ = worker.held.popleft()
+                for later in reversed(worker.held):  # given to this worker but not begun: to another one
+                    pending.appendleft(later)
+                    room.release()
+                deliver(index, failed(items[index], outcome))
     finally:
         for worker in pool:
-            if worker in busy:
+            if worker.held:
                 worker.kill()
             else:
                 worker.stop()
