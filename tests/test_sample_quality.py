@@ -193,3 +193,22 @@ def test_blocs_keep_their_members_after_the_2025_merger(sample_warehouse):
     assert unclear["message"].tolist() == [
         "Bắc Ninh (24): in no emulation bloc from July 2025: it was formed from Bắc Giang (-), Bắc Ninh (DBSH), "
         "not all of one bloc; its figures are in no bloc's sum until blocs.csv lists it"]
+
+
+def test_no_suggestion_makes_a_count_fractional(sample_warehouse):
+    home, _, _ = sample_warehouse
+    proposals = query(home.published_db, """
+        with proposed as (
+            select distinct f.submission_id, unnest(string_split(f.suggested_cells, ', ')) as cell,
+                unnest(string_split(f.suggested_values, ', ')) as text
+            from dq_findings f where f.suggested_cells is not null),
+        cells as (
+            select submission_id, case when source_sheet = '' then source_cell else source_sheet || '!' || source_cell end
+                as cell, unit from (select * from fct_investment union all by name select * from fct_labour
+                union all by name select * from fct_output union all by name select * from fct_trade
+                union all by name select * from fct_infrastructure))
+        select p.text, c.unit from proposed p join cells c using (submission_id, cell)""")
+    counts = proposals[proposals["unit"].isin(["count", "persons"])]
+    assert len(counts) > 0  # the sample's slips in counts get suggestions too
+    for text in counts["text"]:
+        assert read_text_number(text).vn == int(read_text_number(text).vn), text
