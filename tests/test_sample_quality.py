@@ -212,3 +212,15 @@ def test_no_suggestion_makes_a_count_fractional(sample_warehouse):
     assert len(counts) > 0  # the sample's slips in counts get suggestions too
     for text in counts["text"]:
         assert read_text_number(text).vn == int(read_text_number(text).vn), text
+
+
+def test_every_sql_example_of_the_readme_returns_rows(sample_warehouse):
+    import re
+    from pathlib import Path
+
+    home, _, _ = sample_warehouse
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    examples = re.findall(r"```sql\n(.*?)```", readme, flags=re.S)
+    assert len(examples) >= 3
+    for sql in examples:
+        assert len(query(home.published_db, sql)), sql
