@@ -13,6 +13,7 @@ from orchestration.assets import (
     published_warehouse,
 )
 from orchestration.dbt import dbt_resource
+from orchestration.fingerprint import NOTHING_NEW, nothing_new
 from orchestration.sensors import build_inbox_sensor
 
 NIGHTLY_CRON = "0 2 * * *"
@@ -26,11 +27,15 @@ def build_definitions() -> dg.Definitions:
         description="Ingest new files, build the warehouse, run every check, publish.",
         tags={"zonestat/job": "refresh"},
     )
-    nightly = dg.ScheduleDefinition(
-        name="nightly_refresh", job=refresh, cron_schedule=NIGHTLY_CRON, execution_timezone=NIGHTLY_TIMEZONE,
-        default_status=dg.DefaultScheduleStatus.RUNNING,
-        description="Everything, every night: growth checks depend on other boards' submissions.",
-    )
+    @dg.schedule(name="nightly_refresh", job=refresh, cron_schedule=NIGHTLY_CRON,
+                 execution_timezone=NIGHTLY_TIMEZONE, default_status=dg.DefaultScheduleStatus.RUNNING,
+                 description="Everything, every night (growth checks depend on other boards' submissions), "
+                             "unless nothing has changed since the last publication.")
+    def nightly(context: dg.ScheduleEvaluationContext):
+        if nothing_new(h):
+            return dg.SkipReason(NOTHING_NEW)
+        return dg.RunRequest()
+
     return dg.Definitions(
         assets=[landing, build_dbt_assets(h), dq_findings, published_warehouse, feedback_reports],
         asset_checks=FACT_CHECKS,

@@ -71,3 +71,29 @@ def needs_full_refresh(h: Home, fingerprint: str) -> bool:
         return True
     before, now = built.read_text().splitlines(), fingerprint.splitlines()
     return before[0] != now[0] or before[2:] != now[2:]
+
+
+NOTHING_NEW = ("No new file in the inbox and no change since the last publication: no run started; "
+               "the published warehouse and the checks' last results stand.")
+
+
+def nothing_new(h: Home) -> bool:
+    """Whether a refresh would change nothing: every file in the inbox is already landed, there is no
+    link to refuse, and the code, the landing and the withdrawals are as they were when the last
+    publication was built. Then no run is started and the checks' last results stand."""
+    from ingest.land import landed_ids
+    from ingest.receive import inbox_listing, sha256
+
+    if not unchanged_since_publication(h, inputs_fingerprint(h)):
+        return False
+    listing = inbox_listing(h.inbox)
+    if listing.links:
+        return False
+    landed = landed_ids(h.landing)
+    for path in listing.files:
+        try:
+            if sha256(path.read_bytes()) not in landed:
+                return False
+        except OSError:  # unreadable: the refresh names it
+            return False
+    return True

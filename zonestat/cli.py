@@ -35,7 +35,6 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def cmd_refresh(args: argparse.Namespace) -> int:
     """The main job: ingest the inbox, build with dbt, run the checks, publish; in-process Dagster run."""
-    import duckdb
 
     from ingest.receive import inbox_files
     from orchestration import environment
@@ -47,11 +46,16 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         print(f"The inbox {h.inbox} is empty: writing sample submissions (zonestat sample) into it ...")
         generate(h.inbox, seed=1, years=(2024, 2025), months=(3, 6, 9, 12), inject_errors=0.05,
                  manifest=h.root / "sample-manifest.csv")
+    from orchestration.fingerprint import NOTHING_NEW, nothing_new
     from orchestration.runs import in_flight_refreshes, refresh_in_process
 
     started = time.monotonic()
     before = _published_counts(h.last_publication())
     known = _submission_ids(h.last_publication())
+    if nothing_new(h):
+        print(NOTHING_NEW)
+        _summarise(h, before, known, started)
+        return 0
     with environment.dagster_instance() as instance:
         running = in_flight_refreshes(instance)
         if running:
@@ -70,6 +74,14 @@ def cmd_refresh(args: argparse.Namespace) -> int:
                   else "Nothing has been published yet.")
             _name_new_submissions(h)
         return 1
+    _summarise(h, before, known, started)
+    return 0
+
+
+def _summarise(h, before: dict[str, int], known: set[str], started: float) -> None:
+    """What the published warehouse holds now, what this refresh rejected, and what changed."""
+    import duckdb
+
     with duckdb.connect(str(h.last_publication()), read_only=True) as con:
         accepted, rejected = con.execute(
             "select count(*) filter (where outcome = 'accepted'), count(*) filter (where outcome = 'rejected') "
@@ -100,7 +112,6 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         print(line)
     print("Dagster UI: `make ui` (or `zonestat ui`), then open http://127.0.0.1:3000")
     print(f"Took {time.monotonic() - started:.0f} s.")
-    return 0
 
 
 def _submission_ids(path: Path | None) -> set[str]:
