@@ -52,27 +52,6 @@ def test_nightly_schedule(zhome):
     assert schedule.job_name == "refresh"
 
 
-def test_with_nothing_new_neither_the_nightly_schedule_nor_the_command_starts_a_run(zhome):
-    from orchestration.fingerprint import NOTHING_NEW
-
-    good(zhome.inbox, "a.xlsx")
-    assert run_refresh(zhome)
-    schedule = build_definitions().resolve_schedule_def("nightly_refresh")
-    with dg.DagsterInstance.get() as instance:
-        runs = len(instance.get_run_records())
-        tick = schedule.evaluate_tick(dg.build_schedule_context(instance=instance))
-        assert not tick.run_requests and tick.skip_message == NOTHING_NEW
-    zonestat = Path(sys.executable).with_name("zonestat")
-    again = subprocess.run([str(zonestat), "refresh"], capture_output=True, text=True, env=dict(os.environ))
-    assert again.returncode == 0 and NOTHING_NEW in again.stdout and "Submissions: 1 accepted" in again.stdout
-    assert "without gating" not in again.stdout + again.stderr
-    with dg.DagsterInstance.get() as instance:
-        assert len(instance.get_run_records()) == runs
-        good(zhome.inbox, "b.xlsx", value="22")
-        tick = schedule.evaluate_tick(dg.build_schedule_context(instance=instance))
-        assert len(tick.run_requests) == 1
-
-
 def test_sensor_starts_a_run_for_new_or_changed_files_only(zhome, tmp_path):
     sensor = build_definitions().resolve_sensor_def("inbox_sensor")
     with dg.instance_for_test() as instance:
@@ -134,8 +113,25 @@ def test_warehouse_lifecycle(zhome):
     assert zhome.published_db.stat().st_ino == published_inode
     assert counts(zhome.published_db) == first
     assert set(query(zhome.published_db, "select finding_id from dq_findings")["finding_id"]) == first_ids
+    # ... and neither the nightly schedule nor `zonestat refresh` starts a run: the checks' results stand.
+    from orchestration.fingerprint import NOTHING_NEW
+
+    schedule = build_definitions().resolve_schedule_def("nightly_refresh")
+    with dg.DagsterInstance.get() as instance:
+        runs = len(instance.get_run_records())
+        tick = schedule.evaluate_tick(dg.build_schedule_context(instance=instance))
+        assert not tick.run_requests and tick.skip_message == NOTHING_NEW
+    zonestat = Path(sys.executable).with_name("zonestat")
+    again = subprocess.run([str(zonestat), "refresh"], capture_output=True, text=True, env=dict(os.environ))
+    assert again.returncode == 0 and NOTHING_NEW in again.stdout and "Submissions: 1 accepted" in again.stdout
+    assert "without gating" not in again.stdout + again.stderr
+    with dg.DagsterInstance.get() as instance:
+        assert len(instance.get_run_records()) == runs
 
     # 3. The official figure supersedes the estimate while an analyst holds the warehouse open.
+    with dg.DagsterInstance.get() as instance:  # a new file: the schedule starts a run again
+        good(zhome.inbox, "official.xlsx", value="25", status="chinh_thuc")
+        assert len(schedule.evaluate_tick(dg.build_schedule_context(instance=instance)).run_requests) == 1
     reader = duckdb.connect(str(zhome.published_db), read_only=True)
     seen = reader.execute("select value from fct_investment where indicator_code = 'INV_NEW_PROJ'").fetchall()
     good(zhome.inbox, "official.xlsx", value="25", status="chinh_thuc")

@@ -233,32 +233,31 @@ def test_findings_command(warehouse):
     (["--period", "11/2019"], "'11/2019' is not a period"),
     (["--kind", "balanse"], "invalid choice: 'balanse'"),
 ])
-def test_findings_refuses_what_names_nothing_instead_of_printing_no_findings(warehouse, arguments, says):
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
+def test_findings_refuses_what_names_nothing_instead_of_printing_no_findings(warehouse, monkeypatch, capsys,
+                                                                             arguments, says):
+    from zonestat import cli
 
-    zonestat = Path(sys.executable).with_name("zonestat")
-    done = subprocess.run([str(zonestat), "findings", *arguments], capture_output=True, text=True,
-                          env=dict(os.environ, ZONESTAT_HOME=str(warehouse.root)))
-    assert done.returncode == 2 and says in done.stderr, done.stderr
-    assert "findings" not in done.stdout and "phát hiện" not in done.stdout
+    monkeypatch.setenv("ZONESTAT_HOME", str(warehouse.root))
+    try:
+        code = cli.main(["findings", *arguments])
+    except SystemExit as exit:  # argparse's own refusal
+        code = exit.code
+    out, err = capsys.readouterr()
+    assert code == 2 and says in err, err
+    assert "findings" not in out and "phát hiện" not in out
 
 
-def test_findings_speak_vietnamese_by_default_and_count_in_the_singular(warehouse):
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
+def test_findings_speak_vietnamese_by_default_and_count_in_the_singular(warehouse, monkeypatch, capsys):
+    from zonestat import cli
 
-    zonestat = Path(sys.executable).with_name("zonestat")
-    env = dict(os.environ, ZONESTAT_HOME=str(warehouse.root))
+    monkeypatch.setenv("ZONESTAT_HOME", str(warehouse.root))
     one = query(warehouse.published_db, "select reporter_id, period_key, kind from dq_findings "
                 "group by all having count(*) = 1 and reporter_id like 'province:%' limit 1").iloc[0]
     args = ["--reporter", one.reporter_id, "--period", one.period_key, "--kind", one.kind]
-    vi = subprocess.run([str(zonestat), "findings", *args], capture_output=True, text=True, env=env).stdout
-    en = subprocess.run([str(zonestat), "findings", "--lang", "en", *args], capture_output=True, text=True, env=env).stdout
+    assert cli.main(["findings", *args]) == 0
+    vi = capsys.readouterr().out
+    assert cli.main(["findings", "--lang", "en", *args]) == 0
+    en = capsys.readouterr().out
     assert vi.splitlines()[-1] == "1 phát hiện" and en.splitlines()[-1] == "1 finding"
     message_vi, message_en = query(warehouse.published_db, "select message_vi, message from dq_findings where "
                                    f"reporter_id = '{one.reporter_id}' and period_key = '{one.period_key}' "
