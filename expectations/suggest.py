@@ -85,14 +85,16 @@ def candidates(text: str, value: float, count: bool = False, percent: bool = Fal
     factor = value / typed if typed not in (None, 0) else 1.0
     out: dict[float, Candidate] = {}
 
-    def add(new_typed: float | None, new_text: str, slip: str) -> None:
+    def add(new_typed: float | None, new_text: str, slip: str, printed: int | None = None) -> None:
+        """`printed`: the decimals new_text shows, when known without reading it again."""
         if new_typed is None:
             return
         new_value = new_typed * factor
         if count and (not is_whole(new_value) or (abs(new_value) > abs(value) * 999 and is_whole(value))):
             return
         if abs(new_value - value) > 1e-12 * max(1.0, abs(value)) and new_value not in out:
-            printed = printed_decimals(read_text_number(new_text), new_typed, "vn")
+            if printed is None:
+                printed = printed_decimals(read_text_number(new_text), new_typed, "vn")
             out[new_value] = Candidate(new_value, new_text, *SLIP_REASONS[slip], slip,
                                        rounding_tolerance(printed) * abs(factor))
 
@@ -118,7 +120,7 @@ def candidates(text: str, value: float, count: bool = False, percent: bool = Fal
                 add(swapped_reading.vn if swapped_reading else None, swapped, "transposition")
         for slip, number, places in _keyboard_slips("".join(digits[i] for i in positions), decimals):
             new_typed = (-1 if typed < 0 else 1) * int(number) / 10 ** places
-            add(new_typed, vn_format(new_typed, places), slip)
+            add(new_typed, vn_format(new_typed, places), slip, places)
     for neighbour in neighbours:
         moved = read_text_number(neighbour) if isinstance(neighbour, str) else None
         if moved is not None and moved.vn is not None:
@@ -391,7 +393,7 @@ def search(cells: pd.DataFrame | list[Cell], constraints: list[Constraint]) -> S
     """
     rows = report_cells(cells) if isinstance(cells, pd.DataFrame) else cells
     values = _values_of(rows)
-    typed = _as_typed(rows)
+    typed = _AsTyped(rows)
     usable = [c for c in constraints if all(k in values for k in c.cells)]
     broken = broken_relations(usable, values)
     if not broken:
@@ -429,22 +431,29 @@ LAST_YEAR_RULES = {r.id for r in load() if r.kind == "growth"}
 _ROW = re.compile(r"(\d+)$")
 
 
-def _as_typed(rows: list[Cell]) -> dict[str, dict]:
-    """What the candidates of each cell depend on: its text, whether it is a count or a percentage,
-    and the texts of the figures in the rows just above and below it in the same sheet."""
-    at: dict[tuple[str, int], Cell] = {}
-    for row in rows:
-        number = _ROW.search(row.source_cell or "")
-        if number:
-            at[(row.source_sheet, int(number.group(1)))] = row
-    out = {}
-    for row in rows:
-        number = _ROW.search(row.source_cell or "")
-        near = [at.get((row.source_sheet, int(number.group(1)) + step)) for step in (-1, 1)] if number else []
+class _AsTyped:
+    """What the candidates of a cell depend on: its text, whether it is a count or a percentage, and
+    the texts of the figures in the rows just above and below it in the same sheet. Looked up for
+    the suspect cells only: a report has hundreds of cells and a broken relation a few."""
+
+    def __init__(self, rows: list[Cell]):
+        self.rows = {row.figure_key: row for row in rows}
+        self.place: dict[str, tuple[str, int]] = {}
+        for row in rows:
+            number = _ROW.search(row.source_cell or "")
+            if number:
+                self.place[row.figure_key] = (row.source_sheet, int(number.group(1)))
+        self.at = {place: self.rows[key] for key, place in self.place.items()}
+
+    def of(self, key: str) -> dict:
+        row = self.rows.get(key)
+        if row is None:
+            return {"text": ""}
+        sheet, number = self.place.get(key, ("", None))
+        near = [self.at.get((sheet, number + step)) for step in (-1, 1)] if number is not None else []
         family = unit_family(row.unit)
-        out[row.figure_key] = {"text": row.text_as_typed, "count": family in WHOLE_FAMILIES, "percent": family == "percent",
-                               "neighbours": tuple(n.text_as_typed for n in near if n is not None)}
-    return out
+        return {"text": row.text_as_typed, "count": family in WHOLE_FAMILIES, "percent": family == "percent",
+                "neighbours": tuple(n.text_as_typed for n in near if n is not None)}
 
 
 def _residual(relations, values: dict) -> float:
@@ -470,7 +479,7 @@ def _linked(broken: list[Constraint]) -> list[list[Constraint]]:
 
 
 def _localise(broken: list[Constraint], touching: dict[str, list[Constraint]], values: dict[str, float],
-              typed: dict[str, dict]) -> Suggestion | None:
+              typed: _AsTyped) -> Suggestion | None:
     """The fewest cells whose correction repairs every relation in `broken` and keeps every
     other relation on those cells; among those, the likeliest slips (SLIPS)."""
     # The cells in the most broken relations first; among equals by key, so that when two
@@ -478,7 +487,7 @@ def _localise(broken: list[Constraint], touching: dict[str, list[Constraint]], v
     # digits explains) the same one is proposed on every run and on every worker process
     # (a set's order changes with each process's string hashing).
     suspects = sorted({k for c in broken for k in c.cells}, key=lambda k: (-sum(k in c.cells for c in broken), k))
-    options = {k: candidates(value=values[k], **typed.get(k, {"text": ""})) for k in suspects}
+    options = {k: candidates(value=values[k], **typed.of(k)) for k in suspects}
     combinable = {k: [c for c in cands if c.slip in MULTI_CELL_SLIPS] for k, cands in options.items()}
     fixes = [(c.rule_id, c.cells) for c in broken]
     evaluations = 0
