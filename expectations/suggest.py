@@ -495,6 +495,8 @@ def _localise(broken: list[Constraint], touching: dict[str, list[Constraint]], v
     for size in range(1, MAX_CELLS_CHANGED + 1):
         choices = options if size == 1 else combinable
         for subset in itertools.combinations(suspects, size):
+            if evaluations > MAX_EVALUATIONS or len(fits) > 4 * MAX_ALTERNATIVES:
+                break
             chosen = set(subset)
             if not all(chosen & set(c.cells) for c in broken):
                 continue  # a correction must touch every broken relation
