@@ -21,7 +21,9 @@ _NUMBER = re.compile(r"^(?P<sign>[-+\u2212]?)(?P<num>\d[\d.,]*)(?P<rest>.*)$")
 # Stray spaces next to a separator ('4.466, 777') are tolerated; between two digits ('5 1') they are not.
 _STRAY_SPACES = re.compile(r"(?<=[.,])\s+(?=\d)|(?<=\d)\s+(?=[.,])")
 _NUMBER_STARTS = frozenset("0123456789-+\u2212")
-_QUALIFIERS = ("tren", "hon", "khoang", "gan", "uoc", "~", ">", "<", "≈")
+# Words (folded) by which a board marks a figure as approximate: more than, about, nearly, estimated.
+APPROXIMATE_WORDS = ("tren", "hon", "khoang", "gan", "uoc")
+_QUALIFIERS = APPROXIMATE_WORDS + ("~", ">", "<", "≈")
 
 _VN_GROUPED = re.compile(r"^\d{1,3}(\.\d{3})+$")  # 3.300 / 1.095.829
 _VN_GROUPED_DECIMAL = re.compile(r"^\d{1,3}(\.\d{3})+,\d+$")  # 1.162,79

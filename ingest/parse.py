@@ -427,8 +427,8 @@ MAX_CLAIM_PCT = 1e6
 WHOLE_FAMILIES = ("count", "persons")  # projects, licences, zones, permits, workers
 
 
-# Words by which a board marks a figure as approximate, in the cell or in its note.
-_APPROXIMATE = re.compile(r"\b(khoang|tren|hon|gan|uoc|xap xi|du kien)\b")
+# A note that marks its figure as approximate: the cell's qualifier words, or these.
+_APPROXIMATE = re.compile(r"\b(" + "|".join(numbers.APPROXIMATE_WORDS + ("xap xi", "du kien")) + r")\b")
 
 
 def _tolerance(value: Reading, unit: units.Unit | None, note: str) -> float | None:
