@@ -467,15 +467,21 @@ def _plausibility_sql(rule: Rule) -> str:
 
 
 def _bloc_membership_sql(rule: Rule) -> str:
-    """The provinces of the 34 that belong to no bloc because the provinces they were formed from
-    belonged to different blocs (or some to none): one finding each, naming them and their blocs."""
+    """The provinces of the 34 that belong to no bloc although one of the provinces they were formed
+    from did (dim_bloc_member decides membership): one finding each, naming those provinces and
+    their blocs."""
     return f"""
-    with predecessors as (
-        select s.to_gso_code, s.to_vintage, s.from_gso_code, p.name_vi, b.bloc_code, t.name_vi as to_name
-        from province_succession s
+    with unclear as (
+        select member_successor_2025_code as to_gso_code from dim_bloc_member where member_vintage = 2008
+        except
+        select member_gso_code from dim_bloc_member where member_vintage = 2025
+    ),
+    predecessors as (
+        select s.to_gso_code, s.to_vintage, s.from_gso_code, p.name_vi, m.bloc_code, t.name_vi as to_name
+        from province_succession s join unclear using (to_gso_code)
         join dim_province p on p.vintage = s.from_vintage and p.gso_code = s.from_gso_code
         join dim_province t on t.vintage = s.to_vintage and t.gso_code = s.to_gso_code
-        left join blocs b on b.member_vintage = s.from_vintage and b.member_gso_code = s.from_gso_code
+        left join dim_bloc_member m on m.member_vintage = s.from_vintage and m.member_gso_code = s.from_gso_code
     )
     select '{rule.id}' as rule_id, null::ubigint[] as cells, null::integer as named, null::ubigint[] as context,
         'province:' || cast(any_value(to_vintage) as varchar) || ':' || to_gso_code as reporter_id, '' as zone_key,
@@ -487,7 +493,6 @@ def _bloc_membership_sql(rule: Rule) -> str:
             as predecessor_blocs
     from predecessors
     group by to_gso_code
-    having count(distinct bloc_code) > 1 or (count(distinct bloc_code) = 1 and count(bloc_code) < count(*))
     """
 
 
