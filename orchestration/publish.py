@@ -1,11 +1,11 @@
 """Write-audit-publish: the analysts' warehouse is swapped in whole, only after the audit passes.
 
 dbt and the quality engine write the work database. Publishing audits it (the blocking checks
-below), writes what analysts use (ANALYST_TABLES) into a timestamped snapshot, and renames a
+below), writes what analysts use (`analyst_tables`) into a timestamped snapshot, and renames a
 copy of that snapshot over `warehouse.duckdb`. The snapshot is written in a storage format that
 DuckDB 1.x reads (PUBLISHED_STORAGE_VERSION): DBeaver and most drivers still ship a 1.x engine,
-which cannot open a file of the 2.x format the work database is in. A rename is atomic: a reader sees the old file or the new one, never a
-half-built one, and a reader that has the old file open keeps reading it undisturbed. The
+which cannot open a file of the 2.x format the work database is in. A rename is atomic: a reader
+sees the old file or the new one, never a half-built one, and a reader that has the old file open keeps reading it undisturbed. The
 published file is a copy, not a link to the snapshot, so that a lock an analyst's program holds
 on it (DBeaver opens files read-write) never reaches the snapshots, which is what zonestat reads.
 Findings about what boards reported are published as flags; they never block.
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -42,9 +43,10 @@ PUBLISHED_STORAGE_VERSION = "v1.0.0"
 INTERNAL_PREFIXES = ("stg_", "int_")
 
 
-def analyst_tables(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> list[str]:
-    """The published tables: facts, dimensions, rollups, dq_findings and the reference seeds."""
-    return [t for t in table_row_counts(con, catalog=catalog) if not t.startswith(INTERNAL_PREFIXES)]
+def analyst_tables(names: Iterable[str]) -> list[str]:
+    """Of the work database's tables, the published ones: facts, dimensions, rollups, dq_findings and
+    the reference seeds."""
+    return [t for t in names if not t.startswith(INTERNAL_PREFIXES)]
 
 
 class PublishBlocked(Exception):
@@ -59,14 +61,19 @@ class Publication:
     changes: list[str] = field(default_factory=list)
 
 
-def table_row_counts(con: duckdb.DuckDBPyConnection, schema: str = "main", catalog: str | None = None) -> dict[str, int]:
-    """Rows per base table of a schema (of an attached catalog when given)."""
+def table_names(con: duckdb.DuckDBPyConnection, schema: str = "main", catalog: str | None = None) -> list[str]:
+    """The base tables of a schema (of an attached catalog when given)."""
     where = f"table_catalog = '{catalog}' and " if catalog else ""
-    names = [r[0] for r in con.execute(
+    return [r[0] for r in con.execute(
         f"select table_name from information_schema.tables where {where}table_schema = '{schema}' "
         "and table_type = 'BASE TABLE' order by 1").fetchall()]
+
+
+def table_row_counts(con: duckdb.DuckDBPyConnection, schema: str = "main", catalog: str | None = None) -> dict[str, int]:
+    """Rows per base table of a schema (of an attached catalog when given)."""
     prefix = f"{catalog}.{schema}." if catalog else ""
-    return {n: con.execute(f'select count(*) from {prefix}"{n}"').fetchone()[0] for n in names}
+    return {n: con.execute(f'select count(*) from {prefix}"{n}"').fetchone()[0]
+            for n in table_names(con, schema, catalog)}
 
 
 def unpublished_submissions(h: Home) -> list[str]:
@@ -97,8 +104,7 @@ def audit(work_db: Path, last: Path | None) -> tuple[dict[str, int], list[str], 
             return counts, problems, changes
         con.execute(f"attach '{last}' as last (read_only)")
         before = table_row_counts(con, catalog="last")
-        published = set(analyst_tables(con))
-        for table in sorted((set(counts) & published) | set(before)):
+        for table in sorted(set(analyst_tables(counts)) | set(before)):
             old, new = before.get(table, 0), counts.get(table, 0)
             if old != new:
                 changes.append(f"{table}: {old:,} -> {new:,} rows ({new - old:+,})")
@@ -161,6 +167,6 @@ def _write_snapshot(work_db: Path, target: Path) -> None:
     with duckdb.connect(config={"memory_limit": duckdb_memory()}) as con:
         con.execute(f"attach '{work_db}' as work (read_only)")
         con.execute(f"attach '{target}' as published (storage_version '{PUBLISHED_STORAGE_VERSION}')")
-        for table in analyst_tables(con, catalog="work"):
+        for table in analyst_tables(table_names(con, catalog="work")):
             con.execute(f'create table published.main."{table}" as select * from work.main."{table}"')
         con.execute("detach published")
