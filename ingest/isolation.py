@@ -202,7 +202,7 @@ def _manage(items: list, task: Callable, failed: Callable, name_of: Callable, wo
                             worker.done()
                             deliver(index, result)
                         if worker.held and not worker.process.is_alive() and not worker.conn.poll():
-                            raise EOFError
+                            raise EOFError  # dead with nothing to read: else its sentinel would wake us for ever
                         continue
                     except (EOFError, OSError):
                         worker.process.join()
