@@ -16,10 +16,11 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/zonestat refresh --sample-if-empty
 
-## make test: the whole test suite. The fast layer alone (rules, parsing, messages; about half a minute):
+## make test: the whole test suite, on two processes (each test file stays in one, so a file's shared
+## warehouse is built once). The fast layer alone (rules, parsing, messages; about a minute):
 ##   make test PYTEST_ARGS="-m 'not slow'"
 test: $(STAMP)
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
 
 ## make ui: the Dagster UI on http://127.0.0.1:3000 for this ZONESTAT_HOME.
 ui: $(STAMP)
