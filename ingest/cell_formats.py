@@ -234,6 +234,55 @@ def _reach(state: dict, repeat: int, col: int | None = None) -> None:
 
 # ---- .xls ----------------------------------------------------------------------------------
 
+_BIFF_BOF, _BIFF_BOUNDSHEET = 0x0809, 0x0085
+# Records that put one cell at (row, col), the first four bytes of their data.
+_BIFF_CELLS = {0x0006, 0x00D6, 0x00FD, 0x0201, 0x0203, 0x0204, 0x0205, 0x027E}
+_BIFF_CELL_RUNS = {0x00BD, 0x00BE}  # MULRK, MULBLANK: row, first column, ..., last column
+
+
+def xls_extents(data: bytes) -> dict[str, SheetFormats]:
+    """How far each sheet of an .xls reaches, from its cell records, before any reader builds it.
+
+    xlrd and calamine both build a sheet's whole grid from its farthest cell, and a 6 KB .xls
+    with one cell at IV65536 asks for 16.8 million. The records are read one by one (four bytes
+    of header each), so the work is linear in the file. Raises ValueError when the compound file
+    holds no workbook stream.
+    """
+    import xlrd.compdoc
+
+    try:
+        document = xlrd.compdoc.CompDoc(data, logfile=_Discard())
+        stream = document.get_named_stream("Workbook") or document.get_named_stream("Book")  # BIFF8, BIFF5
+    except Exception as exc:  # xlrd's reader of untrusted bytes fails in its own ways (IndexError...)
+        raise ValueError(f"{type(exc).__name__}: {exc}") from exc
+    if not stream:
+        raise ValueError("no Workbook stream")
+    names: dict[int, str] = {}  # the offset of each sheet's BOF -> its name
+    out: dict[str, SheetFormats] = {}
+    sheet = SheetFormats()
+    at, end = 0, len(stream)
+    while at + 4 <= end:
+        kind, size = int.from_bytes(stream[at:at + 2], "little"), int.from_bytes(stream[at + 2:at + 4], "little")
+        body = stream[at + 4:at + 4 + size]
+        if kind == _BIFF_BOUNDSHEET and size >= 8:
+            names[int.from_bytes(body[:4], "little")] = _biff_sheet_name(body)
+        elif kind == _BIFF_BOF and at in names:
+            sheet = out.setdefault(names[at], SheetFormats())
+        elif (kind in _BIFF_CELLS or kind in _BIFF_CELL_RUNS) and size >= 4:
+            row = int.from_bytes(body[:2], "little")
+            col = int.from_bytes(body[size - 2:size] if kind in _BIFF_CELL_RUNS else body[2:4], "little")
+            sheet.extent = (max(sheet.extent[0], row + 1), max(sheet.extent[1], col + 1))
+        at += 4 + size
+    return out
+
+
+def _biff_sheet_name(body: bytes) -> str:
+    length = body[6]
+    if len(body) > 7 and body[7] in (0, 1):  # BIFF8: a flag byte, then Latin-1 or UTF-16 characters
+        raw = body[8:8 + length * (2 if body[7] else 1)]
+        return raw.decode("utf-16-le" if body[7] else "latin-1", errors="replace")
+    return body[7:7 + length].decode("cp1258", errors="replace")  # BIFF5: the writer's code page
+
 def xls_formats(data: bytes) -> dict[str, SheetFormats]:
     """Percent cells per sheet of an .xls workbook, and the numbers stored in number-formatted cells.
 

@@ -86,7 +86,12 @@ def _check_zip(data: bytes, file_name: str, kind: str) -> zipfile.ZipFile:
 
 def _formats(data: bytes, file_name: str, kind: str) -> dict[str, cell_formats.SheetFormats]:
     if kind == XLS:
-        return cell_formats.xls_formats(data)
+        try:
+            extents = cell_formats.xls_extents(data)
+        except ValueError as exc:
+            raise _corrupt(file_name, kind, exc) from exc
+        _check_extents(extents, file_name)  # before xlrd, which builds every sheet's grid
+        return cell_formats.xls_formats(data) or extents
     archive = _check_zip(data, file_name, kind)
     try:
         return cell_formats.xlsx_formats(archive) if kind == XLSX else cell_formats.ods_formats(archive)

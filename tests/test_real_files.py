@@ -195,3 +195,44 @@ def test_a_password_protected_workbook_is_named():
     data = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504 + "EncryptedPackage".encode("utf-16-le")
     sub = read_submission(data, "bao_cao.xlsx", sha256(data))
     assert sub.findings[0].rule == "file.encrypted" and "password" in sub.findings[0].message
+
+
+@pytest.mark.parametrize("suffix", ["xls", "ods"])
+def test_a_cell_far_from_the_table_in_xls_or_ods_is_refused_before_any_dense_read(suffix):
+    path = FILES / f"far_cell.{suffix}"  # LibreOffice's file: a 4-row report and one cell at IV65536
+    assert path.stat().st_size < 12_000
+    sub = parse(path)
+    [finding] = sub.findings
+    assert sub.rejected and (finding.rule, finding.sheet, finding.cell) == ("file.too_large", "Số liệu", "IV65536")
+    assert "16,777,216" in finding.message and "IV65536" in finding.message_vi
+
+
+def test_an_ods_with_basic_macros_or_a_zip_bomb_inside_is_refused(tmp_path, monkeypatch):
+    import zipfile
+
+    def with_part(name: str, part: str, data: bytes) -> Path:
+        path = tmp_path / name
+        shutil.copy(FILES / "ha_tinh_2020_libreoffice.ods", path)
+        with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(part, data)  # where LibreOffice keeps a document's Basic library
+        return path
+
+    assert parse(with_part("macros.ods", "Basic/script-lc.xml", b"<library:libraries/>")).findings[0].rule == "file.macros"
+    monkeypatch.setenv("ZONESTAT_MAX_UNZIPPED_MB", "1")
+    bomb = with_part("bomb.ods", "Pictures/scan.bmp", b"\x00" * 2_000_000)
+    assert bomb.stat().st_size < 50_000 and parse(bomb).findings[0].rule == "file.zip_bomb"
+
+
+def test_an_xls_with_a_vba_project_or_a_broken_compound_file_is_named(tmp_path):
+    data = bytearray((FILES / "ha_tinh_2020_libreoffice.xls").read_bytes())
+    # Excel keeps an .xls's macros in a '_VBA_PROJECT_CUR' storage: rename a directory entry to it
+    # (64 bytes of UTF-16 name, then its length in bytes with the terminator).
+    entry = bytes(data).index("\x05SummaryInformation".encode("utf-16-le"))
+    name = "_VBA_PROJECT_CUR".encode("utf-16-le")
+    data[entry:entry + 64] = name.ljust(64, b"\x00")
+    data[entry + 64:entry + 66] = (len(name) + 2).to_bytes(2, "little")
+    assert read_submission(bytes(data), "macros.xls", "x").findings[0].rule == "file.macros"
+
+    broken = (FILES / "ha_tinh_2020_libreoffice.xls").read_bytes()[:3000]  # cut off while uploading
+    [finding] = read_submission(broken, "cut.xls", "y").findings
+    assert finding.rule == "file.corrupt" and "cut.xls" in finding.message and ".xls" in finding.message
