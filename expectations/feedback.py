@@ -14,9 +14,9 @@ from pathlib import Path
 import duckdb
 import openpyxl
 
+from ingest.messages import msg
 from zonestat.submission_files import excel_cell
 
-SEVERITY_VI = {"error": "Lỗi", "warning": "Cảnh báo", "info": "Lưu ý"}
 COLUMNS = ["Mức độ", "Quy tắc", "Ô", "Nội dung", "Giá trị đúng ra", "Giá trị trong báo cáo", "Đề xuất sửa"]
 
 
@@ -78,7 +78,7 @@ def _write(path: Path, rows: list[tuple]) -> None:
     sheet.append([])
     sheet.append(COLUMNS)
     for severity, rule, cells, message, expected, found, suggestion, *_ in rows:
-        sheet.append([SEVERITY_VI.get(severity, severity), rule, excel_cell(sheet, cells or ""),
+        sheet.append([msg(f"severity.{severity}").vi, rule, excel_cell(sheet, cells or ""),
                       excel_cell(sheet, message or ""), _number(expected), _number(found),
                       excel_cell(sheet, suggestion or "")])
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")

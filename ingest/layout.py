@@ -168,7 +168,7 @@ def searched_rows(grid: Grid, limit: int = 5) -> str:
             shown.append(f"{r + 1}: " + " | ".join(c[:30] for c in cells[:4]))
         if len(shown) == limit:
             break
-    return "; ".join(shown) or "no text at all"
+    return "; ".join(shown)
 
 
 # Kinds of rows in the table that are not figures.

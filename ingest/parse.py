@@ -153,7 +153,7 @@ def _workbook_sheets(grids: dict[str, Grid], file_name: str) -> tuple[Grid, Grid
         raise RejectedFile(Finding(
             "file.sheets", ERROR, msg("file.sheets", file=file_name, missing=", ".join(missing),
                                       present=", ".join(grids) or "-"),
-            expected="sheets ThongTin and SoLieu", found=", ".join(grids) or "no sheets"))
+            expected="sheets ThongTin and SoLieu", found=", ".join(grids)))
     return figures, info
 
 

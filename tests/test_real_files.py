@@ -236,3 +236,28 @@ def test_an_xls_with_a_vba_project_or_a_broken_compound_file_is_named(tmp_path):
     broken = (FILES / "ha_tinh_2020_libreoffice.xls").read_bytes()[:3000]  # cut off while uploading
     [finding] = read_submission(broken, "cut.xls", "y").findings
     assert finding.rule == "file.corrupt" and "cut.xls" in finding.message and ".xls" in finding.message
+
+
+def test_a_report_the_door_cannot_place_says_what_it_found_instead(capsys):
+    """LibreOffice's files: a table under its own column names, and a workbook of one 'Sheet'."""
+    from zonestat import cli
+
+    header, sheets = parse(FILES / "own_header.ods").findings[0], parse(FILES / "one_sheet.xls").findings[0]
+    assert (header.rule, header.sheet, header.cell) == ("file.header", "Số liệu", "rows 1-3")
+    assert "2: STT | Chỉ tiêu | Đơn vị | Số liệu" in header.found
+    assert sheets.rule == "file.sheets" and "Sheet" in sheets.message_vi and sheets.found == "Sheet"
+
+    assert cli.main(["validate", str(FILES / "own_header.ods"), str(FILES / "one_sheet.xls")]) == 1
+    shown = capsys.readouterr().out.splitlines()
+    assert shown[1].split()[0] == "Lỗi" and "dòng 1-3" in shown[1]
+    assert shown[2].strip().startswith("tìm thấy: 1: BÁO CÁO") and "Chỉ tiêu" in shown[2]
+    assert cli.main(["validate", "--lang", "en", str(FILES / "own_header.ods")]) == 1
+    shown = capsys.readouterr().out.splitlines()
+    assert shown[1].split()[0] == "error" and shown[2].strip().startswith("found: 1: BÁO CÁO")
+
+
+@pytest.mark.parametrize("label", ["Tổng cộng", "Cộng", "TỔNG CỘNG", "Cộng:"])
+def test_a_totals_row_however_labelled_is_not_a_figure(label):
+    from ingest.layout import TOTALS, non_figure_row
+
+    assert non_figure_row(["", label, "", "dự án", 15], "", lambda: True, in_footer=False) == TOTALS

@@ -147,6 +147,7 @@ def _published_counts(path: Path | None) -> dict[str, int]:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check files as the warehouse would, without loading them."""
+    from ingest.messages import msg
     from ingest.pipeline import check_submissions, read_files
     from ingest.receive import sha256
 
@@ -179,7 +180,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
                                        else "the same bytes as the file above, not checked again"))
             for f in r["findings"]:
                 where = "!".join(x for x in (f["sheet"], _in_vietnamese(f["cell"]) if vi else f["cell"]) if x)
-                print(f"  {f['severity']:7} {f['rule']:28} {where:12} {f['message_vi'] if vi else f['message']}")
+                severity = msg(f"severity.{f['severity']}").render(args.lang)
+                text = f["message_vi"] if vi else f["message"]
+                print(f"  {severity:9} {f['rule']:28} {where:12} {text}")
+                if f["found"] and f["found"] not in text:  # what the file holds instead, when the message does not say
+                    print(" " * 53 + msg("finding.found", found=f["found"]).render(args.lang))
     return 0 if all(r["status"] == "accepted" for r in reports) else 1
 
 
