@@ -76,8 +76,18 @@ def _converted(files) -> dict:
         if not (target / ".done").exists():
             shutil.rmtree(target, ignore_errors=True)
             target.mkdir(parents=True)
-            subprocess.run(["soffice", "--headless", "--norestore", "--convert-to", suffix, "--outdir", str(target),
-                            *map(str, sources)], check=True, capture_output=True, timeout=3600)
+            # soffice may stop part-way through a long list and still exit 0: convert in batches,
+            # and again what is missing, until every file is there.
+            for _attempt in range(3):
+                missing = [p for p in sources if not (target / f"{p.stem}.{suffix}").exists()]
+                for start in range(0, len(missing), 50):
+                    subprocess.run(["soffice", "--headless", "--norestore", "--convert-to", suffix, "--outdir",
+                                    str(target), *map(str, missing[start:start + 50])],
+                                   check=True, capture_output=True, timeout=3600)
+            missing = [p.name for p in sources if not (target / f"{p.stem}.{suffix}").exists()]
+            if missing:
+                raise RuntimeError(f"soffice did not convert {len(missing)} of {len(sources)} files to .{suffix}: "
+                                   f"{', '.join(missing[:5])}")
             (target / ".done").write_text("")
         out[suffix] = target
     return out
