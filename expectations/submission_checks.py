@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ingest.figure_table import figures_frame
 from ingest.findings import ERROR, WARNING, Finding
 from ingest.messages import Message, msg
 from ingest.parse import Submission, cell_ref
@@ -139,13 +140,13 @@ def _frames(subs: list[Submission]) -> tuple[pd.DataFrame, pd.DataFrame]:
     readable = [s for s in subs if s.metadata]
     meta = pd.DataFrame.from_records([
         {k: v for k, v in s.metadata.items() if not k.startswith("_") and k != "column_refs"}
-        | {"submission_id": s.submission_id, "n_figures": len(s.figures)}
+        | {"submission_id": s.submission_id, "n_figures": len(s.figure_table)}
         for s in readable
     ])
     if not meta.empty:
         meta["period_start"] = pd.to_datetime(meta["period_start"])
-    figures = pd.concat([s.figures for s in readable if len(s.figures)], ignore_index=True) \
-        if any(len(s.figures) for s in readable) else pd.DataFrame()
+    tables = [s.figure_table for s in readable if len(s.figure_table)]
+    figures = figures_frame(tables) if tables else pd.DataFrame()
     if not figures.empty:
         known = set(reference.indicators())
         figures["indicator_known"] = figures["indicator"].isin(known)

@@ -72,14 +72,14 @@ def staged_path(landing: Path, submission_id: str) -> Path:
     return landing / ".staging" / f"{submission_id}.parquet"
 
 
-def stage_figures(landing: Path, submission_id: str, frame: pd.DataFrame) -> None:
-    """Convert and write the figures in the worker that parsed them; published by `write` on acceptance."""
+def stage_figures(landing: Path, submission_id: str, figures: pa.Table) -> None:
+    """Write the figures in the worker that parsed them; published by `write` on acceptance."""
     path = staged_path(landing, submission_id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_parquet(path, TABLES["figures"], frame)
+    _write_parquet(path, TABLES["figures"], figures)
 
 
-def write(landing: Path, table: str, submission_id: str, rows: pd.DataFrame | list[dict]) -> Path:
+def write(landing: Path, table: str, submission_id: str, rows: pa.Table | pd.DataFrame | list[dict]) -> Path:
     """Write one immutable Parquet file; an existing one is never rewritten."""
     schema = TABLES[table]
     path = landing / table / f"{submission_id}.parquet"
@@ -97,8 +97,10 @@ def discard_staged(landing: Path, submission_id: str) -> None:
     staged_path(landing, submission_id).unlink(missing_ok=True)
 
 
-def _write_parquet(path: Path, schema: pa.Schema, rows: pd.DataFrame | list[dict]) -> None:
-    if isinstance(rows, pd.DataFrame):
+def _write_parquet(path: Path, schema: pa.Schema, rows: pa.Table | pd.DataFrame | list[dict]) -> None:
+    if isinstance(rows, pa.Table):
+        arrow = rows.cast(schema)
+    elif isinstance(rows, pd.DataFrame):
         frame = rows.reindex(columns=schema.names)
         arrow = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
     else:  # a few rows: straight to Arrow, pandas would cost more than the write

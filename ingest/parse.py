@@ -10,6 +10,7 @@ rule at the door lives in one place.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from ingest import numbers, units
+from ingest.figure_table import FigureTable, figures_frame
 from ingest.file_kinds import TEXT, file_kind
 from ingest.findings import ERROR, INFO, WARNING, Finding, RejectedFile
 from ingest.layout import (
@@ -70,12 +72,20 @@ class Submission:
     received_at: str = ""
     archived: str = ""  # where the archive copy is, once received
     metadata: dict = field(default_factory=dict)
-    figures: pd.DataFrame = field(default_factory=pd.DataFrame)
+    figure_table: FigureTable = field(default_factory=FigureTable.empty)
     findings: list[Finding] = field(default_factory=list)
 
     @property
     def rejected(self) -> bool:
         return any(f.severity == ERROR for f in self.findings)
+
+    @functools.cached_property
+    def figures(self) -> pd.DataFrame:
+        """The figures as one pandas frame (the door builds one frame per batch instead)."""
+        return figures_frame([self.figure_table])
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "figures"}  # the frame is rebuilt where needed
 
 
 @lru_cache(maxsize=1 << 14)
@@ -131,7 +141,7 @@ def parse_file(data: bytes, file_name: str, submission_id: str, today: date | No
         if kind == TEXT:
             meta_cells = _metadata_from_csv_rows(grid, header.first_data_row, columns, sub)
         sub.metadata.update(_metadata(meta_cells, sub))
-        sub.figures = _figures(grid, header.first_data_row, columns, sub)
+        sub.figure_table = _figures(grid, header.first_data_row, columns, sub)
         if header.column_number_row is not None:
             _note_skipped(sub, grid, "layout.column_numbers", [header.column_number_row + 1])
     except RejectedFile as rejected:
@@ -249,7 +259,7 @@ def _metadata(cells: dict[str, tuple[object, str]], sub: Submission) -> dict:
     }
 
 
-def _figures(grid: Grid, first_data_row: int, columns: dict[str, int], sub: Submission) -> pd.DataFrame:
+def _figures(grid: Grid, first_data_row: int, columns: dict[str, int], sub: Submission) -> FigureTable:
     reporter: Reporter | None = sub.metadata["_reporter"]
     period: Period | None = sub.metadata["_period"]
     province_key = _zone_scope(reporter)
@@ -314,21 +324,21 @@ def _figures(grid: Grid, first_data_row: int, columns: dict[str, int], sub: Subm
         zkey, zkind = zone_key(zone_name, province_key)
         note = cell_text(row[idx["ghi_chu"]])
         percent_unit = unit is not None and unit.canonical == "percent"
-        records.append((
+        records.append((  # in FIGURE_COLUMNS' order
             sub.submission_id, grid.sheet, value_ref, r + 1, _indicator(code),
             cell_text(row[idx["chi_tieu"]]), zone_name, zkey, zkind, _breakdown(cell_text(row[idx["phan_to"]])),
-            canonical,
-            unit.canonical if unit else None, unit.family if unit else None, value.value, unit_text,
+            canonical, unit.canonical if unit else None, value.value, unit_text,
             _tolerance(value, unit, note),
             value_cell if isinstance(value_cell, str) else value.as_typed,
             growth.value, share.value, growth.tolerance, share.tolerance,
             f"{value.qualifier} {note}".strip() if value.qualifier else note,
-            value_problem, unit_problem, growth.problem, share.problem, period_year,
+            unit.family if unit else None, period_year,
             percent_unit and value.maybe_fraction, growth.maybe_fraction, share.maybe_fraction,
             growth.as_typed, share.as_typed,
             canonical is not None and unit.family in WHOLE_FAMILIES and not numbers.is_whole(canonical),
+            value_problem, unit_problem, growth.problem, share.problem,
         ))
-    return pd.DataFrame.from_records(records, columns=FIGURE_FRAME_COLUMNS)
+    return FigureTable.from_records(records)
 
 
 @lru_cache(maxsize=4096)
@@ -352,17 +362,6 @@ def _unit(unit_text: str, glued_unit: str) -> tuple[units.Unit | None, Message |
     if glued_unit and units.lookup(glued_unit) not in (None, unit):
         return unit, msg("unit.glued_contradicts", glued=glued_unit, unit=unit_text)
     return unit, None
-
-
-FIGURE_FRAME_COLUMNS = [
-    "submission_id", "source_sheet", "source_cell", "source_row", "indicator", "indicator_label",
-    "zone_name", "zone_key", "zone_kind", "breakdown", "value", "unit", "unit_family",
-    "value_as_typed", "unit_as_typed", "rounding_tolerance", "text_as_typed", "growth_pct", "share_pct",
-    "growth_tolerance", "share_tolerance", "note",
-    "value_problem", "unit_problem", "growth_problem", "share_problem", "period_year",
-    "value_maybe_fraction", "growth_maybe_fraction", "share_maybe_fraction", "growth_as_typed", "share_as_typed",
-    "fractional_count",
-]
 
 
 def _zone_scope(reporter: Reporter | None) -> str:

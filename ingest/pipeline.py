@@ -168,8 +168,8 @@ def _parse_archived(item: tuple[Path, str, str, Path]) -> Submission:
     archived, name, digest, landing = item
     sub = read_submission(archived.read_bytes(), name, digest)
     sub.archived = str(archived)
-    if len(sub.figures) and not sub.rejected:
-        land.stage_figures(landing, digest, sub.figures)  # the Arrow conversion, on this worker's core
+    if len(sub.figure_table) and not sub.rejected:
+        land.stage_figures(landing, digest, sub.figure_table.landed())  # the Parquet write, on this worker's core
     return sub
 
 
@@ -212,8 +212,8 @@ def _land(home: Home, sub: Submission, data: bytes | None, archived: Path | None
         summary.findings_by_rule[f.rule] = summary.findings_by_rule.get(f.rule, 0) + 1
     outcome = "rejected" if sub.rejected else "accepted"
     if outcome == "accepted":
-        land.write(home.landing, "figures", sub.submission_id, sub.figures)
-        summary.figures_landed += len(sub.figures)
+        land.write(home.landing, "figures", sub.submission_id, sub.figure_table.landed())
+        summary.figures_landed += len(sub.figure_table)
         summary.accepted.append(sub.submission_id)
     else:
         land.discard_staged(home.landing, sub.submission_id)
@@ -230,7 +230,7 @@ def ledger_row(sub: Submission, outcome: str, size: int, archived: Path | None, 
         "submission_id": sub.submission_id, "file_name": sub.file_name, "file_kind": sub.file_kind,
         "received_at": datetime.fromisoformat(sub.received_at), "size_bytes": size,
         "archive_path": str(archived.relative_to(home.root)) if archived else "", "outcome": outcome,
-        "n_figures": len(sub.figures),
+        "n_figures": len(sub.figure_table),
         "n_errors": sum(f.severity == ERROR for f in sub.findings),
         "n_warnings": sum(f.severity != ERROR for f in sub.findings),
     }]

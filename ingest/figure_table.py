@@ -1,0 +1,68 @@
+"""A submission's figures as a worker reads them: Arrow columns, and the rare problem messages.
+
+A reader worker sends each submission's figures to the parent, which checks a batch of them at the
+door and lands the accepted ones. Arrow columns cost a worker a fraction of a pandas frame to
+build, cross the process pipe as buffers, and are written to the landing as they are. The door's
+checks need pandas: the parent builds one frame per batch (`figures_frame`), not one per file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from ingest.land import FIGURES_SCHEMA
+from ingest.messages import Message
+
+# What the door reads beside the landed columns (FIGURES_SCHEMA): how each cell was typed and read.
+DOOR_FIELDS = pa.schema([
+    ("unit_family", pa.string()), ("period_year", pa.int64()), ("value_maybe_fraction", pa.bool_()),
+    ("growth_maybe_fraction", pa.bool_()), ("share_maybe_fraction", pa.bool_()), ("growth_as_typed", pa.string()),
+    ("share_as_typed", pa.string()), ("fractional_count", pa.bool_()),
+])
+# Why a cell could not be read: a catalogue message, kept beside the Arrow columns (few rows have one).
+PROBLEM_COLUMNS = ("value_problem", "unit_problem", "growth_problem", "share_problem")
+FIGURE_COLUMNS = [*FIGURES_SCHEMA.names, *DOOR_FIELDS.names, *PROBLEM_COLUMNS]
+_TYPES = {f.name: f.type for f in (*FIGURES_SCHEMA, *DOOR_FIELDS)}
+
+
+@dataclass
+class FigureTable:
+    table: pa.Table  # FIGURES_SCHEMA then DOOR_FIELDS
+    problems: dict[str, dict[int, Message]]  # column -> row -> message, for the rows that have one
+
+    @classmethod
+    def from_records(cls, records: list[tuple]) -> FigureTable:
+        """Records hold FIGURE_COLUMNS in order."""
+        columns = list(zip(*records)) if records else [()] * len(FIGURE_COLUMNS)
+        arrays = [pa.array(values, type=_TYPES[name]) for name, values in zip(FIGURE_COLUMNS, columns) if name in _TYPES]
+        problems = {name: {row: m for row, m in enumerate(values) if m is not None}
+                    for name, values in zip(FIGURE_COLUMNS, columns) if name in PROBLEM_COLUMNS}
+        return cls(pa.Table.from_arrays(arrays, schema=pa.schema([*FIGURES_SCHEMA, *DOOR_FIELDS])), problems)
+
+    @classmethod
+    def empty(cls) -> FigureTable:
+        return cls.from_records([])
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    def landed(self) -> pa.Table:
+        """The columns the landing keeps."""
+        return self.table.select(FIGURES_SCHEMA.names)
+
+
+def figures_frame(tables: list[FigureTable]) -> pd.DataFrame:
+    """One pandas frame of many submissions' figures, in order, with a fresh index."""
+    frame = pa.concat_tables([t.table for t in tables]).to_pandas()
+    offsets = np.cumsum([0, *(len(t) for t in tables)])
+    for name in PROBLEM_COLUMNS:
+        column = np.full(len(frame), None, dtype=object)
+        for table, offset in zip(tables, offsets):
+            for row, problem in table.problems[name].items():
+                column[offset + row] = problem
+        frame[name] = column
+    return frame
