@@ -116,6 +116,8 @@ def _suggest(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame, summary: Qu
     history = findings[findings["rule_id"] == "magnitude.against_history"]
     last_year = dict(zip(claims["figure_key"], zip(claims["value"], claims["tolerance"])))  # key -> (value, tolerance)
     typical = dict(zip(history["cell_keys"], history["expected"]))
+    usual = dict(con.execute(quality.usual_level_sql(quality.load_rule("magnitude.against_history"),
+                                                     submissions="dq_flagged")).fetchall())
     typed = {c.figure_key: c.text_as_typed for c in cells}
     # Each report's findings, found once, and read as plain lists: pandas indexing per report
     # cost more than the search itself on a night with a thousand reports to correct.
@@ -130,6 +132,7 @@ def _suggest(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame, summary: Qu
         keys = [row.figure_key for row in rows]  # each report gets only its own context
         context = {"last_year": {k: last_year[k] for k in keys if k in last_year},
                    "typical": {k: typical[k] for k in keys if k in typical},
+                   "usual": {k: usual[k] for k in keys if k in usual},
                    "explained": {frozenset(cells_of[i]) for i in of_report[submission_id] if explained_row[i]}}
         # the search starts from the cells of the report's findings (suggest.build_constraints)
         focus = set().union(*(cells_of[i] for i in of_report[submission_id] if repairable_row[i] and blocking_row[i]))

@@ -454,6 +454,26 @@ def _magnitude_history_sql(rule: Rule) -> str:
     """
 
 
+def usual_level_sql(rule: Rule, submissions: str) -> str:
+    """figure_key -> the median of the other figures of its series (same month in other years for
+    flows), for the cells of `submissions`: the level a correction of the cell must stay near.
+    Series as the magnitude rule takes them, with as much history as it needs."""
+    minimum = int(rule.spec.get("min_history", 2))
+    return f"""
+    with keyed as (
+        select figure_hash, figure_key, submission_id, series_2025_key, value,
+            case when indicator_kind = 'flow' then period_month else 0 end as season
+        from {CELLS_VIEW} where value > 0 and indicator_kind <> 'ratio'
+    ),
+    mine as (select * from keyed join {submissions} using (submission_id))
+    select m.figure_key, median(o.value) as usual
+    from mine m join keyed o
+        on o.series_2025_key = m.series_2025_key and o.season = m.season and o.submission_id <> m.submission_id
+    group by m.figure_key
+    having count(*) >= {minimum}
+    """
+
+
 def _plausibility_sql(rule: Rule) -> str:
     low, high = rule.spec["range"]
     return f"""

@@ -73,7 +73,21 @@ def test_no_correction_of_a_count_is_fractional_or_a_thousand_times_a_whole_coun
     assert 0.449 in [c.value for c in candidates("449", 449.0)]  # money may be typed in the wrong scale
     assert 449000 not in [c.value for c in candidates("449", 449.0, count=True)]
     assert 72015 in [round(c.value, 6) for c in candidates("72,015", 72.015, count=True)]  # '72,015' workers
-    assert 150 in [c.value for c in candidates("150.000", 150000.0, count=True)]  # separators for 150
+    # 150.000 projects may be 150 typed with a separator, but only its history can say so
+    assert 150 not in [c.value for c in candidates("150.000", 150000.0, count=True)]
+    assert 150 in [c.value for c in candidates("150.000", 150000.0, count=True, usual=142.0)]
+    assert 150 not in [c.value for c in candidates("150.000", 150000.0, count=True, usual=150000.0)]
+
+
+def test_no_correction_makes_a_figure_implausible_against_its_own_history():
+    from expectations.suggest import candidates
+
+    # A bloc's disbursement of 3.156 million USD, usually about 3,000: 3,156 is no correction
+    assert 3.156 not in [round(c.value, 6) for c in candidates("3.156", 3156.0, usual=2980.0)]
+    assert 3.156 in [round(c.value, 6) for c in candidates("3.156", 3156.0)]  # without history, a slip to weigh
+    assert 3156 in [round(c.value, 6) for c in candidates("3,156", 3.156, usual=2980.0)]  # towards its level: yes
+    # slips of the same scale stay: a transposition is no change of level
+    assert 3516 in [round(c.value, 6) for c in candidates("3.156", 3156.0, usual=2980.0)]
 
 
 @pytest.mark.parametrize("typed, value, meant, slip, extra", [
