@@ -251,6 +251,10 @@ def run_quality(database: Path) -> QualitySummary:
                 con.register("new_findings", frame[quality.FINDING_COLUMNS])
                 con.execute("insert into dq_findings select * from new_findings")
                 con.unregister("new_findings")
+        # the figures a finding compares, without the noise of float arithmetic (0.5009999999999999)
+        con.execute("update dq_findings set expected = round(expected, 9), found = round(found, 9), "
+                    "imbalance = round(imbalance, 9), tolerance = round(tolerance, 9)")
+        _name_reporters(con)
         _flag_facts(con)
         counts = con.execute("select severity, kind, count(*) from dq_findings group by all").fetchall()
     for severity, kind, n in counts:
@@ -258,6 +262,34 @@ def run_quality(database: Path) -> QualitySummary:
         summary.by_severity[severity] = summary.by_severity.get(severity, 0) + n
         summary.by_kind[kind] = summary.by_kind.get(kind, 0) + n
     return summary
+
+
+REPORTER_COLUMNS = ("reporter_kind varchar, reporter_code varchar, reporter_vintage integer, reporter_name varchar, "
+                    "province_2025_code varchar, province_2025_name varchar")
+
+
+def _name_reporters(con: duckdb.DuckDBPyConnection) -> None:
+    """Who each finding is about, from the ledger and the dimensions: analysts filter and join on
+    reporter code, vintage and name, and on the 2025 province, without taking reporter_id apart."""
+    for column in REPORTER_COLUMNS.split(", "):
+        con.execute(f"alter table dq_findings add column {column}")
+    con.execute("""
+        update dq_findings set reporter_kind = r.reporter_kind, reporter_code = r.reporter_code,
+            reporter_vintage = r.reporter_vintage, reporter_name = r.reporter_name,
+            province_2025_code = r.province_2025_code, province_2025_name = r.province_2025_name
+        from (
+            select s.reporter_id, s.reporter_kind, s.reporter_code, s.reporter_vintage,
+                coalesce(p.name_vi, b.bloc_name_vi) as reporter_name,
+                p.successor_2025_code as province_2025_code, p25.name_vi as province_2025_name
+            from (select reporter_id, any_value(reporter_kind) as reporter_kind, any_value(reporter_code) as reporter_code,
+                         any_value(reporter_vintage) as reporter_vintage
+                  from fct_submissions where reporter_id is not null group by reporter_id) s
+            left join dim_province p
+                on s.reporter_kind = 'province' and p.vintage = s.reporter_vintage and p.gso_code = s.reporter_code
+            left join dim_province p25 on p25.vintage = 2025 and p25.gso_code = p.successor_2025_code
+            left join dim_bloc b on s.reporter_kind = 'bloc' and b.bloc_code = s.reporter_code
+        ) r
+        where dq_findings.reporter_id = r.reporter_id""")
 
 
 def _flag_facts(con: duckdb.DuckDBPyConnection) -> None:

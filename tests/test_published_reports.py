@@ -285,3 +285,21 @@ for name, kind in con.execute("select table_name, table_type from information_sc
     assert {"fct_investment", "dim_province", "agg_bloc", "dq_findings", "provinces", "indicators"} <= set(tables)
     assert not [t for t in tables if t.startswith(("stg_", "int_"))] and {k for k, _ in tables.values()} == {"BASE"}
     assert tables["fct_investment"][1] == len(query(warehouse.published_db, "select * from fct_investment"))
+
+
+def test_findings_name_their_reporter_and_2025_province_and_sums_print_without_float_noise(warehouse):
+    who = query(warehouse.published_db, """
+        select distinct reporter_id, reporter_kind, reporter_code, reporter_vintage, reporter_name,
+            province_2025_code, province_2025_name
+        from dq_findings where reporter_id in ('province:2008:34', 'bloc:DBSH') order by reporter_id""")
+    assert [tuple(None if pd.isna(v) else v for v in r) for r in who.itertuples(index=False)] == [
+        ("bloc:DBSH", "bloc", "DBSH", None, "Khối thi đua Ban Quản lý KCN/KCX/KKT các tỉnh đồng bằng sông Hồng", None, None),
+        ("province:2008:34", "province", "34", 2008, "Thái Bình", "33", "Hưng Yên")]
+    noisy = query(warehouse.published_db, """
+        select (select count(*) from dq_findings where expected <> round(expected, 9) or imbalance <> round(imbalance, 9)
+                    or tolerance <> round(tolerance, 9)) as findings,
+               (select count(*) from agg_region where value <> round(value, 6) or value_vnd_bn <> round(value_vnd_bn, 6)) as regions,
+               (select count(*) from agg_bloc where members_value <> round(members_value, 6)) as blocs""")
+    assert noisy.iloc[0].tolist() == [0, 0, 0]
+    regions = query(warehouse.published_db, "select distinct region, region_name_vi, region_name_en from agg_region")
+    assert ("RRD", "Đồng bằng sông Hồng", "Red River Delta") in [tuple(r) for r in regions.itertuples(index=False)]

@@ -12,7 +12,7 @@ member_figures as (
         f.indicator_code,
         f.breakdown,
         f.unit,
-        sum(f.value) as members_value,
+        {{ figure_sum('f.value') }} as members_value,
         count(*) as n_members_reported
     from {{ ref('int_province_figures_additive') }} as f
     inner join members as m
