@@ -179,6 +179,37 @@ def _as_shown(frame: pd.DataFrame, columns: set[str]) -> pd.DataFrame:
     return shown
 
 
+def _compile_page_templates_once() -> None:
+    """GX renders every Data Docs page through a new jinja Environment, which compiles the page
+    templates again: most of the time the door spent on Data Docs (about 0.4 s of each batch's
+    0.5 s). A bytecode cache, jinja's own mechanism, shared by those environments compiles each
+    template once per process."""
+    import jinja2
+    from great_expectations.render.view.view import DefaultJinjaView
+
+    if getattr(DefaultJinjaView, "_zonestat_code_cache", None) is not None:
+        return
+
+    class CompiledTemplates(jinja2.BytecodeCache):
+        def __init__(self) -> None:
+            self.code: dict[str, object] = {}
+
+        def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            bucket.code = self.code.get(bucket.key + bucket.checksum)
+
+        def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            self.code[bucket.key + bucket.checksum] = bucket.code
+
+    DefaultJinjaView._zonestat_code_cache = cache = CompiledTemplates()
+    build_environment = DefaultJinjaView.__init__
+
+    def with_cache(self, *args, **kwargs) -> None:
+        build_environment(self, *args, **kwargs)
+        self.env.bytecode_cache = cache
+
+    DefaultJinjaView.__init__ = with_cache
+
+
 class DoorValidator:
     """Builds the GX suites once and validates batches of submissions against them."""
 
@@ -216,6 +247,8 @@ class DoorValidator:
     def _add_data_docs(self, folder: Path) -> None:
         """Checkpoints whose action renders each batch's results into a Data Docs site on disk."""
         from great_expectations.checkpoint import UpdateDataDocsAction
+
+        _compile_page_templates_once()
 
         gx = self._gx
         self.context.add_data_docs_site(site_name="zonestat", site_config={
