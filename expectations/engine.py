@@ -118,6 +118,7 @@ def _suggest(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame, summary: Qu
     typical = dict(zip(history["cell_keys"], history["expected"]))
     usual = dict(con.execute(quality.usual_level_sql(quality.load_rule("magnitude.against_history"),
                                                      submissions="dq_flagged")).fetchall())
+    peers = {key: (low, high) for key, low, high in con.execute(quality.peer_range_sql("dq_flagged")).fetchall()}
     typed = {c.figure_key: c.text_as_typed for c in cells}
     # Each report's findings, found once, and read as plain lists: pandas indexing per report
     # cost more than the search itself on a night with a thousand reports to correct.
@@ -133,6 +134,7 @@ def _suggest(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame, summary: Qu
         context = {"last_year": {k: last_year[k] for k in keys if k in last_year},
                    "typical": {k: typical[k] for k in keys if k in typical},
                    "usual": {k: usual[k] for k in keys if k in usual},
+                   "peers": {k: peers[k] for k in keys if k in peers},
                    "explained": {frozenset(cells_of[i]) for i in of_report[submission_id] if explained_row[i]}}
         # the search starts from the cells of the report's findings (suggest.build_constraints)
         focus = set().union(*(cells_of[i] for i in of_report[submission_id] if repairable_row[i] and blocking_row[i]))

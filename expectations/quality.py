@@ -474,6 +474,25 @@ def usual_level_sql(rule: Rule, submissions: str) -> str:
     """
 
 
+def peer_range_sql(submissions: str, minimum_peers: int = 3) -> str:
+    """figure_key -> the smallest and largest figure its peers printed (the other reporters of its
+    kind, for the same period, indicator, breakdown and unit, as a whole reporter), for the cells
+    of `submissions`: a correction must not leave a figure far outside what its peers report."""
+    return f"""
+    with whole as (
+        select figure_key, submission_id, reporter_id, reporter_kind, period_key, indicator_code, breakdown, unit, value
+        from {CELLS_VIEW} where zone_key = '' and value > 0 and indicator_kind <> 'ratio'
+    ),
+    mine as (select * from whole join {submissions} using (submission_id))
+    select m.figure_key, min(o.value) as low, max(o.value) as high
+    from mine m join whole o
+        on o.reporter_kind = m.reporter_kind and o.period_key = m.period_key and o.indicator_code = m.indicator_code
+        and o.breakdown = m.breakdown and o.unit = m.unit and o.reporter_id <> m.reporter_id
+    group by m.figure_key
+    having count(distinct o.reporter_id) >= {minimum_peers}
+    """
+
+
 def _plausibility_sql(rule: Rule) -> str:
     low, high = rule.spec["range"]
     return f"""

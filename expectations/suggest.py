@@ -72,8 +72,9 @@ class Suggestion:
     alternatives: list[dict[str, Candidate]] = field(default_factory=list)
 
 
-# A correction must leave a figure plausible against its own history: not as far from its
-# series' usual level as magnitude.against_history flags. A whole count changed in scale (1000-fold
+# A correction must leave a figure plausible against its own history (not as far from its
+# series' usual level as magnitude.against_history flags) and against its peers (not that far
+# below the smallest or above the largest figure of the period's other reporters of its kind). A whole count changed in scale (1000-fold
 # by a separator, a unit or a lost comma) needs that history to say so: the corrected count within
 # EVIDENCE_FACTOR of the usual level.
 IMPLAUSIBLE_FACTOR = 300
@@ -81,10 +82,12 @@ EVIDENCE_FACTOR = 30
 
 
 def candidates(text: str, value: float, count: bool = False, percent: bool = False,
-               neighbours: tuple[str, ...] = (), usual: float | None = None) -> list[Candidate]:
+               neighbours: tuple[str, ...] = (), usual: float | None = None,
+               peers: tuple[float, float] | None = None) -> list[Candidate]:
     """The corrections worth trying for one cell, from its text as typed; `neighbours` are the
     texts of the figures in the rows above and below (a figure typed in the neighbouring row);
-    `usual` is the median of the cell's series in other periods, when it has enough history.
+    `usual` is the median of the cell's series in other periods, when it has enough history;
+    `peers` the smallest and largest figure other reporters of its kind printed for the period.
 
     A count (projects, licences, workers) is a whole number: no correction of it may be
     fractional ('449 -> 0,449' for a bloc's 449 foreign projects is not a slip anyone makes), and
@@ -105,6 +108,8 @@ def candidates(text: str, value: float, count: bool = False, percent: bool = Fal
             return
         off_usual = max(new_value / usual, usual / new_value) if usual and usual > 0 and new_value > 0 else None
         if off_usual is not None and off_usual >= IMPLAUSIBLE_FACTOR:
+            return
+        if peers and new_value > 0 and not peers[0] / IMPLAUSIBLE_FACTOR < new_value < peers[1] * IMPLAUSIBLE_FACTOR:
             return
         rescaled = value > 0 and new_value > 0 and max(new_value / value, value / new_value) >= EVIDENCE_FACTOR
         if count and is_whole(value) and rescaled and (off_usual is None or off_usual > EVIDENCE_FACTOR):
@@ -398,8 +403,8 @@ def _claims(rows: list[Cell], by_term: dict, context: dict[str, dict], keep: set
     return out
 
 
-def search(cells: pd.DataFrame | list[Cell], constraints: list[Constraint],
-           usual: dict[str, float] | None = None) -> Suggestion | None:
+def search(cells: pd.DataFrame | list[Cell], constraints: list[Constraint], usual: dict[str, float] | None = None,
+           peers: dict[str, tuple[float, float]] | None = None) -> Suggestion | None:
     """The smallest set of cell corrections that satisfies every constraint it can, or None.
 
     First one correction for all the broken relations together. When there is none, the broken
@@ -411,7 +416,7 @@ def search(cells: pd.DataFrame | list[Cell], constraints: list[Constraint],
     """
     rows = report_cells(cells) if isinstance(cells, pd.DataFrame) else cells
     values = _values_of(rows)
-    typed = _AsTyped(rows, usual)
+    typed = _AsTyped(rows, usual, peers)
     usable = [c for c in constraints if all(k in values for k in c.cells)]
     broken = broken_relations(usable, values)
     if not broken:
@@ -454,9 +459,11 @@ class _AsTyped:
     the texts of the figures in the rows just above and below it in the same sheet. Looked up for
     the suspect cells only: a report has hundreds of cells and a broken relation a few."""
 
-    def __init__(self, rows: list[Cell], usual: dict[str, float] | None = None):
+    def __init__(self, rows: list[Cell], usual: dict[str, float] | None = None,
+                 peers: dict[str, tuple[float, float]] | None = None):
         self.rows = {row.figure_key: row for row in rows}
         self.usual = usual or {}
+        self.peers = peers or {}
         self.place: dict[str, tuple[str, int]] = {}
         for row in rows:
             number = _ROW.search(row.source_cell or "")
@@ -472,7 +479,8 @@ class _AsTyped:
         near = [self.at.get((sheet, number + step)) for step in (-1, 1)] if number is not None else []
         family = unit_family(row.unit)
         return {"text": row.text_as_typed, "count": family in WHOLE_FAMILIES, "percent": family == "percent",
-                "neighbours": tuple(n.text_as_typed for n in near if n is not None), "usual": self.usual.get(key)}
+                "neighbours": tuple(n.text_as_typed for n in near if n is not None), "usual": self.usual.get(key),
+                "peers": self.peers.get(key)}
 
 
 def _residual(relations, values: dict) -> float:
@@ -546,7 +554,7 @@ PARALLEL_FROM = 200  # reports: below this many, starting worker processes costs
 
 def _search_report(item: tuple[str, list[Cell], dict, set[str] | None]) -> tuple[str, Suggestion | None]:
     submission_id, rows, context, focus = item
-    return submission_id, search(rows, build_constraints(rows, context, focus), context.get("usual"))
+    return submission_id, search(rows, build_constraints(rows, context, focus), context.get("usual"), context.get("peers"))
 
 
 def search_reports(reports: list[tuple[str, list[Cell], dict, set[str] | None]]) -> dict[str, Suggestion | None]:

@@ -79,7 +79,7 @@ def test_no_correction_of_a_count_is_fractional_or_a_thousand_times_a_whole_coun
     assert 150 not in [c.value for c in candidates("150.000", 150000.0, count=True, usual=150000.0)]
 
 
-def test_no_correction_makes_a_figure_implausible_against_its_own_history():
+def test_no_correction_makes_a_figure_implausible_against_its_history_or_its_peers():
     from expectations.suggest import candidates
 
     # A bloc's disbursement of 3.156 million USD, usually about 3,000: 3,156 is no correction
@@ -88,6 +88,9 @@ def test_no_correction_makes_a_figure_implausible_against_its_own_history():
     assert 3156 in [round(c.value, 6) for c in candidates("3,156", 3.156, usual=2980.0)]  # towards its level: yes
     # slips of the same scale stay: a transposition is no change of level
     assert 3516 in [round(c.value, 6) for c in candidates("3.156", 3156.0, usual=2980.0)]
+    # nor against its peers: the other blocs disbursed 1,200 to 4,800 million USD in the year
+    assert 3.156 not in [round(c.value, 6) for c in candidates("3.156", 3156.0, peers=(1200.0, 4800.0))]
+    assert 3516 in [round(c.value, 6) for c in candidates("3.156", 3156.0, peers=(1200.0, 4800.0))]
 
 
 @pytest.mark.parametrize("typed, value, meant, slip, extra", [
