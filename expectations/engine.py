@@ -116,9 +116,12 @@ def _suggest(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame, summary: Qu
     history = findings[findings["rule_id"] == "magnitude.against_history"]
     last_year = dict(zip(claims["figure_key"], zip(claims["value"], claims["tolerance"])))  # key -> (value, tolerance)
     typical = dict(zip(history["cell_keys"], history["expected"]))
+    # The levels a correction must stay near, for the cells a correction may change: those of the findings.
+    suspects = sorted({key for keys in repairable["cell_keys"].dropna() for key in keys.split("¦")})
+    con.execute("create or replace temp table dq_suspect_cells as select unnest(?::varchar[]) as figure_key", [suspects])
     usual = dict(con.execute(quality.usual_level_sql(quality.load_rule("magnitude.against_history"),
-                                                     submissions="dq_flagged")).fetchall())
-    peers = {key: (low, high) for key, low, high in con.execute(quality.peer_range_sql("dq_flagged")).fetchall()}
+                                                     cells="dq_suspect_cells")).fetchall())
+    peers = {key: (low, high) for key, low, high in con.execute(quality.peer_range_sql("dq_suspect_cells")).fetchall()}
     typed = {c.figure_key: c.text_as_typed for c in cells}
     # Each report's findings, found once, and read as plain lists: pandas indexing per report
     # cost more than the search itself on a night with a thousand reports to correct.

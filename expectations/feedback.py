@@ -9,28 +9,84 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import openpyxl
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 
 from ingest.messages import msg
-from zonestat.submission_files import excel_cell
+from zonestat.submission_files import FORMULA_STARTS
 
-COLUMNS = ["Mức độ", "Quy tắc", "Ô", "Nội dung", "Giá trị đúng ra", "Giá trị trong báo cáo", "Đề xuất sửa"]
+# (heading, width in characters): a board officer reads and prints these on A4, landscape.
+COLUMNS = [("Mức độ", 10), ("Loại kiểm tra", 18), ("Ô", 16), ("Nội dung", 60), ("Giá trị đúng ra", 14),
+           ("Giá trị trong báo cáo", 14), ("Đề xuất sửa", 48), ("Mã quy tắc", 34)]
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
-def _rows(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
-    frame = con.execute("""
-        select f.submission_id, f.severity, f.rule_id, f.source_cells, f.message_vi, f.expected, f.found,
-               f.suggestion_vi, s.file_name, s.reporter_name, s.reporter_id, s.period_key, s.status
+class Finding(NamedTuple):
+    severity: str
+    kind: str
+    rule_id: str
+    source_cells: str | None
+    message_vi: str
+    expected: float | None
+    found: float | None
+    suggestion_vi: str | None
+
+
+class Report(NamedTuple):
+    file_name: str
+    reporter_id: str | None
+    reporter_name: str | None
+    period_key: str | None
+    status: str | None
+    outcome: str
+    findings: list[Finding]
+
+
+def _reports(con: duckdb.DuckDBPyConnection) -> dict[str, Report]:
+    rows = con.execute("""
+        select f.submission_id, s.file_name, s.reporter_id, coalesce(f.reporter_name, s.reporter_name),
+               s.period_key, s.status, s.outcome,
+               f.severity, f.kind, f.rule_id, f.source_cells, f.message_vi, f.expected, f.found, f.suggestion_vi
         from dq_findings f join fct_submissions s using (submission_id)
-        order by f.submission_id, case f.severity when 'error' then 0 when 'warning' then 1 else 2 end,
-                 f.source_cells, f.rule_id""").fetchall()
-    out: dict[str, list[tuple]] = {}
-    for row in frame:
-        out.setdefault(row[0], []).append(row[1:])
+        order by f.submission_id""").fetchall()
+    out: dict[str, Report] = {}
+    for submission_id, *about, severity, kind, rule_id, cells, message, expected, found, suggestion in rows:
+        report = out.setdefault(submission_id, Report(*about, []))
+        report.findings.append(Finding(severity, kind, rule_id, cells, message, expected, found, suggestion))
+    for report in out.values():
+        report.findings.sort(key=_reading_order)
     return out
+
+
+_CELL = re.compile(r"(?:(.*)!)?\$?([A-Z]{1,3})\$?(\d+)$")
+
+
+def _reading_order(finding: Finding) -> tuple:
+    """By the first cell named, as the sheet shows it (sheet, row, column), then the worst first."""
+    first = (finding.source_cells or "").split(", ")[0]
+    match = _CELL.match(first)
+    if match:
+        sheet, column, row = match.groups()
+        place = (sheet or "", int(row), len(column), column)
+    else:
+        place = (first, 0, 0, "")
+    return (*place, SEVERITY_ORDER.get(finding.severity, 3), finding.rule_id)
+
+
+def _conclusion(report: Report) -> str:
+    errors = sum(f.severity == "error" for f in report.findings)
+    if report.outcome == "rejected":
+        return "Tệp bị từ chối, chưa được đưa vào cơ sở dữ liệu: hãy sửa các lỗi dưới đây và gửi lại."
+    if errors:
+        return (f"Tệp đã được tiếp nhận, nhưng có {errors} lỗi số liệu: hãy kiểm tra các ô dưới đây và gửi bản "
+                "báo cáo đã sửa.")
+    return "Tệp đã được tiếp nhận; các lưu ý dưới đây không cần gửi lại nếu số liệu đúng."
 
 
 def _number(x: object) -> str:
@@ -43,20 +99,19 @@ def write_reports(published_db: Path, reports_dir: Path) -> dict[str, int]:
     """Write one workbook per submission with findings; returns counts of written and unchanged."""
     reports_dir.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(published_db), read_only=True) as con:
-        by_submission = _rows(con)
+        reports = _reports(con)
     written = unchanged = 0
     keep: set[str] = set()
-    for submission_id, rows in by_submission.items():
-        digest = hashlib.sha256(repr(rows).encode()).hexdigest()[:10]
-        first = rows[0]
-        reporter = (first[9] or "unknown").replace(":", "-")
-        name = f"{reporter}_{first[10] or 'no-period'}_{submission_id[:12]}_{digest}.xlsx"
+    for submission_id, report in reports.items():
+        digest = hashlib.sha256(repr(report).encode()).hexdigest()[:10]
+        reporter = (report.reporter_id or "unknown").replace(":", "-")
+        name = f"{reporter}_{report.period_key or 'no-period'}_{submission_id[:12]}_{digest}.xlsx"
         keep.add(name)
         path = reports_dir / name
         if path.exists():
             unchanged += 1
             continue
-        _write(path, rows)
+        _write(path, report)
         written += 1
     for stale in reports_dir.glob("*.xlsx"):
         if stale.name not in keep:
@@ -64,23 +119,50 @@ def write_reports(published_db: Path, reports_dir: Path) -> dict[str, int]:
     return {"written": written, "unchanged": unchanged, "reports": len(keep)}
 
 
-def _write(path: Path, rows: list[tuple]) -> None:
-    book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet("PhanHoi")
-    first = rows[0]
-    file_name, reporter_name, _, period, status = first[7], first[8], first[9], first[10], first[11]
-    sheet.append([excel_cell(sheet, "PHẢN HỒI KIỂM TRA SỐ LIỆU BÁO CÁO")])
-    for label, value in (("Tệp", file_name), ("Đơn vị báo cáo", reporter_name), ("Kỳ báo cáo", period),
-                         ("Trạng thái", status)):
-        sheet.append([label, excel_cell(sheet, value or "")])
-    errors = sum(r[0] == "error" for r in rows)
-    sheet.append(["Kết luận", "Bị từ chối hoặc cần sửa: có lỗi" if errors else "Được chấp nhận, có lưu ý"])
+def _write(path: Path, report: Report) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "PhanHoi"
+    sheet.append(["PHẢN HỒI KIỂM TRA SỐ LIỆU BÁO CÁO"])
+    sheet["A1"].font = Font(bold=True, size=13)
+    for label, value in (("Tệp", report.file_name), ("Đơn vị báo cáo", report.reporter_name),
+                         ("Kỳ báo cáo", report.period_key), ("Trạng thái", report.status),
+                         ("Kết luận", _conclusion(report))):
+        sheet.append([label, None, value or ""])
+        row = sheet.max_row
+        _as_text(sheet[row])
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
+        sheet.merge_cells(start_row=row, start_column=3, end_row=row, end_column=len(COLUMNS))
+        sheet.cell(row, 1).font = Font(bold=True)
     sheet.append([])
-    sheet.append(COLUMNS)
-    for severity, rule, cells, message, expected, found, suggestion, *_ in rows:
-        sheet.append([msg(f"severity.{severity}").vi, rule, excel_cell(sheet, cells or ""),
-                      excel_cell(sheet, message or ""), _number(expected), _number(found),
-                      excel_cell(sheet, suggestion or "")])
+    sheet.append([heading for heading, _ in COLUMNS])
+    header = sheet.max_row
+    for cell in sheet[header]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for f in report.findings:
+        sheet.append([msg(f"severity.{f.severity}").vi, msg(f"kind.{f.kind}").vi, f.source_cells or "",
+                      f.message_vi or "", _number(f.expected), _number(f.found), f.suggestion_vi or "", f.rule_id])
+        _as_text(sheet[sheet.max_row])
+        for cell in sheet[sheet.max_row]:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for index, (_, width) in enumerate(COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = sheet.cell(header + 1, 1)
+    sheet.print_title_rows = f"{header}:{header}"  # the column headings on every printed page
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = sheet.ORIENTATION_LANDSCAPE
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True  # every column on the page's width
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.print_options.gridLines = True
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     book.save(tmp)
     os.replace(tmp, path)
+
+
+def _as_text(row) -> None:
+    """Text a board typed or a file names ('=HYPERLINK(...)' in a file name) stays text, never a formula."""
+    for cell in row:
+        if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+            cell.data_type = "s"

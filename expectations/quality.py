@@ -454,9 +454,10 @@ def _magnitude_history_sql(rule: Rule) -> str:
     """
 
 
-def usual_level_sql(rule: Rule, submissions: str) -> str:
+def usual_level_sql(rule: Rule, cells: str) -> str:
     """figure_key -> the median of the other figures of its series (same month in other years for
-    flows), for the cells of `submissions`: the level a correction of the cell must stay near.
+    flows), for the cells whose figure_key is in the table `cells`: the level a correction of the
+    cell must stay near.
     Series as the magnitude rule takes them, with as much history as it needs."""
     minimum = int(rule.spec.get("min_history", 2))
     return f"""
@@ -465,7 +466,7 @@ def usual_level_sql(rule: Rule, submissions: str) -> str:
             case when indicator_kind = 'flow' then period_month else 0 end as season
         from {CELLS_VIEW} where value > 0 and indicator_kind <> 'ratio'
     ),
-    mine as (select * from keyed join {submissions} using (submission_id))
+    mine as (select * from keyed join {cells} using (figure_key))
     select m.figure_key, median(o.value) as usual
     from mine m join keyed o
         on o.series_2025_key = m.series_2025_key and o.season = m.season and o.submission_id <> m.submission_id
@@ -474,16 +475,17 @@ def usual_level_sql(rule: Rule, submissions: str) -> str:
     """
 
 
-def peer_range_sql(submissions: str, minimum_peers: int = 3) -> str:
+def peer_range_sql(cells: str, minimum_peers: int = 3) -> str:
     """figure_key -> the smallest and largest figure its peers printed (the other reporters of its
     kind, for the same period, indicator, breakdown and unit, as a whole reporter), for the cells
-    of `submissions`: a correction must not leave a figure far outside what its peers report."""
+    whose figure_key is in the table `cells`: a correction must not leave a figure far outside
+    what its peers report."""
     return f"""
     with whole as (
         select figure_key, submission_id, reporter_id, reporter_kind, period_key, indicator_code, breakdown, unit, value
         from {CELLS_VIEW} where zone_key = '' and value > 0 and indicator_kind <> 'ratio'
     ),
-    mine as (select * from whole join {submissions} using (submission_id))
+    mine as (select * from whole join {cells} using (figure_key))
     select m.figure_key, min(o.value) as low, max(o.value) as high
     from mine m join whole o
         on o.reporter_kind = m.reporter_kind and o.period_key = m.period_key and o.indicator_code = m.indicator_code

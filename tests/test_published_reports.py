@@ -176,13 +176,48 @@ def test_feedback_workbook_for_the_board_in_vietnamese(warehouse):
     sheet = openpyxl.load_workbook(path).active
     rows = [[c for c in row] for row in sheet.iter_rows(values_only=True)]
     assert rows[0][0] == "PHẢN HỒI KIỂM TRA SỐ LIỆU BÁO CÁO"
-    assert ["Đơn vị báo cáo", "Thái Bình"] == list(rows[2][:2])
-    header = rows.index(["Mức độ", "Quy tắc", "Ô", "Nội dung", "Giá trị đúng ra", "Giá trị trong báo cáo",
-                         "Đề xuất sửa"])
+    assert ["Đơn vị báo cáo", None, "Thái Bình"] == list(rows[2][:3])
+    assert rows[5][2].startswith("Tệp đã được tiếp nhận, nhưng có")  # accepted, with errors to check
+    header = rows.index(["Mức độ", "Loại kiểm tra", "Ô", "Nội dung", "Giá trị đúng ra", "Giá trị trong báo cáo",
+                         "Đề xuất sửa", "Mã quy tắc"])
     findings = rows[header + 1:]
-    magnitude = [r for r in findings if r[1] == "magnitude.capital_per_project"]
-    assert len(magnitude) == 3 and all(r[0] == "Lỗi" for r in magnitude)
+    magnitude = [r for r in findings if r[7] == "magnitude.capital_per_project"]
+    assert len(magnitude) == 3 and all(r[0] == "Lỗi" and r[1] == "Độ lớn bất thường" for r in magnitude)
     assert all("81.770,544" in r[6] and r[6].startswith("Có thể:") for r in magnitude)
+    rows_named = [int(r[2].split(", ")[0].rsplit("!", 1)[-1].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ$")) for r in findings
+                  if r[2] and r[2].split(", ")[0].rsplit("!", 1)[-1][:1].isalpha()]
+    assert rows_named == sorted(rows_named)  # in the order of the sheet's rows
+    assert sheet.freeze_panes == f"A{header + 2}" and sheet.page_setup.orientation == "landscape"
+    bloc = [p for p in warehouse.reports.glob("bloc-DBSH_*.xlsx")]
+    assert bloc and openpyxl.load_workbook(bloc[0]).active["C3"].value.startswith("Khối thi đua")  # a name, not DBSH
+
+
+def test_feedback_workbook_prints_on_a4_with_every_column_on_each_page(warehouse, tmp_path):
+    """As a board officer prints it: LibreOffice renders it to PDF, and each page holds whole rows."""
+    import shutil
+    import subprocess
+
+    import openpyxl
+
+    if not (shutil.which("soffice") and shutil.which("pdftotext")):
+        pytest.skip("needs soffice and pdftotext (apt-get install libreoffice-calc-nogui poppler-utils)")
+    [path] = list(warehouse.reports.glob("province-2008-34_2019-11_*.xlsx"))
+    subprocess.run(["soffice", "--headless", "--norestore", "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
+                   check=True, capture_output=True, timeout=180)
+    pdf = tmp_path / path.with_suffix(".pdf").name
+    # -raw: the text in the order the page draws it, so a wrapped cell's lines stay together
+    text = subprocess.run(["pdftotext", "-raw", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
+    assert "841.89 x 595.3" in info  # A4, landscape
+    pages = [p for p in text.split("\f") if p.strip()]
+    assert pages and all("Mức độ" in p and "Đề xuất sửa" in p and "Mã quy tắc" in p for p in pages)  # headings, every page
+    assert "Thái Bình" in pages[0] and "Tệp đã được tiếp nhận" in pages[0]
+    # every column on the page's width: no rule id cut, and every suggestion printed
+    sheet = openpyxl.load_workbook(path).active
+    rules = [r[7] for r in sheet.iter_rows(values_only=True) if r[7] and "." in str(r[7])]
+    suggestions = [r[6] for r in sheet.iter_rows(values_only=True) if r[6] and str(r[6]).startswith("Có thể:")]
+    assert all(text.count(rule) == rules.count(rule) for rule in rules)
+    assert text.count("Có thể:") == len(suggestions) > 0
 
 
 def test_dbt_docs_generate_and_every_mart_column_is_described(warehouse):
