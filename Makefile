@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test bench ui lint clean
+.PHONY: run test bench docs ui lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ run: $(STAMP)
 ##   make test PYTEST_ARGS="-m 'not slow'"
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
+
+## make docs: dbt's documentation of the published warehouse, ZONESTAT_HOME/docs/index.html.
+docs: $(STAMP)
+	$(BIN)/zonestat docs
 
 ## make ui: the Dagster UI on http://127.0.0.1:3000 for this ZONESTAT_HOME.
 ui: $(STAMP)

@@ -124,7 +124,35 @@ def dq_findings(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     }
     metadata |= {f"severity_{k}": v for k, v in sorted(summary.by_severity.items())}
     metadata |= {f"kind_{k}": v for k, v in sorted(summary.by_kind.items())}
+    metadata |= _findings_by_reporter(h)
     return dg.MaterializeResult(metadata=metadata)
+
+
+def _findings_by_reporter(h) -> dict[str, Any]:
+    """Which boards' reports are wrong, period by period, and what is probably wrong: one row per
+    reporter (by name) and period, newest first, and the latest period's counts, which Dagster
+    plots from one refresh to the next."""
+    with connect_work_db(h.work_db, read_only=True) as con:
+        table = con.execute("""
+            select period_key as period, coalesce(reporter_name, reporter_id) as reporter,
+                count(*) filter (where severity = 'error') as errors,
+                count(*) filter (where severity = 'warning') as warnings,
+                count(*) filter (where severity = 'info') as info,
+                coalesce(arg_min(suggestion, case severity when 'error' then 0 when 'warning' then 1 else 2 end)
+                         filter (where suggestion is not null), '') as top_suggestion
+            from dq_findings where period_key is not null
+            group by all order by period desc, errors desc, warnings desc, reporter limit 200""").df()
+    if table.empty:
+        return {"findings_by_reporter": dg.MetadataValue.md("No findings.")}
+    latest = table[table["period"] == table["period"].iloc[0]]
+    table["top_suggestion"] = table["top_suggestion"].str.slice(0, 160)
+    return {
+        "findings_by_reporter": dg.MetadataValue.md(table.to_markdown(index=False)),
+        "latest_period": str(latest["period"].iloc[0]),
+        "latest_period_reporters_with_errors": int((latest["errors"] > 0).sum()),
+        "latest_period_errors": int(latest["errors"].sum()),
+        "latest_period_warnings": int(latest["warnings"].sum()),
+    }
 
 
 def _fact_check(fact: str) -> dg.AssetChecksDefinition:

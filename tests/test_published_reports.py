@@ -338,3 +338,17 @@ def test_findings_name_their_reporter_and_2025_province_and_sums_print_without_f
     assert noisy.iloc[0].tolist() == [0, 0, 0]
     regions = query(warehouse.published_db, "select distinct region, region_name_vi, region_name_en from agg_region")
     assert ("RRD", "Đồng bằng sông Hồng", "Red River Delta") in [tuple(r) for r in regions.itertuples(index=False)]
+
+
+def test_docs_command_writes_one_page_of_the_published_warehouse_that_opens_offline(warehouse, monkeypatch):
+    import os
+    import re
+
+    from zonestat import cli
+
+    monkeypatch.setenv("ZONESTAT_HOME", str(warehouse.root))
+    monkeypatch.setenv("DAGSTER_HOME", os.environ.get("DAGSTER_HOME", str(warehouse.dagster_home)))
+    assert cli.main(["docs"]) == 0
+    page = (warehouse.root / "docs" / "index.html").read_text(encoding="utf-8")
+    assert "fct_investment" in page and "region_name_vi" in page  # the models, their columns
+    assert not re.search(r'<(?:script|link)[^>]+(?:src|href)="https?://', page)  # nothing fetched from the internet

@@ -31,7 +31,12 @@ def free_port() -> int:
 
 @pytest.fixture
 def webserver(zhome):
+    from tests.test_submission_variations import row, workbook
+
     good(zhome.inbox, "a.xlsx")
+    # Thái Bình's December: a growth claim the warehouse cannot check (no 2018), an info finding
+    workbook(zhome.inbox / "b.xlsx", [row("INV_NEW_PROJ", "25", growth="12")],
+             meta=[("ma_tinh", "34"), ("ky_bao_cao", "2019-12"), ("trang_thai", "uoc")])
     assert run_refresh(zhome)
     port = free_port()
     webserver = Path(sys.executable).with_name("dagster-webserver")
@@ -88,4 +93,11 @@ def test_asset_graph_and_check_results_in_the_browser(webserver):
         page.locator("text=rows_clean >> visible=true").first.wait_for(timeout=60_000)
         page.locator("text=Passed >> visible=true").first.wait_for(timeout=60_000)
         page.screenshot(path=str(ARTIFACTS / "ui-checks.png"))
+
+        # Which boards' reports are wrong this period: the findings asset, per reporter by name and period.
+        page.goto(f"{webserver}/assets/dq_findings", wait_until="networkidle", timeout=120_000)
+        page.locator("text=findings_by_reporter >> visible=true").first.wait_for(timeout=60_000)
+        page.locator("text=latest_period_errors >> visible=true").first.wait_for(timeout=60_000)
+        page.locator("text=Thái Bình >> visible=true").first.wait_for(timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / "ui-findings-by-reporter.png"))
         browser.close()

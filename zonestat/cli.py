@@ -340,6 +340,39 @@ def _shown(value: object) -> str:
     return value if isinstance(value, str) and value else "-"
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    """dbt's documentation of the published warehouse, as one page that opens without a server."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    from orchestration import environment
+    from orchestration.dbt import dbt_executable
+    from zonestat.config import DBT_PROJECT_DIR
+
+    h = environment.prepare()
+    published = h.last_publication()
+    if published is None:
+        print("zonestat docs: nothing is published yet; run `zonestat refresh` first", file=sys.stderr)
+        return 2
+    out = h.root / "docs"
+    with tempfile.TemporaryDirectory() as tmp:
+        # dbt reads the tables' columns from a copy of the last publication: the work database may
+        # be in use by a refresh, and the published file by an analyst.
+        copy = Path(tmp) / "warehouse.duckdb"
+        shutil.copyfile(published, copy)
+        done = subprocess.run(
+            [dbt_executable(), "docs", "generate", "--static", "--project-dir", str(DBT_PROJECT_DIR),
+             "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(out / "target")],
+            env={**os.environ, "ZONESTAT_WORK_DB": str(copy)}, capture_output=True, text=True)
+    if done.returncode != 0:
+        print(done.stdout[-3000:], file=sys.stderr)
+        return 1
+    shutil.copyfile(out / "target" / "static_index.html", out / "index.html")
+    print(f"dbt docs of the published warehouse: {out / 'index.html'} (open it in a browser; no server needed)")
+    return 0
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     from orchestration import environment
 
@@ -405,6 +438,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", choices=_finding_kinds(), help="the kind of rule")
     p.add_argument("--severity", choices=["error", "warning", "info"], help="only findings of this severity")
     p.set_defaults(func=cmd_findings)
+
+    p = sub.add_parser("docs", help="write dbt's documentation of the published warehouse to ZONESTAT_HOME/docs/index.html")
+    p.set_defaults(func=cmd_docs)
 
     p = sub.add_parser("ui", help="start the Dagster UI (dagster dev) for this ZONESTAT_HOME")
     p.add_argument("--host", default="127.0.0.1", help="address the UI listens on")
