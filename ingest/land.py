@@ -48,8 +48,13 @@ WITHDRAWALS_SCHEMA = pa.schema([
     ("event_id", pa.string()), ("submission_id", pa.string()), ("action", pa.string()),
     ("reason", pa.string()), ("event_at", pa.timestamp("us", tz="UTC")), ("event_by", pa.string()),
 ])
+# Exchange rates a user supplied (ingest/rates.py), one file per rates file received.
+FX_RATES_SCHEMA = pa.schema([
+    ("file_id", pa.string()), ("file_name", pa.string()), ("received_at", pa.timestamp("us", tz="UTC")),
+    ("year", pa.int64()), ("vnd_per_usd", pa.float64()), ("basis", pa.string()), ("source", pa.string()),
+])
 TABLES = {"submissions": LEDGER_SCHEMA, "figures": FIGURES_SCHEMA, "findings": FINDINGS_SCHEMA,
-          "withdrawals": WITHDRAWALS_SCHEMA}
+          "withdrawals": WITHDRAWALS_SCHEMA, "fx_rates": FX_RATES_SCHEMA}
 
 
 def ensure_layout(landing: Path) -> None:

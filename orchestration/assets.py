@@ -29,7 +29,7 @@ from orchestration.publish import unpublished_submissions
 from zonestat.config import Home, connect_work_db
 
 WAREHOUSE_POOL = "warehouse"
-LANDING_TABLES = ("submissions", "figures", "findings")
+LANDING_TABLES = ("submissions", "figures", "findings", "fx_rates")
 FACTS = ("fct_investment", "fct_output", "fct_trade", "fct_labour", "fct_infrastructure")
 TRANSIENT = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
 
@@ -43,11 +43,17 @@ TRANSIENT = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIA
 def landing(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
     """Ingest every new file in the inbox: archive, parse, check at the door (GX), land or quarantine."""
     from ingest.pipeline import ingest_inbox
+    from ingest.rates import ingest_rates
 
     h = environment.prepare()
     summary = ingest_inbox(h)
     context.log.info(f"received {summary.received}, new {len(summary.accepted) + len(summary.rejected)}, "
                      f"accepted {len(summary.accepted)}, rejected {len(summary.rejected)}")
+    rates = ingest_rates(h)
+    for name in rates.accepted:
+        context.log.info(f"exchange rates taken in: {name}")
+    for findings in rates.rejected.values():
+        context.log.warning(f"exchange rates refused, kept in quarantine/rates: {findings[0].message}")
     for line in summary.skipped:
         context.log.info(f"not taken this time: {line}")
     meta = {
@@ -56,6 +62,7 @@ def landing(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]
         "figures_landed": summary.figures_landed,
         "door_findings": dg.MetadataValue.json(summary.findings_by_rule),
         "files_skipped": dg.MetadataValue.json(summary.skipped),
+        "rates_files_accepted": len(rates.accepted), "rates_files_rejected": len(rates.rejected),
     }
     for table in LANDING_TABLES:
         yield dg.MaterializeResult(asset_key=dg.AssetKey(["landing", table]), metadata=meta)

@@ -37,7 +37,9 @@ def inputs_fingerprint(h: Home) -> str:
     from ingest.land import TABLES
 
     landing = hashlib.sha256("".join(f"{t}:{_names_digest(h.landing / t)}\n" for t in TABLES).encode())
-    return (f"code:{code_fingerprint()}\nlanding:{landing.hexdigest()}\n"
+    # Supplied exchange rates change the conversion of every figure of their years, which the
+    # reporter-year increments do not follow: they count as reference data, in the code part.
+    return (f"code:{code_fingerprint()}+{_names_digest(h.landing / 'fx_rates')}\nlanding:{landing.hexdigest()}\n"
             f"withdrawals:{_names_digest(h.landing / 'withdrawals')}")
 
 
@@ -90,6 +92,12 @@ def nothing_new(h: Home) -> bool:
     if listing.links:
         return False
     landed = landed_ids(h.landing)
+    rates = {p.stem for p in (h.landing / "fx_rates").glob("*.parquet")}
+    refused = {p.name for p in (h.quarantine / "rates").glob("*")} if (h.quarantine / "rates").exists() else set()
+    for path in sorted(h.rates.glob("*.csv")) if h.rates.exists() else []:  # a rates file not taken in yet
+        digest = sha256(path.read_bytes())
+        if digest not in rates and digest[:12] not in refused:
+            return False
     for path in listing.files:
         try:
             if sha256(path.read_bytes()) not in landed:

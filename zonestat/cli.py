@@ -46,6 +46,12 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         print(f"The inbox {h.inbox} is empty: writing sample submissions (zonestat sample) into it ...")
         generate(h.inbox, seed=1, years=(2024, 2025), months=(3, 6, 9, 12), inject_errors=0.05,
                  manifest=h.root / "sample-manifest.csv")
+        from ingest.rates import write_rates
+        from zonestat.sample import SYNTHETIC_RATES_SOURCE, synthetic_rates
+
+        rates = write_rates(h.rates / "sample-rates.csv", synthetic_rates((2024, 2025)), "synthetic annual average",
+                            SYNTHETIC_RATES_SOURCE)
+        print(f"... and exchange rates for those years into {rates}, marked synthetic in their source column.")
     from orchestration.fingerprint import NOTHING_NEW, nothing_new
     from orchestration.runs import in_flight_refreshes, refresh_in_process
 

@@ -35,6 +35,11 @@ class Home:
         return self.root / "quarantine"
 
     @property
+    def rates(self) -> Path:
+        """Exchange rates users supply (ingest/rates.py)."""
+        return self.root / "rates"
+
+    @property
     def landing(self) -> Path:
         return self.root / "landing"
 
@@ -77,7 +82,7 @@ class Home:
         return self.root / "gx"
 
     def ensure(self) -> "Home":
-        for folder in (self.inbox, self.archive, self.quarantine, self.landing, self.dagster_home,
+        for folder in (self.inbox, self.rates, self.archive, self.quarantine, self.landing, self.dagster_home,
                        self.work_db.parent, self.snapshots, self.reports, self.gx):
             folder.mkdir(parents=True, exist_ok=True)
         return self

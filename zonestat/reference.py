@@ -104,6 +104,11 @@ def blocs() -> dict[str, list[tuple[str, int]]]:
 
 
 
+def fx_rates() -> dict[int, float]:
+    """The seed's VND per USD by year."""
+    return {int(r["year"]): float(r["vnd_per_usd"]) for r in _rows("fx_rates")}
+
+
 def vintage_for(period_end: date) -> int:
     """The province vintage in force at the end of a reporting period."""
     return 2025 if period_end >= VINTAGE_2025_START else 2008

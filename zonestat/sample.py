@@ -221,6 +221,17 @@ def _aggregate(figures: list[dict]) -> dict:
     return out
 
 
+SYNTHETIC_RATES_SOURCE = "synthetic: zonestat sample, not a published rate"
+
+
+def synthetic_rates(years: tuple[int, int]) -> dict[int, float]:
+    """VND per USD for the sample's years the seed has no rate for: the last published rate moved
+    on by 3% a year, so that the demo's money figures convert. Not a forecast."""
+    published = reference.fx_rates()
+    last = max(published)
+    return {y: round(published[last] * 1.03 ** (y - last), 2) for y in range(years[0], years[1] + 1) if y not in published}
+
+
 def generate(out: Path, seed: int = 1, years: tuple[int, int] = (2019, 2026), provinces: str = "all",
              months: tuple[int, ...] = tuple(range(1, 13)), inject_errors: float = 0.0,
              csv_share: float = 0.1, today: date | None = None, manifest: Path | None = None) -> dict:

@@ -1,0 +1,119 @@
+"""Exchange rates users supply: CSV files in ZONESTAT_HOME/rates/, with the reference seed's columns.
+
+The seed (dbt_project/seeds/fx_rates.csv) holds the published yearly VND/USD rates it was given;
+a ministry needs later years' rates without editing code. A rates file names each year's rate
+and where it comes from:
+
+    year,vnd_per_usd,basis,source
+    2024,25.300,annual average,State Bank of Viet Nam
+
+Each file is checked like a submission, line by line (a year in the warehouse's range, a rate in
+VND per USD that can be one, a source), and kept as it came: an accepted file is landed
+(landing/fx_rates/<sha256>.parquet), a file with an error goes to quarantine/rates/ with its
+findings, in Vietnamese and English, and the other files go on. For a year, the most recently
+received file's rate is used, before the seed's.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ingest import land
+from ingest.findings import ERROR, Finding
+from ingest.messages import msg
+from ingest.numbers import read_text_number
+from ingest.read_csv import decode
+from ingest.receive import sha256, write_once
+from ingest.text import key
+from zonestat import reference
+from zonestat.config import Home
+
+COLUMNS = ("year", "vnd_per_usd", "basis", "source")
+PLAUSIBLE_VND_PER_USD = (1_000, 100_000)
+
+
+@dataclass
+class RatesOutcome:
+    accepted: list[str] = field(default_factory=list)
+    rejected: dict[str, list[Finding]] = field(default_factory=dict)
+
+
+def read_rates(data: bytes, file_name: str) -> tuple[list[dict], list[Finding]]:
+    """The rows of a rates file, and what is wrong with it (a finding per bad cell)."""
+    try:
+        text, _ = decode(data)
+    except UnicodeDecodeError:
+        return [], [Finding("rates.columns", ERROR, msg("rates.columns", file=file_name, columns=", ".join(COLUMNS)))]
+    lines = list(csv.reader(io.StringIO(text), delimiter=max((";", ",", "\t"), key=text.split("\n", 1)[0].count)))
+    header = [key(h) for h in (lines[0] if lines else [])]
+    if not set(COLUMNS) <= set(header):
+        return [], [Finding("rates.columns", ERROR, msg("rates.columns", file=file_name, columns=", ".join(COLUMNS)),
+                            cell="line 1", found=", ".join(lines[0]) if lines else "")]
+    first, last = reference.period_years()
+    rows, findings = [], []
+    for number, cells in enumerate(lines[1:], start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        value = dict(zip(header, (c.strip() for c in cells)))
+        year_text, rate_text = value.get("year", ""), value.get("vnd_per_usd", "")
+
+        def problem(column: str, code: str, **params) -> None:
+            findings.append(Finding(f"rates.{column}", ERROR, msg(code, file=file_name, line=number, **params),
+                                    cell=f"line {number}, {column}", found=value.get(column, "")))
+
+        year = int(year_text) if year_text.isdigit() else None
+        if year is None or not first - 1 <= year <= last:
+            problem("year", "rates.year", text=year_text, first=first - 1, last=last)
+        reading = read_text_number(rate_text)
+        low, high = PLAUSIBLE_VND_PER_USD
+        # 25.300 (Vietnamese) and 25300.00 (as the seed writes it) are both 25,300 VND per USD:
+        # the notation whose reading can be a rate
+        rate = next((r for r in ((reading.vn, reading.en) if reading else ()) if r is not None and low <= r <= high), None)
+        if rate is None:
+            problem("vnd_per_usd", "rates.rate", text=rate_text, low=f"{low:,}".replace(",", "."),
+                    high=f"{high:,}".replace(",", "."))
+        if not value.get("source"):
+            problem("source", "rates.source")
+        rows.append({"year": year, "vnd_per_usd": rate, "basis": value.get("basis", ""), "source": value.get("source")})
+    if not rows and not findings:
+        findings.append(Finding("rates.columns", ERROR, msg("rates.empty", file=file_name)))
+    return rows, findings
+
+
+def ingest_rates(home: Home) -> RatesOutcome:
+    """Land the rates files not landed yet; quarantine those with an error, with their findings."""
+    outcome = RatesOutcome()
+    folder = home.rates
+    landed = home.landing / "fx_rates"
+    for path in sorted(folder.glob("*.csv")) if folder.exists() else []:
+        data = path.read_bytes()
+        file_id = sha256(data)
+        quarantined = home.quarantine / "rates" / file_id[:12]
+        if (landed / f"{file_id}.parquet").exists() or quarantined.exists():
+            continue
+        rows, findings = read_rates(data, path.name)
+        if findings:
+            write_once(quarantined / path.name, data)
+            write_once(quarantined / "findings.json", json.dumps(
+                {"file_name": path.name, "status": "rejected", "findings": [f.as_dict() for f in findings]},
+                ensure_ascii=False, indent=2).encode("utf-8"))
+            outcome.rejected[path.name] = findings
+            continue
+        received = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+        land.write(home.landing, "fx_rates", file_id,
+                   [r | {"file_id": file_id, "file_name": path.name, "received_at": received} for r in rows])
+        outcome.accepted.append(path.name)
+    return outcome
+
+
+def write_rates(path: Path, rates: dict[int, float], basis: str, source: str) -> Path:
+    """A rates file in the format above (the sample writes its synthetic rates with this)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [",".join(COLUMNS)] + [f"{year},{rate:.2f},{basis},{source}" for year, rate in sorted(rates.items())]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,49 @@
+"""Exchange rates users supply (ZONESTAT_HOME/rates): checked like a submission, landed, and used
+for the years the reference seed has no rate for, or instead of it."""
+
+import json
+
+import pytest
+
+from ingest.rates import read_rates
+from tests.conftest import query, run_refresh
+from tests.test_submission_variations import row, workbook
+
+HEADER = "year,vnd_per_usd,basis,source\n"
+
+
+def test_a_rates_file_is_read_in_either_notation():
+    rows, findings = read_rates((HEADER + '2024,25.300,annual average,State Bank of Viet Nam\n'
+                                 '2025,25980.50,annual average,State Bank of Viet Nam\n').encode(), "ty_gia.csv")
+    assert not findings
+    assert [(r["year"], r["vnd_per_usd"]) for r in rows] == [(2024, 25300.0), (2025, 25980.5)]
+
+
+def test_each_bad_cell_of_a_rates_file_is_named_in_both_languages():
+    _, findings = read_rates((HEADER + "1990,25300,avg,SBV\n2024,25,avg,SBV\n2025,25300,avg,\n").encode(), "ty_gia.csv")
+    assert [(f.rule, f.cell) for f in findings] == [("rates.year", "line 2, year"), ("rates.vnd_per_usd", "line 3, vnd_per_usd"),
+                                                    ("rates.source", "line 4, source")]
+    assert "ty_gia.csv, line 3" in findings[1].message and "dòng 3" in findings[1].message_vi
+    [missing] = read_rates(b"nam,ty_gia\n2024,25300\n", "x.csv")[1]
+    assert missing.rule == "rates.columns" and "year, vnd_per_usd, basis, source" in missing.message_vi
+
+
+@pytest.mark.slow
+def test_supplied_rates_convert_the_years_the_seed_lacks_and_a_bad_file_waits_in_quarantine(zhome):
+    workbook(zhome.inbox / "ha_noi_2024.xlsx", [row("INV_NEW_CAP", "100", unit="triệu USD", breakdown="NN")],
+             meta=[("ma_tinh", "01"), ("ky_bao_cao", "2024-12"), ("trang_thai", "chinh_thuc")])
+    zhome.rates.mkdir(parents=True, exist_ok=True)
+    (zhome.rates / "bad.csv").write_text(HEADER + "2024,abc,avg,SBV\n", encoding="utf-8")
+    assert run_refresh(zhome)
+    converted = "select value_vnd_bn, fx_vnd_per_usd from fct_investment where indicator_code = 'INV_NEW_CAP'"
+    assert query(zhome.published_db, converted).iloc[0].isna().all()  # no rate for 2024 yet
+    [kept] = (zhome.quarantine / "rates").iterdir()
+    assert json.loads((kept / "findings.json").read_text())["findings"][0]["cell"] == "line 2, vnd_per_usd"
+
+    (zhome.rates / "sbv.csv").write_text(HEADER + "2024,25.300,annual average,State Bank of Viet Nam\n", encoding="utf-8")
+    assert run_refresh(zhome)
+    assert query(zhome.published_db, converted).iloc[0].tolist() == [2530.0, 25300.0]  # 100 million USD
+    # a newer file for the same year wins, and every figure of that year is converted again
+    (zhome.rates / "sbv-revised.csv").write_text(HEADER + "2024,25.400,annual average,SBV (revised)\n", encoding="utf-8")
+    assert run_refresh(zhome)
+    assert query(zhome.published_db, converted).iloc[0].tolist() == [2540.0, 25400.0]
