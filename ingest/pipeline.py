@@ -22,7 +22,7 @@ from ingest.findings import ERROR, Finding
 from ingest.messages import Message, msg
 from ingest.parse import Submission, parse_file
 from ingest.read_workbook import max_file_bytes
-from ingest.receive import archive_path, inbox_listing, name_finding, safe_name, settle_seconds, sha256, write_once
+from ingest.receive import archive_path, arrived_at, inbox_listing, name_finding, safe_name, settle_seconds, sha256, write_once
 from zonestat.config import Home, worker_processes
 
 log = logging.getLogger(__name__)
@@ -180,9 +180,7 @@ def _parse_archived(item: tuple[Path, str, str, Path]) -> Submission:
 
 
 def _arrival(path: Path) -> str:
-    """When the file arrived in the inbox, to the microsecond: its inode's change time, which a copy,
-    a move or an upload into the folder sets (a copy keeping the original's mtime does not fool it)."""
-    return datetime.fromtimestamp(path.lstat().st_ctime_ns / 1e9, timezone.utc).isoformat()
+    return arrived_at(path).isoformat()
 
 
 def _stat_key(path: Path) -> str:

@@ -19,8 +19,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 from ingest import land
@@ -28,7 +28,7 @@ from ingest.findings import ERROR, Finding
 from ingest.messages import msg
 from ingest.numbers import read_text_number
 from ingest.read_csv import decode
-from ingest.receive import sha256, write_once
+from ingest.receive import arrived_at, sha256, write_once
 from ingest.text import key
 from zonestat import reference
 from zonestat.config import Home
@@ -91,6 +91,10 @@ def ingest_rates(home: Home) -> RatesOutcome:
     folder = home.rates
     landed = home.landing / "fx_rates"
     for path in sorted(folder.glob("*.csv")) if folder.exists() else []:
+        if path.is_symlink():  # as in the inbox: never followed out of the folder
+            outcome.rejected[path.name] = [Finding("file.link", ERROR, msg("inbox.link", file=path.name,
+                                                                             target=os.readlink(path)))]
+            continue
         data = path.read_bytes()
         file_id = sha256(data)
         quarantined = home.quarantine / "rates" / file_id[:12]
@@ -104,9 +108,8 @@ def ingest_rates(home: Home) -> RatesOutcome:
                 ensure_ascii=False, indent=2).encode("utf-8"))
             outcome.rejected[path.name] = findings
             continue
-        received = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
         land.write(home.landing, "fx_rates", file_id,
-                   [r | {"file_id": file_id, "file_name": path.name, "received_at": received} for r in rows])
+                   [r | {"file_id": file_id, "file_name": path.name, "received_at": arrived_at(path)} for r in rows])
         outcome.accepted.append(path.name)
     return outcome
 

@@ -8,6 +8,7 @@ import re
 import stat
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from ingest.findings import ERROR, Finding
@@ -38,6 +39,12 @@ def name_finding(name: str) -> Finding | None:
 def archive_path(archive_dir: Path, digest: str, name: str) -> Path:
     suffix = Path(safe_name(name)).suffix.lower()
     return archive_dir / digest[:2] / f"{digest}{suffix}"
+
+
+def arrived_at(path: Path) -> datetime:
+    """When a file arrived in its folder, to the microsecond: its inode's change time, which a copy,
+    a move or an upload into the folder sets (a copy keeping the original's mtime does not fool it)."""
+    return datetime.fromtimestamp(path.lstat().st_ctime_ns / 1e9, timezone.utc)
 
 
 def write_once(path: Path, data: bytes) -> None:

@@ -95,6 +95,8 @@ def nothing_new(h: Home) -> bool:
     rates = {p.stem for p in (h.landing / "fx_rates").glob("*.parquet")}
     refused = {p.name for p in (h.quarantine / "rates").glob("*")} if (h.quarantine / "rates").exists() else set()
     for path in sorted(h.rates.glob("*.csv")) if h.rates.exists() else []:  # a rates file not taken in yet
+        if path.is_symlink():
+            continue
         digest = sha256(path.read_bytes())
         if digest not in rates and digest[:12] not in refused:
             return False

@@ -28,6 +28,16 @@ def test_each_bad_cell_of_a_rates_file_is_named_in_both_languages():
     assert missing.rule == "rates.columns" and "year, vnd_per_usd, basis, source" in missing.message_vi
 
 
+def test_a_link_in_the_rates_folder_is_refused_without_being_read(zhome):
+    from ingest.rates import ingest_rates
+
+    zhome.rates.mkdir(parents=True, exist_ok=True)
+    (zhome.rates / "ty_gia.csv").symlink_to("/etc/passwd")
+    outcome = ingest_rates(zhome)
+    assert outcome.rejected["ty_gia.csv"][0].rule == "file.link" and not outcome.accepted
+    assert not (zhome.quarantine / "rates").exists()
+
+
 @pytest.mark.slow
 def test_supplied_rates_convert_the_years_the_seed_lacks_and_a_bad_file_waits_in_quarantine(zhome):
     workbook(zhome.inbox / "ha_noi_2024.xlsx", [row("INV_NEW_CAP", "100", unit="triệu USD", breakdown="NN")],
