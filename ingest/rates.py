@@ -55,7 +55,7 @@ def read_rates(data: bytes, file_name: str) -> tuple[list[dict], list[Finding]]:
         return [], [Finding("rates.columns", ERROR, msg("rates.columns", file=file_name, columns=", ".join(COLUMNS)),
                             cell="line 1", found=", ".join(lines[0]) if lines else "")]
     first, last = reference.period_years()
-    rows, findings = [], []
+    rows, findings, seen = [], [], {}
     for number, cells in enumerate(lines[1:], start=2):
         if not any(c.strip() for c in cells):
             continue
@@ -69,6 +69,10 @@ def read_rates(data: bytes, file_name: str) -> tuple[list[dict], list[Finding]]:
         year = int(year_text) if year_text.isdigit() else None
         if year is None or not first - 1 <= year <= last:
             problem("year", "rates.year", text=year_text, first=first - 1, last=last)
+        elif year in seen:
+            problem("year", "rates.year_twice", year=year, first_line=seen[year])
+        else:
+            seen[year] = number
         reading = read_text_number(rate_text)
         low, high = PLAUSIBLE_VND_PER_USD
         # 25.300 (Vietnamese) and 25300.00 (as the seed writes it) are both 25,300 VND per USD:

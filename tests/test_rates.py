@@ -20,9 +20,11 @@ def test_a_rates_file_is_read_in_either_notation():
 
 
 def test_each_bad_cell_of_a_rates_file_is_named_in_both_languages():
-    _, findings = read_rates((HEADER + "1990,25300,avg,SBV\n2024,25,avg,SBV\n2025,25300,avg,\n").encode(), "ty_gia.csv")
+    _, findings = read_rates((HEADER + "1990,25300,avg,SBV\n2024,25,avg,SBV\n2025,25300,avg,\n2024,25300,avg,SBV\n")
+                             .encode(), "ty_gia.csv")
     assert [(f.rule, f.cell) for f in findings] == [("rates.year", "line 2, year"), ("rates.vnd_per_usd", "line 3, vnd_per_usd"),
-                                                    ("rates.source", "line 4, source")]
+                                                    ("rates.source", "line 4, source"), ("rates.year", "line 5, year")]
+    assert "already has a rate on line 3" in findings[3].message
     assert "ty_gia.csv, line 3" in findings[1].message and "dòng 3" in findings[1].message_vi
     [missing] = read_rates(b"nam,ty_gia\n2024,25300\n", "x.csv")[1]
     assert missing.rule == "rates.columns" and "year, vnd_per_usd, basis, source" in missing.message_vi
