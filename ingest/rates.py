@@ -92,6 +92,7 @@ def read_rates(data: bytes, file_name: str) -> tuple[list[dict], list[Finding]]:
 def ingest_rates(home: Home) -> RatesOutcome:
     """Land the rates files not landed yet; quarantine those with an error, with their findings."""
     outcome = RatesOutcome()
+    land.ensure_layout(home.landing)
     folder = home.rates
     landed = home.landing / "fx_rates"
     for path in sorted(folder.glob("*.csv")) if folder.exists() else []:

@@ -59,3 +59,15 @@ def test_supplied_rates_convert_the_years_the_seed_lacks_and_a_bad_file_waits_in
     (zhome.rates / "sbv-revised.csv").write_text(HEADER + "2024,25.400,annual average,SBV (revised)\n", encoding="utf-8")
     assert run_refresh(zhome)
     assert query(zhome.published_db, converted).iloc[0].tolist() == [2540.0, 25400.0]
+
+
+@pytest.mark.slow
+def test_the_demo_sample_comes_with_synthetic_rates_for_its_years(zhome):
+    from ingest.rates import ingest_rates
+    from zonestat.cli import DEMO_YEARS, write_demo_sample
+
+    write_demo_sample(zhome)
+    rows, findings = read_rates((zhome.rates / "sample-rates.csv").read_bytes(), "sample-rates.csv")
+    assert not findings and [r["year"] for r in rows] == list(range(DEMO_YEARS[0], DEMO_YEARS[1] + 1))
+    assert all(r["source"].startswith("synthetic") for r in rows)
+    assert ingest_rates(zhome).accepted == ["sample-rates.csv"]

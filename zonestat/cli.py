@@ -33,6 +33,22 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+DEMO_YEARS = (2024, 2025)
+
+
+def write_demo_sample(h) -> None:
+    """`make run` on an empty inbox: sample submissions, and exchange rates for their years."""
+    from ingest.rates import write_rates
+    from zonestat.sample import SYNTHETIC_RATES_SOURCE, generate, synthetic_rates
+
+    print(f"The inbox {h.inbox} is empty: writing sample submissions (zonestat sample) into it ...")
+    generate(h.inbox, seed=1, years=DEMO_YEARS, months=(3, 6, 9, 12), inject_errors=0.05,
+             manifest=h.root / "sample-manifest.csv")
+    rates = write_rates(h.rates / "sample-rates.csv", synthetic_rates(DEMO_YEARS), "synthetic annual average",
+                        SYNTHETIC_RATES_SOURCE)
+    print(f"... and exchange rates for those years into {rates}, marked synthetic in their source column.")
+
+
 def cmd_refresh(args: argparse.Namespace) -> int:
     """The main job: ingest the inbox, build with dbt, run the checks, publish; in-process Dagster run."""
 
@@ -41,17 +57,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
     h = environment.prepare()
     if args.sample_if_empty and not inbox_files(h.inbox):
-        from zonestat.sample import generate
-
-        print(f"The inbox {h.inbox} is empty: writing sample submissions (zonestat sample) into it ...")
-        generate(h.inbox, seed=1, years=(2024, 2025), months=(3, 6, 9, 12), inject_errors=0.05,
-                 manifest=h.root / "sample-manifest.csv")
-        from ingest.rates import write_rates
-        from zonestat.sample import SYNTHETIC_RATES_SOURCE, synthetic_rates
-
-        rates = write_rates(h.rates / "sample-rates.csv", synthetic_rates((2024, 2025)), "synthetic annual average",
-                            SYNTHETIC_RATES_SOURCE)
-        print(f"... and exchange rates for those years into {rates}, marked synthetic in their source column.")
+        write_demo_sample(h)
     from orchestration.fingerprint import NOTHING_NEW, nothing_new
     from orchestration.runs import in_flight_refreshes, refresh_in_process
 
