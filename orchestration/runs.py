@@ -55,4 +55,7 @@ def refresh_in_process(instance: DagsterInstance):
     reap_dead_runs(instance)
     job = build_definitions().resolve_job_def("refresh")
     tags = {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname(), "zonestat/trigger": "cli"}
-    return job.execute_in_process(instance=instance, raise_on_error=False, tags=tags)
+    # The console shows what happened (INFO), not every engine event of every step (DEBUG): those
+    # stay in the run's event log, in the UI.
+    return job.execute_in_process(instance=instance, raise_on_error=False, tags=tags,
+                                  run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}})

@@ -153,3 +153,5 @@ def test_a_submission_the_build_refuses_is_named_with_the_command_that_takes_it_
     assert subprocess.run([zonestat, "withdraw", slipped[:12], "--reason", "period 2099"]).returncode == 0
     again = subprocess.run([zonestat, "refresh"], capture_output=True, text=True)
     assert again.returncode == 0, again.stdout[-3000:]
+    # the console says what happened, not Dagster's every engine event
+    assert " - DEBUG - " not in failed.stdout + failed.stderr + again.stdout + again.stderr
