@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import shutil
 import subprocess
 import sys
 from functools import cached_property
@@ -53,15 +56,28 @@ def _newest_source_mtime() -> float:
 
 
 def ensure_manifest(h: Home) -> Path:
-    """`dbt parse` when the manifest is missing or older than the project's files."""
+    """`dbt parse` when the manifest is missing or older than the project's files.
+
+    Two refreshes started at once on a new home both parsed, and one read the manifest while the
+    other was writing it (a JSON error, one run lost): the parse is serialised by a lock, and its
+    files are put in place whole."""
     manifest = h.dbt_target / "manifest.json"
-    if manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime():
-        return manifest
-    result = subprocess.run(
-        [dbt_executable(), "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(h.dbt_target), "--log-path", str(h.dbt_logs), "--quiet"],
-        capture_output=True, text=True,  # zonestat-dbt dies with this process by itself
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"dbt parse failed:\n{result.stdout}\n{result.stderr}")
+    h.dbt_target.mkdir(parents=True, exist_ok=True)
+    with open(h.dbt_target / ".parse.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime():
+            return manifest
+        scratch = h.dbt_target / f".parse-{os.getpid()}"
+        result = subprocess.run(
+            [dbt_executable(), "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+             "--target-path", str(scratch), "--log-path", str(h.dbt_logs), "--quiet"],
+            capture_output=True, text=True,  # zonestat-dbt dies with this process by itself
+        )
+        if result.returncode != 0:
+            shutil.rmtree(scratch, ignore_errors=True)
+            raise RuntimeError(f"dbt parse failed:\n{result.stdout}\n{result.stderr}")
+        for name in ("partial_parse.msgpack", "manifest.json"):  # the manifest last: its time says "parsed"
+            if (scratch / name).exists():
+                os.replace(scratch / name, h.dbt_target / name)
+        shutil.rmtree(scratch, ignore_errors=True)
     return manifest
