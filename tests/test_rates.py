@@ -59,6 +59,8 @@ def test_supplied_rates_convert_the_years_the_seed_lacks_and_a_bad_file_waits_in
     (zhome.rates / "sbv-revised.csv").write_text(HEADER + "2024,25.400,annual average,SBV (revised)\n", encoding="utf-8")
     assert run_refresh(zhome)
     assert query(zhome.published_db, converted).iloc[0].tolist() == [2540.0, 25400.0]
+    rates = query(zhome.published_db, "select year, vnd_per_usd, source from dim_exchange_rate order by year")
+    assert rates.iloc[-1].tolist() == [2024, 25400.0, "SBV (revised)"] and 2019 in set(rates["year"])
 
 
 @pytest.mark.slow
