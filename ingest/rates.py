@@ -16,18 +16,16 @@ received file's rate is used, before the seed's.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest import land
-from ingest.findings import ERROR, Finding
+from ingest.findings import ERROR, Finding, RejectedFile
 from ingest.messages import msg
 from ingest.numbers import read_text_number
-from ingest.read_csv import decode
+from ingest.read_csv import read_csv
 from ingest.receive import arrived_at, sha256, write_once
 from ingest.text import key
 from zonestat import reference
@@ -46,10 +44,9 @@ class RatesOutcome:
 def read_rates(data: bytes, file_name: str) -> tuple[list[dict], list[Finding]]:
     """The rows of a rates file, and what is wrong with it (a finding per bad cell)."""
     try:
-        text, _ = decode(data)
-    except UnicodeDecodeError:
-        return [], [Finding("rates.columns", ERROR, msg("rates.columns", file=file_name, columns=", ".join(COLUMNS)))]
-    lines = list(csv.reader(io.StringIO(text), delimiter=max((";", ",", "\t"), key=text.split("\n", 1)[0].count)))
+        lines = read_csv(data, file_name).rows  # the door's reading of a text table: encoding, separator
+    except RejectedFile as empty:
+        return [], [empty.finding]
     header = [key(h) for h in (lines[0] if lines else [])]
     if not set(COLUMNS) <= set(header):
         return [], [Finding("rates.columns", ERROR, msg("rates.columns", file=file_name, columns=", ".join(COLUMNS)),
@@ -89,22 +86,35 @@ def read_rates(data: bytes, file_name: str) -> tuple[list[dict], list[Finding]]:
     return rows, findings
 
 
+def _quarantined(home: Home, file_id: str) -> Path:
+    return home.quarantine / "rates" / file_id[:12]
+
+
+def pending(home: Home) -> list[tuple[Path, bytes | None, str]]:
+    """The rates files not taken in yet (neither landed nor in quarantine): (path, bytes, sha256),
+    and a link with no bytes: it is refused without being read."""
+    out = []
+    for path in sorted(home.rates.glob("*.csv")) if home.rates.exists() else []:
+        if path.is_symlink():  # as in the inbox: never followed out of the folder
+            out.append((path, None, ""))
+            continue
+        data = path.read_bytes()
+        file_id = sha256(data)
+        if not (home.landing / "fx_rates" / f"{file_id}.parquet").exists() and not _quarantined(home, file_id).exists():
+            out.append((path, data, file_id))
+    return out
+
+
 def ingest_rates(home: Home) -> RatesOutcome:
     """Land the rates files not landed yet; quarantine those with an error, with their findings."""
     outcome = RatesOutcome()
     land.ensure_layout(home.landing)
-    folder = home.rates
-    landed = home.landing / "fx_rates"
-    for path in sorted(folder.glob("*.csv")) if folder.exists() else []:
-        if path.is_symlink():  # as in the inbox: never followed out of the folder
+    for path, data, file_id in pending(home):
+        if data is None:
             outcome.rejected[path.name] = [Finding("file.link", ERROR, msg("inbox.link", file=path.name,
                                                                              target=os.readlink(path)))]
             continue
-        data = path.read_bytes()
-        file_id = sha256(data)
-        quarantined = home.quarantine / "rates" / file_id[:12]
-        if (landed / f"{file_id}.parquet").exists() or quarantined.exists():
-            continue
+        quarantined = _quarantined(home, file_id)
         rows, findings = read_rates(data, path.name)
         if findings:
             write_once(quarantined / path.name, data)

@@ -83,6 +83,7 @@ def nothing_new(h: Home) -> bool:
     """Whether a refresh would change nothing: every file in the inbox is already landed, there is no
     link to refuse, and the code, the landing and the withdrawals are as they were when the last
     publication was built. Then no run is started and the checks' last results stand."""
+    from ingest import rates
     from ingest.land import landed_ids
     from ingest.receive import inbox_listing, sha256
 
@@ -91,15 +92,9 @@ def nothing_new(h: Home) -> bool:
     listing = inbox_listing(h.inbox)
     if listing.links:
         return False
+    if any(data is not None for _path, data, _id in rates.pending(h)):  # a rates file not taken in yet
+        return False
     landed = landed_ids(h.landing)
-    rates = {p.stem for p in (h.landing / "fx_rates").glob("*.parquet")}
-    refused = {p.name for p in (h.quarantine / "rates").glob("*")} if (h.quarantine / "rates").exists() else set()
-    for path in sorted(h.rates.glob("*.csv")) if h.rates.exists() else []:  # a rates file not taken in yet
-        if path.is_symlink():
-            continue
-        digest = sha256(path.read_bytes())
-        if digest not in rates and digest[:12] not in refused:
-            return False
     for path in listing.files:
         try:
             if sha256(path.read_bytes()) not in landed:
