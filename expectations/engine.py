@@ -12,6 +12,7 @@ import pandas as pd
 
 from expectations import quality, suggest
 from expectations.catalogue import by_id
+from ingest.findings import severity_rank_sql
 from zonestat.config import connect_work_db
 
 # Kinds whose broken relations the suggestion search can repair by correcting cells.
@@ -299,11 +300,10 @@ def _name_reporters(con: duckdb.DuckDBPyConnection) -> None:
 
 def _flag_facts(con: duckdb.DuckDBPyConnection) -> None:
     """Each fact row carries the worst severity of the findings that touch it."""
-    con.execute("""
+    con.execute(f"""
         create or replace temp table dq_cell_flags as
         select cell_key as figure_key,
-            case max(case severity when 'error' then 3 when 'warning' then 2 else 1 end)
-                when 3 then 'error' when 2 then 'warning' else 'info' end as worst
+            arg_min(severity, {severity_rank_sql()}) as worst
         from (select unnest(string_split(cell_keys, '¦')) as cell_key, severity from dq_findings
               where cell_keys is not null)
         group by cell_key""")

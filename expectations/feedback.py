@@ -18,13 +18,14 @@ import openpyxl
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from ingest.findings import SEVERITIES
 from ingest.messages import msg
 from zonestat.submission_files import FORMULA_STARTS
 
 # (heading, width in characters): a board officer reads and prints these on A4, landscape.
 COLUMNS = [("Mức độ", 10), ("Loại kiểm tra", 18), ("Ô", 16), ("Nội dung", 60), ("Giá trị đúng ra", 14),
            ("Giá trị trong báo cáo", 14), ("Đề xuất sửa", 48), ("Mã quy tắc", 34)]
-SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+SEVERITY_ORDER = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 
 
 class Finding(NamedTuple):

@@ -74,9 +74,9 @@ class Suggestion:
 
 # A correction must leave a figure plausible against its own history (not as far from its
 # series' usual level as magnitude.against_history flags) and against its peers (not that far
-# below the smallest or above the largest figure of the period's other reporters of its kind). A whole count changed in scale (1000-fold
-# by a separator, a unit or a lost comma) needs that history to say so: the corrected count within
-# EVIDENCE_FACTOR of the usual level.
+# below the smallest or above the largest figure of the period's other reporters of its kind).
+# A whole count changed in scale (1000-fold by a separator, a unit or a lost comma) needs that
+# history to say so: the corrected count within EVIDENCE_FACTOR of the usual level.
 IMPLAUSIBLE_FACTOR = 300
 EVIDENCE_FACTOR = 30
 

@@ -7,6 +7,13 @@ from dataclasses import dataclass
 from ingest.messages import Message
 
 ERROR, WARNING, INFO = "error", "warning", "info"
+SEVERITIES = (ERROR, WARNING, INFO)  # the worst first
+
+
+def severity_rank_sql(column: str = "severity") -> str:
+    """A SQL expression that orders findings worst first (0 for an error)."""
+    return f"case {column} " + " ".join(f"when '{s}' then {i}" for i, s in enumerate(SEVERITIES)) + \
+        f" else {len(SEVERITIES)} end"
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
+from ingest.findings import severity_rank_sql
 from orchestration import environment
 from orchestration.dbt import dbt_project, ensure_manifest
 from orchestration.disk import ensure_free_space, prune
@@ -140,13 +141,13 @@ def _findings_by_reporter(h) -> dict[str, Any]:
     reporter (by name) and period, newest first, and the latest period's counts, which Dagster
     plots from one refresh to the next."""
     with connect_work_db(h.work_db, read_only=True) as con:
-        table = con.execute("""
+        table = con.execute(f"""
             select period_key as period, coalesce(reporter_name, reporter_id) as reporter,
                 count(*) filter (where severity = 'error') as errors,
                 count(*) filter (where severity = 'warning') as warnings,
                 count(*) filter (where severity = 'info') as info,
-                coalesce(arg_min(suggestion, case severity when 'error' then 0 when 'warning' then 1 else 2 end)
-                         filter (where suggestion is not null), '') as top_suggestion
+                coalesce(arg_min(suggestion, {severity_rank_sql()}) filter (where suggestion is not null), '')
+                    as top_suggestion
             from dq_findings where period_key is not null
             group by all order by period desc, errors desc, warnings desc, reporter limit 200""").df()
     if table.empty:

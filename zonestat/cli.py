@@ -277,6 +277,7 @@ def _withdrawal(args: argparse.Namespace, action: str) -> int:
 def cmd_findings(args: argparse.Namespace) -> int:
     import duckdb
 
+    from ingest.findings import severity_rank_sql
     from zonestat.config import home
 
     path = home().last_publication()  # the published tables, readable while an analyst holds the file open
@@ -304,7 +305,7 @@ def cmd_findings(args: argparse.Namespace) -> int:
     sql = ("select finding_id, rule_id, kind, severity, reporter_id, period_key, zone_key, submission_id, "
            "source_cells, expected, found, message, message_vi, suggestion, suggestion_vi from dq_findings"
            + (" where " + " and ".join(where) if where else "")
-           + " order by case severity when 'error' then 0 when 'warning' then 1 else 2 end, reporter_id, period_key")
+           + f" order by {severity_rank_sql()}, reporter_id, period_key")
     with duckdb.connect(str(path), read_only=True) as con:
         frame = con.execute(sql, params).df()
     if args.json:
