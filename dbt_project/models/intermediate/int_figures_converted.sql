@@ -9,7 +9,7 @@ with current_figures as (
 ),
 
 fx as (
-    select year, vnd_per_usd from {{ ref('int_fx_rates') }}
+    select year, vnd_per_usd from {{ ref('dim_exchange_rate') }}
 )
 
 select
