@@ -1,10 +1,11 @@
-"""python -m bench [ingest|warehouse|quality|refresh|all]"""
+"""python -m bench [ingest|warehouse|quality|refresh|sensor|all]"""
 
 import sys
 
 from bench import ingest, quality, refresh, warehouse
 
-BENCHMARKS = {"ingest": ingest.run, "warehouse": warehouse.run, "quality": quality.run, "refresh": refresh.run}
+BENCHMARKS = {"ingest": ingest.run, "warehouse": warehouse.run, "quality": quality.run, "refresh": refresh.run,
+              "sensor": refresh.sensor}
 
 
 def main() -> int:

@@ -5,9 +5,17 @@ On the full sample history: `zonestat sample`'s default range, 2019-01 to this m
 province (63 before July 2025, 34 after) and bloc, monthly.
 
 Targets: nothing new <= 1/10 of from-empty; one resubmission <= 1/5; peak memory < 2 GiB.
+
+`sensor()` (also `python -m bench sensor`): one file refreshed by a run that the inbox sensor
+starts and the Dagster daemon launches, side by side with `zonestat refresh` of the same file
+in a twin home. Target: the sensor's run at most 1.2 times the CLI.
 """
 
+import os
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from bench.common import BENCH_DIR, measure, record, sample
@@ -54,4 +62,72 @@ def run() -> dict:
         "targets": {"nothing_new_vs_empty": "<= 0.1", "one_resubmission_vs_empty": "<= 0.2", "peak_mib": "< 2048"},
     }
     record("refresh", outcome)
+    return outcome
+
+
+def _empty_home(name: str) -> dict[str, str]:
+    home = BENCH_DIR / name
+    shutil.rmtree(home, ignore_errors=True)
+    (home / "inbox").mkdir(parents=True)
+    env = dict(os.environ, ZONESTAT_HOME=str(home), DAGSTER_HOME=str(home / "dagster"))
+    # The instance's dagster.yaml in place before the daemon reads it, as `zonestat` puts it, and
+    # dbt's manifest parsed in both twins (the daemon's code server parses it as it starts).
+    subprocess.run([sys.executable, "-c", "from orchestration import environment, dbt; "
+                    "dbt.ensure_manifest(environment.prepare())"], env=env, check=True)
+    return env
+
+
+def _sensor_run_seconds(env: dict[str, str], file: Path) -> float:
+    """The daemon runs as in production (started and settled first); the file is dropped into the
+    inbox, the sensor requests a run and the daemon launches it. The run's seconds from its
+    creation (the sensor's request) to its end: queue, process start and code loading included."""
+    import dagster as dg
+
+    daemon = subprocess.Popen([str(Path(sys.executable).with_name("dagster-daemon")), "run",
+                               "-m", "orchestration.definitions"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        time.sleep(45)  # the daemon's own start (code server, first ticks) is not the run's cost
+        shutil.copy(file, Path(env["ZONESTAT_HOME"]) / "inbox")
+        deadline = time.time() + 900
+        with dg.DagsterInstance.get() as instance:
+            while time.time() < deadline:
+                records = instance.get_run_records(dg.RunsFilter(tags={"dagster/sensor_name": "inbox_sensor"}))
+                if records and records[0].dagster_run.status in (dg.DagsterRunStatus.SUCCESS,
+                                                                   dg.DagsterRunStatus.FAILURE):
+                    record = records[0]
+                    assert record.dagster_run.status == dg.DagsterRunStatus.SUCCESS, "the sensor's run failed"
+                    return record.end_time - record.create_timestamp.timestamp()
+                time.sleep(0.5)
+        raise RuntimeError("no run of the inbox sensor finished within 15 minutes")
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        os.killpg(daemon.pid, 15)
+        daemon.wait(timeout=60)
+
+
+def _cli_refresh_seconds(env: dict[str, str], file: Path) -> float:
+    shutil.copy(file, Path(env["ZONESTAT_HOME"]) / "inbox")
+    started = time.perf_counter()
+    done = subprocess.run([str(Path(sys.executable).with_name("zonestat")), "refresh"], env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return time.perf_counter() - started
+
+
+def sensor() -> dict:
+    file = sorted(sample("one-province-month", seed=5, years=(2024, 2024), provinces="01", months=(6,),
+                         csv_share=0.0).glob("*.xlsx"))[0]
+    # The CLI before and after the sensor's run, each in a new home: the ratio is against their mean.
+    before = _cli_refresh_seconds(_empty_home("sensor-twin-cli"), file)
+    through_sensor = _sensor_run_seconds(_empty_home("sensor-twin-daemon"), file)
+    after = _cli_refresh_seconds(_empty_home("sensor-twin-cli"), file)
+    cli = (before + after) / 2
+    outcome = {"file": file.name, "cli_refresh_seconds": [round(before, 1), round(after, 1)],
+               "sensor_run_seconds": round(through_sensor, 1),
+               "sensor_vs_cli": round(through_sensor / cli, 2), "target": "<= 1.2"}
+    record("refresh-sensor", outcome)
     return outcome

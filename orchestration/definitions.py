@@ -26,6 +26,9 @@ def build_definitions() -> dg.Definitions:
         "refresh", selection=dg.AssetSelection.all(),
         description="Ingest new files, build the warehouse, run every check, publish.",
         tags={"zonestat/job": "refresh"},
+        # One process for the whole run, as `zonestat refresh` does: the steps run one after another
+        # anyway (they share the one-writer pool), and a process per step cost each step its imports.
+        executor_def=dg.in_process_executor,
     )
     @dg.schedule(name="nightly_refresh", job=refresh, cron_schedule=NIGHTLY_CRON,
                  execution_timezone=NIGHTLY_TIMEZONE, default_status=dg.DefaultScheduleStatus.RUNNING,

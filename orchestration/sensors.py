@@ -6,6 +6,7 @@ import json
 
 import dagster as dg
 
+from ingest.land import landed_ids
 from ingest.receive import inbox_files
 from zonestat.config import home
 
@@ -46,6 +47,9 @@ def build_inbox_sensor(job) -> dg.SensorDefinition:
         context.update_cursor(cursor)
         if not new:
             return dg.SkipReason("no new or changed file in the inbox")
+        new = [digest for digest in new if digest not in landed_ids(home().landing)]
+        if not new:  # the sensor's first look at an inbox that `zonestat refresh` has already read
+            return dg.SkipReason("every new file in the inbox was already taken in by an earlier refresh")
         run_key = hashlib.sha256("".join(sorted(new)).encode()).hexdigest()[:24]
         return dg.RunRequest(run_key=run_key, tags={"zonestat/trigger": "inbox", "zonestat/new_files": str(len(new))})
     return inbox_sensor

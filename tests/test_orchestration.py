@@ -43,6 +43,9 @@ def test_asset_graph_is_connected_from_file_to_published_table(zhome):
     checks = {c.name for c in graph.asset_check_keys}
     assert "fct_investment_reported_figures_consistent" in checks
     assert "unique_fct_investment_figure_key" in checks  # dbt tests are asset checks
+    # A run the sensor or the schedule starts runs its steps in one process, as `zonestat refresh`
+    # does: a process per step cost each step its imports (four times the CLI's time).
+    assert defs.resolve_job_def("refresh").executor_def is dg.in_process_executor
 
 
 def test_nightly_schedule(zhome):
@@ -121,6 +124,10 @@ def test_warehouse_lifecycle(zhome):
         runs = len(instance.get_run_records())
         tick = schedule.evaluate_tick(dg.build_schedule_context(instance=instance))
         assert not tick.run_requests and tick.skip_message == NOTHING_NEW
+        # The sensor's first tick (no cursor yet) does not start a run for the file the CLI took in.
+        sensor = build_definitions().resolve_sensor_def("inbox_sensor")
+        first_look = sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+        assert not first_look.run_requests and "already taken in" in first_look.skip_message
     zonestat = Path(sys.executable).with_name("zonestat")
     again = subprocess.run([str(zonestat), "refresh"], capture_output=True, text=True, env=dict(os.environ))
     assert again.returncode == 0 and NOTHING_NEW in again.stdout and "Submissions: 1 accepted" in again.stdout
