@@ -13,6 +13,7 @@ import itertools
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -24,6 +25,7 @@ from ingest.parse import Submission, parse_file
 from ingest.read_workbook import max_file_bytes
 from ingest.receive import archive_path, arrived_at, inbox_listing, name_finding, safe_name, settle_seconds, sha256, write_once
 from zonestat.config import Home, worker_processes
+from zonestat.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -83,17 +85,19 @@ def check_submissions(subs: list[Submission], today: date | None = None, data_do
         DoorValidator(data_docs).validate(subs, today=today)
 
 
-def ingest_inbox(home: Home, today: date | None = None) -> IngestSummary:
-    """Ingest every new file in the inbox: links are refused unread, files still being written wait."""
+def ingest_inbox(home: Home, today: date | None = None, say: Callable[[str], object] | None = None) -> IngestSummary:
+    """Ingest every new file in the inbox: links are refused unread, files still being written wait.
+    `say` writes the progress lines (a run's logger; standard error when None)."""
     listing = inbox_listing(home.inbox, settle_seconds())
-    summary = ingest_paths(home, listing.files, today=today, links=listing.links)
+    summary = ingest_paths(home, listing.files, today=today, links=listing.links, say=say)
     summary.skipped = [f"{path.relative_to(home.inbox)}: {why.en}" for path, why in listing.skipped]
     for line in summary.skipped:
         log.info("inbox: %s", line)
     return summary
 
 
-def ingest_paths(home: Home, paths: list[Path], today: date | None = None, links: list[Path] = ()) -> IngestSummary:
+def ingest_paths(home: Home, paths: list[Path], today: date | None = None, links: list[Path] = (),
+                 say: Callable[[str], object] | None = None) -> IngestSummary:
     home.ensure()
     land.ensure_layout(home.landing)
     known = land.landed_ids(home.landing)
@@ -138,8 +142,12 @@ def ingest_paths(home: Home, paths: list[Path], today: date | None = None, links
         from expectations.submission_checks import DoorValidator
 
         validator = DoorValidator(home.gx / "data_docs")
+        progress = Progress("reading new files", len(new), "files", say=say)
         for _ in range(0, len(new), CHUNK_FILES):
-            subs = list(itertools.islice(parsed, CHUNK_FILES))
+            subs = []
+            for sub in itertools.islice(parsed, CHUNK_FILES):
+                subs.append(sub)
+                progress.advance()
             if any(s.metadata for s in subs):
                 validator.validate(subs, today=today)
             for sub in subs:
@@ -153,6 +161,7 @@ def ingest_paths(home: Home, paths: list[Path], today: date | None = None, links
             # sixth batch of the bench sample without this.
             del subs
             gc.collect()
+        progress.finish()
     return summary
 
 

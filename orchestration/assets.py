@@ -47,7 +47,7 @@ def landing(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]
     from ingest.rates import ingest_rates
 
     h = environment.prepare()
-    summary = ingest_inbox(h)
+    summary = ingest_inbox(h, say=context.log.info)
     context.log.info(f"received {summary.received}, new {len(summary.accepted) + len(summary.rejected)}, "
                      f"accepted {len(summary.accepted)}, rejected {len(summary.rejected)}")
     rates = ingest_rates(h)

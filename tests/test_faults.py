@@ -77,8 +77,13 @@ def test_a_refresh_publishes_while_an_analyst_holds_the_warehouse_open_read_writ
 
     generate(zhome.inbox, seed=6, years=(2024, 2024), provinces="01,34", months=(3, 6), today=date(2026, 11, 22))
     zonestat = Path(sys.executable).with_name("zonestat")
-    first = subprocess.run([str(zonestat), "refresh"], capture_output=True, text=True, env=dict(os.environ))
+    first = subprocess.run([str(zonestat), "refresh"], capture_output=True, text=True,
+                           env=dict(os.environ, ZONESTAT_PROGRESS_SECONDS="0"))
     assert first.returncode == 0, first.stdout[-2000:]
+    # Not a terminal: the reading of the files shows as lines (here one per file), each short, at INFO.
+    console = first.stdout + first.stderr
+    assert "reading new files: 1 of 4 files (25%)" in console and "reading new files: 4 files in " in console
+    assert max(len(line) for line in console.splitlines()) < 1000 and " - DEBUG - " not in console
     # DBeaver's default: a read-write connection, which takes DuckDB's exclusive lock on the file.
     holder = subprocess.Popen([sys.executable, "-c", f"""
 import duckdb, sys

@@ -20,6 +20,7 @@ import numpy as np
 
 from ingest.numbers import vn_format
 from zonestat import reference
+from zonestat.progress import Progress
 from zonestat.submission_files import write_csv, write_xlsx
 
 ZONE_NAMES = ["Phú Mỹ", "Tân Bình", "Đông Nam", "Hòa Khánh", "Long Hậu", "Quế Võ", "Yên Phong", "Tiền Hải",
@@ -244,50 +245,52 @@ def generate(out: Path, seed: int = 1, years: tuple[int, int] = (2019, 2026), pr
     succession = reference.succession()
     injected: list[dict] = []
     files = figures = 0
-    for year in range(years[0], years[1] + 1):
-        for month in months:
-            if date(year, month, 1) > today:
+    periods = [(year, month) for year in range(years[0], years[1] + 1) for month in months
+               if date(year, month, 1) <= today]
+    progress = Progress("writing sample submissions", len(periods), "months")
+    for year, month in periods:
+        vintage = reference.vintage_for(date(year, month, 28))
+        snapshot = history.ytd[(year, month)]
+        last = history.ytd.get((year - 1, month))
+        for (v, code), province in sorted(reference.provinces().items()):
+            if v != vintage or (wanted and code not in wanted):
                 continue
-            vintage = reference.vintage_for(date(year, month, 28))
-            snapshot = history.ytd[(year, month)]
-            last = history.ytd.get((year - 1, month))
-            for (v, code), province in sorted(reference.provinces().items()):
-                if v != vintage or (wanted and code not in wanted):
-                    continue
-                members = [z for z in history.zones
-                           if (z.province_2008 == code if vintage == 2008 else succession[z.province_2008] == code)]
-                if not members:
-                    continue
-                zone_rows, zone_parts, last_parts = [], [], []
-                for z in members:
-                    zid = z.name + z.province_2008
-                    parts = _zone_figures(*snapshot[zid])
-                    lparts = _zone_figures(*last[zid]) if last else None
-                    zone_parts.append(parts)
-                    if lparts:
-                        last_parts.append(lparts)
-                    for row in _report_rows(parts, _totals(lparts) if lparts else None):
-                        zone_rows.append(row | {"khu": z.name})
-                # A board adds up its zones' printed (rounded) figures.
-                province_parts = _aggregate([_rounded(p) for p in zone_parts])
-                province_parts[("INF_ZONES", "TONG")] = len(members)
-                province_parts[("INF_AREA", "TONG")] = round(sum(z.area_ha for z in members), 1)
-                province_parts[("INF_WWTP_ZONES", "TONG")] = sum(z.has_wwtp for z in members)
-                last_province = _totals(_aggregate([_rounded(p) for p in last_parts])) if last_parts else None
-                rows = _report_rows(province_parts, last_province) + zone_rows
-                period = str(year) if month == 12 else f"{year}-{month:02d}"
-                metadata = {"ma_tinh": code, "tinh": province.name_vi, "ky_bao_cao": period, "trang_thai": "uoc",
-                            "ngay_lap": f"{year}-{month:02d}-20", "don_vi": f"Ban Quản lý các KCN {province.name_vi}"}
-                as_csv = rng.random() < csv_share
-                name = f"{code}_{vintage}_{year}-{month:02d}.{'csv' if as_csv else 'xlsx'}"
-                if inject_errors and rng.random() < inject_errors:
-                    injected.append(_inject(rng, rows, name, code, period, as_csv))
-                if as_csv:
-                    write_csv(out / name, metadata, rows, delimiter=";" if rng.random() < 0.5 else ",")
-                else:
-                    write_xlsx(out / name, metadata, rows, title=f"BÁO CÁO TÌNH HÌNH KCN {province.name_vi.upper()}")
-                files += 1
-                figures += len(rows)
+            members = [z for z in history.zones
+                       if (z.province_2008 == code if vintage == 2008 else succession[z.province_2008] == code)]
+            if not members:
+                continue
+            zone_rows, zone_parts, last_parts = [], [], []
+            for z in members:
+                zid = z.name + z.province_2008
+                parts = _zone_figures(*snapshot[zid])
+                lparts = _zone_figures(*last[zid]) if last else None
+                zone_parts.append(parts)
+                if lparts:
+                    last_parts.append(lparts)
+                for row in _report_rows(parts, _totals(lparts) if lparts else None):
+                    zone_rows.append(row | {"khu": z.name})
+            # A board adds up its zones' printed (rounded) figures.
+            province_parts = _aggregate([_rounded(p) for p in zone_parts])
+            province_parts[("INF_ZONES", "TONG")] = len(members)
+            province_parts[("INF_AREA", "TONG")] = round(sum(z.area_ha for z in members), 1)
+            province_parts[("INF_WWTP_ZONES", "TONG")] = sum(z.has_wwtp for z in members)
+            last_province = _totals(_aggregate([_rounded(p) for p in last_parts])) if last_parts else None
+            rows = _report_rows(province_parts, last_province) + zone_rows
+            period = str(year) if month == 12 else f"{year}-{month:02d}"
+            metadata = {"ma_tinh": code, "tinh": province.name_vi, "ky_bao_cao": period, "trang_thai": "uoc",
+                        "ngay_lap": f"{year}-{month:02d}-20", "don_vi": f"Ban Quản lý các KCN {province.name_vi}"}
+            as_csv = rng.random() < csv_share
+            name = f"{code}_{vintage}_{year}-{month:02d}.{'csv' if as_csv else 'xlsx'}"
+            if inject_errors and rng.random() < inject_errors:
+                injected.append(_inject(rng, rows, name, code, period, as_csv))
+            if as_csv:
+                write_csv(out / name, metadata, rows, delimiter=";" if rng.random() < 0.5 else ",")
+            else:
+                write_xlsx(out / name, metadata, rows, title=f"BÁO CÁO TÌNH HÌNH KCN {province.name_vi.upper()}")
+            files += 1
+            figures += len(rows)
+        progress.advance()
+    progress.finish()
     if inject_errors:
         manifest_path = manifest or out / "manifest.csv"
         manifest_path.parent.mkdir(parents=True, exist_ok=True)
