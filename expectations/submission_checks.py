@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from expectations.data_docs_offline import localise_pages_since
 from ingest.figure_table import figures_frame
 from ingest.findings import ERROR, WARNING, Finding
 from ingest.messages import Message, msg
@@ -210,6 +212,15 @@ def _compile_page_templates_once() -> None:
     DefaultJinjaView.__init__ = with_cache
 
 
+def _run_name(files: list[str]) -> str:
+    """How a batch's pages are named in Data Docs: by the files it checked (the first and the last
+    in name order when there are many; a run name is also a folder name)."""
+    names = sorted(files)
+    if len(names) <= 3:
+        return ", ".join(names)[:200]
+    return f"{names[0][:90]} … {names[-1][:90]} ({len(names)} files)"
+
+
 class DoorValidator:
     """Builds the GX suites once and validates batches of submissions against them."""
 
@@ -241,6 +252,7 @@ class DoorValidator:
                     **kwargs, meta={"rule": check.rule, "severity": check.severity}))
             self.suites[suite_name] = self.context.suites.add(suite)
         self.checkpoints = {}
+        self.data_docs_dir = data_docs_dir
         if data_docs_dir is not None:
             self._add_data_docs(data_docs_dir)
 
@@ -264,11 +276,14 @@ class DoorValidator:
                 actions=[UpdateDataDocsAction(name="data_docs", site_names=["zonestat"])],
                 result_format={"result_format": "COMPLETE"}))
 
-    def _run(self, suite_name: str, frame: pd.DataFrame, today: date):
+    def _run(self, suite_name: str, frame: pd.DataFrame, today: date, files: list[str]):
         parameters = {"today": pd.Timestamp(today)}
         if suite_name in self.checkpoints:
+            from great_expectations.core.run_identifier import RunIdentifier
+
             run = self.checkpoints[suite_name].run(batch_parameters={"dataframe": frame},
-                                                   expectation_parameters=parameters)
+                                                   expectation_parameters=parameters,
+                                                   run_id=RunIdentifier(run_name=_run_name(files)))
             return next(iter(run.run_results.values()))
         return self.batches[suite_name].get_batch(batch_parameters={"dataframe": frame}).validate(
             self.suites[suite_name], expectation_parameters=parameters, result_format={"result_format": "COMPLETE"})
@@ -276,13 +291,15 @@ class DoorValidator:
     def validate(self, subs: list[Submission], today: date | None = None) -> None:
         """Append the door findings to each submission in the batch."""
         today = today or date.today()
+        started = time.time_ns()
         meta, figures = _frames(subs)
         by_id = {s.submission_id: s for s in subs}
         by_rule = {c.rule: c for c in self.checks}
         for suite_name, frame in (("submissions", meta), ("figures", figures)):
             if frame.empty:
                 continue
-            result = self._run(suite_name, _as_shown(frame, self.read_by[suite_name]), today)
+            result = self._run(suite_name, _as_shown(frame, self.read_by[suite_name]), today,
+                               [s.file_name for s in subs])
             for outcome in result.results:
                 if outcome.success:
                     continue
@@ -292,6 +309,8 @@ class DoorValidator:
                     sub = by_id[row.submission_id]
                     sub.findings.append(self._finding(check, row, sub))
         self.last_run = {"submissions": len(meta), "figures": len(figures)}
+        if self.checkpoints:
+            localise_pages_since(self.data_docs_dir, started)
 
     @staticmethod
     def _finding(check: DoorCheck, row: pd.Series, sub: Submission) -> Finding:

@@ -101,3 +101,38 @@ def test_asset_graph_and_check_results_in_the_browser(webserver):
         page.locator("text=Thái Bình >> visible=true").first.wait_for(timeout=60_000)
         page.screenshot(path=str(ARTIFACTS / "ui-findings-by-reporter.png"))
         browser.close()
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_data_docs_work_offline_and_name_the_files_they_checked(zhome, tmp_path):
+    """GX's Data Docs with every request off the machine refused: the pages still load their styles
+    and scripts (zonestat's copies), and a batch's page says which files it checked."""
+    from playwright.sync_api import sync_playwright
+
+    from ingest.pipeline import ingest_paths
+
+    files = [good(tmp_path, "a.xlsx"), tmp_path / "ban_nhap.csv"]
+    files[1].write_text("ma_tinh,ky_bao_cao\n79,2024-03\n", encoding="utf-8")
+    ingest_paths(zhome, files)
+    site = zhome.gx / "data_docs"
+    page_file = next((site / "validations" / "zonestat_submissions").rglob("*.html"))
+    ARTIFACTS.mkdir(exist_ok=True)
+    off_the_machine: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
+        context = browser.new_context(viewport={"width": 1600, "height": 1000})
+        context.route("http*://**", lambda route: (off_the_machine.append(route.request.url), route.abort()))
+        page = context.new_page()
+        failed: list[str] = []
+        page.on("requestfailed", lambda request: failed.append(request.url))
+        for shown in (site / "index.html", page_file):
+            page.goto(shown.as_uri(), wait_until="load")
+            assert page.evaluate("typeof window.jQuery") == "function"
+            assert page.evaluate("typeof window.jQuery.fn.bootstrapTable") == "function"
+            assert page.evaluate("typeof window.vegaEmbed") == "function"
+            # Bootstrap's stylesheet is applied: its navbar is a flex box
+            assert page.evaluate("getComputedStyle(document.querySelector('nav')).display") == "flex"
+        assert "a.xlsx, ban_nhap.csv" in page.inner_text("body")
+        page.screenshot(path=str(ARTIFACTS / "data-docs-offline.png"), full_page=False)
+        browser.close()
+    assert off_the_machine == [] and failed == []
