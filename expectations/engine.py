@@ -200,22 +200,30 @@ def _without_falls_from_flagged_figures(findings: pd.DataFrame) -> pd.DataFrame:
     return findings[~(fall & earlier.isin(flagged))].reset_index(drop=True)
 
 
+def find(con: duckdb.DuckDBPyConnection, summary: QualitySummary, rules: list | None = None) -> pd.DataFrame:
+    """The findings of the catalogue's `rules` (all by default) over the facts `con` holds: detected,
+    explained and with their suggested corrections. The warehouse's run and `zonestat validate`'s
+    (expectations/file_rules.py) are this one function."""
+    started = time.perf_counter()
+    raw, summary.seconds_by_kind = quality.detect(con, rules)
+    summary.seconds_detect = time.perf_counter() - started
+    findings = _explain(raw) if len(raw) else pd.DataFrame(columns=quality.FINDING_COLUMNS)
+    findings = _without_falls_from_flagged_figures(findings)
+    started = time.perf_counter()
+    if len(findings):
+        findings = _suggest(con, findings, summary)
+    summary.seconds_suggest = time.perf_counter() - started
+    if len(findings):
+        findings["finding_id"] = [quality.finding_id(r, k) for r, k in zip(findings["rule_id"], findings["cell_keys"])]
+        findings = findings.drop_duplicates("finding_id")
+    return findings
+
+
 def run_quality(database: Path) -> QualitySummary:
     """Detect, explain and suggest over the work database; writes dq_findings and the facts' flags."""
     summary = QualitySummary()
     with connect_work_db(database) as con:
-        started = time.perf_counter()
-        raw, summary.seconds_by_kind = quality.detect(con)
-        summary.seconds_detect = time.perf_counter() - started
-        findings = _explain(raw) if len(raw) else pd.DataFrame(columns=quality.FINDING_COLUMNS)
-        findings = _without_falls_from_flagged_figures(findings)
-        started = time.perf_counter()
-        if len(findings):
-            findings = _suggest(con, findings, summary)
-        summary.seconds_suggest = time.perf_counter() - started
-        if len(findings):
-            findings["finding_id"] = [quality.finding_id(r, k) for r, k in zip(findings["rule_id"], findings["cell_keys"])]
-            findings = findings.drop_duplicates("finding_id")
+        findings = find(con, summary)
         door = con.execute("""
             select rule_id, 'submission' as kind, severity, s.reporter_id, s.period_key, '' as zone_key,
                 f.submission_id, null as revision_number, null as indicators, null as breakdowns,

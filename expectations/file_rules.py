@@ -1,0 +1,131 @@
+"""The warehouse's rules on the files given to `zonestat validate`, without building a warehouse.
+
+The quality engine runs each rule as SQL over a view of the fact tables (quality.CELLS_VIEW) and
+searches corrections on the same cells (engine.find). Here the fact tables are the files' own
+figures, in an in-memory DuckDB, with the columns the build gives them: so every rule that needs
+only the file (balances, bounds, ratios, shares, zones, magnitude against the file's own figures,
+plausibility) runs from the very definitions the warehouse uses, with its messages and
+suggestions, and no dbt is started for one file. Given a published warehouse (`against`), the
+files' figures go in among its facts, in place of the versions they would supersede, and the
+rules that compare a report with others run too: growth claims, history, year-to-date flows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from expectations import engine, quality
+from expectations.catalogue import Rule, load
+from ingest.parse import Submission
+from zonestat.config import DBT_PROJECT_DIR
+
+
+def _within_one_report(rule: Rule) -> bool:
+    """The rules whose relations lie within one report: they need only the file."""
+    if rule.kind == "hierarchy":
+        return rule.spec.get("level") == "zone"
+    if rule.kind == "magnitude":
+        return "numerator" in rule.spec
+    return rule.kind in ("balance", "bound", "ratio", "share", "plausibility")
+
+
+def _against_history(rule: Rule) -> bool:
+    """The rules that compare a report with the warehouse's others (last year, its own history)."""
+    return rule.kind in ("growth", "monotonic") or (rule.kind == "magnitude" and "numerator" not in rule.spec)
+
+
+# The fact columns the rules read (quality.create_cells_view), as fact_table.sql and
+# int_figures_converted.sql give them to each figure of a report.
+FILE_FACTS_SQL = """
+select
+    r.reporter_id || '|' || f.zone_key || '|' || r.period_key || '|' || f.indicator || '|' || f.breakdown as figure_key,
+    r.reporter_id, r.reporter_kind, r.reporter_code, r.reporter_vintage,
+    case
+        when r.reporter_kind = 'province' and r.reporter_vintage = 2008 then succ.to_gso_code
+        when r.reporter_kind = 'province' then r.reporter_code
+    end as province_2025_code,
+    f.zone_key, r.period_key, r.period_year, r.period_month,
+    f.indicator as indicator_code, i.kind as indicator_kind, i.domain, f.breakdown, f.value, f.unit,
+    case
+        when f.unit = 'VND_bn' then f.value
+        when f.unit = 'USD_mn' then f.value * fx.vnd_per_usd / 1000.0
+    end as value_vnd_bn,
+    f.rounding_tolerance, f.growth_pct as growth_pct_claimed, f.growth_tolerance,
+    f.share_pct as share_pct_claimed, f.share_tolerance, f.submission_id, r.revision_number, f.text_as_typed,
+    f.source_sheet, f.source_cell,
+    hash(r.reporter_id, f.zone_key, r.period_key, f.indicator, f.breakdown) as figure_hash,
+    hash(f.submission_id, f.zone_key) as report_key,
+    hash(r.reporter_id, f.zone_key, f.indicator, f.breakdown, f.unit) as series_key,
+    hash(coalesce(province_2025_code, r.reporter_id), f.zone_key, f.indicator, f.breakdown, f.unit) as series_2025_key
+from file_figures f
+join file_reports r using (submission_id)
+join indicators i on i.code = f.indicator
+left join province_succession succ
+    on r.reporter_kind = 'province' and r.reporter_vintage = succ.from_vintage and r.reporter_code = succ.from_gso_code
+left join exchange_rates fx on fx.year = r.period_year
+where f.value is not null
+"""
+CELL_COLUMNS = ("figure_key, reporter_id, reporter_kind, reporter_code, reporter_vintage, province_2025_code, zone_key, "
+                "period_key, period_year, period_month, indicator_code, indicator_kind, breakdown, value, unit, "
+                "value_vnd_bn, rounding_tolerance, growth_pct_claimed, growth_tolerance, share_pct_claimed, "
+                "share_tolerance, submission_id, revision_number, text_as_typed, source_sheet, source_cell, "
+                "figure_hash, report_key, series_key, series_2025_key")
+
+
+def _reference(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    con.execute(f"create table {name} as select * from read_csv(?, header = true, all_varchar = true)",
+                [str(DBT_PROJECT_DIR / "seeds" / f"{name}.csv")])
+
+
+def findings_of_files(subs: list[Submission], against: Path | None = None) -> dict[str, pd.DataFrame]:
+    """The rule findings of each accepted submission with figures, by submission id (each with
+    rule_id, severity, source_cells, message, message_vi, suggestion, suggestion_vi...)."""
+    subs = [s for s in subs if not s.rejected and len(s.figure_table)]
+    if not subs:
+        return {}
+    con = duckdb.connect()
+    try:
+        con.execute("set enable_progress_bar = false")
+        for name in ("indicators", "province_succession"):
+            _reference(con, name)
+        con.execute("alter table province_succession alter from_vintage type integer")
+        rules = [r for r in load() if _within_one_report(r)]
+        if against is not None:
+            con.execute("attach ? as published (read_only)", [str(against)])
+            con.execute("create table exchange_rates as select year, vnd_per_usd from published.main.dim_exchange_rate")
+            rules += [r for r in load() if _against_history(r)]
+        else:
+            con.execute("create table exchange_rates(year integer, vnd_per_usd double)")
+            from zonestat import reference
+
+            con.executemany("insert into exchange_rates values (?, ?)", list(reference.fx_rates().items()))
+        con.register("file_figures", pa.concat_tables([s.figure_table.landed() for s in subs]))
+        con.register("file_reports", pd.DataFrame([{
+            "submission_id": s.submission_id, "reporter_id": s.metadata.get("reporter_id"),
+            "reporter_kind": s.metadata.get("reporter_kind"), "reporter_code": s.metadata.get("reporter_code"),
+            "reporter_vintage": s.metadata.get("reporter_vintage"), "period_key": s.metadata.get("period"),
+            "period_year": s.metadata.get("period_year"), "period_month": s.metadata.get("period_month"),
+            "revision_number": 1} for s in subs]))
+        con.execute(f"create table file_facts as {FILE_FACTS_SQL}")
+        for table in quality.FACT_TABLES:
+            domain = table.removeprefix("fct_")
+            rows = f"select {CELL_COLUMNS} from file_facts where domain = '{domain}'"
+            if against is not None:
+                # the warehouse's figures, but not the versions the files would supersede
+                rows += f"""
+                    union all
+                    select {CELL_COLUMNS} from published.main.{table} t
+                    where not exists (select 1 from file_reports r
+                                      where r.reporter_id = t.reporter_id and r.period_key = t.period_key)"""
+            con.execute(f"create table {table} as {rows}")
+        findings = engine.find(con, engine.QualitySummary(), rules)
+    finally:
+        con.close()
+    if not len(findings):
+        return {}
+    mine = findings[findings["submission_id"].isin({s.submission_id for s in subs})]
+    return {sid: frame.reset_index(drop=True) for sid, frame in mine.groupby("submission_id")}
