@@ -116,14 +116,14 @@ def _death(exitcode: int | None, limits: Limits) -> str:
 
 
 def read_all(items: list, task: Callable, failed: Callable[[object, Message], object], name_of: Callable[[object], str],
-             workers: int, limits: Limits | None = None) -> list:
+             workers: int, limits: Limits | None = None, start_method: str = "spawn") -> list:
     """task(item) for each item, each in a worker process under `limits`, results in input order."""
-    return list(read_stream(items, task, failed, name_of, workers, limits))
+    return list(read_stream(items, task, failed, name_of, workers, limits, start_method=start_method))
 
 
 def read_stream(items: list, task: Callable, failed: Callable[[object, Message], object],
                 name_of: Callable[[object], str], workers: int, limits: Limits | None = None,
-                ahead: int = 800) -> Iterator:
+                ahead: int = 800, start_method: str = "spawn") -> Iterator:
     """task(item) for each item, each in a worker process under `limits`: the results in input order,
     each as soon as it and those before it are done. The workers go on (at most `ahead` results
     beyond what the caller has taken) while the caller works on what it has, which is what lets the
@@ -131,6 +131,10 @@ def read_stream(items: list, task: Callable, failed: Callable[[object, Message],
 
     An item whose worker dies or runs out of time gets failed(item, what happened) as its result;
     name_of(item) is the file's name in that message.
+
+    Workers are spawned: a fresh interpreter, since a Dagster run's process has threads that a fork
+    would copy mid-work. A short-lived command without them (`zonestat validate`) may fork instead,
+    and its worker starts with the parent's imports rather than paying them again.
     """
     limits = limits or Limits.from_env()
     if not items:
@@ -140,7 +144,8 @@ def read_stream(items: list, task: Callable, failed: Callable[[object, Message],
 
     def manage() -> None:
         try:
-            _manage(items, task, failed, name_of, workers, limits, lambda i, r: done.put((i, r, None)), room, stop)
+            _manage(items, task, failed, name_of, workers, limits, lambda i, r: done.put((i, r, None)), room, stop,
+                    start_method)
         except BaseException as exc:  # handed to the caller, which raises it
             done.put((None, None, exc))
 
@@ -166,9 +171,10 @@ def read_stream(items: list, task: Callable, failed: Callable[[object, Message],
 
 
 def _manage(items: list, task: Callable, failed: Callable, name_of: Callable, workers: int, limits: Limits,
-            deliver: Callable[[int, object], None], room: threading.Semaphore, stop: threading.Event) -> None:
+            deliver: Callable[[int, object], None], room: threading.Semaphore, stop: threading.Event,
+            start_method: str = "spawn") -> None:
     """The workers' loop: give items to ready workers while there is room, collect, replace the dead."""
-    context = multiprocessing.get_context("spawn")  # no fork of a threaded (Dagster) parent
+    context = multiprocessing.get_context(start_method)
     pending = deque(enumerate(items))
     pool = [_Worker(context, limits, task) for _ in range(max(1, min(workers, len(items))))]
     try:

@@ -155,3 +155,41 @@ def test_a_submission_the_build_refuses_is_named_with_the_command_that_takes_it_
     assert again.returncode == 0, again.stdout[-3000:]
     # the console says what happened, not Dagster's every engine event
     assert " - DEBUG - " not in failed.stdout + failed.stderr + again.stdout + again.stderr
+
+
+def test_validate_s_door_without_gx_finds_what_gx_finds(tmp_path):
+    """`zonestat validate` checks files at the door without GX (its import alone costs seconds):
+    the same checks, evaluated in pandas, give the same findings as GX on mutated submissions and
+    on files that break every kind of expectation the door uses."""
+    from expectations.submission_checks import DoorValidator, check_without_gx, door_checks
+    from ingest.pipeline import read_submission
+    from ingest.receive import sha256
+    from tests.test_submission_variations import row, workbook
+
+    rng = random.Random(7)
+    paths = []
+    for i in range(60):
+        paths.append(tmp_path / f"mutant-{i:02d}.xlsx")
+        mutated(rng, paths[-1])
+    # what the mutations rarely make: a repeated figure, a count with decimals, a rate typed as a
+    # fraction, a future period, a report without figures
+    workbook(tmp_path / "twice.xlsx", [row("INV_NEW_PROJ", "21"), row("INV_NEW_PROJ", "22"),
+                                       row("INV_NEW_PROJ", "2,5", breakdown="TN"),
+                                       row("LAB_SI_RATE", "0,924", unit="%")],
+             meta=[("ma_tinh", "34"), ("ky_bao_cao", "2026-12"), ("trang_thai", "uoc")])
+    workbook(tmp_path / "empty.xlsx", [], meta=[("ma_tinh", "34"), ("ky_bao_cao", "2019-11"), ("trang_thai", "uoc")])
+    paths += [tmp_path / "twice.xlsx", tmp_path / "empty.xlsx"]
+
+    def parsed():
+        return [read_submission(p.read_bytes(), p.name, sha256(p.read_bytes())) for p in paths]
+
+    today = date(2026, 11, 20)
+    with_gx, without_gx = parsed(), parsed()
+    DoorValidator().validate(with_gx, today=today)
+    check_without_gx(without_gx, today=today)
+    found = set()
+    for a, b in zip(with_gx, without_gx):
+        assert sorted(map(repr, a.findings)) == sorted(map(repr, b.findings)), a.file_name
+        found |= {f.rule for f in a.findings}
+    expectations = {c.expectation for c in door_checks() if c.rule in found}
+    assert expectations == {c.expectation for c in door_checks()}, expectations  # every kind was exercised

@@ -159,8 +159,9 @@ def _published_counts(path: Path | None) -> dict[str, int]:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check files as the warehouse would, without loading them."""
+    from expectations.submission_checks import check_without_gx
     from ingest.messages import msg
-    from ingest.pipeline import check_submissions, read_files
+    from ingest.pipeline import read_files
     from ingest.receive import sha256
 
     files, first_of = [], {}
@@ -175,9 +176,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
             continue
         first_of[digest] = []
         files.append((path, digest))
-    subs = read_files(files)
-    check_submissions(subs)
-    reports = [_validation_report(s, first_of[s.submission_id]) for s in subs]
+    against = Path(args.against) if args.against else None
+    if against is not None and not against.is_file():
+        print(f"zonestat validate: --against {against}: no such warehouse file (the published one is "
+              f"ZONESTAT_HOME/warehouse.duckdb)", file=sys.stderr)
+        return 2
+    subs = read_files(files, start_method="fork")  # no threads here: a forked reader starts without imports
+    check_without_gx(subs)
+    from expectations.file_rules import findings_of_files
+
+    by_rules = findings_of_files(subs, against)
+    reports = [_validation_report(s, first_of[s.submission_id], by_rules.get(s.submission_id)) for s in subs]
     if args.json:
         print(json.dumps(reports, ensure_ascii=False, indent=2, default=str))
     else:
@@ -197,10 +206,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 print(f"  {severity:9} {f['rule']:28} {where:12} {text}")
                 if f["found"] and f["found"] not in text:  # what the file holds instead, when the message does not say
                     print(" " * 53 + msg("finding.found", found=f["found"]).render(args.lang))
+                if f.get("suggestion"):
+                    print(" " * 53 + (f["suggestion_vi"] if vi else f["suggestion"]))
     return 0 if all(r["status"] == "accepted" for r in reports) else 1
 
 
-def _validation_report(sub, same_bytes_as: list[str]) -> dict:
+def _validation_report(sub, same_bytes_as: list[str], by_rules=None) -> dict:
+    """`by_rules`: the findings of the warehouse's rules on the file (expectations/file_rules.py)."""
     meta = sub.metadata
     figures = []
     if len(sub.figures):
@@ -219,8 +231,24 @@ def _validation_report(sub, same_bytes_as: list[str]) -> dict:
                      "vintage": meta.get("reporter_vintage"), "name": meta.get("reporter_name")},
         "period": meta.get("period"), "report_status": meta.get("status"),
         "figures": figures,
-        "findings": [f.as_dict() for f in sub.findings],
+        "findings": [f.as_dict() for f in sub.findings] + _rule_findings(by_rules),
     }
+
+
+def _rule_findings(findings) -> list[dict]:
+    """The warehouse rules' findings on one file as validate reports them, worst first, then by cell."""
+    from expectations.quality import vn_number
+    from ingest.findings import SEVERITIES
+
+    if findings is None or not len(findings):
+        return []
+    findings = findings.astype(object).where(findings.notna(), None)  # JSON's null, not NaN
+    out = [{"rule": f["rule_id"], "severity": f["severity"], "message": f["message"], "message_vi": f["message_vi"],
+            "sheet": "", "cell": f["source_cells"] or "", "expected": vn_number(f["expected"]),
+            "found": vn_number(f["found"]), "suggestion": f["suggestion"], "suggestion_vi": f["suggestion_vi"],
+            "suggested_cells": f["suggested_cells"], "suggested_values": f["suggested_values"]}
+           for f in findings.to_dict("records")]
+    return sorted(out, key=lambda f: (SEVERITIES.index(f["severity"]), f["cell"]))
 
 
 def _in_vietnamese(cell: str) -> str:
@@ -432,6 +460,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="print a JSON report per file: each figure as read, findings in both languages")
     p.add_argument("--lang", choices=["vi", "en"], default="vi",
                    help="language of the findings in the text output (default: vi, Vietnamese)")
+    p.add_argument("--against", metavar="WAREHOUSE", default=None,
+                   help="a published warehouse (ZONESTAT_HOME/warehouse.duckdb) to check growth claims, history "
+                        "and year-to-date flows against (default: none, only the rules within the file)")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("withdraw", help="take a submission out of the current facts (kept in the history)")
