@@ -1,9 +1,9 @@
 """What a build is made of: the landed submissions and the code that turns them into the warehouse.
 
 The dbt step records the fingerprint of its inputs; publishing records the fingerprint of
-what it published. A nightly run whose inputs equal the last publication's has nothing to do:
-the dbt step yields no materialization and the steps after it are skipped. Only a successful
-publication records its fingerprint, so a failed one is retried the next night.
+what it published. When the inputs equal the last publication's there is nothing to do, and
+no run is started (nothing_new). Only a successful publication records its fingerprint, so a
+failed one is retried the next night.
 
 The code part is kept apart: the facts are built incrementally by reporter-year
 (dbt_project/macros/incremental_scope.sql), which is only right while the code and reference
