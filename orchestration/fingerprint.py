@@ -5,9 +5,12 @@ what it published. When the inputs equal the last publication's there is nothing
 no run is started (nothing_new). Only a successful publication records its fingerprint, so a
 failed one is retried the next night.
 
-The code part is kept apart: the facts are built incrementally by reporter-year
-(dbt_project/macros/incremental_scope.sql), which is only right while the code and reference
-data that built the earlier rows are unchanged. When they change, the build is a full refresh.
+The build's code is kept apart: the facts are built incrementally by reporter-year
+(dbt_project/macros/incremental_scope.sql), which is only right while the dbt project and the
+reference data that built the earlier rows are unchanged. When they change, the build is a full
+refresh. The rules (expectations/) run over every fact at each refresh, so a change to them needs
+a new publication but not a full dbt build; a change to ingest's or orchestration's Python
+changes neither what was landed nor what the build makes of it.
 """
 
 import hashlib
@@ -15,15 +18,16 @@ from pathlib import Path
 
 from zonestat.config import DBT_PROJECT_DIR, REPO_ROOT, Home
 
-CODE_DIRS = (DBT_PROJECT_DIR, REPO_ROOT / "expectations", REPO_ROOT / "orchestration", REPO_ROOT / "ingest")
+BUILD_CODE = (DBT_PROJECT_DIR,)  # models, macros, tests, seeds
+RULES_CODE = (REPO_ROOT / "expectations",)  # the catalogue, the engine, the suggestion search
 
 
-def code_fingerprint() -> str:
+def code_fingerprint(folders: tuple[Path, ...]) -> str:
     digest = hashlib.sha256()
-    for folder in CODE_DIRS:
+    for folder in folders:
         for path in sorted(folder.rglob("*")):
             if path.is_file() and path.suffix in (".sql", ".yml", ".yaml", ".csv", ".py"):
-                digest.update(f"{path.relative_to(REPO_ROOT)}:".encode() + hashlib.sha256(path.read_bytes()).digest())
+                digest.update(f"{path.relative_to(folder.parent)}:".encode() + hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
 
@@ -33,14 +37,20 @@ def _names_digest(folder: Path) -> str:
 
 
 def inputs_fingerprint(h: Home) -> str:
-    """Code, landed files and withdrawals, a line each: `code:<hash>`, `landing:<hash>`, `withdrawals:<hash>`."""
+    """What the published warehouse is made of, a line each: `code:` the build's code and reference
+    data, `landing:` the landed files, `withdrawals:`, and `rules:` the quality rules' code."""
     from ingest.land import TABLES
 
     landing = hashlib.sha256("".join(f"{t}:{_names_digest(h.landing / t)}\n" for t in TABLES).encode())
     # Supplied exchange rates change the conversion of every figure of their years, which the
     # reporter-year increments do not follow: they count as reference data, in the code part.
-    return (f"code:{code_fingerprint()}+{_names_digest(h.landing / 'fx_rates')}\nlanding:{landing.hexdigest()}\n"
-            f"withdrawals:{_names_digest(h.landing / 'withdrawals')}")
+    return (f"code:{code_fingerprint(BUILD_CODE)}+{_names_digest(h.landing / 'fx_rates')}\n"
+            f"landing:{landing.hexdigest()}\nwithdrawals:{_names_digest(h.landing / 'withdrawals')}\n"
+            f"rules:{code_fingerprint(RULES_CODE)}")
+
+
+def _lines(fingerprint: str) -> dict[str, str]:
+    return dict(line.split(":", 1) for line in fingerprint.splitlines())
 
 
 def _file(h: Home, name: str) -> Path:
@@ -71,8 +81,8 @@ def needs_full_refresh(h: Home, fingerprint: str) -> bool:
     built = _file(h, "build")
     if not (h.work_db.exists() and built.exists()):
         return True
-    before, now = built.read_text().splitlines(), fingerprint.splitlines()
-    return before[0] != now[0] or before[2:] != now[2:]
+    before, now = _lines(built.read_text()), _lines(fingerprint)
+    return any(before.get(part) != now.get(part) for part in ("code", "withdrawals"))
 
 
 NOTHING_NEW = ("No new file in the inbox and no change since the last publication: no run started; "

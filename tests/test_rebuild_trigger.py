@@ -1,0 +1,32 @@
+"""What forces a full rebuild, what only a new publication, and what neither (orchestration/fingerprint.py)."""
+
+from orchestration import fingerprint
+from zonestat.config import Home
+
+
+def test_only_the_build_s_code_forces_a_full_rebuild(tmp_path, monkeypatch):
+    code = {name: tmp_path / "repo" / name for name in ("dbt_project", "expectations", "ingest")}
+    for folder in code.values():
+        folder.mkdir(parents=True)
+    (code["dbt_project"] / "fct.sql").write_text("select 1")
+    (code["expectations"] / "suggest.py").write_text("X = 1")
+    (code["ingest"] / "parse.py").write_text("Y = 1")
+    monkeypatch.setattr(fingerprint, "BUILD_CODE", (code["dbt_project"],))
+    monkeypatch.setattr(fingerprint, "RULES_CODE", (code["expectations"],))
+    h = Home(tmp_path / "home").ensure()
+    h.work_db.write_bytes(b"")
+    fingerprint.record_build(h, fingerprint.inputs_fingerprint(h))
+    monkeypatch.setattr(Home, "last_publication", lambda self: h.work_db)  # as if published
+    fingerprint.record_publication(h)
+    assert fingerprint.unchanged_since_publication(h, fingerprint.inputs_fingerprint(h))
+
+    (code["ingest"] / "parse.py").write_text("Y = 2")  # how new files are read: not how the landed ones build
+    now = fingerprint.inputs_fingerprint(h)
+    assert not fingerprint.needs_full_refresh(h, now) and fingerprint.unchanged_since_publication(h, now)
+
+    (code["expectations"] / "suggest.py").write_text("X = 2")  # the rules: a new publication, incremental
+    now = fingerprint.inputs_fingerprint(h)
+    assert not fingerprint.needs_full_refresh(h, now) and not fingerprint.unchanged_since_publication(h, now)
+
+    (code["dbt_project"] / "fct.sql").write_text("select 2")  # the build's code: everything again
+    assert fingerprint.needs_full_refresh(h, fingerprint.inputs_fingerprint(h))
