@@ -14,7 +14,7 @@
 {% endmacro %}
 
 {% macro landing_folder(table) %}
-    {{- return(env_var('ZONESTAT_LANDING', '../.zonestat/landing') ~ '/' ~ table) -}}
+    {{- return(env_var('ZONESTAT_LANDING') ~ '/' ~ table) -}}
 {% endmacro %}
 
 {#- read_parquet over the files of the submissions that `ids_query` returns (and the empty
