@@ -16,8 +16,9 @@ import pandas as pd
 
 from expectations.catalogue import Rule, load
 from ingest.numbers import vn_format
+from zonestat import reference
 
-FACT_TABLES = ("fct_investment", "fct_output", "fct_trade", "fct_labour", "fct_infrastructure")
+FACT_TABLES = reference.fact_tables()
 # When no rate is known for the year, plausibility checks still need a rough VND per USD.
 PLAUSIBILITY_VND_PER_USD = 25000.0
 FINDING_COLUMNS = [

@@ -27,11 +27,12 @@ from orchestration.fingerprint import (
     unchanged_since_publication,
 )
 from orchestration.publish import unpublished_submissions
+from zonestat import reference
 from zonestat.config import Home, connect_work_db
 
 WAREHOUSE_POOL = "warehouse"
 LANDING_TABLES = ("submissions", "figures", "findings", "fx_rates")
-FACTS = ("fct_investment", "fct_output", "fct_trade", "fct_labour", "fct_infrastructure")
+FACTS = reference.fact_tables()
 TRANSIENT = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.disk import ensure_free_space, remove_leftovers
+from zonestat import reference
 from zonestat.config import Home, connect_work_db, duckdb_memory
 
 
@@ -32,7 +33,7 @@ def keep_snapshots() -> int:
 
 
 # Tables whose rows may only disappear when a superseding submission replaced them.
-GUARDED_FACTS = ("fct_investment", "fct_output", "fct_trade", "fct_labour", "fct_infrastructure")
+GUARDED_FACTS = reference.fact_tables()
 REQUIRED_TABLES = GUARDED_FACTS + ("fct_figure_revisions", "fct_submissions", "dim_province", "dim_indicator", "dim_period", "dq_findings")
 
 

@@ -13,14 +13,15 @@ import pytest
 
 from orchestration.dbt import dbt_executable
 from tests.conftest import query, run_refresh
+from zonestat import reference
 from zonestat.config import DBT_PROJECT_DIR
 from zonestat.sample import generate
 from zonestat.submission_files import another_version
 
 pytestmark = pytest.mark.slow  # builds a warehouse with dbt and Dagster (or drives a browser)
 
-TABLES = ("fct_investment", "fct_output", "fct_trade", "fct_labour", "fct_infrastructure", "fct_figure_revisions",
-          "int_province_figures_additive", "agg_province_2025", "agg_region", "agg_national", "agg_bloc")
+TABLES = reference.fact_tables() + ("fct_figure_revisions", "int_province_figures_additive", "agg_province_2025",
+                                     "agg_region", "agg_national", "agg_bloc")
 
 
 def differences(work_db: Path, rebuilt_db: Path, table: str) -> int:

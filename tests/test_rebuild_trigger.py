@@ -30,3 +30,13 @@ def test_only_the_build_s_code_forces_a_full_rebuild(tmp_path, monkeypatch):
 
     (code["dbt_project"] / "fct.sql").write_text("select 2")  # the build's code: everything again
     assert fingerprint.needs_full_refresh(h, fingerprint.inputs_fingerprint(h))
+
+
+def test_each_domain_of_the_indicators_has_its_fact_model_and_no_other_calls_the_macro():
+    """One list of fact tables (reference.fact_tables, from the indicators' domains): the dbt
+    models that build them with macros/fact_table.sql are exactly those."""
+    from zonestat import reference
+    from zonestat.config import DBT_PROJECT_DIR
+
+    built = {p.stem for p in (DBT_PROJECT_DIR / "models").rglob("*.sql") if "fact_table(" in p.read_text()}
+    assert built == set(reference.fact_tables()) and len(built) == 5

@@ -94,6 +94,12 @@ def indicators() -> dict[str, Indicator]:
     }
 
 
+def fact_tables() -> tuple[str, ...]:
+    """The fact tables: one per domain of the indicators (fct_investment, fct_output, ...), each a
+    dbt model of two lines calling macros/fact_table.sql."""
+    return tuple(f"fct_{domain}" for domain in dict.fromkeys(i.domain for i in indicators().values()))
+
+
 @lru_cache(maxsize=1)
 def blocs() -> dict[str, list[tuple[str, int]]]:
     """bloc code -> known members as (gso_code, vintage)."""

@@ -1,4 +1,4 @@
-{#- The four fact tables share one shape; each selects its domain.
+{#- The fact tables (one per domain of the indicators) share one shape; each selects its domain.
     Grain: reporter x zone x period x indicator x breakdown, current version. -#}
 {% macro fact_table(domain) %}
 {{ config(**reporter_year_config()) }}

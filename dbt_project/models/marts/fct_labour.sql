@@ -1,2 +1,2 @@
--- Labour figures as reported (current version); see _marts.yml for the grain and columns.
+-- Labour figures as reported (current version); see _facts.yml for the grain and columns.
 {{ fact_table('labour') }}
