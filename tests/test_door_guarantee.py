@@ -164,7 +164,7 @@ def test_validate_s_door_without_gx_finds_what_gx_finds(tmp_path):
     from expectations.submission_checks import DoorValidator, check_without_gx, door_checks
     from ingest.pipeline import read_submission
     from ingest.receive import sha256
-    from tests.test_submission_variations import row, workbook
+    from tests.fixtures.workbooks import row, workbook
 
     rng = random.Random(7)
     paths = []

@@ -164,7 +164,7 @@ def test_a_file_gone_or_unreadable_is_named_and_the_others_go_on(tmp_path, zhome
     (1e308, "tỷ USD", "beyond any possible value"), ("1e6", "dự án", "is not a number"),
     ("9.99e999", "dự án", "is not a number"), ("21abc", "dự án", "is not a number"), ("5 1", "dự án", "is not a number")])
 def test_impossible_numbers_are_errors_naming_their_cell(tmp_path, value, unit, problem):
-    from tests.test_submission_variations import parse, row, workbook
+    from tests.fixtures.workbooks import parse, row, workbook
 
     code = "INV_NEW_CAP" if "USD" in unit else "INV_NEW_PROJ"
     sub = parse(workbook(tmp_path / "a.xlsx", [row(code, value, unit, breakdown="NN" if "USD" in unit else "TONG")]))
@@ -174,7 +174,7 @@ def test_impossible_numbers_are_errors_naming_their_cell(tmp_path, value, unit, 
 
 
 def test_a_fractional_count_is_a_warning(tmp_path):
-    from tests.test_submission_variations import parse, row, workbook
+    from tests.fixtures.workbooks import parse, row, workbook
 
     sub = parse(workbook(tmp_path / "a.xlsx", [row("INV_NEW_PROJ", "0,449"), row("LAB_WORKERS", "72,5", "nghìn người")]))
     warnings = [(f.rule, f.cell) for f in sub.findings if f.severity == "warning"]

@@ -12,13 +12,8 @@ import pytest
 from ingest import land
 from ingest.pipeline import ingest_paths, read_submission
 from ingest.receive import sha256
-from tests.test_submission_variations import row, workbook
+from tests.fixtures.workbooks import good, row, workbook
 from zonestat.submission_files import write_xlsx
-
-
-def good(tmp_path: Path, name="good.xlsx", value="21", status="uoc") -> Path:
-    meta = [("ma_tinh", "34"), ("ky_bao_cao", "2019-11"), ("trang_thai", status)]
-    return workbook(tmp_path / name, [row("INV_NEW_PROJ", value), row("INV_ADJ_PROJ", "30", "lượt")], meta=meta)
 
 
 def zip_bomb(path: Path) -> Path:

@@ -17,7 +17,7 @@ from orchestration.publish import table_row_counts
 from orchestration.runs import refresh_in_process
 from orchestration.sensors import inbox_changes
 from tests.conftest import query, run_refresh
-from tests.test_ingest_door import good
+from tests.fixtures.workbooks import good
 
 pytestmark = pytest.mark.slow  # builds a warehouse with dbt and Dagster (or drives a browser)
 

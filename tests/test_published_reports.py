@@ -37,7 +37,7 @@ OWN_FILES = "'ha_noi_2019_06.xlsx', 'dong_nai_2019-03.xlsx', 'dong_nai_2019-06.x
 
 def _zones_one_project_short(path):
     """Hà Nội, June 2019: 182 valid projects, while its four zones' add up to 181 (typed whole)."""
-    from tests.test_submission_variations import row, workbook
+    from tests.fixtures.workbooks import row, workbook
 
     zones = [("KCN Thăng Long", "50"), ("KCN Nội Bài", "45"), ("KCN Quang Minh", "46"), ("KCN Phú Nghĩa", "40")]
     workbook(path, [row("INV_VALID_PROJ", "182")] + [row("INV_VALID_PROJ", v, zone=z) for z, v in zones],
@@ -46,7 +46,7 @@ def _zones_one_project_short(path):
 
 def _quarterly_exports_falling(inbox):
     """Đồng Nai reports quarterly: exports year to date 2.500 in June, then 2.450 in September."""
-    from tests.test_submission_variations import row, workbook
+    from tests.fixtures.workbooks import row, workbook
 
     for period, value in (("2019-03", "1.200"), ("2019-06", "2.500"), ("2019-09", "2.450")):
         workbook(inbox / f"dong_nai_{period}.xlsx", [row("TRD_EXPORT", value, unit="triệu USD")],

@@ -7,7 +7,7 @@ import pytest
 
 from ingest.rates import read_rates
 from tests.conftest import query, run_refresh
-from tests.test_submission_variations import row, workbook
+from tests.fixtures.workbooks import row, workbook
 
 HEADER = "year,vnd_per_usd,basis,source\n"
 

@@ -1,47 +1,11 @@
 """Every variation listed in submission-format.md, as real files written with openpyxl."""
 
 import unicodedata
-from pathlib import Path
 
 import openpyxl
 import pytest
 
-from ingest.pipeline import check_submissions, read_submission
-from ingest.receive import sha256
-
-META = [("ma_tinh", "34"), ("ky_bao_cao", "2019-11"), ("trang_thai", "uoc")]
-HEADER = ["ma_chi_tieu", "chi_tieu", "khu", "phan_to", "don_vi", "gia_tri", "tang_truong", "ty_trong", "ghi_chu"]
-
-
-def workbook(path: Path, rows: list[list], header: list[str] = HEADER, meta=META, title_rows: int = 0,
-             merge_title: bool = False, leading_cols: int = 0) -> Path:
-    book = openpyxl.Workbook()
-    info = book.active
-    info.title = "ThongTin"
-    for k, v in meta:
-        info.append([k, v])
-    sheet = book.create_sheet("SoLieu")
-    pad = [None] * leading_cols
-    for i in range(title_rows):
-        sheet.append(pad + [f"BÁO CÁO SỐ LIỆU KCN - dòng tiêu đề {i + 1}"])
-    if merge_title and title_rows:
-        sheet.merge_cells(start_row=1, start_column=1 + leading_cols, end_row=1, end_column=6 + leading_cols)
-    sheet.append(pad + header)
-    for row in rows:
-        sheet.append(pad + row)
-    book.save(path)
-    return path
-
-
-def parse(path: Path):
-    data = path.read_bytes()
-    sub = read_submission(data, path.name, sha256(data))
-    check_submissions([sub])
-    return sub
-
-
-def row(indicator="INV_NEW_PROJ", value="21", unit="dự án", breakdown="TONG", zone="", growth=None, share=None):
-    return [indicator, "", zone, breakdown, unit, value, growth, share, None]
+from tests.fixtures.workbooks import parse, row, workbook
 
 
 def test_header_names_with_diacritics_case_and_spaces(tmp_path):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_refresh
-from tests.test_ingest_door import good
+from tests.fixtures.workbooks import good
 
 pytestmark = pytest.mark.slow  # builds a warehouse with dbt and Dagster (or drives a browser)
 
@@ -31,7 +31,7 @@ def free_port() -> int:
 
 @pytest.fixture
 def webserver(zhome):
-    from tests.test_submission_variations import row, workbook
+    from tests.fixtures.workbooks import row, workbook
 
     good(zhome.inbox, "a.xlsx")
     # Thái Bình's December: a growth claim the warehouse cannot check (no 2018), an info finding
