@@ -21,6 +21,7 @@ def prepare(h: Home | None = None) -> Home:
     os.environ["DBT_LOG_PATH"] = str(h.dbt_logs)
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("ZONESTAT_PG_PORT", "5432")  # read by dagster.yaml's PostgreSQL storage section
     instance_yaml = h.dagster_home / "dagster.yaml"
     if not instance_yaml.exists() or instance_yaml.read_bytes() != ROOT_DAGSTER_YAML.read_bytes():
         # Replaced whole, never rewritten in place: another process may be reading it right now.
