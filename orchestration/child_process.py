@@ -23,7 +23,16 @@ def die_with_parent() -> None:
 
 
 def dbt_main() -> None:
-    """The `zonestat-dbt` command: dbt, bound to the life of the process that started it."""
+    """The `zonestat-dbt` command: dbt, bound to the life of the process that started it.
+
+    `--version` answers from the installed package without starting dbt: dagster-dbt asks it
+    before every build, and dbt's own answer took about 4 s (it also looks up the latest release
+    on the internet)."""
+    if sys.argv[1:] == ["--version"]:
+        from importlib.metadata import version
+
+        print(f"Core:\n  - installed: {version('dbt-core')}")
+        return
     die_with_parent()
     dbt = str(Path(sys.executable).with_name("dbt"))
     os.execv(dbt, [dbt, *sys.argv[1:]])

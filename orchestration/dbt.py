@@ -7,12 +7,9 @@ import os
 import shutil
 import subprocess
 import sys
-from functools import cached_property
-from importlib.metadata import version as installed_version
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
-from packaging.version import Version
 
 from zonestat.config import DBT_PROJECT_DIR, Home
 
@@ -27,27 +24,8 @@ def dbt_executable() -> str:
     return str(Path(sys.executable).with_name("zonestat-dbt"))
 
 
-class ZonestatDbtCli(DbtCliResource):
-    """dagster-dbt's resource without two dbt start-ups per build: it is told dbt's version instead
-    of asking `dbt --version`, and it does not load a dbt adapter it would not use.
-
-    The executable is the dbt-core installed beside this Python, so the package's version is its
-    version; asking costs a second dbt start-up (about 4 s) in every refresh.
-    """
-
-    @cached_property
-    def _cli_version(self) -> Version:
-        return Version(installed_version("dbt-core"))
-
-    def _initialize_dbt_core_adapter(self, args):
-        # dagster-dbt loads dbt in this process to fetch row counts and column metadata after a
-        # build when asked to (`.fetch_row_counts()`); we do not ask (publish reports rows per
-        # table), and loading dbt costs about 2 s per refresh. Without an adapter it skips them.
-        return None
-
-
 def dbt_resource(h: Home) -> DbtCliResource:
-    return ZonestatDbtCli(project_dir=dbt_project(h), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable())
+    return DbtCliResource(project_dir=dbt_project(h), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable())
 
 
 def _newest_source_mtime() -> float:
