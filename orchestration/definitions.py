@@ -49,4 +49,8 @@ def build_definitions() -> dg.Definitions:
     )
 
 
-defs = build_definitions()
+@dg.definitions
+def defs() -> dg.Definitions:
+    """Loaded by Dagster's tools when they need it, not on import: building the definitions prepares
+    the home (folders, the instance's dagster.yaml) and may parse the dbt project."""
+    return build_definitions()

@@ -24,6 +24,17 @@ pytestmark = pytest.mark.slow  # builds a warehouse with dbt and Dagster (or dri
 REPO = Path(__file__).resolve().parent.parent
 
 
+def test_importing_the_code_location_writes_nothing(tmp_path):
+    """The definitions are built when Dagster loads them (@dg.definitions), not on import: importing
+    the module creates no folder and parses nothing."""
+    root = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZONESTAT_", "DAGSTER_"))}
+    done = subprocess.run([sys.executable, "-c", "import orchestration.definitions"], cwd=REPO, capture_output=True,
+                          text=True, env=env | {"ZONESTAT_HOME": str(root)}, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert not root.exists()
+
+
 def test_code_location_validates(zhome):
     dagster = Path(sys.executable).with_name("dagster")
     result = subprocess.run([str(dagster), "definitions", "validate", "-m", "orchestration.definitions"],
