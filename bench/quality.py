@@ -86,7 +86,7 @@ result["suggestions"] = summary.suggestions
 # The search alone, per report, by how many relations the report breaks.
 with duckdb.connect(str(h.work_db)) as con:
     quality.create_cells_view(con)
-    flagged = [r[0] for r in con.execute("select distinct submission_id from dq_findings "
+    flagged = [r[0] for r in con.execute("select distinct submission_id from dq_rule_findings "
                                          "where severity in ('error', 'warning') and kind <> 'submission'").fetchall()]
     by_broken = {{}}
     con.execute("create temp table dq_bench_reports as select unnest(?) as submission_id", [flagged[:300]])
@@ -108,7 +108,7 @@ manifest = list(csv.DictReader(open(Path({home!r}).parent / "samples" / Path({ho
                                     encoding="utf-8")))
 with duckdb.connect(str(h.work_db), read_only=True) as con:
     errors = con.execute("select f.kind, f.source_cells, f.suggested_cells, f.suggested_values, s.file_name "
-                         "from dq_findings f join fct_submissions s using (submission_id) "
+                         "from dq_rule_findings f join fct_submissions s using (submission_id) "
                          "where f.severity = 'error' and f.kind <> 'submission'").df()
 scores = score_injected(manifest, errors)
 result["slips"] = {{kind: {{"injected": s["injected"], "found": s["found"], "restored": s["restored"],

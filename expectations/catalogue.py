@@ -13,12 +13,12 @@ from pathlib import Path
 
 import yaml
 
+from ingest.findings import SEVERITIES
 from zonestat import reference
 
 CATALOGUE = Path(__file__).with_name("catalogue.yaml")
 KINDS = ("balance", "bound", "ratio", "share", "growth", "hierarchy", "monotonic", "magnitude", "plausibility",
          "reference")
-SEVERITIES = ("error", "warning", "info")
 
 
 @dataclass(frozen=True)

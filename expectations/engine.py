@@ -1,4 +1,4 @@
-"""Run the whole quality step on the work database: detect, explain, suggest, flag the facts."""
+"""The quality step on the work database: detect, explain and suggest; the rules' findings for dbt."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import pandas as pd
 
 from expectations import quality, suggest
 from expectations.catalogue import by_id
-from ingest.findings import severity_rank_sql
 from zonestat.config import connect_work_db
 
 # Kinds whose broken relations the suggestion search can repair by correcting cells.
@@ -177,8 +176,11 @@ def _suggest(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame, summary: Qu
     return findings
 
 
-DQ_TABLE_SQL = """
-create or replace table dq_findings (
+# The rules' findings, where the dbt model dq_findings reads them (a source): it adds the door's
+# findings, names each finding's reporter and flags the facts (models/marts/dq_findings.sql).
+RULE_FINDINGS_TABLE = "dq_rule_findings"
+RULE_FINDINGS_SQL = f"""
+create or replace table {RULE_FINDINGS_TABLE} (
     finding_id varchar primary key, rule_id varchar, kind varchar, severity varchar, reporter_id varchar,
     period_key varchar, zone_key varchar, submission_id varchar, revision_number bigint, indicators varchar,
     breakdowns varchar, expected double, found double, imbalance double, tolerance double, message varchar,
@@ -220,103 +222,24 @@ def find(con: duckdb.DuckDBPyConnection, summary: QualitySummary, rules: list | 
 
 
 def run_quality(database: Path) -> QualitySummary:
-    """Detect, explain and suggest over the work database; writes dq_findings and the facts' flags."""
+    """Detect, explain and suggest over the work database's facts; writes dq_rule_findings."""
     summary = QualitySummary()
     with connect_work_db(database) as con:
         findings = find(con, summary)
-        door = con.execute("""
-            select rule_id, 'submission' as kind, severity, s.reporter_id, s.period_key, '' as zone_key,
-                f.submission_id, null as revision_number, null as indicators, null as breakdowns,
-                null as expected, null as found, null as imbalance, null as tolerance,
-                f.message, f.message_vi,
-                case when f.sheet = '' then f.cell else f.sheet || '!' || f.cell end as source_cells,
-                null as cell_keys, null as suggestion, null as suggestion_vi, null as suggested_cells,
-                null as suggested_values, f.expected as door_expected, f.found as door_found
-            from stg_landing__findings f left join stg_landing__submissions s using (submission_id)
-            union all
-            select 'submission.versions_unordered', 'submission', 'warning', k.reporter_id, k.period_key, '',
-                k.submission_id, k.revision_number, null, null, null, null, null, null,
-                k.file_name || ' is kept as the current version of ' || k.reporter_id || ' ' || k.period_key
-                    || ', but ' || string_agg(o.file_name, ', ' order by o.file_name)
-                    || ' has the same status, date prepared and arrival time: nothing in the files says which'
-                    || ' is later, so the content hash decided. Send the right version again (with ngay_lap).',
-                k.file_name || ' được giữ làm bản hiện hành của ' || k.reporter_id || ' ' || k.period_key
-                    || ', nhưng ' || string_agg(o.file_name, ', ' order by o.file_name)
-                    || ' có cùng trạng thái, ngày lập và thời điểm nhận: không có gì trong tệp cho biết bản nào'
-                    || ' mới hơn, nên mã băm nội dung quyết định. Hãy gửi lại bản đúng (có ngay_lap).',
-                '', null, null, null, null, null, null, null
-            from int_submissions_ranked k
-            join int_submissions_ranked o
-                on o.reporter_id = k.reporter_id and o.period_key = k.period_key
-                and o.status_rank = k.status_rank and o.prepared_on is not distinct from k.prepared_on
-                and o.received_at = k.received_at and o.submission_id <> k.submission_id
-            where k.is_unordered and k.revision_number = k.n_revisions
-            group by k.reporter_id, k.period_key, k.submission_id, k.revision_number, k.file_name""").df()
-        if len(door):
-            door["finding_id"] = [quality.finding_id(r, f"{s}|{c}|{m}") for r, s, c, m in
-                                  zip(door["rule_id"], door["submission_id"], door["source_cells"], door["message"])]
-            door = door.drop_duplicates("finding_id")
-        con.execute(DQ_TABLE_SQL)
-        for frame in (findings, door):
-            if len(frame):
-                for column in quality.FINDING_COLUMNS:
-                    if column not in frame.columns:
-                        frame[column] = None
-                con.register("new_findings", frame[quality.FINDING_COLUMNS])
-                con.execute("insert into dq_findings select * from new_findings")
-                con.unregister("new_findings")
+        con.execute(RULE_FINDINGS_SQL)
+        if len(findings):
+            for column in quality.FINDING_COLUMNS:
+                if column not in findings.columns:
+                    findings[column] = None
+            con.register("new_findings", findings[quality.FINDING_COLUMNS])
+            con.execute(f"insert into {RULE_FINDINGS_TABLE} select * from new_findings")
+            con.unregister("new_findings")
         # the figures a finding compares, without the noise of float arithmetic (0.5009999999999999)
-        con.execute("update dq_findings set expected = round(expected, 9), found = round(found, 9), "
+        con.execute(f"update {RULE_FINDINGS_TABLE} set expected = round(expected, 9), found = round(found, 9), "
                     "imbalance = round(imbalance, 9), tolerance = round(tolerance, 9)")
-        _name_reporters(con)
-        _flag_facts(con)
-        counts = con.execute("select severity, kind, count(*) from dq_findings group by all").fetchall()
+        counts = con.execute(f"select severity, kind, count(*) from {RULE_FINDINGS_TABLE} group by all").fetchall()
     for severity, kind, n in counts:
         summary.findings += n
         summary.by_severity[severity] = summary.by_severity.get(severity, 0) + n
         summary.by_kind[kind] = summary.by_kind.get(kind, 0) + n
     return summary
-
-
-REPORTER_COLUMNS = ("reporter_kind varchar, reporter_code varchar, reporter_vintage integer, reporter_name varchar, "
-                    "province_2025_code varchar, province_2025_name varchar")
-
-
-def _name_reporters(con: duckdb.DuckDBPyConnection) -> None:
-    """Who each finding is about, from the ledger and the dimensions: analysts filter and join on
-    reporter code, vintage and name, and on the 2025 province, without taking reporter_id apart."""
-    for column in REPORTER_COLUMNS.split(", "):
-        con.execute(f"alter table dq_findings add column {column}")
-    con.execute("""
-        update dq_findings set reporter_kind = r.reporter_kind, reporter_code = r.reporter_code,
-            reporter_vintage = r.reporter_vintage, reporter_name = r.reporter_name,
-            province_2025_code = r.province_2025_code, province_2025_name = r.province_2025_name
-        from (
-            select s.reporter_id, s.reporter_kind, s.reporter_code, s.reporter_vintage,
-                coalesce(p.name_vi, b.bloc_name_vi) as reporter_name,
-                p.successor_2025_code as province_2025_code, p25.name_vi as province_2025_name
-            from (select reporter_id, any_value(reporter_kind) as reporter_kind, any_value(reporter_code) as reporter_code,
-                         any_value(reporter_vintage) as reporter_vintage
-                  from fct_submissions where reporter_id is not null group by reporter_id) s
-            left join dim_province p
-                on s.reporter_kind = 'province' and p.vintage = s.reporter_vintage and p.gso_code = s.reporter_code
-            left join dim_province p25 on p25.vintage = 2025 and p25.gso_code = p.successor_2025_code
-            left join dim_bloc b on s.reporter_kind = 'bloc' and b.bloc_code = s.reporter_code
-        ) r
-        where dq_findings.reporter_id = r.reporter_id""")
-
-
-def _flag_facts(con: duckdb.DuckDBPyConnection) -> None:
-    """Each fact row carries the worst severity of the findings that touch it."""
-    con.execute(f"""
-        create or replace temp table dq_cell_flags as
-        select cell_key as figure_key,
-            arg_min(severity, {severity_rank_sql()}) as worst
-        from (select unnest(string_split(cell_keys, '¦')) as cell_key, severity from dq_findings
-              where cell_keys is not null)
-        group by cell_key""")
-    for table in quality.FACT_TABLES:
-        # Facts are built incrementally: rows kept from an earlier build carry earlier flags.
-        con.execute(f"update {table} set worst_finding_severity = null where worst_finding_severity is not null")
-        con.execute(f"""update {table} set worst_finding_severity = f.worst
-                        from dq_cell_flags f where {table}.figure_key = f.figure_key""")

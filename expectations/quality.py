@@ -1,10 +1,10 @@
-"""The quality engine: run the rule catalogue as SQL over the marts and write dq_findings.
+"""The quality engine's detection: the rule catalogue as SQL over the facts.
 
 Detection is set-based SQL in the warehouse (one query per rule kind over every report), so
 the whole catalogue costs a few scans of the fact tables. For every report with a broken
 rule, suggest.py then searches the smallest set of cells whose correction satisfies all of
-its rules. Findings about what boards reported are flags, never blockers: they are written
-beside the facts, and each fact row gets the worst severity of the findings touching it.
+its rules (engine.py). Findings about what boards reported are flags, never blockers: the dbt
+model dq_findings publishes them, and each fact row gets the worst severity touching it.
 """
 
 from __future__ import annotations
@@ -656,8 +656,9 @@ def load_rule(rule_id: str) -> Rule:
 
 
 def finding_id(rule_id: str, cell_keys: str) -> str:
-    """Stable across runs: the same broken relation on the same cells keeps its id."""
-    return hashlib.sha1(f"{rule_id}|{cell_keys}".encode()).hexdigest()[:16]
+    """Stable across runs: the same broken relation on the same cells keeps its id (16 hex digits of
+    an md5, as dbt's finding_id macro makes the door findings' ids)."""
+    return hashlib.md5(f"{rule_id}|{cell_keys}".encode()).hexdigest()[:16]
 
 
 def vn_number(x: float | None) -> str:

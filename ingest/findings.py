@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ingest.messages import Message
+from zonestat import reference
 
 ERROR, WARNING, INFO = "error", "warning", "info"
-SEVERITIES = (ERROR, WARNING, INFO)  # the worst first
+SEVERITIES = reference.severities()  # the worst first: dbt_project.yml's var, which dbt orders by too
+assert set(SEVERITIES) == {ERROR, WARNING, INFO}
 
 
 def severity_rank_sql(column: str = "severity") -> str:

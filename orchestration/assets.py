@@ -80,11 +80,17 @@ class ZonestatDbtTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "warehouse"
 
 
-def build_dbt_assets(h: Home) -> dg.AssetsDefinition:
-    project = dbt_project(h)
+FINDINGS_MODEL = "dq_findings"  # built after the quality engine, from what it writes
+RULE_FINDINGS = dg.AssetKey(["quality", "dq_rule_findings"])  # the dbt source the engine writes
 
-    @dbt_assets(manifest=ensure_manifest(h), project=project, dagster_dbt_translator=ZonestatDbtTranslator(),
-                pool=WAREHOUSE_POOL)
+
+def build_dbt_assets(h: Home) -> list[dg.AssetsDefinition]:
+    """The dbt project in two steps: every model but dq_findings, then dq_findings (which reads the
+    quality engine's findings, written between the two) and the facts' flags."""
+    project, manifest, translator = dbt_project(h), ensure_manifest(h), ZonestatDbtTranslator()
+
+    @dbt_assets(manifest=manifest, project=project, dagster_dbt_translator=translator, pool=WAREHOUSE_POOL,
+                exclude=FINDINGS_MODEL)
     def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         """`dbt build` into the work database: models, seeds, and their tests as asset checks.
 
@@ -112,15 +118,28 @@ def build_dbt_assets(h: Home) -> dg.AssetsDefinition:
                           "dbt_error": dg.MetadataValue.text(str(exc)[:4000])}) from exc
         record_build(h, fingerprint)
 
-    return warehouse_models
+    @dbt_assets(manifest=manifest, project=project, dagster_dbt_translator=translator, pool=WAREHOUSE_POOL,
+                select=FINDINGS_MODEL)
+    def findings_model(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        """dq_findings: the rules' findings and the door's, each reporter named, and the facts' flags.
+
+        Its events are held until dbt is done, so that its materialization carries the findings per
+        reporter, read from the work database, which dbt holds while it runs."""
+        events = list(dbt.cli(["build"], context=context).stream())
+        for event in events:
+            if isinstance(event, dg.Output) and context.asset_key_for_output(event.output_name) == dg.AssetKey(FINDINGS_MODEL):
+                event = event.with_metadata({**event.metadata, **_findings_by_reporter(environment.prepare())})
+            yield event
+
+    return [warehouse_models, findings_model]
 
 
 @dg.asset(
-    deps=[dg.AssetKey(f) for f in FACTS] + [dg.AssetKey("agg_bloc"), dg.AssetKey("dim_bloc_member")],
+    key=RULE_FINDINGS, deps=[dg.AssetKey(f) for f in FACTS] + [dg.AssetKey("agg_bloc"), dg.AssetKey("dim_bloc_member")],
     group_name="quality", pool=WAREHOUSE_POOL, kinds={"duckdb"},
 )
-def dq_findings(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    """The rule catalogue (expectations/catalogue.yaml) run over the marts, with suggested corrections."""
+def rule_findings(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    """The rule catalogue (expectations/catalogue.yaml) run over the facts, with suggested corrections."""
     from expectations.engine import run_quality
 
     h = environment.prepare()
@@ -132,7 +151,6 @@ def dq_findings(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     }
     metadata |= {f"severity_{k}": v for k, v in sorted(summary.by_severity.items())}
     metadata |= {f"kind_{k}": v for k, v in sorted(summary.by_kind.items())}
-    metadata |= _findings_by_reporter(h)
     return dg.MaterializeResult(metadata=metadata)
 
 
@@ -165,7 +183,7 @@ def _findings_by_reporter(h) -> dict[str, Any]:
 
 def _fact_check(fact: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=dg.AssetKey(fact), name=f"{fact}_reported_figures_consistent",
-                    additional_deps=[dg.AssetKey("dq_findings")], pool=WAREHOUSE_POOL,
+                    additional_deps=[dg.AssetKey(FINDINGS_MODEL)], pool=WAREHOUSE_POOL,
                     description=f"Findings of the rule catalogue touching {fact}. Never blocks publishing: "
                                 "boards' errors are flagged beside the figures.")
     def check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
@@ -193,7 +211,7 @@ def _fact_check(fact: str) -> dg.AssetChecksDefinition:
 FACT_CHECKS = [_fact_check(f) for f in FACTS]
 
 
-@dg.asset(deps=[dq_findings], group_name="publish", pool=WAREHOUSE_POOL, kinds={"duckdb"})
+@dg.asset(deps=[dg.AssetKey(FINDINGS_MODEL)], group_name="publish", pool=WAREHOUSE_POOL, kinds={"duckdb"})
 def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """Write-audit-publish: the audited work database swapped in as the analysts' warehouse.duckdb."""
     from orchestration.publish import publish

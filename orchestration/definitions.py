@@ -7,10 +7,10 @@ from orchestration import environment
 from orchestration.assets import (
     FACT_CHECKS,
     build_dbt_assets,
-    dq_findings,
     feedback_reports,
     landing,
     published_warehouse,
+    rule_findings,
 )
 from orchestration.dbt import dbt_resource
 from orchestration.fingerprint import NOTHING_NEW, nothing_new
@@ -40,7 +40,7 @@ def build_definitions() -> dg.Definitions:
         return dg.RunRequest()
 
     return dg.Definitions(
-        assets=[landing, build_dbt_assets(h), dq_findings, published_warehouse, feedback_reports],
+        assets=[landing, *build_dbt_assets(h), rule_findings, published_warehouse, feedback_reports],
         asset_checks=FACT_CHECKS,
         jobs=[refresh],
         schedules=[nightly],

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from expectations.engine import RULE_FINDINGS_TABLE
 from orchestration.disk import ensure_free_space, remove_leftovers
 from zonestat import reference
 from zonestat.config import Home, connect_work_db, duckdb_memory
@@ -42,12 +43,13 @@ PUBLISHED_STORAGE_VERSION = "v1.0.0"
 # dbt's staging views read the landing's Parquet by paths of the machine that built them, and the
 # intermediate tables are steps of the build: neither is published.
 INTERNAL_PREFIXES = ("stg_", "int_")
+INTERNAL_TABLES = (RULE_FINDINGS_TABLE,)  # what the quality engine hands to dbt's dq_findings
 
 
 def analyst_tables(names: Iterable[str]) -> list[str]:
     """Of the work database's tables, the published ones: facts, dimensions, rollups, dq_findings and
     the reference seeds."""
-    return [t for t in names if not t.startswith(INTERNAL_PREFIXES)]
+    return [t for t in names if not t.startswith(INTERNAL_PREFIXES) and t not in INTERNAL_TABLES]
 
 
 class PublishBlocked(Exception):

@@ -68,7 +68,9 @@ def test_incremental_refresh_equals_a_build_from_scratch(zhome, tmp_path):
 
     rebuilt = tmp_path / "rebuilt.duckdb"
     env = dict(os.environ, ZONESTAT_WORK_DB=str(rebuilt))
-    done = subprocess.run([dbt_executable(), "build", "--full-refresh", "--project-dir", str(DBT_PROJECT_DIR),
+    # every model but dq_findings, which reads the quality engine's findings (not compared here)
+    done = subprocess.run([dbt_executable(), "build", "--full-refresh", "--exclude", "dq_findings",
+                           "--project-dir", str(DBT_PROJECT_DIR),
                            "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target")],
                           env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:]

@@ -36,6 +36,11 @@ def report_statuses() -> tuple[str, ...]:
     return tuple(_project_vars()["report_statuses"])
 
 
+def severities() -> tuple[str, ...]:
+    """A finding's severities, the worst first (error, warning, info)."""
+    return tuple(_project_vars()["severities"])
+
+
 def breakdowns() -> tuple[str, ...]:
     """The breakdown codes a figure may carry (TONG, TN, NN, LDVN, LDNN)."""
     return tuple(_project_vars()["breakdowns"])

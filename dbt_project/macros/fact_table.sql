@@ -1,7 +1,7 @@
 {#- The fact tables (one per domain of the indicators) share one shape; each selects its domain.
     Grain: reporter x zone x period x indicator x breakdown, current version. -#}
 {% macro fact_table(domain) %}
-{{ config(**reporter_year_config()) }}
+{{ config(tags=['fact'], **reporter_year_config()) }}
 select
     {{ dbt.concat(["f.reporter_id", "'|'", "f.zone_key", "'|'", "f.period_key", "'|'",
                    "f.indicator_code", "'|'", "f.breakdown"]) }} as figure_key,

@@ -1,0 +1,30 @@
+{#- A finding's id: stable across builds, the same finding on the same cells keeps it (16 hex digits
+    of a hash of what identifies it). The rules' ids are made the same way in expectations/quality.py. -#}
+{% macro finding_id(identity) -%}
+    left({{ dbt.hash(identity) }}, 16)
+{%- endmacro %}
+
+{#- dq_findings' post-hook: each fact row carries the worst severity of the findings touching it
+    (their cell_keys list the facts' figure_keys, separated by '¦'). The facts are built
+    incrementally, so rows kept from an earlier build lose their earlier flag first. -#}
+{% macro flag_facts() %}
+{%- if not execute %}{{ return('') }}{% endif -%}
+{%- set facts = [] -%}
+{%- for node in graph.nodes.values() if node.resource_type == 'model' and 'fact' in node.tags -%}
+    {%- do facts.append(node) -%}
+{%- endfor -%}
+create or replace temporary table dq_cell_flags as
+select cell_key as figure_key, {{ severity_of_rank('min(' ~ severity_rank('severity') ~ ')') }} as worst
+from (
+    select unnest(string_split(cell_keys, '¦')) as cell_key, severity
+    from {{ this }} where cell_keys is not null
+) as touched
+group by cell_key;
+{% for fact in facts -%}
+{%- set relation = api.Relation.create(database=fact.database, schema=fact.schema, identifier=fact.alias) %}
+update {{ relation }} set worst_finding_severity = null where worst_finding_severity is not null;
+update {{ relation }} set worst_finding_severity = f.worst
+from dq_cell_flags as f where {{ relation }}.figure_key = f.figure_key;
+{% endfor -%}
+drop table dq_cell_flags
+{% endmacro %}
