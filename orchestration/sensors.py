@@ -47,7 +47,8 @@ def build_inbox_sensor(job) -> dg.SensorDefinition:
         context.update_cursor(cursor)
         if not new:
             return dg.SkipReason("no new or changed file in the inbox")
-        new = [digest for digest in new if digest not in landed_ids(home().landing)]
+        landed = landed_ids(home().landing)
+        new = [digest for digest in new if digest not in landed]
         if not new:  # the sensor's first look at an inbox that `zonestat refresh` has already read
             return dg.SkipReason("every new file in the inbox was already taken in by an earlier refresh")
         run_key = hashlib.sha256("".join(sorted(new)).encode()).hexdigest()[:24]
