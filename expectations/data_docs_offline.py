@@ -74,10 +74,10 @@ def localise(page: Path, site: Path) -> None:
 
 
 def localise_pages_since(site: Path, since_ns: int) -> None:
-    """Every page of the site written since `since_ns` (a time.time_ns()): a run's new pages and the index."""
+    """Every page of the site written since `since_ns` (a time.time_ns()): a run's new pages and the
+    index. The assets are in place already (`install`, once per validator)."""
     if not site.exists():
         return
-    install(site)
     for page in site.rglob("*.html"):
         if page.stat().st_mtime_ns >= since_ns and not page.is_relative_to(site / SITE_COPY):
             localise(page, site)

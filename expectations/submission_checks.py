@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from expectations.data_docs_offline import localise_pages_since
+from expectations import data_docs_offline
 from ingest.figure_table import figures_frame
 from ingest.findings import ERROR, WARNING, Finding
 from ingest.messages import Message, msg
@@ -261,6 +261,7 @@ class DoorValidator:
         from great_expectations.checkpoint import UpdateDataDocsAction
 
         _compile_page_templates_once()
+        data_docs_offline.install(folder)
 
         gx = self._gx
         self.context.add_data_docs_site(site_name="zonestat", site_config={
@@ -310,7 +311,7 @@ class DoorValidator:
                     sub.findings.append(_finding(check, row, sub))
         self.last_run = {"submissions": len(meta), "figures": len(figures)}
         if self.checkpoints:
-            localise_pages_since(self.data_docs_dir, started)
+            data_docs_offline.localise_pages_since(self.data_docs_dir, started)
 
 
 def check_without_gx(subs: list[Submission], today: date | None = None) -> None:
