@@ -77,7 +77,7 @@ with duckdb.connect(str(h.work_db)) as con:
         f"from {{quality.CELLS_VIEW}} c join bench_terms t using (indicator_code, breakdown) group by all)").fetchone()[0])
     # The catalogue is timed like the scan, in the same connection.
     result["detect_seconds"], (_, result["detect_seconds_by_kind"]) = best_of_three(lambda: quality.detect(con))
-summary = engine.run_quality(h.work_db)
+summary = engine.run_quality(h)
 result["engine_detect_seconds"] = summary.seconds_detect
 result["suggest_seconds"] = summary.seconds_suggest
 result["findings"] = summary.findings

@@ -5,14 +5,14 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from expectations import quality, suggest
 from expectations.catalogue import by_id
-from zonestat.config import connect_work_db
+from zonestat import target, warehouse
+from zonestat.config import Home, duckdb_memory
 
 # Kinds whose broken relations the suggestion search can repair by correcting cells.
 REPAIRABLE = {"balance", "bound", "ratio", "share", "hierarchy", "magnitude", "growth"}
@@ -179,14 +179,12 @@ def _suggest(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame, summary: Qu
 # The rules' findings, where the dbt model dq_findings reads them (a source): it adds the door's
 # findings, names each finding's reporter and flags the facts (models/marts/dq_findings.sql).
 RULE_FINDINGS_TABLE = "dq_rule_findings"
-RULE_FINDINGS_SQL = f"""
-create or replace table {RULE_FINDINGS_TABLE} (
+RULE_FINDINGS_COLUMNS = """
     finding_id varchar primary key, rule_id varchar, kind varchar, severity varchar, reporter_id varchar,
     period_key varchar, zone_key varchar, submission_id varchar, revision_number bigint, indicators varchar,
-    breakdowns varchar, expected double, found double, imbalance double, tolerance double, message varchar,
-    message_vi varchar, source_cells varchar, cell_keys varchar, suggestion varchar, suggestion_vi varchar,
-    suggested_cells varchar, suggested_values varchar
-)"""
+    breakdowns varchar, expected double precision, found double precision, imbalance double precision,
+    tolerance double precision, message varchar, message_vi varchar, source_cells varchar, cell_keys varchar,
+    suggestion varchar, suggestion_vi varchar, suggested_cells varchar, suggested_values varchar"""
 
 
 def _without_falls_from_flagged_figures(findings: pd.DataFrame) -> pd.DataFrame:
@@ -221,25 +219,38 @@ def find(con: duckdb.DuckDBPyConnection, summary: QualitySummary, rules: list | 
     return findings
 
 
-def run_quality(database: Path) -> QualitySummary:
-    """Detect, explain and suggest over the work database's facts; writes dq_rule_findings."""
+def run_quality(h: Home) -> QualitySummary:
+    """Detect, explain and suggest over the work state's facts; writes dq_rule_findings there.
+
+    The rules are DuckDB SQL: on PostgreSQL they run in an in-memory DuckDB over a copy of the
+    tables they read, and their findings are copied back."""
     summary = QualitySummary()
-    with connect_work_db(database) as con:
-        findings = find(con, summary)
-        con.execute(RULE_FINDINGS_SQL)
-        if len(findings):
-            for column in quality.FINDING_COLUMNS:
-                if column not in findings.columns:
-                    findings[column] = None
-            con.register("new_findings", findings[quality.FINDING_COLUMNS])
-            con.execute(f"insert into {RULE_FINDINGS_TABLE} select * from new_findings")
-            con.unregister("new_findings")
-        # the figures a finding compares, without the noise of float arithmetic (0.5009999999999999)
-        con.execute(f"update {RULE_FINDINGS_TABLE} set expected = round(expected, 9), found = round(found, 9), "
-                    "imbalance = round(imbalance, 9), tolerance = round(tolerance, 9)")
-        counts = con.execute(f"select severity, kind, count(*) from {RULE_FINDINGS_TABLE} group by all").fetchall()
+    with warehouse.work(h) as w:
+        if w.engine == target.DUCKDB:
+            _find_and_keep(w.con, summary)
+        else:
+            with duckdb.connect(config={"memory_limit": duckdb_memory()}) as con:
+                warehouse.copy_to_duckdb(w.con, con, quality.RULE_INPUTS)
+                _find_and_keep(con, summary)
+                warehouse.copy_to_postgres(con, w.con, RULE_FINDINGS_TABLE, RULE_FINDINGS_COLUMNS)
+    return summary
+
+
+def _find_and_keep(con: duckdb.DuckDBPyConnection, summary: QualitySummary) -> None:
+    findings = find(con, summary)
+    con.execute(f"create or replace table {RULE_FINDINGS_TABLE} ({RULE_FINDINGS_COLUMNS})")
+    if len(findings):
+        for column in quality.FINDING_COLUMNS:
+            if column not in findings.columns:
+                findings[column] = None
+        con.register("new_findings", findings[quality.FINDING_COLUMNS])
+        con.execute(f"insert into {RULE_FINDINGS_TABLE} select * from new_findings")
+        con.unregister("new_findings")
+    # the figures a finding compares, without the noise of float arithmetic (0.5009999999999999)
+    con.execute(f"update {RULE_FINDINGS_TABLE} set expected = round(expected, 9), found = round(found, 9), "
+                "imbalance = round(imbalance, 9), tolerance = round(tolerance, 9)")
+    counts = con.execute(f"select severity, kind, count(*) from {RULE_FINDINGS_TABLE} group by all").fetchall()
     for severity, kind, n in counts:
         summary.findings += n
         summary.by_severity[severity] = summary.by_severity.get(severity, 0) + n
         summary.by_kind[kind] = summary.by_kind.get(kind, 0) + n
-    return summary

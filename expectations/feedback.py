@@ -13,13 +13,14 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
-import duckdb
 import openpyxl
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ingest.findings import SEVERITIES
 from ingest.messages import msg
+from zonestat import warehouse
+from zonestat.config import Home
 from zonestat.submission_files import FORMULA_STARTS
 
 # (heading, width in characters): a board officer reads and prints these on A4, landscape.
@@ -49,13 +50,13 @@ class Report(NamedTuple):
     findings: list[Finding]
 
 
-def _reports(con: duckdb.DuckDBPyConnection) -> dict[str, Report]:
-    rows = con.execute("""
+def _reports(w: warehouse.Warehouse) -> dict[str, Report]:
+    rows = w.rows("""
         select f.submission_id, s.file_name, s.reporter_id, coalesce(f.reporter_name, s.reporter_name),
                s.period_key, s.status, s.outcome,
                f.severity, f.kind, f.rule_id, f.source_cells, f.message_vi, f.expected, f.found, f.suggestion_vi
         from dq_findings f join fct_submissions s using (submission_id)
-        order by f.submission_id""").fetchall()
+        order by f.submission_id""")
     out: dict[str, Report] = {}
     for submission_id, *about, severity, kind, rule_id, cells, message, expected, found, suggestion in rows:
         report = out.setdefault(submission_id, Report(*about, []))
@@ -96,11 +97,13 @@ def _number(x: object) -> str:
     return "" if x is None else vn_number(x)
 
 
-def write_reports(published_db: Path, reports_dir: Path) -> dict[str, int]:
-    """Write one workbook per submission with findings; returns counts of written and unchanged."""
+def write_reports(h: Home) -> dict[str, int]:
+    """Write one workbook per submission with findings of the published warehouse into
+    ZONESTAT_HOME/reports; returns counts of written and unchanged."""
+    reports_dir = h.reports
     reports_dir.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(published_db), read_only=True) as con:
-        reports = _reports(con)
+    with warehouse.published(h) as w:
+        reports = _reports(w) if w is not None else {}
     written = unchanged = 0
     keep: set[str] = set()
     for submission_id, report in reports.items():

@@ -19,6 +19,9 @@ from ingest.numbers import vn_format
 from zonestat import reference
 
 FACT_TABLES = reference.fact_tables()
+# Every table the rules read (on PostgreSQL, what is copied into DuckDB for them: expectations/engine.py).
+RULE_INPUTS = (*FACT_TABLES, "agg_bloc", "dim_bloc_member", "dim_period", "dim_province", "fx_rates",
+               "province_succession", "provinces", "blocs", "indicators")
 # When no rate is known for the year, plausibility checks still need a rough VND per USD.
 PLAUSIBILITY_VND_PER_USD = 25000.0
 FINDING_COLUMNS = [
@@ -129,7 +132,7 @@ def _linear_sql(rules: list[Rule]) -> str:
         join broken b on b.report_key = c.report_key and b.relation_id = t.relation_id
     )
     select any_value(b.rule_id) as rule_id, list(j.figure_hash order by j.position) as cells,
-        null::integer as named, null::ubigint[] as context,
+        null::integer as named, null::bigint[] as context,
         -- in the figures' own unit when they share one, in VND when money in two currencies is compared
         case when any_value(b.mixed) then any_value(b.lhs - b.imbalance)
              else sum(j.value) filter (where j.coef < 0) end as expected,
@@ -205,7 +208,7 @@ def _share_sql(rule: Rule) -> str:
     comparable = "case when unit = 'VND_bn' or unit = 'USD_mn' then value_vnd_bn else value end as value_cmp"
     return f"""
     select '{rule.id}' as rule_id, [c.figure_hash, t.figure_hash] as cells, null::integer as named,
-        null::ubigint[] as context,
+        null::bigint[] as context,
         100.0 * c.value_cmp / t.value_cmp as expected, c.share_pct_claimed as found,
         c.share_pct_claimed - 100.0 * c.value_cmp / t.value_cmp as imbalance,
         c.share_tolerance + 100.0 * (c.rounding_tolerance / abs(t.value) + abs(c.value) * t.rounding_tolerance
@@ -329,7 +332,7 @@ def _zone_hierarchy_sql(rule: Rule) -> str:
         where abs(p.value - z.value) > p.rounding_tolerance + z.tol + 1e-9 * abs(p.value)
     )
     select '{rule.id}' as rule_id, list_prepend(any_value(p.figure_hash), list(z.figure_hash order by z.zone_key))
-            as cells, 1 as named, null::ubigint[] as context,
+            as cells, 1 as named, null::bigint[] as context,
         any_value(p.zones_value) as expected, any_value(p.value) as found,
         any_value(p.value - p.zones_value) as imbalance, any_value(p.rounding_tolerance + p.zones_tol) as tolerance,
         false as rate_missing
@@ -357,7 +360,7 @@ def _bloc_hierarchy_sql(rule: Rule) -> str:
             and f.period_key = r.period_key and f.indicator_code = r.indicator_code and f.breakdown = r.breakdown)
         group by r.bloc_figure_key
     )
-    select '{rule.id}' as rule_id, [c.figure_hash] as cells, null::integer as named, null::ubigint[] as context,
+    select '{rule.id}' as rule_id, [c.figure_hash] as cells, null::integer as named, null::bigint[] as context,
         b.members_value as expected, b.reported_value as found, b.reported_value - b.members_value as imbalance,
         c.rounding_tolerance + {rule.relative} * abs(b.reported_value) as tolerance,
         coalesce(m.n_missing, 0) > 0 as rate_missing, m.missing_members, coalesce(m.n_missing, 0) as n_missing,
@@ -387,7 +390,7 @@ def _monotonic_sql(rule: Rule) -> str:
         window earlier as (partition by series_key, period_year order by month_index)
     )
     select '{rule.id}' as rule_id, [figure_hash, p_hash] as cells, 1 as named,
-        null::ubigint[] as context, p_value as expected, value as found, value as cell_value,
+        null::bigint[] as context, p_value as expected, value as found, value as cell_value,
         value - p_value as imbalance, rounding_tolerance + p_tol as tolerance, false as rate_missing,
         cast(period_year as varchar) || '-' || lpad(cast(p_month_index - period_year * 12 as varchar), 2, '0')
             as previous_period
@@ -447,7 +450,7 @@ def _magnitude_history_sql(rule: Rule) -> str:
     figures as (
         select typical, unnest(hashes) as figure_hash, unnest(figures) as value from typical
     )
-    select '{rule.id}' as rule_id, [figure_hash] as cells, null::integer as named, null::ubigint[] as context,
+    select '{rule.id}' as rule_id, [figure_hash] as cells, null::integer as named, null::bigint[] as context,
         typical as expected, value as found, value / typical as imbalance, 0.0 as tolerance,
         false as rate_missing
     from figures
@@ -499,7 +502,7 @@ def peer_range_sql(cells: str, minimum_peers: int = 3) -> str:
 def _plausibility_sql(rule: Rule) -> str:
     low, high = rule.spec["range"]
     return f"""
-    select '{rule.id}' as rule_id, [figure_hash] as cells, null::integer as named, null::ubigint[] as context,
+    select '{rule.id}' as rule_id, [figure_hash] as cells, null::integer as named, null::bigint[] as context,
         case when value > {high} then {high} else {low} end as expected, value as found,
         value - case when value > {high} then {high} else {low} end as imbalance, 0.0 as tolerance,
         false as rate_missing, {low} as low, {high} as high
@@ -525,7 +528,7 @@ def _bloc_membership_sql(rule: Rule) -> str:
         join dim_province t on t.vintage = s.to_vintage and t.gso_code = s.to_gso_code
         left join dim_bloc_member m on m.member_vintage = s.from_vintage and m.member_gso_code = s.from_gso_code
     )
-    select '{rule.id}' as rule_id, null::ubigint[] as cells, null::integer as named, null::ubigint[] as context,
+    select '{rule.id}' as rule_id, null::bigint[] as cells, null::integer as named, null::bigint[] as context,
         'province:' || cast(any_value(to_vintage) as varchar) || ':' || to_gso_code as reporter_id, '' as zone_key,
         null as period_key, null as submission_id, null as revision_number, null as indicators,
         null as breakdowns, null as source_cells, 'bloc_membership:' || to_gso_code as cell_keys,
@@ -541,7 +544,7 @@ def _bloc_membership_sql(rule: Rule) -> str:
 def _missing_rate_sql(rule: Rule) -> str:
     """One finding per year whose money figures cannot be converted: the rate is not in fx_rates."""
     return f"""
-    select '{rule.id}' as rule_id, null::ubigint[] as cells, null::integer as named, null::ubigint[] as context,
+    select '{rule.id}' as rule_id, null::bigint[] as cells, null::integer as named, null::bigint[] as context,
         null as reporter_id, '' as zone_key, cast(period_year as varchar) as period_key,
         null as submission_id, null as revision_number, null as indicators, null as breakdowns,
         null as source_cells, 'fx:' || cast(period_year as varchar) as cell_keys, null as expected,

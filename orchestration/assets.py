@@ -27,8 +27,8 @@ from orchestration.fingerprint import (
     unchanged_since_publication,
 )
 from orchestration.publish import unpublished_submissions
-from zonestat import reference
-from zonestat.config import Home, connect_work_db
+from zonestat import reference, target, warehouse
+from zonestat.config import Home
 
 WAREHOUSE_POOL = "warehouse"
 LANDING_TABLES = ("submissions", "figures", "findings", "fx_rates")
@@ -58,6 +58,11 @@ def landing(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]
         context.log.warning(f"exchange rates refused, kept in quarantine/rates: {findings[0].message}")
     for line in summary.skipped:
         context.log.info(f"not taken this time: {line}")
+    if target.on_postgres():  # PostgreSQL reads no Parquet: the new landed files are copied in
+        from ingest.load_postgres import load_landing
+
+        loaded = load_landing(h.landing, target.connect_postgres)
+        context.log.info("landing copied into PostgreSQL: " + ", ".join(f"{t} {n}" for t, n in loaded.items()))
     meta = {
         "files_received": summary.received, "files_already_known": summary.already_known,
         "submissions_accepted": len(summary.accepted), "submissions_rejected": len(summary.rejected),
@@ -143,7 +148,7 @@ def rule_findings(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     from expectations.engine import run_quality
 
     h = environment.prepare()
-    summary = run_quality(h.work_db)
+    summary = run_quality(h)
     metadata: dict[str, Any] = {
         "findings": summary.findings, "suggestions": summary.suggestions,
         "reports_searched": summary.reports_searched,
@@ -158,16 +163,21 @@ def _findings_by_reporter(h) -> dict[str, Any]:
     """Which boards' reports are wrong, period by period, and what is probably wrong: one row per
     reporter (by name) and period, newest first, and the latest period's counts, which Dagster
     plots from one refresh to the next."""
-    with connect_work_db(h.work_db, read_only=True) as con:
-        table = con.execute(f"""
-            select period_key as period, coalesce(reporter_name, reporter_id) as reporter,
+    with warehouse.work(h, read_only=True) as w:
+        table = w.df(f"""
+            with ranked as (
+                select period_key, coalesce(reporter_name, reporter_id) as reporter, severity, suggestion,
+                    row_number() over (partition by period_key, coalesce(reporter_name, reporter_id)
+                                       order by suggestion is null, {severity_rank_sql()}) as rank
+                from dq_findings where period_key is not null
+            )
+            select period_key as period, reporter,
                 count(*) filter (where severity = 'error') as errors,
                 count(*) filter (where severity = 'warning') as warnings,
                 count(*) filter (where severity = 'info') as info,
-                coalesce(arg_min(suggestion, {severity_rank_sql()}) filter (where suggestion is not null), '')
-                    as top_suggestion
-            from dq_findings where period_key is not null
-            group by all order by period desc, errors desc, warnings desc, reporter limit 200""").df()
+                coalesce(max(case when rank = 1 then suggestion end), '') as top_suggestion
+            from ranked
+            group by period_key, reporter order by period desc, errors desc, warnings desc, reporter limit 200""")
     if table.empty:
         return {"findings_by_reporter": dg.MetadataValue.md("No findings.")}
     latest = table[table["period"] == table["period"].iloc[0]]
@@ -188,15 +198,14 @@ def _fact_check(fact: str) -> dg.AssetChecksDefinition:
                                 "boards' errors are flagged beside the figures.")
     def check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
         h = environment.prepare()
-        with connect_work_db(h.work_db, read_only=True) as con:
-            counts = dict(con.execute(
-                f"select coalesce(worst_finding_severity, 'none'), count(*) from {fact} group by 1").fetchall())
-            worst = con.execute(f"""
+        with warehouse.work(h, read_only=True) as w:
+            counts = dict(w.rows(f"select coalesce(worst_finding_severity, 'none'), count(*) from {fact} group by 1"))
+            worst = w.df(f"""
                 select d.rule_id, d.reporter_id, d.period_key, d.source_cells, d.message, d.suggestion
                 from dq_findings d where d.severity = 'error' and exists (
                     select 1 from {fact} f where f.submission_id = d.submission_id
                     and f.worst_finding_severity = 'error')
-                order by d.reporter_id, d.period_key limit 10""").df()
+                order by d.reporter_id, d.period_key limit 10""")
         errors = counts.get("error", 0)
         return dg.AssetCheckResult(
             passed=errors == 0,
@@ -239,5 +248,5 @@ def feedback_reports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     from expectations.feedback import write_reports
 
     h = environment.prepare()
-    counts = write_reports(h.last_publication(), h.reports)
+    counts = write_reports(h)
     return dg.MaterializeResult(metadata={**counts, "folder": str(h.reports)})

@@ -16,6 +16,7 @@ changes neither what was landed nor what the build makes of it.
 import hashlib
 from pathlib import Path
 
+from zonestat import target, warehouse
 from zonestat.config import DBT_PROJECT_DIR, REPO_ROOT, Home
 
 BUILD_CODE = (DBT_PROJECT_DIR,)  # models, macros, tests, seeds
@@ -44,7 +45,8 @@ def inputs_fingerprint(h: Home) -> str:
     landing = hashlib.sha256("".join(f"{t}:{_names_digest(h.landing / t)}\n" for t in TABLES).encode())
     # Supplied exchange rates change the conversion of every figure of their years, which the
     # reporter-year increments do not follow: they count as reference data, in the code part.
-    return (f"code:{code_fingerprint(BUILD_CODE)}+{_names_digest(h.landing / 'fx_rates')}\n"
+    # The engine too: a build on another one starts from nothing.
+    return (f"code:{code_fingerprint(BUILD_CODE)}+{_names_digest(h.landing / 'fx_rates')}+{target.dbt_target()}\n"
             f"landing:{landing.hexdigest()}\nwithdrawals:{_names_digest(h.landing / 'withdrawals')}\n"
             f"rules:{code_fingerprint(RULES_CODE)}")
 
@@ -69,8 +71,8 @@ def record_publication(h: Home) -> None:
 
 def unchanged_since_publication(h: Home, fingerprint: str) -> bool:
     published = _file(h, "published")
-    return h.work_db.exists() and h.last_publication() is not None and published.exists() \
-        and published.read_text() == fingerprint
+    return published.exists() and published.read_text() == fingerprint and warehouse.work_exists(h) \
+        and warehouse.published_exists(h)
 
 
 def needs_full_refresh(h: Home, fingerprint: str) -> bool:
@@ -79,7 +81,7 @@ def needs_full_refresh(h: Home, fingerprint: str) -> bool:
     withdrawn report that was the only version of its period must leave the facts (an operator's
     action, rare enough for a full build)."""
     built = _file(h, "build")
-    if not (h.work_db.exists() and built.exists()):
+    if not (built.exists() and warehouse.work_exists(h)):
         return True
     before, now = _lines(built.read_text()), _lines(fingerprint)
     return any(before.get(part) != now.get(part) for part in ("code", "withdrawals"))

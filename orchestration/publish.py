@@ -24,8 +24,9 @@ import duckdb
 
 from expectations.engine import RULE_FINDINGS_TABLE
 from orchestration.disk import ensure_free_space, remove_leftovers
-from zonestat import reference
+from zonestat import reference, target, warehouse
 from zonestat.config import Home, connect_work_db, duckdb_memory
+from zonestat.warehouse import Warehouse
 
 
 def keep_snapshots() -> int:
@@ -58,25 +59,29 @@ class PublishBlocked(Exception):
 
 @dataclass
 class Publication:
-    path: Path
-    snapshot: Path
+    path: Path | str  # where analysts read it
+    snapshot: Path | str  # the same publication, kept among the last few
     row_counts: dict[str, int]
     changes: list[str] = field(default_factory=list)
 
 
-def table_names(con: duckdb.DuckDBPyConnection, schema: str = "main", catalog: str | None = None) -> list[str]:
-    """The base tables of a schema (of an attached catalog when given)."""
+def table_names(con, schema: str = "main", catalog: str | None = None) -> list[str]:
+    """The base tables of a schema (of an attached catalog when given); `con` is a DuckDB
+    connection or a Warehouse (zonestat/warehouse.py)."""
     where = f"table_catalog = '{catalog}' and " if catalog else ""
-    return [r[0] for r in con.execute(
-        f"select table_name from information_schema.tables where {where}table_schema = '{schema}' "
-        "and table_type = 'BASE TABLE' order by 1").fetchall()]
+    query = (f"select table_name from information_schema.tables where {where}table_schema = '{schema}' "
+             "and table_type = 'BASE TABLE' order by 1")
+    return [r[0] for r in (con.rows(query) if isinstance(con, Warehouse) else con.execute(query).fetchall())]
 
 
-def table_row_counts(con: duckdb.DuckDBPyConnection, schema: str = "main", catalog: str | None = None) -> dict[str, int]:
+def table_row_counts(con, schema: str = "main", catalog: str | None = None) -> dict[str, int]:
     """Rows per base table of a schema (of an attached catalog when given)."""
-    prefix = f"{catalog}.{schema}." if catalog else ""
-    return {n: con.execute(f'select count(*) from {prefix}"{n}"').fetchone()[0]
-            for n in table_names(con, schema, catalog)}
+    prefix = f"{catalog}.{schema}." if catalog else f"{schema}."
+    names = table_names(con, schema, catalog)
+    if not names:
+        return {}
+    query = " union all ".join(f"select '{n}', count(*) from {prefix}\"{n}\"" for n in names)
+    return dict(con.rows(query) if isinstance(con, Warehouse) else con.execute(query).fetchall())
 
 
 def unpublished_submissions(h: Home) -> list[str]:
@@ -86,60 +91,68 @@ def unpublished_submissions(h: Home) -> list[str]:
 
     ledger = land.read_table(h.landing, "submissions")
     new = ledger[ledger.outcome == "accepted"]
-    last = h.last_publication()
-    if last is not None:
-        with duckdb.connect(str(last), read_only=True) as con:
-            published = {r[0] for r in con.execute("select submission_id from fct_submissions").fetchall()}
-        new = new[~new.submission_id.isin(published)]
+    with warehouse.published(h) as w:
+        if w is not None:
+            published = {r[0] for r in w.rows("select submission_id from fct_submissions")}
+            new = new[~new.submission_id.isin(published)]
     return [f"zonestat withdraw {r.submission_id[:12]} --reason '...'   # {r.file_name}, "
             f"{r.reporter_name or r.reporter_id} {r.period}" for r in new.sort_values("received_at").itertuples()]
 
 
-def audit(work_db: Path, last: Path | None) -> tuple[dict[str, int], list[str], list[str]]:
-    """(row counts, blocking problems, changes since the last publication, read from its snapshot `last`)."""
+def audit(w: Warehouse, new: tuple[str, str | None], old: tuple[str, str | None] | None
+          ) -> tuple[dict[str, int], list[str], list[str]]:
+    """(row counts, blocking problems, changes since the last publication) of the build in schema
+    `new` against the publication in schema `old`, each (schema, catalog or None)."""
     problems, changes = [], []
-    with connect_work_db(work_db, read_only=True) as con:
-        counts = table_row_counts(con)
-        for table in REQUIRED_TABLES:
-            if table not in counts:
-                problems.append(f"table {table} is missing from the build (did dbt or the quality engine fail?)")
-        if last is None or problems:
-            return counts, problems, changes
-        con.execute(f"attach '{last}' as last (read_only)")
-        before = table_row_counts(con, catalog="last")
-        for table in sorted(set(analyst_tables(counts)) | set(before)):
-            old, new = before.get(table, 0), counts.get(table, 0)
-            if old != new:
-                changes.append(f"{table}: {old:,} -> {new:,} rows ({new - old:+,})")
-        if "fct_figure_revisions" in before and counts.get("fct_figure_revisions", 0) < before["fct_figure_revisions"]:
-            problems.append("fct_figure_revisions lost rows: the revision history must never shrink")
-        for table in GUARDED_FACTS:
-            if table not in before:
-                continue
-            unexplained = con.execute(f"""
-                select count(*) from last.main.{table} o
-                where not exists (select 1 from main.{table} n where n.figure_key = o.figure_key)
-                  and not exists (select 1 from main.fct_figure_revisions r
-                                  where r.submission_id = o.submission_id and not r.is_current)
-            """).fetchone()[0]
-            if unexplained:
-                problems.append(f"{table}: {unexplained:,} published rows would disappear without a superseding "
-                                "submission to explain it")
-        if "fct_submissions" in before:
-            accepted, rejected = con.execute("""
-                select count(*) filter (where outcome = 'accepted'), count(*) filter (where outcome = 'rejected')
-                from main.fct_submissions
-                where submission_id not in (select submission_id from last.main.fct_submissions)
-            """).fetchone()
-            changes.insert(0, f"new submissions since the last publication: {accepted} accepted, {rejected} rejected")
+    counts = table_row_counts(w, *new)
+    for table in REQUIRED_TABLES:
+        if table not in counts:
+            problems.append(f"table {table} is missing from the build (did dbt or the quality engine fail?)")
+    if old is None or problems:
+        return counts, problems, changes
+    n, o = (".".join(reversed([p for p in where if p])) for where in (new, old))  # catalog.schema
+    before = table_row_counts(w, *old)
+    for table in sorted(set(analyst_tables(counts)) | set(before)):
+        was, now = before.get(table, 0), counts.get(table, 0)
+        if was != now:
+            changes.append(f"{table}: {was:,} -> {now:,} rows ({now - was:+,})")
+    if "fct_figure_revisions" in before and counts.get("fct_figure_revisions", 0) < before["fct_figure_revisions"]:
+        problems.append("fct_figure_revisions lost rows: the revision history must never shrink")
+    for table in GUARDED_FACTS:
+        if table not in before:
+            continue
+        unexplained = w.rows(f"""
+            select count(*) from {o}.{table} p
+            where not exists (select 1 from {n}.{table} b where b.figure_key = p.figure_key)
+              and not exists (select 1 from {n}.fct_figure_revisions r
+                              where r.submission_id = p.submission_id and not r.is_current)
+        """)[0][0]
+        if unexplained:
+            problems.append(f"{table}: {unexplained:,} published rows would disappear without a superseding "
+                            "submission to explain it")
+    if "fct_submissions" in before:
+        accepted, rejected = w.rows(f"""
+            select count(*) filter (where outcome = 'accepted'), count(*) filter (where outcome = 'rejected')
+            from {n}.fct_submissions
+            where submission_id not in (select submission_id from {o}.fct_submissions)
+        """)[0]
+        changes.insert(0, f"new submissions since the last publication: {accepted} accepted, {rejected} rejected")
     return counts, problems, changes
 
 
 def publish(h: Home) -> Publication:
     """Audit the work database and, if it passes, make it the analysts' warehouse."""
+    if target.on_postgres():
+        from orchestration.publish_postgres import publish_on_postgres
+
+        return publish_on_postgres(h)
     with connect_work_db(h.work_db) as con:
         con.execute("checkpoint")
-    counts, problems, changes = audit(h.work_db, h.last_publication())
+    last = h.last_publication()
+    with warehouse.work(h, read_only=True) as w:
+        if last is not None:
+            w.con.execute(f"attach '{last}' as last (read_only)")
+        counts, problems, changes = audit(w, ("main", None), ("main", "last") if last else None)
     if problems:
         raise PublishBlocked("; ".join(problems))
     remove_leftovers(h)

@@ -63,3 +63,145 @@ def test_the_dagster_instance_runs_on_postgresql_as_dagster_yaml_says(zhome, tmp
             cur.execute("select count(*) from pending_steps where concurrency_key = 'warehouse'")
             assert cur.fetchone()[0] == 0
         assert not list(zhome.dagster_home.rglob("runs.db"))  # nothing in SQLite
+
+
+def _pg_connect(server: dict[str, str], **overrides: str):
+    import psycopg2
+
+    return psycopg2.connect(**{"host": server["ZONESTAT_PG_HOST"], "port": server["ZONESTAT_PG_PORT"],
+                               "user": server["ZONESTAT_PG_USER"], "password": server["ZONESTAT_PG_PASSWORD"],
+                               "dbname": server["ZONESTAT_PG_DATABASE"]} | overrides)
+
+
+def _published_on_duckdb(h) -> dict[str, tuple]:
+    """Per published table: its row count and the sum of each numeric column."""
+    import duckdb
+
+    with duckdb.connect(str(h.last_publication()), read_only=True) as con:
+        return _table_sums(lambda sql: con.execute(sql).fetchall(), "main")
+
+
+def _published_on_postgres(server) -> dict[str, tuple]:
+    with _pg_connect(server) as con, con.cursor() as cur:
+        def rows(sql):
+            cur.execute(sql)
+            return cur.fetchall()
+        return _table_sums(rows, "main")
+
+
+def _table_sums(rows, schema: str) -> dict[str, tuple]:
+    numeric = ("integer", "bigint", "double", "double precision", "numeric", "decimal")
+    out = {}
+    for (table,) in rows(f"select table_name from information_schema.tables where table_schema = '{schema}'"):
+        columns = [c for c, kind in rows(f"select column_name, lower(data_type) from information_schema.columns "
+                                         f"where table_schema = '{schema}' and table_name = '{table}' "
+                                         "order by column_name") if kind.split("(")[0] in numeric]
+        sums = rows(f"select count(*){''.join(f', sum({c})' for c in columns)} from {schema}.{table}")[0]
+        # a sum of doubles may differ in its last bits with the order the rows were added in
+        out[table] = {c: None if v is None else float(f"{float(v):.9g}") for c, v in zip(["rows", *columns], sums)}
+    return out
+
+
+def _differences(duck: dict, postgres: dict) -> dict:
+    return {f"{t}.{c}": (v, postgres[t].get(c)) for t, sums in duck.items() for c, v in sums.items()
+            if postgres[t].get(c) != v}
+
+
+def _finding_ids_on_duckdb(h) -> set[str]:
+    import duckdb
+
+    with duckdb.connect(str(h.last_publication()), read_only=True) as con:
+        return {r[0] for r in con.execute("select finding_id from dq_findings").fetchall()}
+
+
+def _finding_ids_on_postgres(server) -> set[str]:
+    with _pg_connect(server) as con, con.cursor() as cur:
+        cur.execute("select finding_id from main.dq_findings")
+        return {r[0] for r in cur.fetchall()}
+
+
+def test_the_same_files_make_the_same_warehouse_on_duckdb_and_on_postgresql(zhome, tmp_path, monkeypatch):
+    """The whole refresh by configuration (ZONESTAT_DBT_TARGET=postgres): the landing copied into
+    PostgreSQL, every dbt model, seed, test and contract, the quality rules and the publish; the
+    published tables and the findings equal DuckDB's, from empty and after a superseding file;
+    analysts read through a read-only role, undisturbed while a refresh publishes."""
+    import threading
+    from datetime import date
+
+    import psycopg2
+
+    from orchestration import environment
+    from zonestat.config import Home
+    from zonestat.sample import generate
+    from zonestat.submission_files import another_version
+
+    on_duckdb = zhome
+    on_postgres = environment.prepare(Home(tmp_path / "home-on-postgres"))
+    generate(on_duckdb.inbox, seed=5, years=(2024, 2025), provinces="01,34,79", months=(6, 12),
+             inject_errors=0.2, today=date(2026, 11, 22))
+    for path in on_duckdb.inbox.iterdir():
+        (on_postgres.inbox / path.name).write_bytes(path.read_bytes())
+
+    with private_server() as server:
+        admin = _pg_connect(server, dbname="postgres")
+        admin.autocommit = True
+        admin.cursor().execute("create database zonestat")
+        admin.close()
+
+        def refresh(h, engine: str) -> None:
+            monkeypatch.setenv("ZONESTAT_DBT_TARGET", engine)
+            for name, value in server.items():
+                monkeypatch.setenv(name, value)
+            monkeypatch.setenv("ZONESTAT_PG_READER_PASSWORD", "reader-password")
+            assert run_refresh(h), engine
+
+        refresh(on_duckdb, "duckdb")
+        refresh(on_postgres, "postgres")
+        duck, postgres = _published_on_duckdb(on_duckdb), _published_on_postgres(server)
+        assert set(duck) == set(postgres)
+        assert _differences(duck, postgres) == {}
+        findings = _finding_ids_on_duckdb(on_duckdb)
+        assert len(findings) > 5 and findings == _finding_ids_on_postgres(server)
+
+        # A superseding file, while an analyst reads through the read-only role the whole time.
+        before = postgres["fct_submissions"]["rows"]
+        source = on_duckdb.inbox / "01_2008_2024-06.xlsx"
+        for h in (on_duckdb, on_postgres):
+            another_version(source, h.inbox / "official-again.xlsx", "chinh_thuc", factor=1.5)
+        reader = _pg_connect(server, user="zonestat_reader", password="reader-password")
+        reader.autocommit = True
+        seen, failures, publishing = [], [], threading.Event()
+
+        def read_while_publishing() -> None:
+            with reader.cursor() as cur:
+                while not publishing.is_set():
+                    try:
+                        cur.execute("select count(*) from main.fct_submissions")
+                        seen.append(cur.fetchone()[0])
+                    except psycopg2.Error as exc:
+                        failures.append(str(exc))
+                    publishing.wait(0.05)
+
+        thread = threading.Thread(target=read_while_publishing)
+        thread.start()
+        try:
+            refresh(on_postgres, "postgres")
+        finally:
+            publishing.set()
+            thread.join()
+        refresh(on_duckdb, "duckdb")
+        assert failures == []
+        assert set(seen) == {before, before + 1}  # the old publication, then the new one: nothing between
+        duck, postgres = _published_on_duckdb(on_duckdb), _published_on_postgres(server)
+        assert _differences(duck, postgres) == {}
+        assert _finding_ids_on_duckdb(on_duckdb) == _finding_ids_on_postgres(server)
+
+        with reader.cursor() as cur:  # the role reads, and cannot write
+            with pytest.raises(psycopg2.Error, match="read-only transaction"):
+                cur.execute("create table main.mine (x integer)")
+            # the previous publication stays, queryable by its schema's name
+            cur.execute("select nspname from pg_namespace where nspname like 'publication_%'")
+            (previous,), = cur.fetchall()
+            cur.execute(f"select count(*) from {previous}.fct_submissions")
+            assert cur.fetchone()[0] == before
+        reader.close()

@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from zonestat import target, warehouse
+
 
 def _years(text: str) -> tuple[int, int]:
     first, _, last = text.partition("-")
@@ -62,8 +64,8 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     from orchestration.runs import in_flight_refreshes, refresh_in_process
 
     started = time.monotonic()
-    before = _published_counts(h.last_publication())
-    known = _submission_ids(h.last_publication())
+    before = _published_counts(h)
+    known = _submission_ids(h)
     if nothing_new(h):
         print(NOTHING_NEW)
         _summarise(h, before, known, started)
@@ -82,7 +84,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
             if event.is_step_failure and event.step_failure_data:
                 print(f"  step {event.step_key}: {event.step_failure_data.error.message.strip()[:2000]}")
         if not published:
-            print(f"The last good publication stays at {h.published_db}" if h.last_publication()
+            print(f"The last good publication stays at {_published_where(h)}" if warehouse.published_exists(h)
                   else "Nothing has been published yet.")
             _name_new_submissions(h)
         return 1
@@ -92,22 +94,23 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
 def _summarise(h, before: dict[str, int], known: set[str], started: float) -> None:
     """What the published warehouse holds now, what this refresh rejected, and what changed."""
-    import duckdb
-
-    with duckdb.connect(str(h.last_publication()), read_only=True) as con:
-        accepted, rejected = con.execute(
+    with warehouse.published(h) as w:
+        accepted, rejected = w.rows(
             "select count(*) filter (where outcome = 'accepted'), count(*) filter (where outcome = 'rejected') "
-            "from fct_submissions").fetchone()
-        findings = con.execute("""
-            select kind = 'submission' as at_the_door, severity, count(*) from dq_findings group by all""").fetchall()
+            "from fct_submissions")[0]
+        findings = w.rows("""
+            select kind = 'submission' as at_the_door, severity, count(*) from dq_findings
+            group by kind = 'submission', severity""")
         # the files this refresh rejected, each with its first error (by cell)
-        newly_rejected = con.execute("""
-            select s.file_name, min(f.source_cells || ': ' || f.message) filter (where f.severity = 'error')
+        newly_rejected = [(name, first) for submission_id, name, first in w.rows("""
+            select s.submission_id, s.file_name,
+                min(f.source_cells || ': ' || f.message) filter (where f.severity = 'error')
             from fct_submissions s left join dq_findings f on f.submission_id = s.submission_id and f.kind = 'submission'
-            where s.outcome = 'rejected' and s.submission_id not in (select unnest(?::varchar[]))
-            group by s.file_name order by s.file_name""", [sorted(known)]).fetchall()
-    after = _published_counts(h.last_publication())
-    print(f"Published warehouse: {h.published_db}")
+            where s.outcome = 'rejected'
+            group by s.submission_id, s.file_name order by s.file_name""") if submission_id not in known]
+        where = w.where
+    after = _published_counts(h)
+    print(f"Published warehouse: {where}")
     print(f"Submissions: {accepted} accepted, {rejected} rejected (quarantine: {h.quarantine})")
     for file_name, first in newly_rejected[:20]:
         print(f"  rejected now: {file_name}: {first or 'see its findings.json in the quarantine'}")
@@ -126,13 +129,14 @@ def _summarise(h, before: dict[str, int], known: set[str], started: float) -> No
     print(f"Took {time.monotonic() - started:.0f} s.")
 
 
-def _submission_ids(path: Path | None) -> set[str]:
-    import duckdb
+def _submission_ids(h) -> set[str]:
+    with warehouse.published(h) as w:
+        return set() if w is None else {r[0] for r in w.rows("select submission_id from fct_submissions")}
 
-    if path is None:
-        return set()
-    with duckdb.connect(str(path), read_only=True) as con:
-        return {r[0] for r in con.execute("select submission_id from fct_submissions").fetchall()}
+
+def _published_where(h) -> str:
+    with warehouse.published(h) as w:
+        return w.where if w is not None else str(h.published_db)
 
 
 def _name_new_submissions(h) -> None:
@@ -146,15 +150,11 @@ def _name_new_submissions(h) -> None:
             print(f"  {line}")
 
 
-def _published_counts(path: Path | None) -> dict[str, int]:
-    import duckdb
-
-    if path is None:
-        return {}
+def _published_counts(h) -> dict[str, int]:
     from orchestration.publish import table_row_counts
 
-    with duckdb.connect(str(path), read_only=True) as con:
-        return table_row_counts(con)
+    with warehouse.published(h) as w:
+        return {} if w is None else table_row_counts(w, w.schema)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -303,17 +303,15 @@ def _withdrawal(args: argparse.Namespace, action: str) -> int:
 
 
 def cmd_findings(args: argparse.Namespace) -> int:
-    import duckdb
-
     from ingest.findings import severity_rank_sql
     from zonestat.config import home
 
-    path = home().last_publication()  # the published tables, readable while an analyst holds the file open
-    if path is None:
-        print(f"No published warehouse at {home().published_db}: run `zonestat refresh` first.", file=sys.stderr)
+    h = home()
+    if not warehouse.published_exists(h):
+        print(f"No published warehouse at {h.published_db}: run `zonestat refresh` first.", file=sys.stderr)
         return 2
-    with duckdb.connect(str(path), read_only=True) as con:
-        problem = _unknown_reporter(con, args.reporter) if args.reporter else None
+    with warehouse.published(h) as w:
+        problem = _unknown_reporter(w, args.reporter) if args.reporter else None
     if problem:
         print(problem, file=sys.stderr)
         return 2
@@ -334,8 +332,8 @@ def cmd_findings(args: argparse.Namespace) -> int:
            "source_cells, expected, found, message, message_vi, suggestion, suggestion_vi from dq_findings"
            + (" where " + " and ".join(where) if where else "")
            + f" order by {severity_rank_sql()}, reporter_id, period_key")
-    with duckdb.connect(str(path), read_only=True) as con:
-        frame = con.execute(sql, params).df()
+    with warehouse.published(h) as w:  # on DuckDB, the newest snapshot: an analyst may hold the file open
+        frame = w.df(sql, params)
     if args.json:
         print(frame.to_json(orient="records", force_ascii=False, indent=2))
     else:
@@ -363,13 +361,13 @@ def _finding_kinds() -> list[str]:
     return sorted({rule.kind for rule in load()} | {"submission"})
 
 
-def _unknown_reporter(con, reporter: str) -> str | None:
+def _unknown_reporter(w, reporter: str) -> str | None:
     """None when `reporter` names a province (either vintage), a bloc or a reporter id; why not otherwise."""
-    known = con.execute("""
+    known = w.rows("""
         select count(*) from (
             select gso_code as code, 'province:' || vintage || ':' || gso_code as id from dim_province
-            union all select bloc_code, 'bloc:' || bloc_code from dim_bloc)
-        where ? in (code, id)""", [reporter]).fetchone()[0]
+            union all select bloc_code, 'bloc:' || bloc_code from dim_bloc) as reporters
+        where ? in (code, id)""", [reporter])[0][0]
     if known:
         return None
     return (f"{reporter!r} is no province or bloc of the warehouse: give a GSO province code (34), a reporter id "
@@ -392,20 +390,20 @@ def cmd_docs(args: argparse.Namespace) -> int:
     from zonestat.config import DBT_PROJECT_DIR
 
     h = environment.prepare()
-    published = h.last_publication()
-    if published is None:
+    if not warehouse.published_exists(h):
         print("zonestat docs: nothing is published yet; run `zonestat refresh` first", file=sys.stderr)
         return 2
     out = h.root / "docs"
+    command = [dbt_executable(), "docs", "generate", "--static", "--project-dir", str(DBT_PROJECT_DIR),
+               "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(out / "target")]
     with tempfile.TemporaryDirectory() as tmp:
-        # dbt reads the tables' columns from a copy of the last publication: the work database may
-        # be in use by a refresh, and the published file by an analyst.
-        copy = Path(tmp) / "warehouse.duckdb"
-        shutil.copyfile(published, copy)
-        done = subprocess.run(
-            [dbt_executable(), "docs", "generate", "--static", "--project-dir", str(DBT_PROJECT_DIR),
-             "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(out / "target")],
-            env={**os.environ, "ZONESTAT_WORK_DB": str(copy)}, capture_output=True, text=True)
+        env = dict(os.environ)
+        if not target.on_postgres():
+            # dbt reads the tables' columns from a copy of the last publication: the work database may
+            # be in use by a refresh, and the published file by an analyst.
+            env["ZONESTAT_WORK_DB"] = str(Path(tmp) / "warehouse.duckdb")
+            shutil.copyfile(h.last_publication(), env["ZONESTAT_WORK_DB"])
+        done = subprocess.run(command, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         print(done.stdout[-3000:], file=sys.stderr)
         return 1

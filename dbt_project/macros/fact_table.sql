@@ -2,6 +2,12 @@
     Grain: reporter x zone x period x indicator x breakdown, current version. -#}
 {% macro fact_table(domain) %}
 {{ config(tags=['fact'], **reporter_year_config()) }}
+{%- set province_2025_code -%}
+    case
+        when f.reporter_kind = 'province' and f.reporter_vintage = 2008 then succ.to_gso_code
+        when f.reporter_kind = 'province' then f.reporter_code
+    end
+{%- endset %}
 select
     {{ dbt.concat(["f.reporter_id", "'|'", "f.zone_key", "'|'", "f.period_key", "'|'",
                    "f.indicator_code", "'|'", "f.breakdown"]) }} as figure_key,
@@ -9,10 +15,7 @@ select
     f.reporter_kind,
     f.reporter_code,
     f.reporter_vintage,
-    case
-        when f.reporter_kind = 'province' and f.reporter_vintage = 2008 then succ.to_gso_code
-        when f.reporter_kind = 'province' then f.reporter_code
-    end as province_2025_code,
+    {{ province_2025_code }} as province_2025_code,
     f.zone_key,
     f.zone_name,
     f.period_key,
@@ -49,12 +52,11 @@ select
     cast(null as {{ dbt.type_string() }}) as worst_finding_severity,
     -- Integer join keys for the quality rules, computed once when the row is written (the facts
     -- are incremental) instead of hashing two million strings at every check run.
-    hash(f.reporter_id, f.zone_key, f.period_key, f.indicator_code, f.breakdown) as figure_hash,
-    hash(f.submission_id, f.zone_key) as report_key,
-    hash(f.reporter_id, f.zone_key, f.indicator_code, f.breakdown, f.unit) as series_key,
-    -- (province_2025_code is the column above: DuckDB lets a select list reuse its own aliases)
-    hash(coalesce(province_2025_code, f.reporter_id), f.zone_key, f.indicator_code, f.breakdown, f.unit)
-        as series_2025_key
+    {{ row_key(["f.reporter_id", "f.zone_key", "f.period_key", "f.indicator_code", "f.breakdown"]) }} as figure_hash,
+    {{ row_key(["f.submission_id", "f.zone_key"]) }} as report_key,
+    {{ row_key(["f.reporter_id", "f.zone_key", "f.indicator_code", "f.breakdown", "f.unit"]) }} as series_key,
+    {{ row_key(["coalesce(" ~ province_2025_code ~ ", f.reporter_id)", "f.zone_key", "f.indicator_code", "f.breakdown",
+                "f.unit"]) }} as series_2025_key
 from {{ ref('int_figures_decumulated') }} as f
 {{ only_changed_reporter_years('f', ref('int_figures_decumulated'), "domain = '" ~ domain ~ "'") }}
 left join {{ ref('province_succession') }} as succ

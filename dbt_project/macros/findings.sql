@@ -13,10 +13,11 @@
 {%- for node in graph.nodes.values() if node.resource_type == 'model' and 'fact' in node.tags -%}
     {%- do facts.append(node) -%}
 {%- endfor -%}
-create or replace temporary table dq_cell_flags as
+drop table if exists dq_cell_flags;
+create temporary table dq_cell_flags as
 select cell_key as figure_key, {{ severity_of_rank('min(' ~ severity_rank('severity') ~ ')') }} as worst
 from (
-    select unnest(string_split(cell_keys, '¦')) as cell_key, severity
+    select {{ split_to_rows('cell_keys', "'¦'") }} as cell_key, severity
     from {{ this }} where cell_keys is not null
 ) as touched
 group by cell_key;

@@ -3,11 +3,20 @@
     Landing files are immutable and named by submission id (ingest/land.py): landing/<table>/<id>.parquet.
     A full build reads a whole folder through the source; an incremental build lists the ids it
     needs first and reads those files only, because opening 5,500 Parquet files costs seconds and
-    listing them does not.
+    listing them does not. On PostgreSQL the landing is a table per folder, loaded by zonestat
+    (ingest/load_postgres.py), and reading some ids is a filter on it.
 -#}
 
 {#- The ids of the files in a landing folder, as a query (file names, not contents). -#}
-{% macro landing_ids(table) %}
+{% macro landing_ids(table) %}{{ return(adapter.dispatch('landing_ids')(table)) }}{% endmacro %}
+
+{% macro default__landing_ids(table) %}
+    select replace(file_name, '.parquet', '') as submission_id
+    from {{ source('landing', 'loaded_files') }}
+    where landing_table = '{{ table }}'
+{% endmacro %}
+
+{% macro duckdb__landing_ids(table) %}
     select regexp_extract(file, '([^/]+)[.]parquet$', 1) as submission_id
     from glob('{{ landing_folder(table) }}/*.parquet')
     where not regexp_extract(file, '([^/]+)[.]parquet$', 1) like '\_%' escape '\'
@@ -17,9 +26,16 @@
     {{- return(env_var('ZONESTAT_LANDING') ~ '/' ~ table) -}}
 {% endmacro %}
 
+{#- The rows of the submissions that `ids_query` returns. -#}
+{% macro landing_files(table, ids_query) %}{{ return(adapter.dispatch('landing_files')(table, ids_query)) }}{% endmacro %}
+
+{% macro default__landing_files(table, ids_query) %}
+    (select * from {{ source('landing', table) }} where submission_id in ({{ ids_query }})) as landed_{{ table }}
+{% endmacro %}
+
 {#- read_parquet over the files of the submissions that `ids_query` returns (and the empty
     _schema file, so that no ids still reads the right columns). Many ids: the whole folder. -#}
-{% macro landing_files(table, ids_query) %}
+{% macro duckdb__landing_files(table, ids_query) %}
     {%- set ids = run_query(ids_query).columns[0].values() if execute else [] -%}
     {%- if ids | length > 1000 -%}
         {{ source('landing', table) }}
@@ -28,7 +44,6 @@
             {%- for id in ids %}, '{{ landing_folder(table) }}/{{ id }}.parquet'{% endfor %}])
     {%- endif -%}
 {% endmacro %}
-
 {#- Figures as landed, typed and named as the warehouse names them: the staging view over all of
     them, and int_figures_revisions over the files an incremental build needs. -#}
 {% macro landing_figures(relation) %}

@@ -16,9 +16,9 @@ latest as (
 select
     zone_key,
     min(zone_name) as zone_name,
-    arg_min(zone_kind, zone_name) as zone_kind,
+    {{ value_at_min("zone_kind", "zone_name") }} as zone_kind,
     case
-        when arg_min(reporter_kind, zone_name) = 'province' then {{ dbt.split_part("zone_key", "':'", 1) }}
+        when {{ value_at_min("reporter_kind", "zone_name") }} = 'province' then {{ dbt.split_part("zone_key", "':'", 1) }}
     end as province_2025_code
 from zone_figures
 inner join latest using (zone_key, period_key)

@@ -1,0 +1,21 @@
+{#- SQL that DuckDB and PostgreSQL write differently; everything else in the project is written
+    once, in SQL both engines read (dbt's cross-database macros where those exist). -#}
+
+{#- The value of `value` on the row where `key` is least (DuckDB's arg_min). -#}
+{% macro value_at_min(value, key) %}{{ return(adapter.dispatch('value_at_min')(value, key)) }}{% endmacro %}
+{% macro default__value_at_min(value, key) %}(array_agg({{ value }} order by {{ key }}))[1]{% endmacro %}
+{% macro duckdb__value_at_min(value, key) %}arg_min({{ value }}, {{ key }}){% endmacro %}
+
+{#- An integer key of some text columns: 60 bits of their md5, the same number on every engine,
+    so that keys (and sums over them) compare across engines. -#}
+{% macro row_key(columns) %}
+    {%- set joined = "concat_ws('|', " ~ (columns | join(", ")) ~ ")" -%}
+    {{ return(adapter.dispatch('hex_to_bigint')("left(md5(" ~ joined ~ "), 15)")) }}
+{% endmacro %}
+{% macro default__hex_to_bigint(hex) %}('x' || {{ hex }})::bit(60)::bigint{% endmacro %}
+{% macro duckdb__hex_to_bigint(hex) %}cast('0x' || {{ hex }} as bigint){% endmacro %}
+
+{#- One row per part of a separated list (in a select list, beside the row's other columns). -#}
+{% macro split_to_rows(text, separator) %}{{ return(adapter.dispatch('split_to_rows')(text, separator)) }}{% endmacro %}
+{% macro default__split_to_rows(text, separator) %}unnest(string_to_array({{ text }}, {{ separator }})){% endmacro %}
+{% macro duckdb__split_to_rows(text, separator) %}unnest(string_split({{ text }}, {{ separator }})){% endmacro %}

@@ -1,0 +1,46 @@
+"""Which engine the warehouse is built on, and how to reach it.
+
+ZONESTAT_DBT_TARGET chooses dbt's target (dbt_project/profiles.yml): `duckdb`, the embedded
+default, or `postgres`, reached through the ZONESTAT_PG_* variables that dagster.yaml and the
+profile also read.
+"""
+
+from __future__ import annotations
+
+import os
+
+DUCKDB, POSTGRES = "duckdb", "postgres"
+TARGETS = (DUCKDB, POSTGRES)
+DEFAULT_PG_PORT = "5432"
+
+
+def dbt_target() -> str:
+    target = os.environ.get("ZONESTAT_DBT_TARGET", DUCKDB)
+    if target not in TARGETS:
+        raise ValueError(f"ZONESTAT_DBT_TARGET={target!r}: zonestat builds on {' or '.join(TARGETS)}")
+    return target
+
+
+def on_postgres() -> bool:
+    return dbt_target() == POSTGRES
+
+
+def pg_settings() -> dict[str, str]:
+    """libpq's keywords from the ZONESTAT_PG_* variables (the port defaults to 5432)."""
+    missing = [n for n in ("ZONESTAT_PG_HOST", "ZONESTAT_PG_USER") if not os.environ.get(n)]
+    if missing:
+        raise RuntimeError(f"ZONESTAT_DBT_TARGET=postgres needs {', '.join(missing)} (see the README)")
+    return {
+        "host": os.environ["ZONESTAT_PG_HOST"],
+        "port": os.environ.get("ZONESTAT_PG_PORT", DEFAULT_PG_PORT),
+        "user": os.environ["ZONESTAT_PG_USER"],
+        "password": os.environ.get("ZONESTAT_PG_PASSWORD", ""),
+        "dbname": os.environ.get("ZONESTAT_PG_DATABASE", "zonestat"),
+    }
+
+
+def connect_postgres(**overrides: str):
+    """A psycopg2 connection to the warehouse's PostgreSQL database."""
+    import psycopg2
+
+    return psycopg2.connect(**(pg_settings() | overrides))
