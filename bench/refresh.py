@@ -6,6 +6,11 @@ province (63 before July 2025, 34 after) and bloc, monthly.
 
 Targets: nothing new <= 1/10 of from-empty; one resubmission <= 1/5; peak memory < 2 GiB.
 
+`engines()` (also `python -m bench engines`): from empty and one resubmission on DuckDB and on
+PostgreSQL (ZONESTAT_DBT_TARGET=postgres, a private server started for the run), in one run.
+Targets: PostgreSQL from empty at most 3 times DuckDB; one resubmission at most 1/5 of its own
+engine's from-empty.
+
 `sensor()` (also `python -m bench sensor`): one file refreshed by a run that the inbox sensor
 starts and the Dagster daemon launches, side by side with `zonestat refresh` of the same file
 in a twin home. Target: the sensor's run at most 1.2 times the CLI.
@@ -21,8 +26,8 @@ from pathlib import Path
 from bench.common import BENCH_DIR, measure, record, sample
 
 
-def refresh(home: str) -> dict:
-    return measure(f"""
+def refresh(home: str, env: dict[str, str] | None = None) -> dict:
+    return measure(env=env, code=f"""
 import os, subprocess, sys
 from pathlib import Path
 env = dict(os.environ, ZONESTAT_HOME={home!r}, DAGSTER_HOME={home!r} + "/dagster")
@@ -37,18 +42,28 @@ def full_history() -> list[Path]:
     return sorted(p for p in files.iterdir() if p.suffix in (".xlsx", ".csv"))
 
 
-def run() -> dict:
-    home = BENCH_DIR / "refresh-home"
+def _home_with(history: list[Path], name: str) -> Path:
+    home = BENCH_DIR / name
     shutil.rmtree(home, ignore_errors=True)
     (home / "inbox").mkdir(parents=True)
-    history = full_history()
     for path in history:
         shutil.copy(path, home / "inbox")
+    return home
+
+
+def _resubmit_one_month(home: Path) -> None:
+    from zonestat.submission_files import another_version  # the official version of one month
+
+    resubmitted = sorted((home / "inbox").glob("34_2008_2019-06.*"))[0]
+    another_version(resubmitted, home / "inbox" / "34_2019-06_official.xlsx", "chinh_thuc")
+
+
+def run() -> dict:
+    history = full_history()
+    home = _home_with(history, "refresh-home")
     empty = refresh(str(home))
     nothing = refresh(str(home))
-    resubmitted = sorted((home / "inbox").glob("34_2008_2019-06.*"))[0]
-    from zonestat.submission_files import another_version  # the official version of one month
-    another_version(resubmitted, home / "inbox" / "34_2019-06_official.xlsx", "chinh_thuc")
+    _resubmit_one_month(home)
     one = refresh(str(home))
     periods = sorted({p.stem.split("_")[2] for p in history})
     outcome = {
@@ -62,6 +77,37 @@ def run() -> dict:
         "targets": {"nothing_new_vs_empty": "<= 0.1", "one_resubmission_vs_empty": "<= 0.2", "peak_mib": "< 2048"},
     }
     record("refresh", outcome)
+    return outcome
+
+
+def engines() -> dict:
+    from tests.fixtures.postgres import private_server  # Debian's postgresql, as the tests start it
+
+    history = full_history()
+    outcome: dict = {"files": len(history)}
+    with private_server() as server:
+        import psycopg2
+
+        admin = psycopg2.connect(host=server["ZONESTAT_PG_HOST"], port=server["ZONESTAT_PG_PORT"],
+                                 user=server["ZONESTAT_PG_USER"], password=server["ZONESTAT_PG_PASSWORD"],
+                                 dbname="postgres")
+        admin.autocommit = True
+        admin.cursor().execute("create database zonestat")
+        admin.close()
+        for engine in ("duckdb", "postgres"):
+            env = {**server, "ZONESTAT_DBT_TARGET": engine}
+            home = _home_with(history, f"refresh-{engine}")
+            empty = refresh(str(home), env)
+            _resubmit_one_month(home)
+            one = refresh(str(home), env)
+            outcome[engine] = {"from_empty_seconds": round(empty["seconds"], 1),
+                               "one_resubmission_seconds": round(one["seconds"], 1),
+                               "one_resubmission_vs_empty": round(one["seconds"] / empty["seconds"], 3),
+                               "peak_mib": {"from_empty": round(empty["peak_mib"]), "one_resubmission": round(one["peak_mib"])}}
+    outcome["postgres_vs_duckdb_from_empty"] = round(
+        outcome["postgres"]["from_empty_seconds"] / outcome["duckdb"]["from_empty_seconds"], 2)
+    outcome["targets"] = {"postgres_vs_duckdb_from_empty": "<= 3", "one_resubmission_vs_empty": "<= 0.2"}
+    record("refresh-engines", outcome)
     return outcome
 
 

@@ -1,11 +1,11 @@
-"""zonestat on PostgreSQL, as far as it goes: Dagster's instance (runs, events, pool slots) on a
-real PostgreSQL server that the test starts, configured as dagster.yaml's comment says."""
+"""zonestat on PostgreSQL, on a real server the test starts: the warehouse by configuration
+(ZONESTAT_DBT_TARGET=postgres) against the same files on DuckDB, and Dagster's instance (runs,
+events, pool slots) configured as dagster.yaml's comment says."""
 
 import pytest
 
 from tests.conftest import run_refresh
 from tests.fixtures.postgres import private_server, server_binaries
-from tests.fixtures.workbooks import good
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(server_binaries() is None,
                                                      reason="Debian's postgresql is not installed (.ci/run installs it)")]
@@ -24,45 +24,12 @@ def uncommented_storage_section(dagster_yaml: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def test_the_dagster_instance_runs_on_postgresql_as_dagster_yaml_says(zhome, tmp_path, monkeypatch):
-    import psycopg2
+def readme_sql_examples() -> list[str]:
+    import re
+    from pathlib import Path
 
-    from orchestration import environment
-    from zonestat.config import ROOT_DAGSTER_YAML
-
-    with private_server() as server:
-        for name, value in server.items():
-            monkeypatch.setenv(name, value)
-
-        def connect(database):
-            return psycopg2.connect(host=server["ZONESTAT_PG_HOST"], port=server["ZONESTAT_PG_PORT"],
-                                    user=server["ZONESTAT_PG_USER"], password=server["ZONESTAT_PG_PASSWORD"],
-                                    dbname=database)
-
-        admin = connect("postgres")
-        admin.autocommit = True
-        admin.cursor().execute("create database dagster")
-        admin.close()
-        on_postgres = tmp_path / "dagster.yaml"
-        on_postgres.write_text(uncommented_storage_section(ROOT_DAGSTER_YAML.read_text()))
-        assert "\nstorage:\n  postgres:" in on_postgres.read_text()
-        monkeypatch.setattr(environment, "ROOT_DAGSTER_YAML", on_postgres)
-        good(zhome.inbox, "a.xlsx")
-        assert run_refresh(zhome)
-
-        from dagster import DagsterInstance
-
-        with DagsterInstance.get() as instance:
-            assert type(instance.run_storage).__name__ == "PostgresRunStorage"
-        with connect("dagster") as con, con.cursor() as cur:
-            cur.execute("select status from runs")
-            assert [row[0] for row in cur.fetchall()] == ["SUCCESS"]
-            # the one-writer pool: its slot was claimed and given back, in PostgreSQL
-            cur.execute("select concurrency_key, count(*) from concurrency_slots group by 1")
-            assert dict(cur.fetchall()).get("warehouse") == 1
-            cur.execute("select count(*) from pending_steps where concurrency_key = 'warehouse'")
-            assert cur.fetchone()[0] == 0
-        assert not list(zhome.dagster_home.rglob("runs.db"))  # nothing in SQLite
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"```sql\n(.*?)```", readme, flags=re.S)
 
 
 def _pg_connect(server: dict[str, str], **overrides: str):
@@ -124,18 +91,24 @@ def test_the_same_files_make_the_same_warehouse_on_duckdb_and_on_postgresql(zhom
     """The whole refresh by configuration (ZONESTAT_DBT_TARGET=postgres): the landing copied into
     PostgreSQL, every dbt model, seed, test and contract, the quality rules and the publish; the
     published tables and the findings equal DuckDB's, from empty and after a superseding file;
-    analysts read through a read-only role, undisturbed while a refresh publishes."""
+    analysts read through a read-only role, undisturbed while a refresh publishes. Dagster keeps
+    its runs in PostgreSQL as dagster.yaml's commented section says."""
     import threading
     from datetime import date
 
     import psycopg2
+    from dagster import DagsterInstance
 
     from orchestration import environment
-    from zonestat.config import Home
+    from zonestat.config import ROOT_DAGSTER_YAML, Home
     from zonestat.sample import generate
     from zonestat.submission_files import another_version
 
-    on_duckdb = zhome
+    instance_on_postgres = tmp_path / "dagster.yaml"
+    instance_on_postgres.write_text(uncommented_storage_section(ROOT_DAGSTER_YAML.read_text()))
+    assert "\nstorage:\n  postgres:" in instance_on_postgres.read_text()
+    monkeypatch.setattr(environment, "ROOT_DAGSTER_YAML", instance_on_postgres)
+    on_duckdb = environment.prepare(zhome)
     on_postgres = environment.prepare(Home(tmp_path / "home-on-postgres"))
     generate(on_duckdb.inbox, seed=5, years=(2024, 2025), provinces="01,34,79", months=(6, 12),
              inject_errors=0.2, today=date(2026, 11, 22))
@@ -146,6 +119,7 @@ def test_the_same_files_make_the_same_warehouse_on_duckdb_and_on_postgresql(zhom
         admin = _pg_connect(server, dbname="postgres")
         admin.autocommit = True
         admin.cursor().execute("create database zonestat")
+        admin.cursor().execute("create database dagster")
         admin.close()
 
         def refresh(h, engine: str) -> None:
@@ -204,4 +178,33 @@ def test_the_same_files_make_the_same_warehouse_on_duckdb_and_on_postgresql(zhom
             (previous,), = cur.fetchall()
             cur.execute(f"select count(*) from {previous}.fct_submissions")
             assert cur.fetchone()[0] == before
+            # the README's queries for analysts, unchanged
+            cur.execute("set search_path to main")
+            for sql in readme_sql_examples():
+                cur.execute(sql)
+                assert cur.fetchall(), sql
         reader.close()
+
+        # Only the newest publications stay (ZONESTAT_KEEP_SNAPSHOTS counts main too).
+        with _pg_connect(server) as con, con.cursor() as cur:
+            for stamp in ("20200101t000000000000z", "20210101t000000000000z"):
+                cur.execute(f"create schema publication_{stamp}")
+        monkeypatch.setenv("ZONESTAT_KEEP_SNAPSHOTS", "3")
+        monkeypatch.setenv("ZONESTAT_DBT_TARGET", "postgres")
+        from orchestration.publish_postgres import _prune
+        assert _prune(on_postgres) == ["publication_20200101t000000000000z"]
+        with _pg_connect(server) as con, con.cursor() as cur:
+            cur.execute("select nspname from pg_namespace where nspname like 'publication_%' order by 1")
+            assert [r[0] for r in cur.fetchall()] == ["publication_20210101t000000000000z", previous]
+
+        with DagsterInstance.get() as instance:
+            assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        with _pg_connect(server, dbname="dagster") as con, con.cursor() as cur:
+            cur.execute("select status from runs")
+            assert [row[0] for row in cur.fetchall()] == ["SUCCESS"] * 4
+            # the one-writer pool: its slot was claimed and given back, in PostgreSQL
+            cur.execute("select concurrency_key, count(*) from concurrency_slots group by 1")
+            assert dict(cur.fetchall()).get("warehouse") == 1
+            cur.execute("select count(*) from pending_steps where concurrency_key = 'warehouse'")
+            assert cur.fetchone()[0] == 0
+        assert not [*on_duckdb.dagster_home.rglob("runs.db"), *on_postgres.dagster_home.rglob("runs.db")]
