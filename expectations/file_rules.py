@@ -40,14 +40,15 @@ def _against_history(rule: Rule) -> bool:
 
 # The fact columns the rules read (quality.create_cells_view), as fact_table.sql and
 # int_figures_converted.sql give them to each figure of a report.
-FILE_FACTS_SQL = """
+PROVINCE_2025_CODE = """case
+        when r.reporter_kind = 'province' and r.reporter_vintage = 2008 then succ.to_gso_code
+        when r.reporter_kind = 'province' then r.reporter_code
+    end"""
+FILE_FACTS_SQL = f"""
 select
     r.reporter_id || '|' || f.zone_key || '|' || r.period_key || '|' || f.indicator || '|' || f.breakdown as figure_key,
     r.reporter_id, r.reporter_kind, r.reporter_code, r.reporter_vintage,
-    case
-        when r.reporter_kind = 'province' and r.reporter_vintage = 2008 then succ.to_gso_code
-        when r.reporter_kind = 'province' then r.reporter_code
-    end as province_2025_code,
+    {PROVINCE_2025_CODE} as province_2025_code,
     f.zone_key, r.period_key, r.period_year, r.period_month,
     f.indicator as indicator_code, i.kind as indicator_kind, i.domain, f.breakdown, f.value, f.unit,
     case
@@ -57,10 +58,11 @@ select
     f.rounding_tolerance, f.growth_pct as growth_pct_claimed, f.growth_tolerance,
     f.share_pct as share_pct_claimed, f.share_tolerance, f.submission_id, r.revision_number, f.text_as_typed,
     f.source_sheet, f.source_cell,
-    hash(r.reporter_id, f.zone_key, r.period_key, f.indicator, f.breakdown) as figure_hash,
-    hash(f.submission_id, f.zone_key) as report_key,
-    hash(r.reporter_id, f.zone_key, f.indicator, f.breakdown, f.unit) as series_key,
-    hash(coalesce(province_2025_code, r.reporter_id), f.zone_key, f.indicator, f.breakdown, f.unit) as series_2025_key
+    {quality.row_key("r.reporter_id", "f.zone_key", "r.period_key", "f.indicator", "f.breakdown")} as figure_hash,
+    {quality.row_key("f.submission_id", "f.zone_key")} as report_key,
+    {quality.row_key("r.reporter_id", "f.zone_key", "f.indicator", "f.breakdown", "f.unit")} as series_key,
+    {quality.row_key("coalesce(" + PROVINCE_2025_CODE + ", r.reporter_id)", "f.zone_key", "f.indicator", "f.breakdown",
+                     "f.unit")} as series_2025_key
 from file_figures f
 join file_reports r using (submission_id)
 join indicators i on i.code = f.indicator

@@ -31,6 +31,12 @@ FINDING_COLUMNS = [
     "suggested_values",
 ]
 
+def row_key(*columns: str) -> str:
+    """DuckDB SQL for an integer key of text columns: dbt_project/macros/portable.sql's row_key, for
+    the facts `zonestat validate` builds from a file beside the warehouse's (the same numbers)."""
+    return f"cast('0x' || left(md5(concat_ws('|', {', '.join(columns)})), 15) as bigint)"
+
+
 CELLS_VIEW = "dq_cells"
 # How a finding names a cell: Sheet!C12 in a workbook, C12 in a CSV (no sheet).
 CELL_REF = "case when source_sheet = '' then source_cell else source_sheet || '!' || source_cell end"

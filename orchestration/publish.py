@@ -53,6 +53,11 @@ def analyst_tables(names: Iterable[str]) -> list[str]:
     return [t for t in names if not t.startswith(INTERNAL_PREFIXES) and t not in INTERNAL_TABLES]
 
 
+def publication_stamp() -> str:
+    """When a publication is made, as its snapshot's (or schema's) name says it: 20261202T015419782867Z."""
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+
+
 class PublishBlocked(Exception):
     """A blocking check failed: the last good publication stays in place."""
 
@@ -68,10 +73,7 @@ class Publication:
 def table_names(con, schema: str = "main", catalog: str | None = None) -> list[str]:
     """The base tables of a schema (of an attached catalog when given); `con` is a DuckDB
     connection or a Warehouse (zonestat/warehouse.py)."""
-    where = f"table_catalog = '{catalog}' and " if catalog else ""
-    query = (f"select table_name from information_schema.tables where {where}table_schema = '{schema}' "
-             "and table_type = 'BASE TABLE' order by 1")
-    return [r[0] for r in (con.rows(query) if isinstance(con, Warehouse) else con.execute(query).fetchall())]
+    return (con if isinstance(con, Warehouse) else Warehouse(con, target.DUCKDB, "")).tables(schema, catalog)
 
 
 def table_row_counts(con, schema: str = "main", catalog: str | None = None) -> dict[str, int]:
@@ -110,7 +112,7 @@ def audit(w: Warehouse, new: tuple[str, str | None], old: tuple[str, str | None]
             problems.append(f"table {table} is missing from the build (did dbt or the quality engine fail?)")
     if old is None or problems:
         return counts, problems, changes
-    n, o = (".".join(reversed([p for p in where if p])) for where in (new, old))  # catalog.schema
+    built, published = (".".join(reversed([p for p in where if p])) for where in (new, old))  # catalog.schema
     before = table_row_counts(w, *old)
     for table in sorted(set(analyst_tables(counts)) | set(before)):
         was, now = before.get(table, 0), counts.get(table, 0)
@@ -122,9 +124,9 @@ def audit(w: Warehouse, new: tuple[str, str | None], old: tuple[str, str | None]
         if table not in before:
             continue
         unexplained = w.rows(f"""
-            select count(*) from {o}.{table} p
-            where not exists (select 1 from {n}.{table} b where b.figure_key = p.figure_key)
-              and not exists (select 1 from {n}.fct_figure_revisions r
+            select count(*) from {published}.{table} p
+            where not exists (select 1 from {built}.{table} b where b.figure_key = p.figure_key)
+              and not exists (select 1 from {built}.fct_figure_revisions r
                               where r.submission_id = p.submission_id and not r.is_current)
         """)[0][0]
         if unexplained:
@@ -133,8 +135,8 @@ def audit(w: Warehouse, new: tuple[str, str | None], old: tuple[str, str | None]
     if "fct_submissions" in before:
         accepted, rejected = w.rows(f"""
             select count(*) filter (where outcome = 'accepted'), count(*) filter (where outcome = 'rejected')
-            from {n}.fct_submissions
-            where submission_id not in (select submission_id from {o}.fct_submissions)
+            from {built}.fct_submissions
+            where submission_id not in (select submission_id from {published}.fct_submissions)
         """)[0]
         changes.insert(0, f"new submissions since the last publication: {accepted} accepted, {rejected} rejected")
     return counts, problems, changes
@@ -150,14 +152,15 @@ def publish(h: Home) -> Publication:
         con.execute("checkpoint")
     last = h.last_publication()
     with warehouse.work(h, read_only=True) as w:
+        work = w.rows("select current_database()")[0][0]  # named: the snapshot attached beside it has a main too
         if last is not None:
             w.con.execute(f"attach '{last}' as last (read_only)")
-        counts, problems, changes = audit(w, ("main", None), ("main", "last") if last else None)
+        counts, problems, changes = audit(w, ("main", work), ("main", "last") if last else None)
     if problems:
         raise PublishBlocked("; ".join(problems))
     remove_leftovers(h)
     ensure_free_space(h, "Publishing")
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = publication_stamp()
     snapshot = h.snapshots / f"warehouse-{stamp}.duckdb"
     staging = snapshot.with_name(f".{snapshot.name}.tmp")
     swap = h.published_db.with_name(f".{h.published_db.name}.{os.getpid()}.tmp")

@@ -9,6 +9,7 @@ from ingest import units
 from ingest.numbers import read_text_number
 from tests.conftest import query, run_refresh
 from tests.fixtures.published_reports import seed_facts, write_published_reports
+from zonestat import reference
 
 pytestmark = pytest.mark.slow  # builds a warehouse with dbt and Dagster (or drives a browser)
 
@@ -400,3 +401,19 @@ def test_validate_finds_in_a_file_what_the_warehouse_finds_in_it(warehouse):
     thai_binh = next(r for r in _validate(*files) if r["reporter"]["code"] == "34" and r["period"] == "2019-11")
     magnitude = [f for f in thai_binh["findings"] if f["rule"].startswith("magnitude.")]
     assert len(magnitude) == 3 and "81.770,544" in magnitude[0]["suggested_values"]
+
+
+def test_a_files_keys_are_the_warehouses(warehouse):
+    """The integer keys `zonestat validate` gives a file's figures (expectations/quality.row_key) are
+    the ones dbt gave the same figures in the warehouse (macros/portable.sql): history rules join on them."""
+    from expectations.quality import row_key
+
+    for table in reference.fact_tables():
+        differ = query(warehouse.published_db, f"""
+            select count(*) filter (where figure_hash <> {row_key('reporter_id', 'zone_key', 'period_key',
+                                                                   'indicator_code', 'breakdown')}
+                                    or report_key <> {row_key('submission_id', 'zone_key')}
+                                    or series_key <> {row_key('reporter_id', 'zone_key', 'indicator_code',
+                                                               'breakdown', 'unit')}) as n
+            from {table}""")["n"][0]
+        assert differ == 0, table

@@ -135,8 +135,9 @@ def _submission_ids(h) -> set[str]:
 
 
 def _published_where(h) -> str:
-    with warehouse.published(h) as w:
-        return w.where if w is not None else str(h.published_db)
+    if target.on_postgres():
+        return f"{warehouse.postgres_address()}, schema {warehouse.PUBLISHED_SCHEMA}"
+    return str(h.published_db)
 
 
 def _name_new_submissions(h) -> None:
@@ -308,7 +309,7 @@ def cmd_findings(args: argparse.Namespace) -> int:
 
     h = home()
     if not warehouse.published_exists(h):
-        print(f"No published warehouse at {h.published_db}: run `zonestat refresh` first.", file=sys.stderr)
+        print(f"No published warehouse at {_published_where(h)}: run `zonestat refresh` first.", file=sys.stderr)
         return 2
     with warehouse.published(h) as w:
         problem = _unknown_reporter(w, args.reporter) if args.reporter else None

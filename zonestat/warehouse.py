@@ -6,7 +6,8 @@
   schema `main` on PostgreSQL.
 
 The CLI, the asset checks, the quality engine and the feedback workbooks read through here, in
-SQL both engines read; only this module and orchestration/publish.py know which one it is.
+SQL both engines read. What differs beyond reading (loading the landing, running the rules,
+publishing) asks zonestat/target.py.
 """
 
 from __future__ import annotations
@@ -50,21 +51,28 @@ class Warehouse:
 
     @staticmethod
     def _psycopg(sql: str, params: list | None) -> tuple:
+        # zonestat's queries put no ? or % inside their string literals: their values are parameters
         return (sql, None) if not params else (sql.replace("%", "%%").replace("?", "%s"), params)
 
-    def tables(self) -> list[str]:
+    def tables(self, schema: str | None = None, catalog: str | None = None) -> list[str]:
+        """The base tables of a schema (this connection's by default; of an attached DuckDB catalog when given)."""
+        where = f"table_catalog = '{catalog}' and " if catalog else ""
         return [r[0] for r in self.rows(
-            f"select table_name from information_schema.tables where table_schema = '{self.schema}' order by 1")]
+            f"select table_name from information_schema.tables where {where}table_schema = '{schema or self.schema}' "
+            "and table_type = 'BASE TABLE' order by 1")]
+
+
+def postgres_address() -> str:
+    settings = target.pg_settings()
+    return f"postgresql://{settings['host']}:{settings['port']}/{settings['dbname']}"
 
 
 @contextmanager
 def _postgres(schema: str, read_only: bool) -> Iterator[Warehouse]:
     con = target.connect_postgres(options=f"-c search_path={schema}")
     con.set_session(readonly=read_only, autocommit=read_only)
-    settings = target.pg_settings()
     try:
-        yield Warehouse(con, target.POSTGRES, f"postgresql://{settings['host']}:{settings['port']}/"
-                                              f"{settings['dbname']}.{schema}", schema)
+        yield Warehouse(con, target.POSTGRES, f"{postgres_address()}, schema {schema}", schema)
         if not read_only:
             con.commit()
     finally:
@@ -127,7 +135,11 @@ def copy_to_duckdb(pg, duck, tables: tuple[str, ...]) -> None:
         for table in tables:
             cur.execute("select column_name, data_type from information_schema.columns "
                         "where table_schema = current_schema() and table_name = %s order by ordinal_position", (table,))
-            columns = {name: _DUCKDB_TYPES[kind] for name, kind in cur.fetchall()}
+            columns = {}
+            for name, kind in cur.fetchall():
+                if kind not in _DUCKDB_TYPES:
+                    raise TypeError(f"{table}.{name}: no DuckDB type for PostgreSQL's {kind} (zonestat/warehouse.py)")
+                columns[name] = _DUCKDB_TYPES[kind]
             path = Path(folder) / f"{table}.csv"
             with open(path, "wb") as out:
                 cur.copy_expert(f"copy {table} to stdout with (format csv, header true)", out)
