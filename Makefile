@@ -16,11 +16,12 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/zonestat refresh --sample-if-empty
 
-## make test: the whole test suite, on two processes (each test file stays in one, so a file's shared
-## warehouse is built once). The fast layer alone (rules, parsing, messages; about a minute):
+## make test: the whole test suite, on three processes (each test file stays in one, so a file's shared
+## warehouse is built once); three on two cores because the slow tests spend much of their time
+## waiting on dbt, Dagster and server processes. The fast layer alone (rules, parsing, messages; about a minute):
 ##   make test PYTEST_ARGS="-m 'not slow'"
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n 3 --dist loadfile $(PYTEST_ARGS)
 
 ## make docs: dbt's documentation of the published warehouse, ZONESTAT_HOME/docs/index.html.
 docs: $(STAMP)
