@@ -87,12 +87,13 @@ def _finding_ids_on_postgres(server) -> set[str]:
         return {r[0] for r in cur.fetchall()}
 
 
-def test_the_same_files_make_the_same_warehouse_on_duckdb_and_on_postgresql(zhome, tmp_path, monkeypatch):
+def test_the_same_files_make_the_same_warehouse_on_duckdb_and_on_postgresql(zhome, tmp_path, monkeypatch, capsys):
     """The whole refresh by configuration (ZONESTAT_DBT_TARGET=postgres): the landing copied into
     PostgreSQL, every dbt model, seed, test and contract, the quality rules and the publish; the
     published tables and the findings equal DuckDB's, from empty and after a superseding file;
     analysts read through a read-only role, undisturbed while a refresh publishes. Dagster keeps
     its runs in PostgreSQL as dagster.yaml's commented section says."""
+    import json
     import threading
     from datetime import date
 
@@ -169,6 +170,30 @@ def test_the_same_files_make_the_same_warehouse_on_duckdb_and_on_postgresql(zhom
         duck, postgres = _published_on_duckdb(on_duckdb), _published_on_postgres(server)
         assert _differences(duck, postgres) == {}
         assert _finding_ids_on_duckdb(on_duckdb) == _finding_ids_on_postgres(server)
+
+        # What users read through the CLI and the boards' feedback workbooks is the same on both.
+        def cli(h, engine: str, *args: str) -> str:
+            from zonestat import cli
+
+            monkeypatch.setenv("ZONESTAT_DBT_TARGET", engine)
+            monkeypatch.setenv("ZONESTAT_HOME", str(h.root))
+            monkeypatch.setenv("DAGSTER_HOME", str(h.dagster_home))
+            capsys.readouterr()
+            assert cli.main(list(args)) == 0
+            return capsys.readouterr().out
+
+        findings = {engine: sorted(json.loads(cli(h, engine, "findings", "--json")), key=lambda f: f["finding_id"])
+                    for h, engine in ((on_duckdb, "duckdb"), (on_postgres, "postgres"))}
+        assert len(findings["duckdb"]) > 5 and findings["duckdb"] == findings["postgres"]
+        summaries = {engine: cli(h, engine, "refresh") for h, engine in ((on_duckdb, "duckdb"), (on_postgres, "postgres"))}
+        assert "Published warehouse: postgresql://127.0.0.1" in summaries["postgres"]
+        counts = [[line for line in summaries[e].splitlines() if line.startswith(("Submissions:", "Door findings",
+                                                                                  "Warehouse findings"))]
+                  for e in ("duckdb", "postgres")]
+        assert len(counts[0]) == 3 and counts[0][0].split("(")[0] == counts[1][0].split("(")[0] \
+            and counts[0][1:] == counts[1][1:]
+        assert sorted(p.name for p in on_duckdb.reports.glob("*.xlsx")) \
+            == sorted(p.name for p in on_postgres.reports.glob("*.xlsx")) != []
 
         with reader.cursor() as cur:  # the role reads, and cannot write
             with pytest.raises(psycopg2.Error, match="read-only transaction"):
