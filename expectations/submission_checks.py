@@ -141,7 +141,7 @@ def door_checks() -> list[DoorCheck]:
 def _frames(subs: list[Submission]) -> tuple[pd.DataFrame, pd.DataFrame]:
     readable = [s for s in subs if s.metadata]
     meta = pd.DataFrame.from_records([
-        {k: v for k, v in s.metadata.items() if not k.startswith("_") and k != "column_refs"}
+        {k: v for k, v in s.metadata.items() if k != "column_refs"}
         | {"submission_id": s.submission_id, "n_figures": len(s.figure_table)}
         for s in readable
     ])

@@ -71,7 +71,9 @@ class Submission:
     file_kind: str
     received_at: str = ""
     archived: str = ""  # where the archive copy is, once received
-    metadata: dict = field(default_factory=dict)
+    metadata: dict = field(default_factory=dict)  # the report's cells as landed and checked: reporter_id, period...
+    reporter: Reporter | None = None  # who the metadata names, resolved for the period
+    period: Period | None = None
     figure_table: FigureTable = field(default_factory=FigureTable.empty)
     findings: list[Finding] = field(default_factory=list)
 
@@ -224,6 +226,7 @@ def _metadata(cells: dict[str, tuple[object, str]], sub: Submission) -> dict:
         reporter_problem = None  # the period's own finding says what to fix; this one would only repeat it
     status_text = cell_text(get("trang_thai"))
     status = STATUSES.get(key(status_text)) if status_text else "uoc"
+    sub.reporter, sub.period = reporter, period
     if reporter and name_mismatch(reporter, cell_text(get("tinh"))):
         sub.findings.append(Finding(
             "reporter.name_mismatch", WARNING,
@@ -254,14 +257,11 @@ def _metadata(cells: dict[str, tuple[object, str]], sub: Submission) -> dict:
         "prepared_on": parse_prepared_on(get("ngay_lap")),
         "preparer": cell_text(get("nguoi_lap")),
         "board": cell_text(get("don_vi")),
-        "_reporter": reporter,
-        "_period": period,
     }
 
 
 def _figures(grid: Grid, first_data_row: int, columns: dict[str, int], sub: Submission) -> FigureTable:
-    reporter: Reporter | None = sub.metadata["_reporter"]
-    period: Period | None = sub.metadata["_period"]
+    reporter, period = sub.reporter, sub.period
     province_key = _zone_scope(reporter)
     period_year = period.year if period else None
     # Rows are padded to one column past the last named one; absent columns read that empty cell.
