@@ -66,10 +66,15 @@ def ensure_layout(landing: Path) -> None:
             pq.write_table(schema.empty_table(), marker)
 
 
+def landed_files(landing: Path, table: str) -> list[Path]:
+    """A landing table's files, one per submission (or event), in name order; not the empty `_schema` file."""
+    folder = landing / table
+    return sorted(p for p in folder.glob("*.parquet") if not p.name.startswith("_")) if folder.exists() else []
+
+
 def landed_ids(landing: Path) -> set[str]:
     """Submission ids already in the ledger: receiving their bytes again changes nothing."""
-    folder = landing / "submissions"
-    return {p.stem for p in folder.glob("*.parquet") if not p.name.startswith("_")} if folder.exists() else set()
+    return {p.stem for p in landed_files(landing, "submissions")}
 
 
 def staged_path(landing: Path, submission_id: str) -> Path:
@@ -115,9 +120,12 @@ def _write_parquet(path: Path, schema: pa.Schema, rows: pa.Table | pd.DataFrame 
     os.replace(tmp, path)
 
 
+def read_files(files: list[Path], table: str) -> pa.Table:
+    """Landed files of one table in its current columns: a file written before a column existed
+    reads it as null."""
+    schema = TABLES[table]
+    return pa.concat_tables([pq.read_table(f, schema=schema) for f in files]) if files else schema.empty_table()
+
+
 def read_table(landing: Path, table: str) -> pd.DataFrame:
-    folder = landing / table
-    files = sorted(folder.glob("*.parquet"))
-    if not files:
-        return TABLES[table].empty_table().to_pandas()
-    return pa.concat_tables([pq.read_table(f, schema=TABLES[table]) for f in files]).to_pandas()
+    return read_files(landed_files(landing, table), table).to_pandas()

@@ -14,21 +14,14 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
-from ingest.land import TABLES
+from ingest.land import TABLES, landed_files, read_files
 
 SCHEMA = "landing"
 BATCH_FILES = 500  # files per COPY and transaction: one transaction per file costs a round trip each
 
 _PG_TYPES = {pa.string(): "text", pa.int64(): "bigint", pa.float64(): "double precision", pa.bool_(): "boolean",
              pa.date32(): "date", pa.timestamp("us", tz="UTC"): "timestamptz"}
-
-
-def landed_files(landing: Path, table: str) -> list[Path]:
-    """The table's landed files (not the empty `_schema` file, nor a write in progress)."""
-    folder = landing / table
-    return sorted(p for p in folder.glob("*.parquet") if not p.name.startswith(("_", "."))) if folder.exists() else []
 
 
 def ensure_tables(cur) -> None:
@@ -62,7 +55,7 @@ def load_landing(landing: Path, connect: Callable[[], object]) -> dict[str, int]
             new = [p for p in landed_files(landing, table) if p.name not in done]
             for start in range(0, len(new), BATCH_FILES):
                 batch = new[start:start + BATCH_FILES]
-                rows = pa.concat_tables([_conformed(pq.read_table(p), schema) for p in batch])
+                rows = read_files(batch, table)
                 with con, con.cursor() as cur:  # one transaction: the rows and the record that they are in
                     if rows.num_rows:
                         cur.copy_expert(f"copy {SCHEMA}.{table} ({', '.join(schema.names)}) from stdin "
@@ -73,13 +66,6 @@ def load_landing(landing: Path, connect: Callable[[], object]) -> dict[str, int]
     finally:
         con.close()
     return loaded
-
-
-def _conformed(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    """A landed file in the table's current columns: one written before a column existed reads it as null."""
-    columns = [table.column(f.name).cast(f.type) if f.name in table.column_names else pa.nulls(table.num_rows, f.type)
-               for f in schema]
-    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def _csv(rows: pa.Table) -> io.BytesIO:

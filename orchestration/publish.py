@@ -70,20 +70,24 @@ class Publication:
     changes: list[str] = field(default_factory=list)
 
 
+def _warehouse(con) -> Warehouse:
+    return con if isinstance(con, Warehouse) else Warehouse(con, target.DUCKDB, "")
+
+
 def table_names(con, schema: str = "main", catalog: str | None = None) -> list[str]:
     """The base tables of a schema (of an attached catalog when given); `con` is a DuckDB
     connection or a Warehouse (zonestat/warehouse.py)."""
-    return (con if isinstance(con, Warehouse) else Warehouse(con, target.DUCKDB, "")).tables(schema, catalog)
+    return _warehouse(con).tables(schema, catalog)
 
 
 def table_row_counts(con, schema: str = "main", catalog: str | None = None) -> dict[str, int]:
     """Rows per base table of a schema (of an attached catalog when given)."""
+    w = _warehouse(con)
     prefix = f"{catalog}.{schema}." if catalog else f"{schema}."
-    names = table_names(con, schema, catalog)
+    names = w.tables(schema, catalog)
     if not names:
         return {}
-    query = " union all ".join(f"select '{n}', count(*) from {prefix}\"{n}\"" for n in names)
-    return dict(con.rows(query) if isinstance(con, Warehouse) else con.execute(query).fetchall())
+    return dict(w.rows(" union all ".join(f"select '{n}', count(*) from {prefix}\"{n}\"" for n in names)))
 
 
 def unpublished_submissions(h: Home) -> list[str]:

@@ -90,7 +90,7 @@ def publish_on_postgres(h) -> Publication:
             cur.execute(sql.SQL("alter schema {} rename to {}").format(incoming, sql.Identifier(PUBLISHED_SCHEMA)))
     # committed: now the oldest publications go, each only if no reader is using it right now
     pruned = _prune(h)
-    return Publication(f"{warehouse.postgres_address()}, schema {PUBLISHED_SCHEMA}",
+    return Publication(warehouse.postgres_address(PUBLISHED_SCHEMA),
                        f"{PUBLISHED_SCHEMA} (published {stamp})", counts,
                        changes + [f"older publication dropped: {name}" for name in pruned])
 

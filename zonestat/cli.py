@@ -84,7 +84,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
             if event.is_step_failure and event.step_failure_data:
                 print(f"  step {event.step_key}: {event.step_failure_data.error.message.strip()[:2000]}")
         if not published:
-            print(f"The last good publication stays at {_published_where(h)}" if warehouse.published_exists(h)
+            print(f"The last good publication stays at {warehouse.published_where(h)}" if warehouse.published_exists(h)
                   else "Nothing has been published yet.")
             _name_new_submissions(h)
         return 1
@@ -132,12 +132,6 @@ def _summarise(h, before: dict[str, int], known: set[str], started: float) -> No
 def _submission_ids(h) -> set[str]:
     with warehouse.published(h) as w:
         return set() if w is None else {r[0] for r in w.rows("select submission_id from fct_submissions")}
-
-
-def _published_where(h) -> str:
-    if target.on_postgres():
-        return f"{warehouse.postgres_address()}, schema {warehouse.PUBLISHED_SCHEMA}"
-    return str(h.published_db)
 
 
 def _name_new_submissions(h) -> None:
@@ -307,15 +301,6 @@ def cmd_findings(args: argparse.Namespace) -> int:
     from ingest.findings import severity_rank_sql
     from zonestat.config import home
 
-    h = home()
-    if not warehouse.published_exists(h):
-        print(f"No published warehouse at {_published_where(h)}: run `zonestat refresh` first.", file=sys.stderr)
-        return 2
-    with warehouse.published(h) as w:
-        problem = _unknown_reporter(w, args.reporter) if args.reporter else None
-    if problem:
-        print(problem, file=sys.stderr)
-        return 2
     where, params = [], []
     if args.reporter:
         where.append("(reporter_id = ? or reporter_id like ?)")
@@ -333,7 +318,16 @@ def cmd_findings(args: argparse.Namespace) -> int:
            "source_cells, expected, found, message, message_vi, suggestion, suggestion_vi from dq_findings"
            + (" where " + " and ".join(where) if where else "")
            + f" order by {severity_rank_sql()}, reporter_id, period_key")
+    h = home()
     with warehouse.published(h) as w:  # on DuckDB, the newest snapshot: an analyst may hold the file open
+        if w is None:
+            print(f"No published warehouse at {warehouse.published_where(h)}: run `zonestat refresh` first.",
+                  file=sys.stderr)
+            return 2
+        problem = _unknown_reporter(w, args.reporter) if args.reporter else None
+        if problem:
+            print(problem, file=sys.stderr)
+            return 2
         frame = w.df(sql, params)
     if args.json:
         print(frame.to_json(orient="records", force_ascii=False, indent=2))

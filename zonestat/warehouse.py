@@ -62,9 +62,14 @@ class Warehouse:
             "and table_type = 'BASE TABLE' order by 1")]
 
 
-def postgres_address() -> str:
+def postgres_address(schema: str) -> str:
     settings = target.pg_settings()
-    return f"postgresql://{settings['host']}:{settings['port']}/{settings['dbname']}"
+    return f"postgresql://{settings['host']}:{settings['port']}/{settings['dbname']}, schema {schema}"
+
+
+def published_where(h: Home) -> str:
+    """Where analysts read the published warehouse, for messages."""
+    return postgres_address(PUBLISHED_SCHEMA) if target.on_postgres() else str(h.published_db)
 
 
 @contextmanager
@@ -72,7 +77,7 @@ def _postgres(schema: str, read_only: bool) -> Iterator[Warehouse]:
     con = target.connect_postgres(options=f"-c search_path={schema}")
     con.set_session(readonly=read_only, autocommit=read_only)
     try:
-        yield Warehouse(con, target.POSTGRES, f"{postgres_address()}, schema {schema}", schema)
+        yield Warehouse(con, target.POSTGRES, postgres_address(schema), schema)
         if not read_only:
             con.commit()
     finally:
@@ -118,7 +123,7 @@ def published(h: Home) -> Iterator[Warehouse | None]:
     import duckdb
 
     with duckdb.connect(str(path), read_only=True) as con:
-        yield Warehouse(con, target.DUCKDB, str(h.published_db))
+        yield Warehouse(con, target.DUCKDB, published_where(h))
 
 
 # PostgreSQL's types as DuckDB names them, for the tables copied between the two.
@@ -150,7 +155,6 @@ def copy_to_duckdb(pg, duck, tables: tuple[str, ...]) -> None:
 
 def copy_to_postgres(duck, pg, table: str, columns_ddl: str) -> None:
     """Replace a PostgreSQL table (in the connection's schema) with a DuckDB table's rows."""
-    import io
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="zonestat-copy-") as folder:
@@ -160,4 +164,4 @@ def copy_to_postgres(duck, pg, table: str, columns_ddl: str) -> None:
             cur.execute(f"drop table if exists {table}")
             cur.execute(f"create table {table} ({columns_ddl})")
             with open(path, "rb") as data:
-                cur.copy_expert(f"copy {table} from stdin with (format csv, header true)", io.BufferedReader(data))
+                cur.copy_expert(f"copy {table} from stdin with (format csv, header true)", data)
