@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -10,10 +12,7 @@ import pytest
 from zonestat.config import Home
 
 
-@pytest.fixture
-def zhome(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
-    """A fresh ZONESTAT_HOME (and DAGSTER_HOME inside it) for one test."""
-    root = tmp_path / "zonestat-home"
+def _fresh_home(root: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
     monkeypatch.setenv("ZONESTAT_HOME", str(root))
     monkeypatch.setenv("DAGSTER_HOME", str(root / "dagster"))
     for var in ("ZONESTAT_LANDING", "ZONESTAT_WORK_DB", "DBT_TARGET_PATH", "DBT_LOG_PATH"):
@@ -21,6 +20,20 @@ def zhome(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
     from orchestration import environment
 
     return environment.prepare(Home(root))
+
+
+@pytest.fixture
+def zhome(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
+    """A fresh ZONESTAT_HOME (and DAGSTER_HOME inside it) for one test."""
+    return _fresh_home(tmp_path / "zonestat-home", monkeypatch)
+
+
+@contextmanager
+def module_home(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Home]:
+    """A fresh home shared by a module's tests (one refresh for several of them); the environment
+    is put back as it was when the module is done."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield _fresh_home(tmp_path_factory.mktemp(name) / "home", monkeypatch)
 
 
 def run_refresh(home: Home) -> bool:

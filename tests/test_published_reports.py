@@ -7,7 +7,7 @@ import pytest
 
 from ingest import units
 from ingest.numbers import read_text_number
-from tests.conftest import query, run_refresh
+from tests.conftest import module_home, query, run_refresh
 from tests.fixtures.published_reports import seed_facts, write_published_reports
 from zonestat import reference
 
@@ -16,20 +16,12 @@ pytestmark = pytest.mark.slow  # builds a warehouse with dbt and Dagster (or dri
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
-    import os
-
-    from orchestration import environment
-    from zonestat.config import Home
-
-    saved = {k: os.environ.get(k) for k in ("ZONESTAT_HOME", "DAGSTER_HOME")}
-    home = environment.prepare(Home(tmp_path_factory.mktemp("published") / "home"))
-    write_published_reports(home.inbox)
-    _zones_one_project_short(home.inbox / "ha_noi_2019_06.xlsx")
-    _quarterly_exports_falling(home.inbox)
-    assert run_refresh(home), "the refresh job failed"
-    yield home
-    for k, v in saved.items():
-        os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+    with module_home(tmp_path_factory, "published") as home:
+        write_published_reports(home.inbox)
+        _zones_one_project_short(home.inbox / "ha_noi_2019_06.xlsx")
+        _quarterly_exports_falling(home.inbox)
+        assert run_refresh(home), "the refresh job failed"
+        yield home
 
 
 # Reports written by this module beside the published ones (not in seed_facts.csv).

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from ingest.numbers import read_text_number
-from tests.conftest import query, run_refresh
+from tests.conftest import module_home, query, run_refresh
 from zonestat.sample import generate
 
 pytestmark = pytest.mark.slow  # builds a warehouse with dbt and Dagster (or drives a browser)
@@ -18,23 +18,12 @@ PROVINCES = "30,31,33,34,01,10,15"
 
 @pytest.fixture(scope="module")
 def sample_warehouse(tmp_path_factory):
-    import os
-
-    from zonestat.config import Home
-
-    root = tmp_path_factory.mktemp("sample") / "home"
-    home = Home(root).ensure()
-    saved = {k: os.environ.get(k) for k in ("ZONESTAT_HOME", "DAGSTER_HOME")}
-    manifest = root / "manifest.csv"
-    stats = generate(home.inbox, seed=7, years=(2024, 2025), provinces=PROVINCES, months=(3, 6, 9, 12),
-                     inject_errors=0.5, manifest=manifest, today=date(2026, 11, 22))
-    assert run_refresh(home)
-    yield home, list(csv.DictReader(open(manifest, encoding="utf-8"))), stats
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    with module_home(tmp_path_factory, "sample") as home:
+        manifest = home.root / "manifest.csv"
+        stats = generate(home.inbox, seed=7, years=(2024, 2025), provinces=PROVINCES, months=(3, 6, 9, 12),
+                         inject_errors=0.5, manifest=manifest, today=date(2026, 11, 22))
+        assert run_refresh(home)
+        yield home, list(csv.DictReader(open(manifest, encoding="utf-8"))), stats
 
 
 def test_consistent_reports_raise_no_error(sample_warehouse):

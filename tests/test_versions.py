@@ -11,41 +11,49 @@ import pytest
 
 from ingest import land
 from ingest.receive import sha256
-from tests.conftest import query, run_refresh
+from tests.conftest import module_home, query, run_refresh
 from zonestat.submission_files import write_xlsx
 
 
-def report(path, projects: int, status: str = "uoc", prepared: str | None = None):
-    meta = {"ma_tinh": "34", "ky_bao_cao": "2019-11", "trang_thai": status, "ngay_lap": prepared}
+def report(path, projects: int, status: str = "uoc", prepared: str | None = None, period: str = "2019-11"):
+    meta = {"ma_tinh": "34", "ky_bao_cao": period, "trang_thai": status, "ngay_lap": prepared}
     return write_xlsx(path, meta, [{"ma_chi_tieu": "INV_NEW_PROJ", "phan_to": "TONG", "don_vi": "dự án",
                                     "gia_tri": str(projects)}])
 
 
-def current_projects(zhome) -> list:
-    return query(zhome.published_db, """select value from fct_investment where reporter_code = '34'
-        and period_key = '2019-11' and indicator_code = 'INV_NEW_PROJ' and breakdown = 'TONG'""")["value"].tolist()
+def current_projects(home, period: str = "2019-11") -> list:
+    return query(home.published_db, f"""select value from fct_investment where reporter_code = '34'
+        and period_key = '{period}' and indicator_code = 'INV_NEW_PROJ' and breakdown = 'TONG'""")["value"].tolist()
+
+
+@pytest.fixture(scope="module")
+def two_reports(tmp_path_factory):
+    """Two reports, each sent twice in one run: November's versions ordered by arrival alone, December's
+    by the date each was prepared."""
+    with module_home(tmp_path_factory, "versions") as home:
+        report(home.inbox / "b-first.xlsx", 21)
+        report(home.inbox / "a-correction.xlsx", 22)  # arrives later, although its name sorts first
+        report(home.inbox / "prepared-15.xlsx", 30, prepared="15/12/2019", period="2019-12")
+        # arrives later, prepared earlier
+        report(home.inbox / "prepared-10.xlsx", 31, prepared="2019-12-10", period="2019-12")
+        assert run_refresh(home)
+        yield home
 
 
 @pytest.mark.slow
-def test_a_correction_sent_the_same_day_wins_by_its_own_arrival(zhome):
-    report(zhome.inbox / "b-first.xlsx", 21)
-    report(zhome.inbox / "a-correction.xlsx", 22)  # arrives later, although its name sorts first
-    assert run_refresh(zhome)
-    assert current_projects(zhome) == [22]
-    ledger = query(zhome.published_db, "select file_name, received_at, revision_number from fct_submissions "
-                                       "order by received_at")
+def test_a_correction_sent_the_same_day_wins_by_its_own_arrival(two_reports):
+    assert current_projects(two_reports) == [22]
+    ledger = query(two_reports.published_db, "select file_name, received_at, revision_number from fct_submissions "
+                                             "where period_key = '2019-11' order by received_at")
     assert list(ledger.file_name) == ["b-first.xlsx", "a-correction.xlsx"]
     assert ledger.received_at.is_unique
 
 
 @pytest.mark.slow
-def test_the_date_prepared_orders_versions_before_arrival_and_is_in_the_warehouse(zhome):
-    report(zhome.inbox / "prepared-15.xlsx", 30, prepared="15/12/2019")
-    report(zhome.inbox / "prepared-10.xlsx", 31, prepared="2019-12-10")  # arrives later, prepared earlier
-    assert run_refresh(zhome)
-    assert current_projects(zhome) == [30]
-    prepared = query(zhome.published_db, "select file_name, prepared_on, is_current from fct_submissions "
-                                         "order by file_name").to_dict("records")
+def test_the_date_prepared_orders_versions_before_arrival_and_is_in_the_warehouse(two_reports):
+    assert current_projects(two_reports, "2019-12") == [30]
+    prepared = query(two_reports.published_db, "select file_name, prepared_on, is_current from fct_submissions "
+                                               "where period_key = '2019-12' order by file_name").to_dict("records")
     assert [(r["file_name"], str(r["prepared_on"])[:10], r["is_current"]) for r in prepared] == [
         ("prepared-10.xlsx", "2019-12-10", False), ("prepared-15.xlsx", "2019-12-15", True)]
 
@@ -81,14 +89,23 @@ def zonestat(*args: str) -> subprocess.CompletedProcess:
 def test_an_operator_withdraws_and_restores_a_submission(zhome):
     first = report(zhome.inbox / "first.xlsx", 50)
     wrong = report(zhome.inbox / "wrong.xlsx", 5000)  # the later version, typed wrong
+    only = zhome.inbox / "only.xlsx"  # the only version of another report
+    write_xlsx(only, {"ma_tinh": "34", "ky_bao_cao": "2019-05"}, [
+        {"ma_chi_tieu": "INV_NEW_PROJ", "phan_to": "TONG", "don_vi": "dự án", "gia_tri": "7"},
+        {"ma_chi_tieu": "LAB_WORKERS", "phan_to": "TONG", "don_vi": "người", "gia_tri": "900"}])
     assert run_refresh(zhome)
     assert current_projects(zhome) == [5000]
+    in_facts = "select count(*) as n from {} where period_key = '2019-05'"
+    assert [query(zhome.published_db, in_facts.format(t))["n"][0] for t in ("fct_investment", "fct_labour")] == [1, 1]
     wrong_id = sha256(wrong.read_bytes())
 
     unknown = zonestat("withdraw", "ffff", "--reason", "x")
     assert unknown.returncode == 2 and "no submission" in unknown.stderr
     done = zonestat("withdraw", wrong_id[:10], "--reason", "5000 projects: a typing slip, confirmed by phone")
     assert done.returncode == 0 and "withdrawn" in done.stdout
+    assert zonestat("withdraw", sha256(only.read_bytes())[:12], "--reason", "sent by mistake").returncode == 0
+    # The same bytes dropped in again after the withdrawal are the same submission: still withdrawn.
+    (zhome.inbox / "wrong-again.xlsx").write_bytes(wrong.read_bytes())
     assert run_refresh(zhome)
     assert current_projects(zhome) == [50]
     ledger = query(zhome.published_db, "select * from fct_submissions order by file_name").set_index("file_name")
@@ -96,28 +113,14 @@ def test_an_operator_withdraws_and_restores_a_submission(zhome):
     assert ledger.loc["wrong.xlsx", "withdrawal_reason"] == "5000 projects: a typing slip, confirmed by phone"
     assert ledger.loc["first.xlsx", "is_current"]
     history = query(zhome.published_db, "select value, is_withdrawn from fct_figure_revisions "
-                                        "where indicator_code = 'INV_NEW_PROJ' order by value")
+                                        "where indicator_code = 'INV_NEW_PROJ' and period_key = '2019-11' "
+                                        "order by value")
     assert history.to_dict("records") == [{"value": 50, "is_withdrawn": False}, {"value": 5000, "is_withdrawn": True}]
     assert (zhome.archive / wrong_id[:2] / f"{wrong_id}.xlsx").exists()
-
-    # The same bytes dropped in again are the same submission: still withdrawn.
-    (zhome.inbox / "wrong-again.xlsx").write_bytes(wrong.read_bytes())
-    assert run_refresh(zhome)
-    assert current_projects(zhome) == [50]
+    # The only version of a report, withdrawn: its figures leave every fact table.
+    assert [query(zhome.published_db, in_facts.format(t))["n"][0] for t in ("fct_investment", "fct_labour")] == [0, 0]
 
     assert zonestat("restore", wrong_id[:10]).returncode == 0
     assert run_refresh(zhome)
     assert current_projects(zhome) == [5000]
     assert first.exists()
-
-    # The only version of a report, withdrawn: its figures leave every fact table.
-    only = report(zhome.inbox / "only.xlsx", 7)
-    write_xlsx(only, {"ma_tinh": "34", "ky_bao_cao": "2019-05"}, [
-        {"ma_chi_tieu": "INV_NEW_PROJ", "phan_to": "TONG", "don_vi": "dự án", "gia_tri": "7"},
-        {"ma_chi_tieu": "LAB_WORKERS", "phan_to": "TONG", "don_vi": "người", "gia_tri": "900"}])
-    assert run_refresh(zhome)
-    in_facts = "select count(*) as n from {} where period_key = '2019-05'"
-    assert [query(zhome.published_db, in_facts.format(t))["n"][0] for t in ("fct_investment", "fct_labour")] == [1, 1]
-    assert zonestat("withdraw", sha256(only.read_bytes())[:12], "--reason", "sent by mistake").returncode == 0
-    assert run_refresh(zhome)
-    assert [query(zhome.published_db, in_facts.format(t))["n"][0] for t in ("fct_investment", "fct_labour")] == [0, 0]
