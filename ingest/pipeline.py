@@ -60,7 +60,7 @@ def read_submission(data: bytes, name: str, digest: str) -> Submission:
             msg("file.unreadable", file=safe_name(name), reason=f"{type(exc).__name__}: {str(exc)[:300]}"))])
 
 
-def read_files(files: list[tuple[Path, str]], start_method: str = "spawn") -> list[Submission]:
+def read_files(files: list[tuple[Path, str]], start_method: str = "forkserver") -> list[Submission]:
     """Parse (path, digest) pairs as `zonestat validate` does, each in a worker process under the
     reading limits; a file that cannot be opened gets a finding that says so."""
     items = [(path, path.name, digest, None) for path, digest in files]

@@ -69,6 +69,16 @@ def test_a_file_that_crashes_its_reader_is_quarantined_and_the_run_goes_on(tmp_p
     assert (zhome.quarantine / sha256(crash.read_bytes()) / "crash.xlsx").read_bytes() == crash.read_bytes()
 
 
+def test_a_limit_changed_after_the_readers_started_applies_to_the_next_read(tmp_path, zhome, monkeypatch):
+    """Readers are forked from a server that outlives one ingest: they read the limits as they are now."""
+    first = ingest_paths(zhome, [GOOD])  # starts the fork server with the default limits
+    assert len(first.accepted) == 1
+    monkeypatch.setenv("ZONESTAT_MAX_FILE_MB", "0.001")  # 1 KB: the workbook is larger
+    again = shutil.copy(REAL / "ha_tinh_2020_libreoffice.ods", tmp_path / "again.ods")
+    second = ingest_paths(zhome, [Path(again)])
+    assert len(second.rejected) == 1 and outcome(zhome, Path(again))[1][0]["rule"] == "file.too_large"
+
+
 def test_a_reader_past_its_time_is_stopped_and_the_file_named(tmp_path, zhome, monkeypatch):
     monkeypatch.setenv("ZONESTAT_READ_SECONDS", "0.001")  # every file is too slow: each one is stopped alone
     summary = ingest_paths(zhome, [GOOD, REAL / "ha_tinh_2020_libreoffice.xls"])
