@@ -108,3 +108,10 @@ def load() -> tuple[Rule, ...]:
 
 def by_id() -> dict[str, Rule]:
     return {r.id: r for r in load()}
+
+
+def the_rule(kind: str, **spec: object) -> Rule:
+    """The one rule of a kind (with these values in its declaration): for the code that evaluates
+    a kind of rule itself, which then names no rule id or threshold of its own."""
+    [rule] = [r for r in load() if r.kind == kind and all(r.spec.get(k) == v for k, v in spec.items())]
+    return rule

@@ -107,20 +107,18 @@ def _suggest(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame, summary: Qu
         from {quality.CELLS_VIEW} join dq_flagged using (submission_id)""").fetchall()
     cells = suggest.report_cells([row[:-1] for row in fetched])
     cell_ref = {row[0]: row[-1] for row in fetched}  # figure_key comes first
-    growth = quality.load_rule("growth.claimed_growth")
     claims = con.execute(f"""
-        with g as ({quality.growth_sql(growth, broken_only=False, submissions="dq_flagged")})
+        with g as ({quality.growth_sql(suggest.GROWTH, broken_only=False, submissions="dq_flagged")})
         select c.figure_key, g.last_value as value, g.last_tol as tolerance
         from g join {quality.CELLS_VIEW} c on c.figure_hash = g.cells[1]
         where g.last_value is not null""").df()
-    history = findings[findings["rule_id"] == "magnitude.against_history"]
+    history = findings[findings["rule_id"] == suggest.HISTORY.id]
     last_year = dict(zip(claims["figure_key"], zip(claims["value"], claims["tolerance"])))  # key -> (value, tolerance)
     typical = dict(zip(history["cell_keys"], history["expected"]))
     # The levels a correction must stay near, for the cells a correction may change: those of the findings.
     suspects = sorted({key for keys in repairable["cell_keys"].dropna() for key in keys.split("¦")})
     con.execute("create or replace temp table dq_suspect_cells as select unnest(?::varchar[]) as figure_key", [suspects])
-    usual = dict(con.execute(quality.usual_level_sql(quality.load_rule("magnitude.against_history"),
-                                                     cells="dq_suspect_cells")).fetchall())
+    usual = dict(con.execute(quality.usual_level_sql(suggest.HISTORY, cells="dq_suspect_cells")).fetchall())
     peers = {key: (low, high) for key, low, high in con.execute(quality.peer_range_sql("dq_suspect_cells")).fetchall()}
     typed = {c.figure_key: c.text_as_typed for c in cells}
     # Each report's findings, found once, and read as plain lists: pandas indexing per report

@@ -83,6 +83,42 @@ def _reference(con: duckdb.DuckDBPyConnection, name: str) -> None:
                 [str(DBT_PROJECT_DIR / "seeds" / f"{name}.csv")])
 
 
+def load_file_facts(con: duckdb.DuckDBPyConnection, subs: list[Submission], against: Path | None = None) -> None:
+    """The submissions' figures as the fact tables of `con` (with `against`, among the published
+    warehouse's, in place of the versions they would supersede), and the reference tables the
+    rules read."""
+    for name in ("indicators", "province_succession"):
+        _reference(con, name)
+    con.execute("alter table province_succession alter from_vintage type integer")
+    if against is not None:
+        con.execute("attach ? as published (read_only)", [str(against)])
+        con.execute("create table exchange_rates as select year, vnd_per_usd from published.main.dim_exchange_rate")
+    else:
+        con.execute("create table exchange_rates(year integer, vnd_per_usd double)")
+        from zonestat import reference
+
+        con.executemany("insert into exchange_rates values (?, ?)", list(reference.fx_rates().items()))
+    con.register("file_figures", pa.concat_tables([s.figure_table.landed() for s in subs]))
+    con.register("file_reports", pd.DataFrame([{
+        "submission_id": s.submission_id, "reporter_id": s.metadata.get("reporter_id"),
+        "reporter_kind": s.metadata.get("reporter_kind"), "reporter_code": s.metadata.get("reporter_code"),
+        "reporter_vintage": s.metadata.get("reporter_vintage"), "period_key": s.metadata.get("period"),
+        "period_year": s.metadata.get("period_year"), "period_month": s.metadata.get("period_month"),
+        "revision_number": 1} for s in subs]))
+    con.execute(f"create table file_facts as {FILE_FACTS_SQL}")
+    for table in quality.FACT_TABLES:
+        domain = table.removeprefix("fct_")
+        rows = f"select {CELL_COLUMNS} from file_facts where domain = '{domain}'"
+        if against is not None:
+            # the warehouse's figures, but not the versions the files would supersede
+            rows += f"""
+                union all
+                select {CELL_COLUMNS} from published.main.{table} t
+                where not exists (select 1 from file_reports r
+                                  where r.reporter_id = t.reporter_id and r.period_key = t.period_key)"""
+        con.execute(f"create table {table} as {rows}")
+
+
 def findings_of_files(subs: list[Submission], against: Path | None = None) -> dict[str, pd.DataFrame]:
     """The rule findings of each accepted submission with figures, by submission id (each with
     rule_id, severity, source_cells, message, message_vi, suggestion, suggestion_vi...)."""
@@ -92,38 +128,10 @@ def findings_of_files(subs: list[Submission], against: Path | None = None) -> di
     con = duckdb.connect()
     try:
         con.execute("set enable_progress_bar = false")
-        for name in ("indicators", "province_succession"):
-            _reference(con, name)
-        con.execute("alter table province_succession alter from_vintage type integer")
+        load_file_facts(con, subs, against)
         rules = [r for r in load() if _within_one_report(r)]
         if against is not None:
-            con.execute("attach ? as published (read_only)", [str(against)])
-            con.execute("create table exchange_rates as select year, vnd_per_usd from published.main.dim_exchange_rate")
             rules += [r for r in load() if _against_history(r)]
-        else:
-            con.execute("create table exchange_rates(year integer, vnd_per_usd double)")
-            from zonestat import reference
-
-            con.executemany("insert into exchange_rates values (?, ?)", list(reference.fx_rates().items()))
-        con.register("file_figures", pa.concat_tables([s.figure_table.landed() for s in subs]))
-        con.register("file_reports", pd.DataFrame([{
-            "submission_id": s.submission_id, "reporter_id": s.metadata.get("reporter_id"),
-            "reporter_kind": s.metadata.get("reporter_kind"), "reporter_code": s.metadata.get("reporter_code"),
-            "reporter_vintage": s.metadata.get("reporter_vintage"), "period_key": s.metadata.get("period"),
-            "period_year": s.metadata.get("period_year"), "period_month": s.metadata.get("period_month"),
-            "revision_number": 1} for s in subs]))
-        con.execute(f"create table file_facts as {FILE_FACTS_SQL}")
-        for table in quality.FACT_TABLES:
-            domain = table.removeprefix("fct_")
-            rows = f"select {CELL_COLUMNS} from file_facts where domain = '{domain}'"
-            if against is not None:
-                # the warehouse's figures, but not the versions the files would supersede
-                rows += f"""
-                    union all
-                    select {CELL_COLUMNS} from published.main.{table} t
-                    where not exists (select 1 from file_reports r
-                                      where r.reporter_id = t.reporter_id and r.period_key = t.period_key)"""
-            con.execute(f"create table {table} as {rows}")
         findings = engine.find(con, engine.QualitySummary(), rules)
     finally:
         con.close()

@@ -22,8 +22,6 @@ FACT_TABLES = reference.fact_tables()
 # Every table the rules read (on PostgreSQL, what is copied into DuckDB for them: expectations/engine.py).
 RULE_INPUTS = (*FACT_TABLES, "agg_bloc", "dim_bloc_member", "dim_period", "dim_province", "fx_rates",
                "province_succession", "provinces", "blocs", "indicators")
-# When no rate is known for the year, plausibility checks still need a rough VND per USD.
-PLAUSIBILITY_VND_PER_USD = 25000.0
 FINDING_COLUMNS = [
     "finding_id", "rule_id", "kind", "severity", "reporter_id", "period_key", "zone_key", "submission_id",
     "revision_number", "indicators", "breakdowns", "expected", "found", "imbalance", "tolerance",
@@ -35,6 +33,11 @@ def row_key(*columns: str) -> str:
     """DuckDB SQL for an integer key of text columns: dbt_project/macros/portable.sql's row_key, for
     the facts `zonestat validate` builds from a file beside the warehouse's (the same numbers)."""
     return f"cast('0x' || left(md5(concat_ws('|', {', '.join(columns)})), 15) as bigint)"
+
+
+def _additive(column: str = "indicator_code") -> str:
+    """SQL: the figure's indicator adds up (zones to their province, predecessors to a 2025 province)."""
+    return f"{column} in ({', '.join(repr(code) for code in sorted(reference.additive_indicators()))})"
 
 
 CELLS_VIEW = "dq_cells"
@@ -252,7 +255,7 @@ def growth_sql(rule: Rule, broken_only: bool = True, submissions: str | None = N
         select c.figure_hash, c.series_key, c.series_2025_key, c.month_index, c.reporter_kind, c.reporter_vintage,
             c.zone_key, c.indicator_code, c.period_year, c.period_month, c.value, c.rounding_tolerance,
             c.growth_pct_claimed, c.growth_tolerance, coalesce(p.n, 0) as n_predecessors,
-            {ADDITIVE.replace("indicator_code", "c.indicator_code")} as additive
+            {_additive("c.indicator_code")} as additive
         from {CELLS_VIEW} c
         left join predecessors p on c.reporter_kind = 'province' and p.to_vintage = c.reporter_vintage
             and p.to_gso_code = c.reporter_code
@@ -312,10 +315,6 @@ def growth_sql(rule: Rule, broken_only: bool = True, submissions: str | None = N
     """
 
 
-ADDITIVE = """indicator_code in (select code from indicators where kind in ('flow', 'stock')
-    and unit_family in ('count', 'money', 'persons', 'area'))"""
-
-
 def _zone_hierarchy_sql(rule: Rule) -> str:
     # Zones are most of the figures: they are summed on one integer key (the figure within its
     # report, whichever zone), and listed only where the province total does not match.
@@ -323,7 +322,7 @@ def _zone_hierarchy_sql(rule: Rule) -> str:
     return f"""
     with zone_figures as materialized (
         select {figure_in_report}, zone_key, figure_hash, value, rounding_tolerance
-        from {CELLS_VIEW} where zone_key <> '' and {ADDITIVE}
+        from {CELLS_VIEW} where zone_key <> '' and {_additive()}
     ),
     zones as (
         select figure_in_report, sum(value) as value, sum(rounding_tolerance) as tol
@@ -410,7 +409,7 @@ def _magnitude_range_sql(rule: Rule) -> str:
     low, high = rule.spec["range_vnd_bn"]
     terms = [(rel.relation_id, rel.terms[0].indicator, rel.terms[0].breakdown, rel.terms[1].indicator,
               rel.terms[1].breakdown) for rel in rule.relations]
-    money = f"coalesce(n.value_vnd_bn, case when n.unit = 'USD_mn' then n.value * {PLAUSIBILITY_VND_PER_USD / 1000} " \
+    money = f"coalesce(n.value_vnd_bn, case when n.unit = 'USD_mn' then n.value * {rule.spec['rough_vnd_per_usd'] / 1000} " \
             "else n.value end)"
     return f"""
     with terms(relation_id, num_indicator, num_breakdown, den_indicator, den_breakdown) as (values {_values(terms)}),
@@ -434,6 +433,7 @@ def _magnitude_range_sql(rule: Rule) -> str:
 def _magnitude_history_sql(rule: Rule) -> str:
     """A figure about 1000 times its own usual level (same month in other years for flows)."""
     minimum = int(rule.spec.get("min_history", 2))
+    low, high = rule.spec["factor"]
     return f"""
     with keyed as materialized (
         select figure_hash, series_2025_key, value,
@@ -441,11 +441,11 @@ def _magnitude_history_sql(rule: Rule) -> str:
         from {CELLS_VIEW} where value > 0 and indicator_kind <> 'ratio'
     ),
     spread as (
-        -- a figure 300 times off its median needs a series whose largest figure is at least 300
+        -- a figure {low} times off its median needs a series whose largest figure is at least {low}
         -- times its smallest: the median is taken only for those (few), not for every series
         select series_2025_key, season, count(*) as n
         from keyed group by series_2025_key, season
-        having count(*) > {minimum} and max(value) >= 300 * min(value)
+        having count(*) > {minimum} and max(value) >= {low} * min(value)
     ),
     typical as (
         select series_2025_key, season, median(k.value) as typical, any_value(s.n) as n,
@@ -460,7 +460,7 @@ def _magnitude_history_sql(rule: Rule) -> str:
         typical as expected, value as found, value / typical as imbalance, 0.0 as tolerance,
         false as rate_missing
     from figures
-    where value / typical between 300 and 3000 or typical / value between 300 and 3000
+    where value / typical between {low} and {high} or typical / value between {low} and {high}
     """
 
 
@@ -658,10 +658,6 @@ def detect(con: duckdb.DuckDBPyConnection, rules: list[Rule] | None = None) -> t
         con.execute(f"drop table {table}")
     timings["cells"] = time.perf_counter() - started
     return findings, timings
-
-
-def load_rule(rule_id: str) -> Rule:
-    return next(r for r in load() if r.id == rule_id)
 
 
 def finding_id(rule_id: str, cell_keys: str) -> str:

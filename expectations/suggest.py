@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from expectations.catalogue import Rule, load
+from expectations.catalogue import Rule, load, the_rule
 from ingest.numbers import is_whole, printed_decimals, read_text_number, rounding_tolerance, vn_format
 from ingest.parse import WHOLE_FAMILIES
 from ingest.units import unit_family
@@ -29,6 +29,13 @@ from zonestat.config import worker_processes
 MAX_CELLS_CHANGED = 3
 MAX_EVALUATIONS = 200_000
 MAX_ALTERNATIVES = 3  # other corrections as likely as the one proposed, named beside it
+
+# The rules this module evaluates on its own (beside the catalogue's fixed relations, which
+# _relations_of takes from each rule), with their ids and thresholds from the catalogue.
+ZONE_SUM = the_rule("hierarchy", level="zone")
+SHARE = the_rule("share")
+GROWTH = the_rule("growth")
+HISTORY = the_rule("magnitude", against="history")
 
 
 @dataclass(frozen=True)
@@ -77,7 +84,7 @@ class Suggestion:
 # below the smallest or above the largest figure of the period's other reporters of its kind).
 # A whole count changed in scale (1000-fold by a separator, a unit or a lost comma) needs that
 # history to say so: the corrected count within EVIDENCE_FACTOR of the usual level.
-IMPLAUSIBLE_FACTOR = 300
+IMPLAUSIBLE_FACTOR = HISTORY.spec["factor"][0]
 EVIDENCE_FACTOR = 30
 
 
@@ -308,8 +315,8 @@ def _relations_of(rule: Rule, by_term: dict, zones: list[str], keep: set[str] | 
             elif rel.comparison == "range":
                 low, high = rule.spec["range_vnd_bn"]
                 num, den = rows
-                # without the year's rate, a rough one is enough to see a 1000-fold error
-                factor = 25.0 if num.unit == "USD_mn" and num.vnd_factor == 1.0 else num.vnd_factor
+                rough = rule.spec["rough_vnd_per_usd"] / 1000  # VND bn per USD mn, without the year's rate
+                factor = rough if num.unit == "USD_mn" and num.vnd_factor == 1.0 else num.vnd_factor
 
                 def in_range(v, keys=keys, factor=factor, low=low, high=high):
                     if v[keys[1]] == 0:
@@ -323,8 +330,7 @@ def _relations_of(rule: Rule, by_term: dict, zones: list[str], keep: set[str] | 
 def _zone_hierarchy(by_term: dict, zones: list[str], keep: set[str] | None = None) -> list[Constraint]:
     from zonestat import reference
 
-    additive = {c for c, i in reference.indicators().items()
-                if i.kind in ("flow", "stock") and i.unit_family in ("count", "money", "persons", "area")}
+    additive = reference.additive_indicators()
     out = []
     terms = None if keep is None else {(i, b) for (z, i, b), r in by_term.items() if r.figure_key in keep}
     for (zone, indicator, breakdown), row in by_term.items():
@@ -344,7 +350,7 @@ def _zone_hierarchy(by_term: dict, zones: list[str], keep: set[str] | None = Non
 
         def off(v, keys=keys):
             return abs(v[keys[0]] - sum(v[k] for k in keys[1:]))
-        out.append(Constraint("hierarchy.zones_sum_to_province", keys, sums, off))
+        out.append(Constraint(ZONE_SUM.id, keys, sums, off))
     return out
 
 
@@ -363,7 +369,7 @@ def _share(row: Cell, by_term: dict) -> Constraint | None:
             return True
         allowed = tol + 100 * (t1 / abs(v[keys[1]]) + abs(v[keys[0]]) * t2 / v[keys[1]] ** 2)
         return _close(claimed, 100 * v[keys[0]] / v[keys[1]], allowed)
-    return Constraint("ratio.claimed_share", keys, share)
+    return Constraint(SHARE.id, keys, share)
 
 
 def _claims(rows: list[Cell], by_term: dict, context: dict[str, dict], keep: set[str] | None = None) -> list[Constraint]:
@@ -390,16 +396,17 @@ def _claims(rows: list[Cell], by_term: dict, context: dict[str, dict], keep: set
                     return True
                 return _close(claimed, 100 * (v[key] / last - 1),
                               tol + 100 * (t1 / abs(last) + abs(v[key]) * last_tol / (last * last)))
-            out.append(Constraint("growth.claimed_growth", (row.figure_key,), growth))
+            out.append(Constraint(GROWTH.id, (row.figure_key,), growth))
         if row.figure_key in typical:
             usual = typical[row.figure_key]
 
-            def history(v, key=row.figure_key, usual=usual):
+            def history(v, key=row.figure_key, usual=usual, low=HISTORY.spec["factor"][0],
+                        high=HISTORY.spec["factor"][1]):
                 if usual <= 0 or v[key] <= 0:
                     return True
                 r = v[key] / usual
-                return not (300 <= r <= 3000 or 300 <= 1 / r <= 3000)
-            out.append(Constraint("magnitude.against_history", (row.figure_key,), history))
+                return not (low <= r <= high or low <= 1 / r <= high)
+            out.append(Constraint(HISTORY.id, (row.figure_key,), history))
     return out
 
 
@@ -450,7 +457,7 @@ def search(cells: pd.DataFrame | list[Cell], constraints: list[Constraint], usua
 
 
 TOLERANCE = "tolerance"  # trial[(TOLERANCE, key)]: the rounding of a corrected cell
-LAST_YEAR_RULES = {r.id for r in load() if r.kind == "growth"}
+LAST_YEAR_RULES = {GROWTH.id}
 _ROW = re.compile(r"(\d+)$")
 
 

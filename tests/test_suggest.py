@@ -111,3 +111,57 @@ def test_a_percentage_typed_as_a_fraction_is_offered_only_for_a_percentage():
     from expectations.suggest import candidates
 
     assert 18.5 not in [round(c.value, 6) for c in candidates("0,185", 0.185)]
+
+
+def test_detection_and_the_search_find_the_same_broken_relations():
+    """Each rule is evaluated two ways: set-based SQL over every report (expectations/quality.py) and,
+    for one report at a time, the relations the suggestion search re-checks while it tries corrections
+    (expectations/suggest.py). On sample reports, consistent ones and ones broken in each way the
+    generator breaks them, across two years so that growth claims are checked, the two find the same
+    broken relations on the same cells."""
+    import tempfile
+    from datetime import date
+
+    import duckdb
+
+    from expectations import engine, file_rules, quality, suggest
+    from expectations.catalogue import load
+    from ingest.pipeline import check_submissions, read_files
+    from ingest.receive import sha256
+    from zonestat.sample import generate
+
+    with tempfile.TemporaryDirectory() as folder:
+        generate(Path(folder), seed=5, years=(2024, 2025), provinces="01,22,34,48,79", months=(6, 12), inject_errors=0.9,
+                 manifest=Path(folder) / "manifest" / "manifest.csv", today=date(2026, 11, 22))
+        files = sorted(p for p in Path(folder).iterdir() if p.is_file())
+        subs = read_files([(p, sha256(p.read_bytes())) for p in files])
+    check_submissions(subs)
+    subs = [s for s in subs if not s.rejected]
+    assert len(subs) >= 10
+    # the kinds both evaluate (history's usual level and the members of a bloc are the warehouse's)
+    rules = [r for r in load() if r.kind in engine.REPAIRABLE and not (r.kind == "magnitude" and "against" in r.spec)
+             and r.spec.get("level") != "bloc"]
+    with duckdb.connect() as con:
+        file_rules.load_file_facts(con, subs)
+        raw, _ = quality.detect(con, rules)
+        in_sql = {(r, frozenset(k.split("¦"))) for r, k, missing in
+                  zip(raw["rule_id"], raw["cell_keys"], raw["rate_missing"]) if not missing}
+        cells = suggest.report_cells(con.execute(f"select {', '.join(suggest.CELL_COLUMNS)} from {quality.CELLS_VIEW}")
+                                     .fetchall())
+        last_year = {key: (value, tolerance) for key, value, tolerance in con.execute(f"""
+            with g as ({quality.growth_sql(suggest.GROWTH, broken_only=False)})
+            select c.figure_key, g.last_value, g.last_tol from g join {quality.CELLS_VIEW} c on c.figure_hash = g.cells[1]
+            where g.last_value is not null""").fetchall()}
+    in_python = set()
+    for report in suggest.by_report(cells).values():
+        broken = suggest.broken_relations(suggest.build_constraints(report, {"last_year": last_year}),
+                                          suggest._values_of(report))
+        in_python |= {(c.rule_id, frozenset(c.cells)) for c in broken}
+    assert {r for r, _ in in_sql} >= {"balance.total_domestic_foreign", "bound.foreign_part_within_total",
+                                      "ratio.implementation_rate", "growth.claimed_growth",
+                                      "hierarchy.zones_sum_to_province", "magnitude.capital_per_project"}
+    # Each finding is one broken relation of the search: the same rule, on cells among the relation's
+    # (a finding lists the cells it is about; the others, a denominator, are its context).
+    matched = [[rel for rel in in_python if rel[0] == rule_id and cells <= rel[1]] for rule_id, cells in in_sql]
+    assert all(len(m) == 1 for m in matched), [f for f, m in zip(in_sql, matched) if len(m) != 1]
+    assert {m[0] for m in matched} == in_python

@@ -99,6 +99,14 @@ def indicators() -> dict[str, Indicator]:
     }
 
 
+@lru_cache(maxsize=1)
+def additive_indicators() -> frozenset[str]:
+    """The indicators whose figures add up (dbt_project.yml's var `additive`)."""
+    additive = _project_vars()["additive"]
+    return frozenset(code for code, i in indicators().items()
+                     if i.kind in additive["kinds"] and i.unit_family in additive["unit_families"])
+
+
 def fact_tables() -> tuple[str, ...]:
     """The fact tables: one per domain of the indicators (fct_investment, fct_output, ...), each a
     dbt model of two lines calling macros/fact_table.sql."""

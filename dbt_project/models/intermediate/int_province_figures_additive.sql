@@ -1,6 +1,6 @@
 {{ config(**reporter_year_config()) }}
 -- Province-level (whole-province, not per-zone) current figures that can be added up:
--- flows and stocks of counts, money, persons and area. Rates and average incomes cannot.
+-- the var `additive` (dbt_project.yml). Rates and average incomes cannot.
 select
     f.*,
     p.successor_2025_code as province_2025_code,
@@ -13,5 +13,5 @@ inner join {{ ref('indicators') }} as i
     on f.indicator_code = i.code
 where f.reporter_kind = 'province'
     and f.zone_key = ''
-    and i.kind in ('flow', 'stock')
-    and i.unit_family in ('count', 'money', 'persons', 'area')
+    and i.kind in ({{ quoted_list(var('additive')['kinds']) }})
+    and i.unit_family in ({{ quoted_list(var('additive')['unit_families']) }})

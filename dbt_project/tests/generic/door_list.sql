@@ -4,7 +4,5 @@
 select {{ column_name }}
 from {{ model }}
 where {{ column_name }} is null
-   or {{ column_name }} not in (
-    {%- for code in var(list_var) %}'{{ code }}'{{ ", " if not loop.last }}{% endfor -%}
-   )
+   or {{ column_name }} not in ({{ quoted_list(var(list_var)) }})
 {% endtest %}
