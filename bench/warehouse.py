@@ -43,10 +43,8 @@ os.environ["ZONESTAT_HOME"] = {home!r}
 from orchestration import environment
 h = environment.prepare()
 h.work_db.unlink(missing_ok=True)
-from orchestration.dbt import dbt_executable
-from zonestat.config import DBT_PROJECT_DIR
-subprocess.run([dbt_executable(), "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-                str(DBT_PROJECT_DIR), "--quiet"], check=True)
+from orchestration.dbt import dbt_command
+subprocess.run(dbt_command(h, "build", "--quiet"), check=True)
 import duckdb
 with duckdb.connect(str(h.work_db), read_only=True) as con:
     result["figures"] = con.execute("select count(*) from fct_figure_revisions").fetchone()[0]

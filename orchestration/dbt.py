@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
@@ -28,9 +30,32 @@ def dbt_resource(h: Home) -> DbtCliResource:
     return DbtCliResource(project_dir=dbt_project(h), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable())
 
 
+def dbt_vars(h: Home, work_db: Path | None = None) -> list[str]:
+    """Where a build of this home reads and writes, as dbt variables (profiles.yml, _sources.yml and
+    macros/landing_files.sql read them), not through the process's environment. The same for every
+    command of a home, so dbt's partial parse stays valid from one command to the next."""
+    paths = {"zonestat_work_db": str(work_db or h.work_db), "zonestat_landing": str(h.landing)}
+    return ["--vars", json.dumps(paths)]
+
+
+def dbt_command(h: Home, *args: str, work_db: Path | None = None) -> list[str]:
+    """A dbt command line on this home's build (`work_db`: another DuckDB file instead of its own),
+    its log in the home's dbt log folder."""
+    return [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--log-path", str(h.dbt_logs), *dbt_vars(h, work_db)]
+
+
+def dbt_run_folder(h: Home, context) -> Path:
+    """Where one dbt command of a run writes its artifacts and log: a folder of its own in the home
+    (orchestration/disk.py keeps the newest few), never in the project's source folder."""
+    return h.dbt_target / f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
+
+
 def _newest_source_mtime() -> float:
+    from orchestration.fingerprint import DBT_OUTPUT
+
     return max(p.stat().st_mtime for p in DBT_PROJECT_DIR.rglob("*") if p.is_file() and p.suffix in
-               (".sql", ".yml", ".yaml", ".csv"))
+               (".sql", ".yml", ".yaml", ".csv") and p.relative_to(DBT_PROJECT_DIR).parts[0] not in DBT_OUTPUT)
 
 
 def ensure_manifest(h: Home) -> Path:
@@ -47,8 +72,7 @@ def ensure_manifest(h: Home) -> Path:
             return manifest
         scratch = h.dbt_target / f".parse-{os.getpid()}"
         result = subprocess.run(
-            [dbt_executable(), "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-             "--target-path", str(scratch), "--log-path", str(h.dbt_logs), "--quiet"],
+            dbt_command(h, "parse", "--target-path", str(scratch), "--quiet"),
             capture_output=True, text=True,  # zonestat-dbt dies with this process by itself
         )
         if result.returncode != 0:

@@ -14,6 +14,7 @@ from orchestration.assets import (
 )
 from orchestration.dbt import dbt_resource
 from orchestration.fingerprint import NOTHING_NEW, nothing_new
+from orchestration.resources import ZonestatHome
 from orchestration.sensors import build_inbox_sensor
 
 NIGHTLY_CRON = "0 2 * * *"
@@ -45,7 +46,7 @@ def build_definitions() -> dg.Definitions:
         jobs=[refresh],
         schedules=[nightly],
         sensors=[build_inbox_sensor(refresh)],
-        resources={"dbt": dbt_resource(h)},
+        resources={"dbt": dbt_resource(h), "zonestat": ZonestatHome(root=str(h.root))},
     )
 
 

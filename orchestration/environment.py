@@ -12,14 +12,12 @@ from zonestat.config import ROOT_DAGSTER_YAML, Home, home
 
 
 def prepare(h: Home | None = None) -> Home:
-    """Create the home's folders and point Dagster and dbt at them (defaults only: set values win)."""
+    """Create the home's folders and point this process's Dagster at them (defaults only: set values
+    win). dbt is given its paths with each command (orchestration/dbt.py), and each step of a run
+    its home as a resource (orchestration/resources.py)."""
     h = (h or home()).ensure()
     os.environ["ZONESTAT_HOME"] = str(h.root)
     os.environ.setdefault("DAGSTER_HOME", str(h.dagster_home))
-    os.environ["ZONESTAT_LANDING"] = str(h.landing)
-    os.environ["ZONESTAT_WORK_DB"] = str(h.work_db)
-    os.environ["DBT_TARGET_PATH"] = str(h.dbt_target)
-    os.environ["DBT_LOG_PATH"] = str(h.dbt_logs)
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("ZONESTAT_PG_PORT", "5432")  # read by dagster.yaml's PostgreSQL storage section

@@ -23,10 +23,16 @@ BUILD_CODE = (DBT_PROJECT_DIR,)  # models, macros, tests, seeds
 RULES_CODE = (REPO_ROOT / "expectations",)  # the catalogue, the engine, the suggestion search
 
 
+# What dbt writes into the project's folder when run there by hand (compiled SQL, logs): output, not code.
+DBT_OUTPUT = ("target", "logs", "dbt_packages")
+
+
 def code_fingerprint(folders: tuple[Path, ...]) -> str:
     digest = hashlib.sha256()
     for folder in folders:
         for path in sorted(folder.rglob("*")):
+            if path.relative_to(folder).parts[0] in DBT_OUTPUT:
+                continue
             if path.is_file() and path.suffix in (".sql", ".yml", ".yaml", ".csv", ".py"):
                 digest.update(f"{path.relative_to(folder.parent)}:".encode() + hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()

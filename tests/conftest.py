@@ -15,8 +15,6 @@ from zonestat.config import Home
 def _fresh_home(root: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
     monkeypatch.setenv("ZONESTAT_HOME", str(root))
     monkeypatch.setenv("DAGSTER_HOME", str(root / "dagster"))
-    for var in ("ZONESTAT_LANDING", "ZONESTAT_WORK_DB", "DBT_TARGET_PATH", "DBT_LOG_PATH"):
-        monkeypatch.delenv(var, raising=False)
     from orchestration import environment
 
     return environment.prepare(Home(root))

@@ -207,11 +207,12 @@ def test_the_ingest_step_names_what_it_skipped(zhome):
     from dagster import DagsterInstance, materialize
 
     from orchestration.assets import landing
+    from orchestration.resources import ZonestatHome
 
     zhome.inbox.mkdir(parents=True, exist_ok=True)
     shutil.copy(GOOD, zhome.inbox / "~$report.xlsx")
     with DagsterInstance.ephemeral() as instance:
-        result = materialize([landing], instance=instance)
+        result = materialize([landing], instance=instance, resources={"zonestat": ZonestatHome(root=str(zhome.root))})
     meta = result.asset_materializations_for_node("landing")[0].metadata
     assert "an Excel lock file" in meta["files_skipped"].value[0]
 

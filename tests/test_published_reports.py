@@ -217,11 +217,9 @@ def test_dbt_docs_generate_and_every_mart_column_is_described(warehouse):
     import json
     import subprocess
 
-    from orchestration.dbt import dbt_executable
-    from zonestat.config import DBT_PROJECT_DIR
+    from orchestration.dbt import dbt_command
 
-    done = subprocess.run([dbt_executable(), "docs", "generate", "--project-dir", str(DBT_PROJECT_DIR),
-                           "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(warehouse.dbt_target)],
+    done = subprocess.run(dbt_command(warehouse, "docs", "generate", "--target-path", str(warehouse.dbt_target)),
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:]
     assert (warehouse.dbt_target / "index.html").exists()

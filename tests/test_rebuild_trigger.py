@@ -24,6 +24,12 @@ def test_only_the_build_s_code_forces_a_full_rebuild(tmp_path, monkeypatch):
     now = fingerprint.inputs_fingerprint(h)
     assert not fingerprint.needs_full_refresh(h, now) and fingerprint.unchanged_since_publication(h, now)
 
+    compiled = code["dbt_project"] / "target" / "compiled"  # dbt run by hand in the project: its output
+    compiled.mkdir(parents=True)
+    (compiled / "fct.sql").write_text("select 1")
+    now = fingerprint.inputs_fingerprint(h)
+    assert not fingerprint.needs_full_refresh(h, now) and fingerprint.unchanged_since_publication(h, now)
+
     (code["expectations"] / "suggest.py").write_text("X = 2")  # the rules: a new publication, incremental
     now = fingerprint.inputs_fingerprint(h)
     assert not fingerprint.needs_full_refresh(h, now) and not fingerprint.unchanged_since_publication(h, now)

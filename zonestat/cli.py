@@ -381,24 +381,22 @@ def cmd_docs(args: argparse.Namespace) -> int:
     import tempfile
 
     from orchestration import environment
-    from orchestration.dbt import dbt_executable
-    from zonestat.config import DBT_PROJECT_DIR
+    from orchestration.dbt import dbt_command
 
     h = environment.prepare()
     if not warehouse.published_exists(h):
         print("zonestat docs: nothing is published yet; run `zonestat refresh` first", file=sys.stderr)
         return 2
     out = h.root / "docs"
-    command = [dbt_executable(), "docs", "generate", "--static", "--project-dir", str(DBT_PROJECT_DIR),
-               "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(out / "target")]
     with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ)
+        work_db = None
         if not target.on_postgres():
             # dbt reads the tables' columns from a copy of the last publication: the work database may
             # be in use by a refresh, and the published file by an analyst.
-            env["ZONESTAT_WORK_DB"] = str(Path(tmp) / "warehouse.duckdb")
-            shutil.copyfile(h.last_publication(), env["ZONESTAT_WORK_DB"])
-        done = subprocess.run(command, env=env, capture_output=True, text=True)
+            work_db = Path(tmp) / "warehouse.duckdb"
+            shutil.copyfile(h.last_publication(), work_db)
+        command = dbt_command(h, "docs", "generate", "--static", "--target-path", str(out / "target"), work_db=work_db)
+        done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         print(done.stdout[-3000:], file=sys.stderr)
         return 1

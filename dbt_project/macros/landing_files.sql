@@ -23,7 +23,7 @@
 {% endmacro %}
 
 {% macro landing_folder(table) %}
-    {{- return(env_var('ZONESTAT_LANDING') ~ '/' ~ table) -}}
+    {{- return((var('zonestat_landing', none) or env_var('ZONESTAT_LANDING')) ~ '/' ~ table) -}}
 {% endmacro %}
 
 {#- The rows of the submissions that `ids_query` returns. -#}
