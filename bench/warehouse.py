@@ -44,7 +44,7 @@ from orchestration import environment
 h = environment.prepare()
 h.work_db.unlink(missing_ok=True)
 from orchestration.dbt import dbt_command
-subprocess.run(dbt_command(h, "build", "--quiet"), check=True)
+subprocess.run(dbt_command(h, "build", "--quiet", "--target-path", str(h.dbt_target)), check=True)
 import duckdb
 with duckdb.connect(str(h.work_db), read_only=True) as con:
     result["figures"] = con.execute("select count(*) from fct_figure_revisions").fetchone()[0]

@@ -42,12 +42,12 @@ TRANSIENT = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIA
            for t in LANDING_TABLES],
     retry_policy=TRANSIENT, pool=WAREHOUSE_POOL,  # two refreshes at once must not ingest the same files twice
 )
-def landing(context: dg.AssetExecutionContext, zonestat: ZonestatHome) -> Iterator[dg.MaterializeResult]:
+def landing(context: dg.AssetExecutionContext, zonestat_home: ZonestatHome) -> Iterator[dg.MaterializeResult]:
     """Ingest every new file in the inbox: archive, parse, check at the door (GX), land or quarantine."""
     from ingest.pipeline import ingest_inbox
     from ingest.rates import ingest_rates
 
-    h = zonestat.home()
+    h = zonestat_home.home()
     summary = ingest_inbox(h, say=context.log.info)
     context.log.info(f"received {summary.received}, new {len(summary.accepted) + len(summary.rejected)}, "
                      f"accepted {len(summary.accepted)}, rejected {len(summary.rejected)}")
@@ -96,7 +96,7 @@ def build_dbt_assets(h: Home) -> list[dg.AssetsDefinition]:
 
     @dbt_assets(manifest=manifest, project=project, dagster_dbt_translator=translator, pool=WAREHOUSE_POOL,
                 exclude=FINDINGS_MODEL)
-    def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, zonestat: ZonestatHome):
+    def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, zonestat_home: ZonestatHome):
         """`dbt build` into the work database: models, seeds, and their tests as asset checks.
 
         The facts and their history are incremental by reporter-year; a code change rebuilds all.
@@ -105,7 +105,7 @@ def build_dbt_assets(h: Home) -> list[dg.AssetsDefinition]:
         see to it). A run started anyway, from the UI, builds: skipping would leave every check
         without a result ("Skipped") instead of its latest real one.
         """
-        h = zonestat.home()
+        h = zonestat_home.home()
         fingerprint = inputs_fingerprint(h)
         ensure_free_space(h, "The dbt build")
         # Incremental by reporter-year unless the code changed (or there is no earlier build).
@@ -125,12 +125,12 @@ def build_dbt_assets(h: Home) -> list[dg.AssetsDefinition]:
 
     @dbt_assets(manifest=manifest, project=project, dagster_dbt_translator=translator, pool=WAREHOUSE_POOL,
                 select=FINDINGS_MODEL)
-    def findings_model(context: dg.AssetExecutionContext, dbt: DbtCliResource, zonestat: ZonestatHome):
+    def findings_model(context: dg.AssetExecutionContext, dbt: DbtCliResource, zonestat_home: ZonestatHome):
         """dq_findings: the rules' findings and the door's, each reporter named, and the facts' flags.
 
         Its events are held until dbt is done, so that its materialization carries the findings per
         reporter, read from the work database, which dbt holds while it runs."""
-        h = zonestat.home()
+        h = zonestat_home.home()
         events = list(dbt.cli(["build", *dbt_vars(h)], context=context, target_path=dbt_run_folder(h, context)).stream())
         for event in events:
             if isinstance(event, dg.Output) and context.asset_key_for_output(event.output_name) == dg.AssetKey(FINDINGS_MODEL):
@@ -144,11 +144,11 @@ def build_dbt_assets(h: Home) -> list[dg.AssetsDefinition]:
     key=RULE_FINDINGS, deps=[dg.AssetKey(f) for f in FACTS] + [dg.AssetKey("agg_bloc"), dg.AssetKey("dim_bloc_member")],
     group_name="quality", pool=WAREHOUSE_POOL, kinds={"duckdb"},
 )
-def rule_findings(context: dg.AssetExecutionContext, zonestat: ZonestatHome) -> dg.MaterializeResult:
+def rule_findings(context: dg.AssetExecutionContext, zonestat_home: ZonestatHome) -> dg.MaterializeResult:
     """The rule catalogue (expectations/catalogue.yaml) run over the facts, with suggested corrections."""
     from expectations.engine import run_quality
 
-    h = zonestat.home()
+    h = zonestat_home.home()
     summary = run_quality(h)
     metadata: dict[str, Any] = {
         "findings": summary.findings, "suggestions": summary.suggestions,
@@ -197,8 +197,8 @@ def _fact_check(fact: str) -> dg.AssetChecksDefinition:
                     additional_deps=[dg.AssetKey(FINDINGS_MODEL)], pool=WAREHOUSE_POOL,
                     description=f"Findings of the rule catalogue touching {fact}. Never blocks publishing: "
                                 "boards' errors are flagged beside the figures.")
-    def check(context: dg.AssetCheckExecutionContext, zonestat: ZonestatHome) -> dg.AssetCheckResult:
-        h = zonestat.home()
+    def check(context: dg.AssetCheckExecutionContext, zonestat_home: ZonestatHome) -> dg.AssetCheckResult:
+        h = zonestat_home.home()
         with warehouse.work(h, read_only=True) as w:
             counts = dict(w.rows(f"select coalesce(worst_finding_severity, 'none'), count(*) from {fact} group by 1"))
             worst = w.df(f"""
@@ -222,11 +222,11 @@ FACT_CHECKS = [_fact_check(f) for f in FACTS]
 
 
 @dg.asset(deps=[dg.AssetKey(FINDINGS_MODEL)], group_name="publish", pool=WAREHOUSE_POOL, kinds={"duckdb"})
-def published_warehouse(context: dg.AssetExecutionContext, zonestat: ZonestatHome) -> dg.MaterializeResult:
+def published_warehouse(context: dg.AssetExecutionContext, zonestat_home: ZonestatHome) -> dg.MaterializeResult:
     """Write-audit-publish: the audited work database swapped in as the analysts' warehouse.duckdb."""
     from orchestration.publish import publish
 
-    h = zonestat.home()
+    h = zonestat_home.home()
     if unchanged_since_publication(h, inputs_fingerprint(h)):  # a run started from the UI with nothing new
         return dg.MaterializeResult(metadata={
             "path": str(h.published_db),
@@ -244,10 +244,10 @@ def published_warehouse(context: dg.AssetExecutionContext, zonestat: ZonestatHom
 
 
 @dg.asset(deps=[published_warehouse], group_name="publish", kinds={"excel"})
-def feedback_reports(context: dg.AssetExecutionContext, zonestat: ZonestatHome) -> dg.MaterializeResult:
+def feedback_reports(context: dg.AssetExecutionContext, zonestat_home: ZonestatHome) -> dg.MaterializeResult:
     """A workbook per submission with findings, in Vietnamese, in ZONESTAT_HOME/reports/ for the boards."""
     from expectations.feedback import write_reports
 
-    h = zonestat.home()
+    h = zonestat_home.home()
     counts = write_reports(h)
     return dg.MaterializeResult(metadata={**counts, "folder": str(h.reports)})

@@ -39,8 +39,8 @@ def dbt_vars(h: Home, work_db: Path | None = None) -> list[str]:
 
 
 def dbt_command(h: Home, *args: str, work_db: Path | None = None) -> list[str]:
-    """A dbt command line on this home's build (`work_db`: another DuckDB file instead of its own),
-    its log in the home's dbt log folder."""
+    """A dbt command line on this home's data (`work_db`: another DuckDB file instead of its own),
+    its log in the home's dbt log folder. Callers give the `--target-path` for its artifacts."""
     return [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
             "--log-path", str(h.dbt_logs), *dbt_vars(h, work_db)]
 
@@ -48,8 +48,7 @@ def dbt_command(h: Home, *args: str, work_db: Path | None = None) -> list[str]:
 def dbt_run_folder(h: Home, context) -> Path:
     """Where one dbt command of a run writes its artifacts and log: a folder of its own in the home
     (orchestration/disk.py keeps the newest few), never in the project's source folder. It starts
-    with the home's parse (ensure_manifest), which spares dbt a full parse of the project: about 5 s
-    a command."""
+    with the home's parse (ensure_manifest), which spares dbt a full parse of the project."""
     folder = h.dbt_target / f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
     folder.mkdir(parents=True)
     parsed = h.dbt_target / "partial_parse.msgpack"

@@ -46,7 +46,7 @@ def build_definitions() -> dg.Definitions:
         jobs=[refresh],
         schedules=[nightly],
         sensors=[build_inbox_sensor(refresh)],
-        resources={"dbt": dbt_resource(h), "zonestat": ZonestatHome(root=str(h.root))},
+        resources={"dbt": dbt_resource(h), "zonestat_home": ZonestatHome(root=str(h.root))},
     )
 
 

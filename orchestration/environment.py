@@ -1,4 +1,4 @@
-"""The process environment each step needs, derived from ZONESTAT_HOME when a run starts."""
+"""A process's defaults, derived from ZONESTAT_HOME: its Dagster home and instance settings, telemetry off."""
 
 from __future__ import annotations
 

@@ -212,7 +212,7 @@ def test_the_ingest_step_names_what_it_skipped(zhome):
     zhome.inbox.mkdir(parents=True, exist_ok=True)
     shutil.copy(GOOD, zhome.inbox / "~$report.xlsx")
     with DagsterInstance.ephemeral() as instance:
-        result = materialize([landing], instance=instance, resources={"zonestat": ZonestatHome(root=str(zhome.root))})
+        result = materialize([landing], instance=instance, resources={"zonestat_home": ZonestatHome(root=str(zhome.root))})
     meta = result.asset_materializations_for_node("landing")[0].metadata
     assert "an Excel lock file" in meta["files_skipped"].value[0]
 
