@@ -146,8 +146,8 @@ def read_stream(items: list, task: Callable, failed: Callable[[object, Message],
     Workers are not forked from the caller: a Dagster run's process has threads that a fork would
     copy mid-work. They are forked from a fork server, a process started once (per caller process)
     without threads, with the task's module imported: a worker, and each one replaced after a file
-    killed its predecessor, starts without paying the imports again. A short-lived command without threads (`zonestat validate`) may fork
-    itself instead ("fork"), and skip starting the server.
+    killed its predecessor, starts without paying the imports again. A short-lived command without
+    threads (`zonestat validate`) may fork itself instead ("fork"), and skip starting the server.
     """
     limits = limits or Limits.from_env()
     if not items:

@@ -16,7 +16,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from ingest.findings import severity_rank_sql
-from orchestration.dbt import dbt_project, dbt_run_folder, dbt_vars, ensure_manifest
+from orchestration.dbt import dbt_project, ensure_manifest, run_dbt
 from orchestration.disk import ensure_free_space, prune
 from orchestration.fingerprint import (
     inputs_fingerprint,
@@ -111,7 +111,7 @@ def build_dbt_assets(h: Home) -> list[dg.AssetsDefinition]:
         # Incremental by reporter-year unless the code changed (or there is no earlier build).
         args = ["build", "--full-refresh"] if needs_full_refresh(h, fingerprint) else ["build"]
         try:
-            yield from dbt.cli([*args, *dbt_vars(h)], context=context, target_path=dbt_run_folder(h, context)).stream()
+            yield from run_dbt(dbt, h, context, args)
         except DagsterDbtCliRuntimeError as exc:
             suspects = unpublished_submissions(h)
             raise dg.Failure(
@@ -131,7 +131,7 @@ def build_dbt_assets(h: Home) -> list[dg.AssetsDefinition]:
         Its events are held until dbt is done, so that its materialization carries the findings per
         reporter, read from the work database, which dbt holds while it runs."""
         h = zonestat_home.home()
-        events = list(dbt.cli(["build", *dbt_vars(h)], context=context, target_path=dbt_run_folder(h, context)).stream())
+        events = list(run_dbt(dbt, h, context, ["build"]))
         for event in events:
             if isinstance(event, dg.Output) and context.asset_key_for_output(event.output_name) == dg.AssetKey(FINDINGS_MODEL):
                 event = event.with_metadata({**event.metadata, **_findings_by_reporter(h)})

@@ -45,6 +45,11 @@ def dbt_command(h: Home, *args: str, work_db: Path | None = None) -> list[str]:
             "--log-path", str(h.dbt_logs), *dbt_vars(h, work_db)]
 
 
+def run_dbt(dbt: DbtCliResource, h: Home, context, args: list[str]):
+    """`dbt <args>` on this home's data, as a step of a run (its events streamed to Dagster)."""
+    return dbt.cli([*args, *dbt_vars(h)], context=context, target_path=dbt_run_folder(h, context)).stream()
+
+
 def dbt_run_folder(h: Home, context) -> Path:
     """Where one dbt command of a run writes its artifacts and log: a folder of its own in the home
     (orchestration/disk.py keeps the newest few), never in the project's source folder. It starts
@@ -58,10 +63,9 @@ def dbt_run_folder(h: Home, context) -> Path:
 
 
 def _newest_source_mtime() -> float:
-    from orchestration.fingerprint import DBT_OUTPUT
+    from orchestration.fingerprint import code_files
 
-    return max(p.stat().st_mtime for p in DBT_PROJECT_DIR.rglob("*") if p.is_file() and p.suffix in
-               (".sql", ".yml", ".yaml", ".csv") and p.relative_to(DBT_PROJECT_DIR).parts[0] not in DBT_OUTPUT)
+    return max(p.stat().st_mtime for p in code_files(DBT_PROJECT_DIR))
 
 
 def ensure_manifest(h: Home) -> Path:

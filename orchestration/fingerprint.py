@@ -27,14 +27,17 @@ RULES_CODE = (REPO_ROOT / "expectations",)  # the catalogue, the engine, the sug
 DBT_OUTPUT = ("target", "logs", "dbt_packages")
 
 
+def code_files(folder: Path) -> list[Path]:
+    """The files of a code folder that make what it builds, in a stable order."""
+    return [path for path in sorted(folder.rglob("*")) if path.relative_to(folder).parts[0] not in DBT_OUTPUT
+            and path.is_file() and path.suffix in (".sql", ".yml", ".yaml", ".csv", ".py")]
+
+
 def code_fingerprint(folders: tuple[Path, ...]) -> str:
     digest = hashlib.sha256()
     for folder in folders:
-        for path in sorted(folder.rglob("*")):
-            if path.relative_to(folder).parts[0] in DBT_OUTPUT:
-                continue
-            if path.is_file() and path.suffix in (".sql", ".yml", ".yaml", ".csv", ".py"):
-                digest.update(f"{path.relative_to(folder.parent)}:".encode() + hashlib.sha256(path.read_bytes()).digest())
+        for path in code_files(folder):
+            digest.update(f"{path.relative_to(folder.parent)}:".encode() + hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
 
