@@ -51,10 +51,11 @@ def _home_with(history: list[Path], name: str) -> Path:
     return home
 
 
-def _resubmit_one_month(home: Path) -> None:
-    from zonestat.submission_files import another_version  # the official version of one month
+def _resubmit_one_month(home: Path, files: Path | None = None) -> None:
+    """Thái Bình's June 2019 again, as the official version (from the home's inbox or `files`)."""
+    from zonestat.submission_files import another_version
 
-    resubmitted = sorted((home / "inbox").glob("34_2008_2019-06.*"))[0]
+    resubmitted = sorted((files or home / "inbox").glob("34_2008_2019-06.*"))[0]
     another_version(resubmitted, home / "inbox" / "34_2019-06_official.xlsx", "chinh_thuc")
 
 

@@ -28,6 +28,8 @@ class QualitySummary:
     seconds_detect: float = 0.0
     seconds_suggest: float = 0.0
     seconds_by_kind: dict[str, float] = field(default_factory=dict)
+    reporters: int = 0  # reporters with figures in the warehouse
+    reporters_checked: int = 0  # of them, those whose reports the rules ran over (all, or the changed ones')
 
 
 class _Params(defaultdict):
@@ -198,12 +200,14 @@ def _without_falls_from_flagged_figures(findings: pd.DataFrame) -> pd.DataFrame:
     return findings[~(fall & earlier.isin(flagged))].reset_index(drop=True)
 
 
-def find(con: duckdb.DuckDBPyConnection, summary: QualitySummary, rules: list | None = None) -> pd.DataFrame:
-    """The findings of the catalogue's `rules` (all by default) over the facts `con` holds: detected,
+def find(con: duckdb.DuckDBPyConnection, summary: QualitySummary, rules: list | None = None,
+         groups: str | None = None) -> pd.DataFrame:
+    """The findings of the catalogue's `rules` (all by default) over the facts `con` holds, of the
+    reporter groups in the table `groups` (all by default: quality.create_cells_view): detected,
     explained and with their suggested corrections. The warehouse's run and `zonestat validate`'s
     (expectations/file_rules.py) are this one function."""
     started = time.perf_counter()
-    raw, summary.seconds_by_kind = quality.detect(con, rules)
+    raw, summary.seconds_by_kind = quality.detect(con, rules, groups)
     summary.seconds_detect = time.perf_counter() - started
     findings = _explain(raw) if len(raw) else pd.DataFrame(columns=quality.FINDING_COLUMNS)
     findings = _without_falls_from_flagged_figures(findings)
@@ -217,36 +221,116 @@ def find(con: duckdb.DuckDBPyConnection, summary: QualitySummary, rules: list | 
     return findings
 
 
-def run_quality(h: Home) -> QualitySummary:
-    """Detect, explain and suggest over the work state's facts; writes dq_rule_findings there.
+# What the findings were found over, kept beside them: the current version of each report
+# (CHECKED_TABLE) and the basis of the run (BASIS_TABLE: the code, reference data and withdrawals
+# that made the facts, and the rules' own code; orchestration/fingerprint.py's rules_basis). A
+# run on the same basis checks again only the reporters whose versions changed since, with the
+# reports that depend on theirs (expectations/quality.py's reporter groups, the blocs, and the
+# reports searched against the same periods' peers); everything else keeps its findings.
+CHECKED_TABLE, BASIS_TABLE = "dq_checked_versions", "dq_rules_basis"
+CURRENT_VERSIONS = """select reporter_id, period_key, submission_id, n_revisions from fct_submissions
+    where is_current and reporter_id is not null"""
 
-    The rules are DuckDB SQL: on PostgreSQL they run in an in-memory DuckDB over a copy of the
-    tables they read, and their findings are copied back."""
+
+def run_quality(h: Home, basis: str | None = None) -> QualitySummary:
+    """Detect, explain and suggest over the work state's facts; writes dq_rule_findings there.
+    `basis`: what the facts and rules are made of (orchestration/fingerprint.py's rules_basis); with
+    the basis of the last run, only the changed reporters' reports and their dependants are checked
+    again. Without one, every report is.
+
+    The rules are DuckDB SQL: on PostgreSQL they run in a DuckDB copy of the tables they read
+    (Home.rules_copy), brought up to date for the changed reporters only, and their findings are
+    copied back."""
     summary = QualitySummary()
     with warehouse.work(h) as w:
         if w.engine == target.DUCKDB:
-            _find_and_keep(w.con, summary)
-        else:
-            with duckdb.connect(config={"memory_limit": duckdb_memory()}) as con:
+            w.con.execute(f"create or replace temp table dq_current_versions as {CURRENT_VERSIONS}")
+            _find_and_keep(w.con, summary, _changes_since_last_run(w.con, basis), basis)
+            return summary
+        current = w.df(CURRENT_VERSIONS)
+        with duckdb.connect(str(h.rules_copy), config={"memory_limit": duckdb_memory()}) as con:
+            con.register("current_versions", current)
+            con.execute("create or replace temp table dq_current_versions as select * from current_versions")
+            con.unregister("current_versions")
+            incremental = _changes_since_last_run(con, basis, copy_of=quality.RULE_INPUTS)
+            if incremental:
+                small = tuple(t for t in quality.RULE_INPUTS if t not in quality.FACT_TABLES)
+                warehouse.copy_to_duckdb(w.con, con, small)
+                changed = [r for (r,) in con.execute("select distinct reporter_id from dq_changed").fetchall()]
+                warehouse.copy_to_duckdb(w.con, con, quality.FACT_TABLES, reporters=changed)
+            else:
                 warehouse.copy_to_duckdb(w.con, con, quality.RULE_INPUTS)
-                _find_and_keep(con, summary)
-                warehouse.copy_to_postgres(con, w.con, RULE_FINDINGS_TABLE, RULE_FINDINGS_COLUMNS)
+            _find_and_keep(con, summary, incremental, basis)
+            warehouse.copy_to_postgres(con, w.con, RULE_FINDINGS_TABLE, RULE_FINDINGS_COLUMNS)
     return summary
 
 
-def _find_and_keep(con: duckdb.DuckDBPyConnection, summary: QualitySummary) -> None:
-    findings = find(con, summary)
-    con.execute(f"create or replace table {RULE_FINDINGS_TABLE} ({RULE_FINDINGS_COLUMNS})")
-    if len(findings):
-        for column in quality.FINDING_COLUMNS:
-            if column not in findings.columns:
-                findings[column] = None
-        con.register("new_findings", findings[quality.FINDING_COLUMNS])
-        con.execute(f"insert into {RULE_FINDINGS_TABLE} select * from new_findings")
-        con.unregister("new_findings")
+def _changes_since_last_run(con: duckdb.DuckDBPyConnection, basis: str | None, copy_of: tuple[str, ...] = ()) -> bool:
+    """Whether the last run's findings can be kept for the reports that did not change; if so, the
+    versions that changed since (either side) are in the temporary table dq_changed."""
+    present = {r[0] for r in con.execute("select table_name from information_schema.tables "
+                                         "where table_schema = 'main'").fetchall()}
+    if basis is None or not {RULE_FINDINGS_TABLE, CHECKED_TABLE, BASIS_TABLE, *copy_of} <= present:
+        return False
+    if con.execute(f"select basis from {BASIS_TABLE}").fetchall() != [(basis,)]:
+        return False
+    con.execute(f"""create or replace temp table dq_changed as
+        (select * from dq_current_versions except select * from {CHECKED_TABLE})
+        union all
+        (select * from {CHECKED_TABLE} except select * from dq_current_versions)""")
+    return True
+
+
+def _find_and_keep(con: duckdb.DuckDBPyConnection, summary: QualitySummary, incremental: bool,
+                   basis: str | None) -> None:
+    """Find, and write the findings into RULE_FINDINGS_TABLE: all of them, or, `incremental`, those
+    of the reporter groups that changed (dq_changed) in place of their earlier ones; then record
+    what they stand for (CHECKED_TABLE, BASIS_TABLE), in the same transaction."""
+    quality.create_cells_view(con)
+    summary.reporters = con.execute(f"select count(distinct reporter_id) from {quality.ALL_CELLS_VIEW}").fetchall()[0][0]
+    if incremental and not con.execute("select count(*) from dq_changed").fetchall()[0][0]:
+        _tally(con, summary)  # no report changed: every finding stands
+        return
+    groups = None
+    if incremental:
+        repairable = ", ".join(f"'{k}'" for k in sorted(REPAIRABLE))
+        con.execute(f"""create or replace temp table dq_scope_groups as
+            select distinct {quality.REPORTER_GROUP} as reporter_group from {quality.ALL_CELLS_VIEW}
+            where reporter_id in (select reporter_id from dq_changed)
+                -- the reports corrected against the same periods' peers, which changed
+                or reporter_id in (select reporter_id from {RULE_FINDINGS_TABLE}
+                                   where period_key in (select period_key from dq_changed)
+                                   and kind in ({repairable}) and severity in ('error', 'warning'))""")
+        groups = "dq_scope_groups"
+    findings = find(con, summary, groups=groups)
+    summary.reporters_checked = con.execute(f"select count(distinct reporter_id) from {quality.CELLS_VIEW}").fetchall()[0][0]
+    for column in quality.FINDING_COLUMNS:
+        if column not in findings.columns:
+            findings[column] = None
+    con.register("new_findings", findings[quality.FINDING_COLUMNS])
+    con.execute("create or replace temp table dq_new_findings as select * from new_findings")
+    con.unregister("new_findings")
     # the figures a finding compares, without the noise of float arithmetic (0.5009999999999999)
-    con.execute(f"update {RULE_FINDINGS_TABLE} set expected = round(expected, 9), found = round(found, 9), "
+    con.execute("update dq_new_findings set expected = round(expected, 9), found = round(found, 9), "
                 "imbalance = round(imbalance, 9), tolerance = round(tolerance, 9)")
+    con.execute("begin")
+    if incremental:
+        # the checked reporters' earlier findings go, and the catalogue-wide ones (a year without a
+        # rate, a province without a bloc), which every run finds again
+        con.execute(f"""delete from {RULE_FINDINGS_TABLE}
+            where kind = 'reference' or reporter_id in (select reporter_id from dq_changed)
+                or reporter_id in (select distinct reporter_id from {quality.CELLS_VIEW})
+                or finding_id in (select finding_id from dq_new_findings)""")
+    else:
+        con.execute(f"create or replace table {RULE_FINDINGS_TABLE} ({RULE_FINDINGS_COLUMNS})")
+    con.execute(f"insert into {RULE_FINDINGS_TABLE} select * from dq_new_findings")
+    con.execute(f"create or replace table {CHECKED_TABLE} as select * from dq_current_versions")
+    con.execute(f"create or replace table {BASIS_TABLE} as select ?::varchar as basis", [basis])
+    con.execute("commit")
+    _tally(con, summary)
+
+
+def _tally(con: duckdb.DuckDBPyConnection, summary: QualitySummary) -> None:
     counts = con.execute(f"select severity, kind, count(*) from {RULE_FINDINGS_TABLE} group by all").fetchall()
     for severity, kind, n in counts:
         summary.findings += n

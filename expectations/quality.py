@@ -41,12 +41,21 @@ def _additive(column: str = "indicator_code") -> str:
 
 
 CELLS_VIEW = "dq_cells"
+# Every current figure, also those outside the rules' scope: what a rule looks up about other
+# reports of the same period (a bloc's members, the peers a correction is held against).
+ALL_CELLS_VIEW = "dq_all_cells"
 # How a finding names a cell: Sheet!C12 in a workbook, C12 in a CSV (no sheet).
 CELL_REF = "case when source_sheet = '' then source_cell else source_sheet || '!' || source_cell end"
+# The reports whose findings depend on one another: a province's, all years, with those of the
+# provinces it was merged with in 2025 (growth across the merger, a series' history), or a bloc's.
+REPORTER_GROUP = "coalesce(province_2025_code, reporter_id)"
 
 
-def create_cells_view(con: duckdb.DuckDBPyConnection) -> None:
-    """One view of the current figures of every fact table: the rules' universe."""
+def create_cells_view(con: duckdb.DuckDBPyConnection, groups: str | None = None) -> None:
+    """The rules' universe: one view of the current figures of every fact table (ALL_CELLS_VIEW),
+    and CELLS_VIEW, the figures the rules run over: all of them, or, given `groups` (a table of
+    `reporter_group`), the reports of those reporter groups and every bloc's (a bloc's aggregate
+    depends on any member's report)."""
     columns = f"""figure_key, reporter_id, reporter_kind, reporter_code, province_2025_code, zone_key, period_key,
         period_year, period_month, indicator_code, indicator_kind, breakdown, value, unit, value_vnd_bn,
         rounding_tolerance, growth_pct_claimed, growth_tolerance, share_pct_claimed, share_tolerance,
@@ -60,7 +69,10 @@ def create_cells_view(con: duckdb.DuckDBPyConnection) -> None:
     # compressed fact tables. The rules join on the integer keys the facts carry (figure_hash,
     # report_key, series keys) and name no cell by its strings: those are looked up once, at the
     # end, for the broken relations only (resolve_cells).
-    con.execute(f"create or replace temp view {CELLS_VIEW} as {union}")
+    con.execute(f"create or replace temp view {ALL_CELLS_VIEW} as {union}")
+    scoped = "" if groups is None else \
+        f"where reporter_kind = 'bloc' or {REPORTER_GROUP} in (select reporter_group from {groups})"
+    con.execute(f"create or replace temp view {CELLS_VIEW} as select * from {ALL_CELLS_VIEW} {scoped}")
 
 
 def _values(rows: list[tuple]) -> str:
@@ -361,7 +373,7 @@ def _bloc_hierarchy_sql(rule: Rule) -> str:
         select r.bloc_figure_key, string_agg(r.name_vi, ', ' order by r.name_vi) as missing_members,
             count(*) as n_missing
         from reported r
-        where not exists (select 1 from {CELLS_VIEW} f where f.reporter_id = r.member_id and f.zone_key = ''
+        where not exists (select 1 from {ALL_CELLS_VIEW} f where f.reporter_id = r.member_id and f.zone_key = ''
             and f.period_key = r.period_key and f.indicator_code = r.indicator_code and f.breakdown = r.breakdown)
         group by r.bloc_figure_key
     )
@@ -493,7 +505,7 @@ def peer_range_sql(cells: str, minimum_peers: int = 3) -> str:
     return f"""
     with whole as (
         select figure_key, submission_id, reporter_id, reporter_kind, period_key, indicator_code, breakdown, unit, value
-        from {CELLS_VIEW} where zone_key = '' and value > 0 and indicator_kind <> 'ratio'
+        from {ALL_CELLS_VIEW} where zone_key = '' and value > 0 and indicator_kind <> 'ratio'
     ),
     mine as (select * from whole join {cells} using (figure_key))
     select m.figure_key, min(o.value) as low, max(o.value) as high
@@ -555,7 +567,7 @@ def _missing_rate_sql(rule: Rule) -> str:
         null as submission_id, null as revision_number, null as indicators, null as breakdowns,
         null as source_cells, 'fx:' || cast(period_year as varchar) as cell_keys, null as expected,
         count(*) as found, null as imbalance, 0.0 as tolerance, false as rate_missing
-    from {CELLS_VIEW}
+    from {ALL_CELLS_VIEW}
     where unit in ('VND_bn', 'USD_mn') and value_vnd_bn is null and value is not null
     group by period_year
     """
@@ -591,7 +603,7 @@ def resolve_cells(con: duckdb.DuckDBPyConnection, parts: list[str]) -> pd.DataFr
                 {CELL_REF} as cell_ref,
                 c.revision_number, c.indicator_code, c.breakdown,
                 first_value(c.period_key) over (partition by r.part, r.finding_no order by r.ord) as first_period
-            from refs r join {CELLS_VIEW} c using (figure_hash)
+            from refs r join {ALL_CELLS_VIEW} c using (figure_hash)
         )
         select part, finding_no,
             arg_min(reporter_id, ord) as reporter_id, arg_min(zone_key, ord) as zone_key,
@@ -617,14 +629,16 @@ def resolve_cells(con: duckdb.DuckDBPyConnection, parts: list[str]) -> pd.DataFr
     return frame
 
 
-def detect(con: duckdb.DuckDBPyConnection, rules: list[Rule] | None = None) -> tuple[pd.DataFrame, dict[str, float]]:
+def detect(con: duckdb.DuckDBPyConnection, rules: list[Rule] | None = None, groups: str | None = None
+           ) -> tuple[pd.DataFrame, dict[str, float]]:
     """Every broken relation in the warehouse, one row each (before messages and suggestions),
     and the seconds each rule kind took (`cells`: looking up the broken relations' cells).
-    `rules`: the catalogue's rules to run (all of them by default)."""
+    `rules`: the catalogue's rules to run (all of them by default); `groups`: the reporter groups
+    whose reports they run over (create_cells_view; all by default)."""
     import time
 
     con.execute("set enable_progress_bar = false")
-    create_cells_view(con)
+    create_cells_view(con, groups)
     rules = load() if rules is None else rules
     queries: list[tuple[list[Rule], str]] = []
     linear = [r for r in rules if r.kind in ("balance", "bound")]

@@ -23,6 +23,7 @@ from orchestration.fingerprint import (
     needs_full_refresh,
     record_build,
     record_publication,
+    rules_basis,
     unchanged_since_publication,
 )
 from orchestration.publish import unpublished_submissions
@@ -145,13 +146,18 @@ def build_dbt_assets(h: Home) -> list[dg.AssetsDefinition]:
     group_name="quality", pool=WAREHOUSE_POOL, kinds={"duckdb"},
 )
 def rule_findings(context: dg.AssetExecutionContext, zonestat_home: ZonestatHome) -> dg.MaterializeResult:
-    """The rule catalogue (expectations/catalogue.yaml) run over the facts, with suggested corrections."""
+    """The rule catalogue (expectations/catalogue.yaml) run over the facts, with suggested corrections:
+    over every report, or, when only reports changed since the last run, over theirs and those
+    whose findings depend on them."""
     from expectations.engine import run_quality
 
     h = zonestat_home.home()
-    summary = run_quality(h)
+    summary = run_quality(h, rules_basis(h))
     metadata: dict[str, Any] = {
         "findings": summary.findings, "suggestions": summary.suggestions,
+        # the reporters whose reports the rules ran over this time: all, or those that changed and
+        # the reporters whose findings depend on theirs
+        "reporters_checked": summary.reporters_checked, "reporters": summary.reporters,
         "reports_searched": summary.reports_searched,
         "seconds_detect": round(summary.seconds_detect, 3), "seconds_suggest": round(summary.seconds_suggest, 3),
     }

@@ -8,8 +8,9 @@ failed one is retried the next night.
 The build's code is kept apart: the facts are built incrementally by reporter-year
 (dbt_project/macros/incremental_scope.sql), which is only right while the dbt project and the
 reference data that built the earlier rows are unchanged. When they change, the build is a full
-refresh. The rules (expectations/) run over every fact at each refresh, so a change to them needs
-a new publication but not a full dbt build; a change to ingest's or orchestration's Python
+refresh. The rules (expectations/) check again the reports that changed, and every report when
+their code, the build's or the withdrawals changed (rules_basis): a change to them needs a new
+publication and a run of every rule, but not a full dbt build; a change to ingest's or orchestration's Python
 changes neither what was landed nor what the build makes of it.
 """
 
@@ -62,6 +63,14 @@ def inputs_fingerprint(h: Home) -> str:
 
 def _lines(fingerprint: str) -> dict[str, str]:
     return dict(line.split(":", 1) for line in fingerprint.splitlines())
+
+
+def rules_basis(h: Home) -> str:
+    """What the quality rules' findings stand on besides the reports themselves: the code and
+    reference data that built the facts, the withdrawals and the rules' own code. While it stays
+    the same, a run checks again only the reports that changed (expectations/engine.py)."""
+    lines = _lines(inputs_fingerprint(h))
+    return "\n".join(f"{part}:{lines[part]}" for part in ("code", "withdrawals", "rules"))
 
 
 def _file(h: Home, name: str) -> Path:

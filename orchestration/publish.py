@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from expectations.engine import RULE_FINDINGS_TABLE
+from expectations.engine import BASIS_TABLE, CHECKED_TABLE, RULE_FINDINGS_TABLE
 from orchestration.disk import ensure_free_space, remove_leftovers
 from zonestat import reference, target, warehouse
 from zonestat.config import Home, connect_work_db, duckdb_memory
@@ -44,7 +44,8 @@ PUBLISHED_STORAGE_VERSION = "v1.0.0"
 # dbt's staging views read the landing's Parquet by paths of the machine that built them, and the
 # intermediate tables are steps of the build: neither is published.
 INTERNAL_PREFIXES = ("stg_", "int_")
-INTERNAL_TABLES = (RULE_FINDINGS_TABLE,)  # what the quality engine hands to dbt's dq_findings
+# what the quality engine hands to dbt's dq_findings, and its record of what they were found over
+INTERNAL_TABLES = (RULE_FINDINGS_TABLE, CHECKED_TABLE, BASIS_TABLE)
 
 
 def analyst_tables(names: Iterable[str]) -> list[str]:

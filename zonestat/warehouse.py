@@ -132,8 +132,9 @@ _DUCKDB_TYPES = {"text": "varchar", "character varying": "varchar", "integer": "
                  "date": "date", "timestamp with time zone": "timestamptz", "timestamp without time zone": "timestamp"}
 
 
-def copy_to_duckdb(pg, duck, tables: tuple[str, ...]) -> None:
-    """Copy tables of the PostgreSQL connection's schema into a DuckDB connection (COPY, as CSV)."""
+def copy_to_duckdb(pg, duck, tables: tuple[str, ...], reporters: list[str] | None = None) -> None:
+    """Copy tables of the PostgreSQL connection's schema into a DuckDB connection (COPY, as CSV).
+    Given `reporters`, only their rows are copied, in place of the rows the DuckDB table has of them."""
     import tempfile
 
     with pg.cursor() as cur, tempfile.TemporaryDirectory(prefix="zonestat-copy-") as folder:
@@ -146,11 +147,17 @@ def copy_to_duckdb(pg, duck, tables: tuple[str, ...]) -> None:
                     raise TypeError(f"{table}.{name}: no DuckDB type for PostgreSQL's {kind} (zonestat/warehouse.py)")
                 columns[name] = _DUCKDB_TYPES[kind]
             path = Path(folder) / f"{table}.csv"
+            rows = table if reporters is None else \
+                "(" + cur.mogrify(f"select * from {table} where reporter_id = any(%s)", (reporters,)).decode() + ")"
             with open(path, "wb") as out:
-                cur.copy_expert(f"copy {table} to stdout with (format csv, header true)", out)
+                cur.copy_expert(f"copy {rows} to stdout with (format csv, header true)", out)
             # PostgreSQL writes NULL as an empty field and the empty string as "": kept apart here
-            duck.execute(f"create or replace table {table} as select * from read_csv(?, header = true, "
-                         "columns = ?, allow_quoted_nulls = false)", [str(path), columns])
+            read = "select * from read_csv(?, header = true, columns = ?, allow_quoted_nulls = false)"
+            if reporters is None:
+                duck.execute(f"create or replace table {table} as {read}", [str(path), columns])
+            else:
+                duck.execute(f"delete from {table} where reporter_id in (select unnest(?::varchar[]))", [reporters])
+                duck.execute(f"insert into {table} {read}", [str(path), columns])
 
 
 def copy_to_postgres(duck, pg, table: str, columns_ddl: str) -> None:
