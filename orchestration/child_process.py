@@ -34,5 +34,9 @@ def dbt_main() -> None:
         print(f"Core:\n  - installed: {version('dbt-core')}")
         return
     die_with_parent()
+    from zonestat import target
+
+    if target.on_postgres():  # dbt's profile has no session settings: libpq reads them from here
+        os.environ["PGOPTIONS"] = f"{os.environ.get('PGOPTIONS', '')} {target.pg_session_options()}".strip()
     dbt = str(Path(sys.executable).with_name("dbt"))
     os.execv(dbt, [dbt, *sys.argv[1:]])

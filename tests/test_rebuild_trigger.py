@@ -20,9 +20,16 @@ def test_only_the_build_s_code_forces_a_full_rebuild(tmp_path, monkeypatch):
     fingerprint.record_publication(h)
     assert fingerprint.unchanged_since_publication(h, fingerprint.inputs_fingerprint(h))
 
+    rules_ran_on = fingerprint.rules_basis(h)  # what the quality step's findings stand on
+
     (code["ingest"] / "parse.py").write_text("Y = 2")  # how new files are read: not how the landed ones build
     now = fingerprint.inputs_fingerprint(h)
     assert not fingerprint.needs_full_refresh(h, now) and fingerprint.unchanged_since_publication(h, now)
+    (h.landing / "submissions").mkdir(parents=True)
+    (h.landing / "submissions" / "new.parquet").write_bytes(b"")  # a new file: the rules check what changed
+    assert fingerprint.rules_basis(h) == rules_ran_on
+    fingerprint.record_build(h, fingerprint.inputs_fingerprint(h))  # the refresh that took it in
+    fingerprint.record_publication(h)
 
     compiled = code["dbt_project"] / "target" / "compiled"  # dbt run by hand in the project: its output
     compiled.mkdir(parents=True)
@@ -33,9 +40,12 @@ def test_only_the_build_s_code_forces_a_full_rebuild(tmp_path, monkeypatch):
     (code["expectations"] / "suggest.py").write_text("X = 2")  # the rules: a new publication, incremental
     now = fingerprint.inputs_fingerprint(h)
     assert not fingerprint.needs_full_refresh(h, now) and not fingerprint.unchanged_since_publication(h, now)
+    assert fingerprint.rules_basis(h) != rules_ran_on  # and every rule over every report
+    rules_ran_on = fingerprint.rules_basis(h)
 
     (code["dbt_project"] / "fct.sql").write_text("select 2")  # the build's code: everything again
     assert fingerprint.needs_full_refresh(h, fingerprint.inputs_fingerprint(h))
+    assert fingerprint.rules_basis(h) != rules_ran_on
 
 
 def test_each_domain_of_the_indicators_has_its_fact_model_and_no_other_calls_the_macro():

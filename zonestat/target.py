@@ -25,6 +25,13 @@ def on_postgres() -> bool:
     return dbt_target() == POSTGRES
 
 
+def pg_session_options() -> str:
+    """Settings of zonestat's sessions (its own and dbt's), as libpq's `options` says them. The
+    memory a sort or a hash may take before it spills to disk (ZONESTAT_PG_WORK_MEM, 128MB):
+    PostgreSQL's default, 4MB, sent the build's checks of a million rows to disk."""
+    return f"-c work_mem={os.environ.get('ZONESTAT_PG_WORK_MEM', '128MB')}"
+
+
 def pg_settings() -> dict[str, str]:
     """libpq's keywords from the ZONESTAT_PG_* variables (the port defaults to 5432)."""
     missing = [n for n in ("ZONESTAT_PG_HOST", "ZONESTAT_PG_USER") if not os.environ.get(n)]
@@ -36,6 +43,7 @@ def pg_settings() -> dict[str, str]:
         "user": os.environ["ZONESTAT_PG_USER"],
         "password": os.environ.get("ZONESTAT_PG_PASSWORD", ""),
         "dbname": os.environ.get("ZONESTAT_PG_DATABASE", "zonestat"),
+        "options": pg_session_options(),
     }
 
 
@@ -43,4 +51,7 @@ def connect_postgres(**overrides: str):
     """A psycopg2 connection to the warehouse's PostgreSQL database."""
     import psycopg2
 
-    return psycopg2.connect(**(pg_settings() | overrides))
+    settings = pg_settings()
+    if "options" in overrides:  # the caller's settings beside zonestat's
+        overrides["options"] = f"{settings['options']} {overrides['options']}"
+    return psycopg2.connect(**(settings | overrides))
