@@ -43,8 +43,12 @@ os.environ["ZONESTAT_HOME"] = {home!r}
 from orchestration import environment
 h = environment.prepare()
 h.work_db.unlink(missing_ok=True)
+from ingest import land
+land.ensure_layout(h.landing)  # the landing's folders, as a refresh's ingest leaves them
 from orchestration.dbt import dbt_command
-subprocess.run(dbt_command(h, "build", "--quiet", "--target-path", str(h.dbt_target)), check=True)
+# dq_findings reads what the quality engine writes after this build (bench/quality runs it)
+subprocess.run(dbt_command(h, "build", "--quiet", "--exclude", "dq_findings", "--target-path", str(h.dbt_target)),
+               check=True)
 import duckdb
 with duckdb.connect(str(h.work_db), read_only=True) as con:
     result["figures"] = con.execute("select count(*) from fct_figure_revisions").fetchone()[0]

@@ -242,7 +242,7 @@ def published_warehouse(context: dg.AssetExecutionContext, zonestat_home: Zonest
     pruned = prune(h, context.instance)
     summary = "\n".join(f"- {c}" for c in publication.changes) or "- no change since the last publication"
     return dg.MaterializeResult(metadata={
-        "path": str(publication.path), "snapshot": str(publication.snapshot),
+        "path": str(publication.path), "snapshot": str(publication.snapshot), "written": publication.written,
         "tables": len(publication.row_counts),
         **{f"rows_{t}": n for t, n in publication.row_counts.items() if t.startswith(("fct_", "dq_", "agg_"))},
         "changes": dg.MetadataValue.md(summary), **pruned,

@@ -105,6 +105,17 @@ def needs_full_refresh(h: Home, fingerprint: str) -> bool:
     return any(before.get(part) != now.get(part) for part in ("code", "withdrawals"))
 
 
+def built_incrementally_since_publication(h: Home) -> bool:
+    """Whether the work database was built from the last publication's by incremental builds only
+    (the same build code and withdrawals): then they differ only in the reporter-years whose
+    versions differ, and in what the rules found."""
+    built, published = _file(h, "build"), _file(h, "published")
+    if not (built.exists() and published.exists()):
+        return False
+    before, now = _lines(published.read_text()), _lines(built.read_text())
+    return all(before.get(part) == now.get(part) for part in ("code", "withdrawals"))
+
+
 NOTHING_NEW = ("No new file in the inbox and no change since the last publication: no run started; "
                "the published warehouse and the checks' last results stand.")
 

@@ -24,6 +24,7 @@ import duckdb
 
 from expectations.engine import BASIS_TABLE, CHECKED_TABLE, RULE_FINDINGS_TABLE
 from orchestration.disk import ensure_free_space, remove_leftovers
+from orchestration.fingerprint import built_incrementally_since_publication
 from zonestat import reference, target, warehouse
 from zonestat.config import Home, connect_work_db, duckdb_memory
 from zonestat.warehouse import Warehouse
@@ -36,6 +37,8 @@ def keep_snapshots() -> int:
 
 # Tables whose rows may only disappear when a superseding submission replaced them.
 GUARDED_FACTS = reference.fact_tables()
+# The published tables dbt builds by reporter-year (dbt_project/macros/incremental_scope.sql).
+REPORTER_YEAR_TABLES = (*GUARDED_FACTS, "fct_figure_revisions")
 REQUIRED_TABLES = GUARDED_FACTS + ("fct_figure_revisions", "fct_submissions", "dim_province", "dim_indicator", "dim_period", "dq_findings")
 
 
@@ -69,6 +72,7 @@ class Publication:
     snapshot: Path | str  # the same publication, kept among the last few
     row_counts: dict[str, int]
     changes: list[str] = field(default_factory=list)
+    written: str = "in full"  # or brought up to date from the last publication (_write_snapshot)
 
 
 def _warehouse(con) -> Warehouse:
@@ -170,7 +174,10 @@ def publish(h: Home) -> Publication:
     staging = snapshot.with_name(f".{snapshot.name}.tmp")
     swap = h.published_db.with_name(f".{h.published_db.name}.{os.getpid()}.tmp")
     try:
-        _write_snapshot(h.work_db, staging)
+        start_from = _to_bring_up_to_date(h, last)
+        _write_snapshot(h.work_db, staging, start_from)
+        if start_from is None:
+            (h.snapshots / WRITTEN_IN_FULL).write_text(str(staging.stat().st_size))
         os.replace(staging, snapshot)
         shutil.copyfile(snapshot, swap)
         os.replace(swap, h.published_db)
@@ -182,15 +189,75 @@ def publish(h: Home) -> Publication:
                              "the last publication stays in place") from exc
     for old in sorted(h.snapshots.glob("warehouse-*.duckdb"))[:-keep_snapshots()]:
         old.unlink()
-    return Publication(h.published_db, snapshot, counts, changes)
+    written = "in full" if start_from is None else f"from {start_from.name}, brought up to date"
+    return Publication(h.published_db, snapshot, counts, changes, written)
 
 
-def _write_snapshot(work_db: Path, target: Path) -> None:
-    """The analysts' tables of the work database, copied into a new file in the published format."""
+# The size of the last snapshot written in full. A snapshot brought up to date keeps the space of
+# the rows it replaced until DuckDB reuses it: past GROWTH_LIMIT times that size (plus some
+# blocks, which a small warehouse's file grows by at every change), the next one is written in
+# full again.
+WRITTEN_IN_FULL, GROWTH_LIMIT, GROWTH_SLACK = "written-in-full.txt", 1.5, 64 << 20
+
+
+def _to_bring_up_to_date(h: Home, last: Path | None) -> Path | None:
+    """The last publication, when the new one can start from it (see _write_snapshot)."""
+    written = h.snapshots / WRITTEN_IN_FULL
+    if last is None or not written.exists() or not built_incrementally_since_publication(h):
+        return None
+    return last if last.stat().st_size <= GROWTH_LIMIT * int(written.read_text()) + GROWTH_SLACK else None
+
+
+def _write_snapshot(work_db: Path, target: Path, last: Path | None = None) -> None:
+    """The analysts' tables of the work database, copied into a new file in the published format.
+
+    Given the `last` publication, built by the same code as the work database since (an
+    incremental build), the new file starts as a copy of it and is brought up to date: the tables
+    built by reporter-year (REPORTER_YEAR_TABLES) in the reporter-years whose versions differ and
+    in the rows whose finding flag differs, every other table replaced. Writing millions of
+    unchanged rows again was most of a publication's time."""
     target.unlink(missing_ok=True)
+    if last is not None:
+        shutil.copyfile(last, target)
     with duckdb.connect(config={"memory_limit": duckdb_memory()}) as con:
         con.execute(f"attach '{work_db}' as work (read_only)")
-        con.execute(f"attach '{target}' as published (storage_version '{PUBLISHED_STORAGE_VERSION}')")
+        # an existing file keeps its storage format; a new one is written in the published one
+        con.execute(f"attach '{target}' as published" + (
+            "" if last is not None else f" (storage_version '{PUBLISHED_STORAGE_VERSION}')"))
+        had = set(table_names(con, catalog="published"))
         for table in analyst_tables(table_names(con, catalog="work")):
-            con.execute(f'create table published.main."{table}" as select * from work.main."{table}"')
+            if table in REPORTER_YEAR_TABLES and table in had:
+                _bring_up_to_date(con, table)
+            else:
+                con.execute(f'create or replace table published.main."{table}" as select * from work.main."{table}"')
+            had.discard(table)
+        for gone in had:
+            con.execute(f'drop table published.main."{gone}"')
         con.execute("detach published")
+
+
+
+def _bring_up_to_date(con, table: str) -> None:
+    """`published.table` made equal to `work.table`, which differs from it only in the reporter-years
+    whose versions differ and in the flags the findings set (worst_finding_severity)."""
+    work, published = f'work.main."{table}"', f'published.main."{table}"'
+    versions = "select distinct reporter_id, period_year, submission_id, n_revisions from {}"
+    con.execute(f"""create or replace temp table changed_reporter_years as
+        select distinct reporter_id, period_year from (
+            ({versions.format(work)} except {versions.format(published)})
+            union all
+            ({versions.format(published)} except {versions.format(work)}))""")
+    con.execute(f"""delete from {published} p using changed_reporter_years c
+        where p.reporter_id = c.reporter_id and p.period_year = c.period_year""")
+    con.execute(f"""insert into {published} select w.* from {work} w
+        join changed_reporter_years c on w.reporter_id = c.reporter_id and w.period_year = c.period_year""")
+    columns = {r[0] for r in con.execute(f"select column_name from information_schema.columns "
+                                         f"where table_catalog = 'published' and table_name = '{table}'").fetchall()}
+    if "worst_finding_severity" in columns:  # few rows are flagged: compared among those only
+        flags = "select figure_key, worst_finding_severity from {} where worst_finding_severity is not null"
+        con.execute(f"""update {published} p set worst_finding_severity = w.worst_finding_severity
+            from {work} w
+            where p.figure_key = w.figure_key and p.figure_key in (
+                select figure_key from ({flags.format(work)} except {flags.format(published)})
+                union all
+                select figure_key from ({flags.format(published)} except {flags.format(work)}))""")

@@ -16,6 +16,7 @@ import pytest
 
 from expectations import engine
 from orchestration.dbt import dbt_executable
+from orchestration.publish import analyst_tables, table_names
 from tests.conftest import query, run_refresh
 from zonestat import reference
 from zonestat.config import DBT_PROJECT_DIR
@@ -73,7 +74,18 @@ def test_incremental_refresh_equals_a_build_from_scratch(zhome, tmp_path):
     with dg.DagsterInstance.get() as instance:
         checked = instance.get_latest_materialization_event(dg.AssetKey(["quality", "dq_rule_findings"]))
         metadata = checked.asset_materialization.metadata
+        published = instance.get_latest_materialization_event(dg.AssetKey("published_warehouse"))
+        written = published.asset_materialization.metadata["written"].value
     assert 0 < metadata["reporters_checked"].value < metadata["reporters"].value, metadata
+    # The publication was the last one brought up to date, and holds what the work database holds.
+    assert written.startswith("from warehouse-") and written.endswith("brought up to date"), written
+    with duckdb.connect(str(zhome.work_db), read_only=True) as con:
+        con.execute(f"attach '{zhome.last_publication()}' as published (read_only)")
+        for table in analyst_tables(table_names(con, catalog="published")):
+            assert con.execute(f"""select count(*) from (
+                (select * from main.{table} except all select * from published.main.{table})
+                union all
+                (select * from published.main.{table} except all select * from main.{table}))""").fetchall() == [(0,)], table
     findings = "select * from dq_rule_findings order by finding_id"
     incremental = query(zhome.work_db, findings)
     assert len(incremental)
