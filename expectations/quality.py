@@ -1,7 +1,8 @@
 """The quality engine's detection: the rule catalogue as SQL over the facts.
 
-Detection is set-based SQL in the warehouse (one query per rule kind over every report), so
-the whole catalogue costs a few scans of the fact tables. For every report with a broken
+Detection is set-based SQL in the warehouse (one query per rule kind over every report, or
+over the reporter groups a refresh changed: create_cells_view), so the whole catalogue costs a
+few scans of the fact tables. For every report with a broken
 rule, suggest.py then searches the smallest set of cells whose correction satisfies all of
 its rules (engine.py). Findings about what boards reported are flags, never blockers: the dbt
 model dq_findings publishes them, and each fact row gets the worst severity touching it.
