@@ -165,7 +165,7 @@ def one_resubmission(home: str) -> dict:
     shutil.copytree(home, copy)
     _resubmit_one_month(copy, Path(home).parent / "samples" / Path(home).name / "files")
     timed = measure(f"""
-import os, subprocess, time
+import os, subprocess
 os.environ["ZONESTAT_HOME"] = {str(copy)!r}
 from orchestration import environment
 h = environment.prepare()
