@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 from bench.common import BENCH_DIR, measure, record, sample
-from bench.refresh import _resubmit_one_month
+from bench.refresh import resubmit_one_month
 from bench.warehouse import build
 
 
@@ -163,7 +163,7 @@ def one_resubmission(home: str) -> dict:
     copy = BENCH_DIR / (Path(home).name + "-resubmitted")
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(home, copy)
-    _resubmit_one_month(copy, Path(home).parent / "samples" / Path(home).name / "files")
+    resubmit_one_month(copy, Path(home).parent / "samples" / Path(home).name / "files")
     timed = measure(f"""
 import os, subprocess
 os.environ["ZONESTAT_HOME"] = {str(copy)!r}

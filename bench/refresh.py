@@ -51,7 +51,7 @@ def _home_with(history: list[Path], name: str) -> Path:
     return home
 
 
-def _resubmit_one_month(home: Path, files: Path | None = None) -> None:
+def resubmit_one_month(home: Path, files: Path | None = None) -> None:
     """Thái Bình's June 2019 again, as the official version (from the home's inbox or `files`)."""
     from zonestat.submission_files import another_version
 
@@ -64,7 +64,7 @@ def run() -> dict:
     home = _home_with(history, "refresh-home")
     empty = refresh(str(home))
     nothing = refresh(str(home))
-    _resubmit_one_month(home)
+    resubmit_one_month(home)
     one = refresh(str(home))
     periods = sorted({p.stem.split("_")[2] for p in history})
     outcome = {
@@ -99,7 +99,7 @@ def engines() -> dict:
             env = {**server, "ZONESTAT_DBT_TARGET": engine}
             home = _home_with(history, f"refresh-{engine}")
             empty = refresh(str(home), env)
-            _resubmit_one_month(home)
+            resubmit_one_month(home)
             one = refresh(str(home), env)
             outcome[engine] = {"from_empty_seconds": round(empty["seconds"], 1),
                                "one_resubmission_seconds": round(one["seconds"], 1),

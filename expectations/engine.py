@@ -245,18 +245,18 @@ def run_quality(h: Home, basis: str | None = None) -> QualitySummary:
     with warehouse.work(h) as w:
         if w.engine == target.DUCKDB:
             w.con.execute(f"create or replace temp table dq_current_versions as {CURRENT_VERSIONS}")
-            _find_and_keep(w.con, summary, _changes_since_last_run(w.con, basis), basis)
+            _find_and_keep(w.con, summary, _findings_can_be_kept(w.con, basis), basis)
             return summary
         current = w.df(CURRENT_VERSIONS)
         with duckdb.connect(str(h.rules_copy), config={"memory_limit": duckdb_memory()}) as con:
             con.register("current_versions", current)
             con.execute("create or replace temp table dq_current_versions as select * from current_versions")
             con.unregister("current_versions")
-            incremental = _changes_since_last_run(con, basis, copy_of=quality.RULE_INPUTS)
+            incremental = _findings_can_be_kept(con, basis, copy_of=quality.RULE_INPUTS)
             if incremental:
-                small = tuple(t for t in quality.RULE_INPUTS if t not in quality.FACT_TABLES)
-                warehouse.copy_to_duckdb(w.con, con, small)
-                changed = [r for (r,) in con.execute("select distinct reporter_id from dq_changed").fetchall()]
+                reference_inputs = tuple(t for t in quality.RULE_INPUTS if t not in quality.FACT_TABLES)
+                warehouse.copy_to_duckdb(w.con, con, reference_inputs)
+                changed = [r for (r,) in con.execute("select distinct reporter_id from dq_changed_versions").fetchall()]
                 warehouse.copy_to_duckdb(w.con, con, quality.FACT_TABLES, reporters=changed)
             else:
                 warehouse.copy_to_duckdb(w.con, con, quality.RULE_INPUTS)
@@ -265,16 +265,16 @@ def run_quality(h: Home, basis: str | None = None) -> QualitySummary:
     return summary
 
 
-def _changes_since_last_run(con: duckdb.DuckDBPyConnection, basis: str | None, copy_of: tuple[str, ...] = ()) -> bool:
+def _findings_can_be_kept(con: duckdb.DuckDBPyConnection, basis: str | None, copy_of: tuple[str, ...] = ()) -> bool:
     """Whether the last run's findings can be kept for the reports that did not change; if so, the
-    versions that changed since (either side) are in the temporary table dq_changed."""
+    versions that changed since (either side) are in the temporary table dq_changed_versions."""
     present = {r[0] for r in con.execute("select table_name from information_schema.tables "
                                          "where table_schema = 'main'").fetchall()}
     if basis is None or not {RULE_FINDINGS_TABLE, CHECKED_TABLE, BASIS_TABLE, *copy_of} <= present:
         return False
     if con.execute(f"select basis from {BASIS_TABLE}").fetchall() != [(basis,)]:
         return False
-    con.execute(f"""create or replace temp table dq_changed as
+    con.execute(f"""create or replace temp table dq_changed_versions as
         (select * from dq_current_versions except select * from {CHECKED_TABLE})
         union all
         (select * from {CHECKED_TABLE} except select * from dq_current_versions)""")
@@ -284,11 +284,11 @@ def _changes_since_last_run(con: duckdb.DuckDBPyConnection, basis: str | None, c
 def _find_and_keep(con: duckdb.DuckDBPyConnection, summary: QualitySummary, incremental: bool,
                    basis: str | None) -> None:
     """Find, and write the findings into RULE_FINDINGS_TABLE: all of them, or, `incremental`, those
-    of the reporter groups that changed (dq_changed) in place of their earlier ones; then record
+    of the reporter groups that changed (dq_changed_versions) in place of their earlier ones; then record
     what they stand for (CHECKED_TABLE, BASIS_TABLE), in the same transaction."""
     quality.create_cells_view(con)
     summary.reporters = con.execute(f"select count(distinct reporter_id) from {quality.ALL_CELLS_VIEW}").fetchall()[0][0]
-    if incremental and not con.execute("select count(*) from dq_changed").fetchall()[0][0]:
+    if incremental and not con.execute("select count(*) from dq_changed_versions").fetchall()[0][0]:
         _tally(con, summary)  # no report changed: every finding stands
         return
     groups = None
@@ -296,10 +296,10 @@ def _find_and_keep(con: duckdb.DuckDBPyConnection, summary: QualitySummary, incr
         repairable = ", ".join(f"'{k}'" for k in sorted(REPAIRABLE))
         con.execute(f"""create or replace temp table dq_scope_groups as
             select distinct {quality.REPORTER_GROUP} as reporter_group from {quality.ALL_CELLS_VIEW}
-            where reporter_id in (select reporter_id from dq_changed)
+            where reporter_id in (select reporter_id from dq_changed_versions)
                 -- the reports corrected against the same periods' peers, which changed
                 or reporter_id in (select reporter_id from {RULE_FINDINGS_TABLE}
-                                   where period_key in (select period_key from dq_changed)
+                                   where period_key in (select period_key from dq_changed_versions)
                                    and kind in ({repairable}) and severity in ('error', 'warning'))""")
         groups = "dq_scope_groups"
     findings = find(con, summary, groups=groups)
@@ -314,18 +314,22 @@ def _find_and_keep(con: duckdb.DuckDBPyConnection, summary: QualitySummary, incr
     con.execute("update dq_new_findings set expected = round(expected, 9), found = round(found, 9), "
                 "imbalance = round(imbalance, 9), tolerance = round(tolerance, 9)")
     con.execute("begin")
-    if incremental:
-        # the checked reporters' earlier findings go, and the catalogue-wide ones (a year without a
-        # rate, a province without a bloc), which every run finds again
-        con.execute(f"""delete from {RULE_FINDINGS_TABLE}
-            where kind = 'reference' or reporter_id in (select reporter_id from dq_changed)
-                or reporter_id in (select distinct reporter_id from {quality.CELLS_VIEW})
-                or finding_id in (select finding_id from dq_new_findings)""")
-    else:
-        con.execute(f"create or replace table {RULE_FINDINGS_TABLE} ({RULE_FINDINGS_COLUMNS})")
-    con.execute(f"insert into {RULE_FINDINGS_TABLE} select * from dq_new_findings")
-    con.execute(f"create or replace table {CHECKED_TABLE} as select * from dq_current_versions")
-    con.execute(f"create or replace table {BASIS_TABLE} as select ?::varchar as basis", [basis])
+    try:
+        if incremental:
+            # the checked reporters' earlier findings go, and the catalogue-wide ones (a year without
+            # a rate, a province without a bloc), which every run finds again
+            con.execute(f"""delete from {RULE_FINDINGS_TABLE}
+                where kind = 'reference' or reporter_id in (select reporter_id from dq_changed_versions)
+                    or reporter_id in (select distinct reporter_id from {quality.CELLS_VIEW})
+                    or finding_id in (select finding_id from dq_new_findings)""")
+        else:
+            con.execute(f"create or replace table {RULE_FINDINGS_TABLE} ({RULE_FINDINGS_COLUMNS})")
+        con.execute(f"insert into {RULE_FINDINGS_TABLE} select * from dq_new_findings")
+        con.execute(f"create or replace table {CHECKED_TABLE} as select * from dq_current_versions")
+        con.execute(f"create or replace table {BASIS_TABLE} as select ?::varchar as basis", [basis])
+    except BaseException:
+        con.execute("rollback")
+        raise
     con.execute("commit")
     _tally(con, summary)
 

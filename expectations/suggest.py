@@ -22,8 +22,7 @@ import pandas as pd
 
 from expectations.catalogue import Rule, load, the_rule
 from ingest.numbers import is_whole, printed_decimals, read_text_number, rounding_tolerance, vn_format
-from ingest.parse import WHOLE_FAMILIES
-from ingest.units import unit_family
+from ingest.units import WHOLE_FAMILIES, unit_family
 from zonestat.config import worker_processes
 
 MAX_CELLS_CHANGED = 3

@@ -335,7 +335,7 @@ def _figures(grid: Grid, first_data_row: int, columns: dict[str, int], sub: Subm
             unit.family if unit else None, period_year,
             percent_unit and value.maybe_fraction, growth.maybe_fraction, share.maybe_fraction,
             growth.as_typed, share.as_typed,
-            canonical is not None and unit.family in WHOLE_FAMILIES and not numbers.is_whole(canonical),
+            canonical is not None and unit.family in units.WHOLE_FAMILIES and not numbers.is_whole(canonical),
             value_problem, unit_problem, growth.problem, share.problem,
         ))
     return FigureTable.from_records(records)
@@ -423,7 +423,6 @@ def _number(raw: object, notation: str, percent_format: bool = False) -> Reading
 # is about 5e5 million USD): a larger one is a slip or an attack, and the warehouse never sees it.
 MAX_FIGURE = 1e12
 MAX_CLAIM_PCT = 1e6
-WHOLE_FAMILIES = ("count", "persons")  # projects, licences, zones, permits, workers
 
 
 # A note that marks its figure as approximate: the cell's qualifier words, or these.
@@ -436,7 +435,7 @@ def _tolerance(value: Reading, unit: units.Unit | None, note: str) -> float | No
     board marks it approximate ('trên 180', 'khoảng', 'ước' in the note)."""
     if value.tolerance is None or unit is None:
         return None
-    if unit.family in WHOLE_FAMILIES and unit.factor == 1 and value.value is not None and numbers.is_whole(value.value) \
+    if unit.family in units.WHOLE_FAMILIES and unit.factor == 1 and value.value is not None and numbers.is_whole(value.value) \
             and not value.qualifier and not _APPROXIMATE.search(fold(note)):
         return 0.0
     return value.tolerance * unit.factor

@@ -25,6 +25,7 @@ _FAMILY = {
     "count": "count", "persons": "persons", "VND_bn": "money", "USD_mn": "money",
     "VND_mn_per_person_month": "income", "percent": "percent", "ha": "area",
 }
+WHOLE_FAMILIES = ("count", "persons")  # projects, licences, zones, permits, workers
 
 # Keys are folded (no diacritics, lower case) with spaces, dots and hyphens removed.
 _SPELLINGS: dict[str, tuple[str, float]] = {}

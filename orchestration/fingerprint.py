@@ -8,10 +8,11 @@ failed one is retried the next night.
 The build's code is kept apart: the facts are built incrementally by reporter-year
 (dbt_project/macros/incremental_scope.sql), which is only right while the dbt project and the
 reference data that built the earlier rows are unchanged. When they change, the build is a full
-refresh. The rules (expectations/) check again the reports that changed, and every report when
-their code, the build's or the withdrawals changed (rules_basis): a change to them needs a new
-publication and a run of every rule, but not a full dbt build; a change to ingest's or orchestration's Python
-changes neither what was landed nor what the build makes of it.
+refresh. The rules (RULES_CODE: expectations/ and the domain code it uses) check again the
+reports that changed, and every report when their code, the build's or the withdrawals changed
+(rules_basis): a change to them needs a new publication and a run of every rule, but not a full
+dbt build; a change to the rest of ingest's or orchestration's Python changes neither what was
+landed nor what the build and the rules make of it.
 """
 
 import hashlib
@@ -21,7 +22,12 @@ from zonestat import target, warehouse
 from zonestat.config import DBT_PROJECT_DIR, REPO_ROOT, Home
 
 BUILD_CODE = (DBT_PROJECT_DIR,)  # models, macros, tests, seeds
-RULES_CODE = (REPO_ROOT / "expectations",)  # the catalogue, the engine, the suggestion search
+# the catalogue, the engine, the suggestion search, and the domain code their findings are made
+# with (numbers as boards write them, units, severities, the reference data's reader)
+RULES_CODE = (REPO_ROOT / "expectations", REPO_ROOT / "ingest" / "numbers.py", REPO_ROOT / "ingest" / "units.py",
+              REPO_ROOT / "ingest" / "findings.py", REPO_ROOT / "zonestat" / "reference.py")
+# The parts of a fingerprint that say how the facts were built: other ones, another warehouse.
+BUILD_PARTS = ("code", "withdrawals")
 
 
 # What dbt writes into the project's folder when run there by hand (compiled SQL, logs): output, not code.
@@ -34,11 +40,12 @@ def code_files(folder: Path) -> list[Path]:
             and path.is_file() and path.suffix in (".sql", ".yml", ".yaml", ".csv", ".py")]
 
 
-def code_fingerprint(folders: tuple[Path, ...]) -> str:
+def code_fingerprint(paths: tuple[Path, ...]) -> str:
+    """One digest of code folders and files."""
     digest = hashlib.sha256()
-    for folder in folders:
-        for path in code_files(folder):
-            digest.update(f"{path.relative_to(folder.parent)}:".encode() + hashlib.sha256(path.read_bytes()).digest())
+    for code in paths:
+        for path in code_files(code) if code.is_dir() else [code]:
+            digest.update(f"{path.relative_to(code.parent)}:".encode() + hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
 
@@ -65,12 +72,18 @@ def _lines(fingerprint: str) -> dict[str, str]:
     return dict(line.split(":", 1) for line in fingerprint.splitlines())
 
 
+def build_basis(h: Home) -> str:
+    """How the work database's facts were built: the BUILD_PARTS of the last build's fingerprint."""
+    built = _file(h, "build")
+    lines = _lines(built.read_text()) if built.exists() else {}
+    return "\n".join(f"{part}:{lines.get(part)}" for part in BUILD_PARTS)
+
+
 def rules_basis(h: Home) -> str:
-    """What the quality rules' findings stand on besides the reports themselves: the code and
-    reference data that built the facts, the withdrawals and the rules' own code. While it stays
-    the same, a run checks again only the reports that changed (expectations/engine.py)."""
-    lines = _lines(inputs_fingerprint(h))
-    return "\n".join(f"{part}:{lines[part]}" for part in ("code", "withdrawals", "rules"))
+    """What the quality rules' findings stand on besides the reports themselves: how the facts were
+    built (as the build recorded it, whatever changed on disk since) and the rules' own code. While
+    it stays the same, a run checks again only the reports that changed (expectations/engine.py)."""
+    return f"{build_basis(h)}\nrules:{code_fingerprint(RULES_CODE)}"
 
 
 def _file(h: Home, name: str) -> Path:
@@ -102,18 +115,7 @@ def needs_full_refresh(h: Home, fingerprint: str) -> bool:
     if not (built.exists() and warehouse.work_exists(h)):
         return True
     before, now = _lines(built.read_text()), _lines(fingerprint)
-    return any(before.get(part) != now.get(part) for part in ("code", "withdrawals"))
-
-
-def built_incrementally_since_publication(h: Home) -> bool:
-    """Whether the work database was built from the last publication's by incremental builds only
-    (the same build code and withdrawals): then they differ only in the reporter-years whose
-    versions differ, and in what the rules found."""
-    built, published = _file(h, "build"), _file(h, "published")
-    if not (built.exists() and published.exists()):
-        return False
-    before, now = _lines(published.read_text()), _lines(built.read_text())
-    return all(before.get(part) == now.get(part) for part in ("code", "withdrawals"))
+    return any(before.get(part) != now.get(part) for part in BUILD_PARTS)
 
 
 NOTHING_NEW = ("No new file in the inbox and no change since the last publication: no run started; "

@@ -13,6 +13,7 @@ Findings about what boards reported are published as flags; they never block.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterable
@@ -24,7 +25,7 @@ import duckdb
 
 from expectations.engine import BASIS_TABLE, CHECKED_TABLE, RULE_FINDINGS_TABLE
 from orchestration.disk import ensure_free_space, remove_leftovers
-from orchestration.fingerprint import built_incrementally_since_publication
+from orchestration.fingerprint import build_basis
 from zonestat import reference, target, warehouse
 from zonestat.config import Home, connect_work_db, duckdb_memory
 from zonestat.warehouse import Warehouse
@@ -39,7 +40,7 @@ def keep_snapshots() -> int:
 GUARDED_FACTS = reference.fact_tables()
 # The published tables dbt builds by reporter-year (dbt_project/macros/incremental_scope.sql).
 REPORTER_YEAR_TABLES = (*GUARDED_FACTS, "fct_figure_revisions")
-REQUIRED_TABLES = GUARDED_FACTS + ("fct_figure_revisions", "fct_submissions", "dim_province", "dim_indicator", "dim_period", "dq_findings")
+REQUIRED_TABLES = REPORTER_YEAR_TABLES + ("fct_submissions", "dim_province", "dim_indicator", "dim_period", "dq_findings")
 
 
 # The oldest storage format that holds the warehouse: DuckDB 0.10 and every 1.x release read it.
@@ -174,11 +175,12 @@ def publish(h: Home) -> Publication:
     staging = snapshot.with_name(f".{snapshot.name}.tmp")
     swap = h.published_db.with_name(f".{h.published_db.name}.{os.getpid()}.tmp")
     try:
-        start_from = _to_bring_up_to_date(h, last)
+        start_from, full_size = _to_bring_up_to_date(h, last)
         _write_snapshot(h.work_db, staging, start_from)
-        if start_from is None:
-            (h.snapshots / WRITTEN_IN_FULL).write_text(str(staging.stat().st_size))
         os.replace(staging, snapshot)
+        (h.snapshots / SNAPSHOT_RECORD).write_text(json.dumps({
+            "snapshot": snapshot.name, "built": build_basis(h),
+            "full_size": snapshot.stat().st_size if start_from is None else full_size}))
         shutil.copyfile(snapshot, swap)
         os.replace(swap, h.published_db)
     except (OSError, duckdb.Error) as exc:  # a full disk, most often: give back what this publish wrote
@@ -193,19 +195,26 @@ def publish(h: Home) -> Publication:
     return Publication(h.published_db, snapshot, counts, changes, written)
 
 
-# The size of the last snapshot written in full. A snapshot brought up to date keeps the space of
-# the rows it replaced until DuckDB reuses it: past GROWTH_LIMIT times that size (plus some
-# blocks, which a small warehouse's file grows by at every change), the next one is written in
-# full again.
-WRITTEN_IN_FULL, GROWTH_LIMIT, GROWTH_SLACK = "written-in-full.txt", 1.5, 64 << 20
+# What the newest snapshot was written from: its name, how the facts it holds were built
+# (fingerprint.build_basis) and the size of the last snapshot written in full. A new snapshot
+# starts from the newest only while that is still what it says and the facts were built the same
+# way since (incrementally). One brought up to date keeps the space of the rows it replaced until
+# DuckDB reuses it: past GROWTH_LIMIT times the last full write (plus some blocks, which a small
+# warehouse's file grows by at every change), the next one is written in full again.
+SNAPSHOT_RECORD, GROWTH_LIMIT, GROWTH_SLACK = "newest-snapshot.json", 1.5, 64 << 20
 
 
-def _to_bring_up_to_date(h: Home, last: Path | None) -> Path | None:
-    """The last publication, when the new one can start from it (see _write_snapshot)."""
-    written = h.snapshots / WRITTEN_IN_FULL
-    if last is None or not written.exists() or not built_incrementally_since_publication(h):
-        return None
-    return last if last.stat().st_size <= GROWTH_LIMIT * int(written.read_text()) + GROWTH_SLACK else None
+def _to_bring_up_to_date(h: Home, last: Path | None) -> tuple[Path | None, int | None]:
+    """The last publication, when the new one can start from it (see _write_snapshot), and the
+    size of the last one written in full; (None, None) when the new one is written in full."""
+    try:
+        record = json.loads((h.snapshots / SNAPSHOT_RECORD).read_text())
+        if last is None or record["snapshot"] != last.name or record["built"] != build_basis(h):
+            return None, None
+        full_size = int(record["full_size"])
+    except (OSError, ValueError, KeyError, TypeError):  # none yet, or a record a full disk cut short
+        return None, None
+    return (last, full_size) if last.stat().st_size <= GROWTH_LIMIT * full_size + GROWTH_SLACK else (None, None)
 
 
 def _write_snapshot(work_db: Path, target: Path, last: Path | None = None) -> None:
@@ -214,8 +223,9 @@ def _write_snapshot(work_db: Path, target: Path, last: Path | None = None) -> No
     Given the `last` publication, built by the same code as the work database since (an
     incremental build), the new file starts as a copy of it and is brought up to date: the tables
     built by reporter-year (REPORTER_YEAR_TABLES) in the reporter-years whose versions differ and
-    in the rows whose finding flag differs, every other table replaced. Writing millions of
-    unchanged rows again was most of a publication's time."""
+    in the rows whose finding flag differs, every other table replaced, rather than every unchanged
+    row written again. The rows brought up to date come after the others, out of the series order
+    the build writes them in, until the next snapshot written in full."""
     target.unlink(missing_ok=True)
     if last is not None:
         shutil.copyfile(last, target)
@@ -224,17 +234,16 @@ def _write_snapshot(work_db: Path, target: Path, last: Path | None = None) -> No
         # an existing file keeps its storage format; a new one is written in the published one
         con.execute(f"attach '{target}' as published" + (
             "" if last is not None else f" (storage_version '{PUBLISHED_STORAGE_VERSION}')"))
-        had = set(table_names(con, catalog="published"))
+        published_tables = set(table_names(con, catalog="published"))
         for table in analyst_tables(table_names(con, catalog="work")):
-            if table in REPORTER_YEAR_TABLES and table in had:
+            if table in REPORTER_YEAR_TABLES and table in published_tables:
                 _bring_up_to_date(con, table)
             else:
                 con.execute(f'create or replace table published.main."{table}" as select * from work.main."{table}"')
-            had.discard(table)
-        for gone in had:
+            published_tables.discard(table)
+        for gone in published_tables:
             con.execute(f'drop table published.main."{gone}"')
         con.execute("detach published")
-
 
 
 def _bring_up_to_date(con, table: str) -> None:

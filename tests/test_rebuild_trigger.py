@@ -45,7 +45,28 @@ def test_only_the_build_s_code_forces_a_full_rebuild(tmp_path, monkeypatch):
 
     (code["dbt_project"] / "fct.sql").write_text("select 2")  # the build's code: everything again
     assert fingerprint.needs_full_refresh(h, fingerprint.inputs_fingerprint(h))
+    # the rules go by what the facts were built with, which changes with the build, not before it
+    assert fingerprint.rules_basis(h) == rules_ran_on
+    fingerprint.record_build(h, fingerprint.inputs_fingerprint(h))
     assert fingerprint.rules_basis(h) != rules_ran_on
+
+
+def test_the_rules_fingerprint_covers_the_domain_code_they_import():
+    """A change to what the rules' findings are made with runs them over every report again: each
+    module of ingest/ or zonestat.reference that the quality engine imports is in RULES_CODE."""
+    import ast
+
+    from zonestat.config import REPO_ROOT
+
+    covered = {p for code in fingerprint.RULES_CODE for p in (fingerprint.code_files(code) if code.is_dir() else [code])}
+    for module in ("catalogue", "quality", "suggest", "engine"):
+        tree = ast.parse((REPO_ROOT / "expectations" / f"{module}.py").read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in ("ingest", "zonestat"):
+                names = [node.module] if node.module != "zonestat" else [f"zonestat.{a.name}" for a in node.names]
+                for name in names:
+                    if name.startswith("ingest.") or name == "zonestat.reference":
+                        assert REPO_ROOT.joinpath(*name.split(".")).with_suffix(".py") in covered, name
 
 
 def test_each_domain_of_the_indicators_has_its_fact_model_and_no_other_calls_the_macro():

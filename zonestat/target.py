@@ -26,9 +26,10 @@ def on_postgres() -> bool:
 
 
 def pg_session_options() -> str:
-    """Settings of zonestat's sessions (its own and dbt's), as libpq's `options` says them. The
-    memory a sort or a hash may take before it spills to disk (ZONESTAT_PG_WORK_MEM, 128MB):
-    PostgreSQL's default, 4MB, sent the build's checks of a million rows to disk."""
+    """Settings of zonestat's sessions (its own and dbt's), as libpq's `options` says them: the
+    memory a sort or a hash may take before it spills to disk (ZONESTAT_PG_WORK_MEM, 128MB), since
+    the build's checks and lookups sort and hash whole fact tables and PostgreSQL's default is
+    sized for many small queries."""
     return f"-c work_mem={os.environ.get('ZONESTAT_PG_WORK_MEM', '128MB')}"
 
 

@@ -20,35 +20,36 @@
                       "unique_key": ["reporter_id", "period_year"], "on_schema_change": "fail"} -%}
     {%- if target.type == 'postgres' -%}
         {#- PostgreSQL finds a reporter-year's rows, and whether it has a version, by an index, where
-            it would otherwise read the whole table (DuckDB scans its columns faster than it would
-            keep an index up to date) -#}
+            it would otherwise read the whole table (DuckDB scans its columns faster than it keeps
+            an index up to date) -#}
         {%- do config.update({"indexes": [{"columns": ["reporter_id", "period_year", "submission_id", "n_revisions"]}]}) -%}
     {%- endif -%}
     {{ return(config) }}
 {% endmacro %}
 
-{#- The reporter-years with a version in `upstream` (its rows that match `where`) that the model
-    does not have yet. Each accepted version is looked up once (int_submissions_ranked has one row
-    each), rather than comparing the two tables' millions of rows. -#}
+{#- The reporter-years with a version in `upstream` (its rows that match `where`, a condition on
+    the upstream's columns) that the model does not have yet. Each accepted version is looked up
+    (int_submissions_ranked has one row each) rather than the two tables compared row by row. -#}
 {% macro changed_reporter_years(upstream, where="1 = 1") %}
     select distinct v.reporter_id, v.period_year
     from {{ ref('int_submissions_ranked') }} as v
     where exists (
             select 1 from {{ upstream }} as u
             where u.reporter_id = v.reporter_id and u.period_year = v.period_year
-                and u.submission_id = v.submission_id and u.n_revisions = v.n_revisions and {{ where }}
+                and u.submission_id = v.submission_id and u.n_revisions is not distinct from v.n_revisions
+                and ({{ where }})
         )
         and not exists (
             select 1 from {{ this }} as t
             where t.reporter_id = v.reporter_id and t.period_year = v.period_year
-                and t.submission_id = v.submission_id and t.n_revisions = v.n_revisions
+                and t.submission_id = v.submission_id and t.n_revisions is not distinct from v.n_revisions
         )
 {% endmacro %}
 
 {#- The filter a model adds to its upstream: only the changed reporter-years when incremental. -#}
 {% macro only_changed_reporter_years(alias, upstream, where="1 = 1") %}
     {#- named outside the condition: dbt learns a model's dependencies from a parse that is not incremental -#}
-    {%- set versions = ref('int_submissions_ranked') -%}
+    {%- do ref('int_submissions_ranked') -%}
     {%- if is_incremental() %}
     inner join ({{ changed_reporter_years(upstream, where) }}) as changed
         on {{ alias }}.reporter_id = changed.reporter_id and {{ alias }}.period_year = changed.period_year
