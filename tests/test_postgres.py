@@ -87,6 +87,12 @@ def _finding_ids_on_postgres(server) -> set[str]:
         return {r[0] for r in cur.fetchall()}
 
 
+def _rule_findings_on_postgres(server) -> list[tuple]:
+    with _pg_connect(server) as con, con.cursor() as cur:
+        cur.execute("select * from work.dq_rule_findings order by finding_id")
+        return cur.fetchall()
+
+
 def test_the_same_files_make_the_same_warehouse_on_duckdb_and_on_postgresql(zhome, tmp_path, monkeypatch, capsys):
     """The whole refresh by configuration (ZONESTAT_DBT_TARGET=postgres): the landing copied into
     PostgreSQL, every dbt model, seed, test and contract, the quality rules and the publish; the
@@ -170,6 +176,22 @@ def test_the_same_files_make_the_same_warehouse_on_duckdb_and_on_postgresql(zhom
         duck, postgres = _published_on_duckdb(on_duckdb), _published_on_postgres(server)
         assert _differences(duck, postgres) == {}
         assert _finding_ids_on_duckdb(on_duckdb) == _finding_ids_on_postgres(server)
+
+        # On PostgreSQL too the rules checked again only the reporters that changed, in their copy
+        # brought up to date, and found what a run over every report finds.
+        import dagster as dg
+
+        from expectations import engine
+
+        monkeypatch.setenv("ZONESTAT_DBT_TARGET", "postgres")
+        monkeypatch.setenv("DAGSTER_HOME", str(on_postgres.dagster_home))
+        with dg.DagsterInstance.get() as instance:
+            checked = instance.get_latest_materialization_event(dg.AssetKey(["quality", "dq_rule_findings"]))
+            metadata = checked.asset_materialization.metadata
+        assert 0 < metadata["reporters_checked"].value < metadata["reporters"].value, metadata
+        kept = _rule_findings_on_postgres(server)
+        engine.run_quality(on_postgres)  # every report, from a fresh copy
+        assert _rule_findings_on_postgres(server) == kept and kept
 
         # What users read through the CLI and the boards' feedback workbooks is the same on both.
         def cli(h, engine: str, *args: str) -> str:
