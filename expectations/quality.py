@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from expectations.catalogue import Rule, load
+from expectations.relations import as_sql, percent_tolerance
 from ingest.numbers import vn_format
 from zonestat import reference
 
@@ -181,6 +182,9 @@ def _ratio_sql(rules: list[Rule]) -> str:
             if "other_base" in rule.spec:  # the base a report may have taken instead (catalogue.yaml)
                 terms.append((rel.relation_id, rule.id, "other", rule.spec["other_base"]["indicator"],
                               rel.terms[0].breakdown, 3))
+    rate_tol, n_cmp, n_tol, d_cmp, d_tol, o_cmp, o_tol = as_sql("rate_tol", "n_cmp", "n_tol", "d_cmp", "d_tol", "o_cmp",
+                                                             "o_tol")
+    tolerance = percent_tolerance(rate_tol, n_cmp, n_tol, d_cmp, d_tol)
     return f"""
     with terms(relation_id, rule_id, role, indicator_code, breakdown, position) as (values {_values(terms)}),
     joined as materialized (
@@ -203,13 +207,13 @@ def _ratio_sql(rules: list[Rule]) -> str:
     ),
     broken as (
         -- with the rate as the other base gives it, and whether the printed one matches that
-        select *, 100.0 * n_cmp / nullif(o_cmp, 0) as other_rate,
+        select *, 100.0 * n_cmp / nullif(o_cmp, 0) as other_rate, {tolerance} as tolerance,
             coalesce(not rate_missing and abs(rate - 100.0 * n_cmp / nullif(o_cmp, 0)) <=
-                rate_tol + 100.0 * (n_tol / abs(o_cmp) + abs(n_cmp) * o_tol / (o_cmp * o_cmp)) + 1e-9, false)
+                {percent_tolerance(rate_tol, n_cmp, n_tol, o_cmp, o_tol)} + 1e-9, false)
                 as other_rate_holds
         from pivoted
         where n = 3 and (rate_missing or (d_cmp <> 0 and abs(rate - 100.0 * n_cmp / d_cmp) >
-            rate_tol + 100.0 * (n_tol / abs(d_cmp) + abs(n_cmp) * d_tol / (d_cmp * d_cmp)) + 1e-9))
+            {tolerance} + 1e-9))
     )
     select b.rule_id, list(j.figure_hash order by j.position) filter (where j.role <> 'other') as cells,
         null::integer as named,
@@ -218,8 +222,7 @@ def _ratio_sql(rules: list[Rule]) -> str:
         any_value(case when not b.rate_missing then 100.0 * b.n_cmp / b.d_cmp end) as expected,
         any_value(b.rate) as found,
         any_value(case when not b.rate_missing then b.rate - 100.0 * b.n_cmp / b.d_cmp end) as imbalance,
-        any_value(b.rate_tol + 100.0 * (b.n_tol / abs(b.d_cmp) + abs(b.n_cmp) * b.d_tol / (b.d_cmp * b.d_cmp)))
-            as tolerance,
+        any_value(b.tolerance) as tolerance,
         any_value(b.rate_missing) as rate_missing
     from broken b join joined j on j.relation_id = b.relation_id and j.report_key = b.report_key
     group by b.rule_id, b.relation_id, b.report_key
@@ -228,13 +231,14 @@ def _ratio_sql(rules: list[Rule]) -> str:
 
 def _share_sql(rule: Rule) -> str:
     comparable = "case when unit = 'VND_bn' or unit = 'USD_mn' then value_vnd_bn else value end as value_cmp"
+    tolerance = percent_tolerance(*as_sql("c.share_tolerance", "c.value", "c.rounding_tolerance", "t.value",
+                                       "t.rounding_tolerance"))
     return f"""
     select '{rule.id}' as rule_id, [c.figure_hash, t.figure_hash] as cells, null::integer as named,
         null::bigint[] as context,
         100.0 * c.value_cmp / t.value_cmp as expected, c.share_pct_claimed as found,
         c.share_pct_claimed - 100.0 * c.value_cmp / t.value_cmp as imbalance,
-        c.share_tolerance + 100.0 * (c.rounding_tolerance / abs(t.value) + abs(c.value) * t.rounding_tolerance
-            / (t.value * t.value)) as tolerance,
+        {tolerance} as tolerance,
         false as rate_missing
     from (select report_key, indicator_code, figure_hash, value, rounding_tolerance, share_pct_claimed,
                  share_tolerance, {comparable}
@@ -243,8 +247,7 @@ def _share_sql(rule: Rule) -> str:
           from {CELLS_VIEW} where breakdown = 'TONG') t
       on c.report_key = t.report_key and c.indicator_code = t.indicator_code
     where t.value <> 0 and abs(c.share_pct_claimed - 100.0 * c.value_cmp / t.value_cmp) >
-        c.share_tolerance + 100.0 * (c.rounding_tolerance / abs(t.value) + abs(c.value) * t.rounding_tolerance
-            / (t.value * t.value)) + 1e-9
+        {tolerance} + 1e-9
     """
 
 
@@ -260,6 +263,8 @@ def growth_sql(rule: Rule, broken_only: bool = True, submissions: str | None = N
     """
     broken = "" if broken_only else "true or"
     only = f"and submission_id in (select submission_id from {submissions})" if submissions else ""
+    tolerance = percent_tolerance(*as_sql("c.growth_tolerance", "c.value", "c.rounding_tolerance", "c.last_value",
+                                       "c.last_tol"))
     return f"""
     with predecessors as (
         select to_gso_code, to_vintage, count(*) as n from province_succession group by all
@@ -316,15 +321,13 @@ def growth_sql(rule: Rule, broken_only: bool = True, submissions: str | None = N
     select '{rule.id}' as rule_id, [c.figure_hash] as cells, null::integer as named, c.last_cells as context,
         100.0 * (c.value / c.last_value - 1) as expected, c.growth_pct_claimed as found,
         c.growth_pct_claimed - 100.0 * (c.value / c.last_value - 1) as imbalance,
-        c.growth_tolerance + 100.0 * (c.rounding_tolerance / abs(c.last_value)
-            + abs(c.value) * c.last_tol / (c.last_value * c.last_value)) as tolerance,
+        {tolerance} as tolerance,
         c.last_value is null as rate_missing, c.last_value, c.last_tol,
         cast(c.period_year - 1 as varchar) || '-' || lpad(cast(c.period_month as varchar), 2, '0') as last_period
     from matched c
     where {broken} c.last_value is null or (c.last_value <> 0
         and abs(c.growth_pct_claimed - 100.0 * (c.value / c.last_value - 1)) >
-        c.growth_tolerance + 100.0 * (c.rounding_tolerance / abs(c.last_value)
-            + abs(c.value) * c.last_tol / (c.last_value * c.last_value)) + 1e-9)
+        {tolerance} + 1e-9)
     """
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from expectations.catalogue import Rule, load, the_rule
+from expectations.relations import percent_tolerance
 from ingest.numbers import is_whole, printed_decimals, read_text_number, rounding_tolerance, vn_format
 from ingest.units import WHOLE_FAMILIES, unit_family
 from zonestat.config import worker_processes
@@ -307,8 +308,8 @@ def _relations_of(rule: Rule, by_term: dict, zones: list[str], keep: set[str] | 
                         return True
                     n = v[keys[1]] * fn
                     # a corrected rate is rounded as it would be printed ('0,54' -> '54': to the unit)
-                    tol = v.get((TOLERANCE, keys[0]), rate.rounding_tolerance) + 100 * (num.rounding_tolerance * fn / abs(d)
-                                                           + abs(n) * den.rounding_tolerance * fd / d ** 2)
+                    tol = percent_tolerance(v.get((TOLERANCE, keys[0]), rate.rounding_tolerance),
+                                            n, num.rounding_tolerance * fn, d, den.rounding_tolerance * fd)
                     return _close(v[keys[0]], 100 * n / d, tol)
                 out.append(Constraint(rule.id, keys, ratio))
             elif rel.comparison == "range":
@@ -366,8 +367,7 @@ def _share(row: Cell, by_term: dict) -> Constraint | None:
               t1=row.rounding_tolerance, t2=total.rounding_tolerance):
         if v[keys[1]] == 0:
             return True
-        allowed = tol + 100 * (t1 / abs(v[keys[1]]) + abs(v[keys[0]]) * t2 / v[keys[1]] ** 2)
-        return _close(claimed, 100 * v[keys[0]] / v[keys[1]], allowed)
+        return _close(claimed, 100 * v[keys[0]] / v[keys[1]], percent_tolerance(tol, v[keys[0]], t1, v[keys[1]], t2))
     return Constraint(SHARE.id, keys, share)
 
 
@@ -387,14 +387,11 @@ def _claims(rows: list[Cell], by_term: dict, context: dict[str, dict], keep: set
         if pd.notna(row.growth_pct_claimed) and row.figure_key in last_year:
             last, last_tol = last_year[row.figure_key]
 
-            # the tolerance quality.growth_sql allows: the printed precision of the claim, and the
-            # rounding of this year's and last year's figures carried into the rate
             def growth(v, key=row.figure_key, claimed=row.growth_pct_claimed, tol=row.growth_tolerance,
                        t1=row.rounding_tolerance, last=last, last_tol=last_tol):
                 if last == 0:
                     return True
-                return _close(claimed, 100 * (v[key] / last - 1),
-                              tol + 100 * (t1 / abs(last) + abs(v[key]) * last_tol / (last * last)))
+                return _close(claimed, 100 * (v[key] / last - 1), percent_tolerance(tol, v[key], t1, last, last_tol))
             out.append(Constraint(GROWTH.id, (row.figure_key,), growth))
         if row.figure_key in typical:
             usual = typical[row.figure_key]
