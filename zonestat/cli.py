@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from zonestat import target, warehouse
+from zonestat import reference, target, warehouse
 
 
 def _years(text: str) -> tuple[int, int]:
@@ -471,7 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reporter", help="province code (34), reporter id (province:2008:34) or bloc (bloc:DBSH)")
     p.add_argument("--period", type=_period, help="YYYY (the year) or YYYY-MM")
     p.add_argument("--kind", choices=_finding_kinds(), help="the kind of rule")
-    p.add_argument("--severity", choices=["error", "warning", "info"], help="only findings of this severity")
+    p.add_argument("--severity", choices=reference.severities(), help="only findings of this severity")
     p.set_defaults(func=cmd_findings)
 
     p = sub.add_parser("docs", help="write dbt's documentation of the published warehouse to ZONESTAT_HOME/docs/index.html")
