@@ -184,6 +184,15 @@ one = engine.run_quality(h, basis)
 result["one_resubmission_seconds"] = time.perf_counter() - started
 result["reporters"], result["reporters_checked"] = one.reporters, one.reporters_checked
 result["findings"] = [every.findings, one.findings]
+result["reports_searched"] = [every.reports_searched, one.reports_searched]
+# what the run over the changed reports left is what a run over every report finds
+import duckdb
+table = "select * from dq_rule_findings order by finding_id"
+with duckdb.connect(str(h.work_db), read_only=True) as con:
+    kept = con.execute(table).fetchall()
+engine.run_quality(h)
+with duckdb.connect(str(h.work_db), read_only=True) as con:
+    result["same_as_every_report"] = con.execute(table).fetchall() == kept
 """)
     shutil.rmtree(copy, ignore_errors=True)
     return {"every_report_seconds": round(timed["every_report_seconds"], 2),
@@ -191,4 +200,6 @@ result["findings"] = [every.findings, one.findings]
             "one_resubmission_vs_every_report": round(timed["one_resubmission_seconds"]
                                                       / timed["every_report_seconds"], 3),
             "reporters_checked": f"{timed['reporters_checked']} of {timed['reporters']}",
-            "findings_before_and_after": timed["findings"]}
+            "reports_searched_every_report_and_one_resubmission": timed["reports_searched"],
+            "findings_before_and_after": timed["findings"],
+            "same_findings_as_every_report": timed["same_as_every_report"]}

@@ -201,16 +201,19 @@ def _without_falls_from_flagged_figures(findings: pd.DataFrame) -> pd.DataFrame:
 
 
 def find(con: duckdb.DuckDBPyConnection, summary: QualitySummary, rules: list | None = None,
-         groups: str | None = None) -> pd.DataFrame:
+         groups: str | None = None, rewritten=None) -> pd.DataFrame:
     """The findings of the catalogue's `rules` (all by default) over the facts `con` holds, of the
     reporter groups in the table `groups` (all by default: quality.create_cells_view): detected,
-    explained and with their suggested corrections. The warehouse's run and `zonestat validate`'s
+    explained and with their suggested corrections; of them only those `rewritten` selects (a
+    function of the findings' frame), when given. The warehouse's run and `zonestat validate`'s
     (expectations/file_rules.py) are this one function."""
     started = time.perf_counter()
     raw, summary.seconds_by_kind = quality.detect(con, rules, groups)
     summary.seconds_detect = time.perf_counter() - started
     findings = _explain(raw) if len(raw) else pd.DataFrame(columns=quality.FINDING_COLUMNS)
     findings = _without_falls_from_flagged_figures(findings)
+    if rewritten is not None and len(findings):  # the others' corrections are not sought again
+        findings = findings[rewritten(findings)].reset_index(drop=True)
     started = time.perf_counter()
     if len(findings):
         findings = _suggest(con, findings, summary)
@@ -284,25 +287,42 @@ def _findings_can_be_kept(con: duckdb.DuckDBPyConnection, basis: str | None, cop
 def _find_and_keep(con: duckdb.DuckDBPyConnection, summary: QualitySummary, incremental: bool,
                    basis: str | None) -> None:
     """Find, and write the findings into RULE_FINDINGS_TABLE: all of them, or, `incremental`, those
-    of the reporter groups that changed (dq_changed_versions) in place of their earlier ones; then record
-    what they stand for (CHECKED_TABLE, BASIS_TABLE), in the same transaction."""
+    that the changed versions (dq_changed_versions) can change, in place of their earlier ones; then
+    record what they stand for (CHECKED_TABLE, BASIS_TABLE), in the same transaction.
+
+    What a changed version can change: every finding of its reporter's group (in every year: next
+    year's growth, the series' history) and of the blocs (their totals are their members'), and the
+    corrections of the other reports of its periods, which are weighed against their peers. The
+    rules run over those reports' whole groups, which the corrections' context needs."""
     quality.create_cells_view(con)
     summary.reporters = con.execute(f"select count(distinct reporter_id) from {quality.ALL_CELLS_VIEW}").fetchall()[0][0]
     if incremental and not con.execute("select count(*) from dq_changed_versions").fetchall()[0][0]:
         _tally(con, summary)  # no report changed: every finding stands
         return
-    groups = None
+    groups, rewritten = None, None
     if incremental:
+        group, cells = quality.REPORTER_GROUP, quality.ALL_CELLS_VIEW
         repairable = ", ".join(f"'{k}'" for k in sorted(REPAIRABLE))
+        con.execute(f"""create or replace temp table dq_rewritten_reporters as
+            select reporter_id from dq_changed_versions
+            union
+            select distinct reporter_id from {cells} where reporter_kind = 'bloc' or {group} in (
+                select {group} from {cells} where reporter_id in (select reporter_id from dq_changed_versions))""")
+        con.execute("create or replace temp table dq_changed_periods as select distinct period_key from dq_changed_versions")
         con.execute(f"""create or replace temp table dq_scope_groups as
-            select distinct {quality.REPORTER_GROUP} as reporter_group from {quality.ALL_CELLS_VIEW}
-            where reporter_id in (select reporter_id from dq_changed_versions)
-                -- the reports corrected against the same periods' peers, which changed
+            select distinct {group} as reporter_group from {cells}
+            where reporter_id in (select reporter_id from dq_rewritten_reporters)
                 or reporter_id in (select reporter_id from {RULE_FINDINGS_TABLE}
-                                   where period_key in (select period_key from dq_changed_versions)
+                                   where period_key in (select period_key from dq_changed_periods)
                                    and kind in ({repairable}) and severity in ('error', 'warning'))""")
         groups = "dq_scope_groups"
-    findings = find(con, summary, groups=groups)
+        reporters = {r for (r,) in con.execute("select reporter_id from dq_rewritten_reporters").fetchall()}
+        periods = {p for (p,) in con.execute("select period_key from dq_changed_periods").fetchall()}
+
+        def rewritten(found: pd.DataFrame) -> pd.Series:
+            return found["reporter_id"].isin(reporters) | found["period_key"].isin(periods) \
+                | (found["kind"] == "reference")
+    findings = find(con, summary, groups=groups, rewritten=rewritten)
     summary.reporters_checked = con.execute(f"select count(distinct reporter_id) from {quality.CELLS_VIEW}").fetchall()[0][0]
     for column in quality.FINDING_COLUMNS:
         if column not in findings.columns:
@@ -316,11 +336,12 @@ def _find_and_keep(con: duckdb.DuckDBPyConnection, summary: QualitySummary, incr
     con.execute("begin")
     try:
         if incremental:
-            # the checked reporters' earlier findings go, and the catalogue-wide ones (a year without
-            # a rate, a province without a bloc), which every run finds again
+            # the earlier findings this run wrote again go (see above), and the catalogue-wide ones
+            # (a year without a rate, a province without a bloc), which every run finds again
             con.execute(f"""delete from {RULE_FINDINGS_TABLE}
-                where kind = 'reference' or reporter_id in (select reporter_id from dq_changed_versions)
-                    or reporter_id in (select distinct reporter_id from {quality.CELLS_VIEW})
+                where kind = 'reference' or reporter_id in (select reporter_id from dq_rewritten_reporters)
+                    or (period_key in (select period_key from dq_changed_periods)
+                        and reporter_id in (select distinct reporter_id from {quality.CELLS_VIEW}))
                     or finding_id in (select finding_id from dq_new_findings)""")
         else:
             con.execute(f"create or replace table {RULE_FINDINGS_TABLE} ({RULE_FINDINGS_COLUMNS})")
