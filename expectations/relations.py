@@ -6,6 +6,13 @@ returns the SQL of the formula, given numbers its value."""
 from __future__ import annotations
 
 
+def _operator(symbol: str, swap: bool = False):
+    def written_out(self: Sql, other: object) -> Sql:
+        left, right = (other, self) if swap else (self, other)
+        return Sql(f"({left} {symbol} {right})")
+    return written_out
+
+
 class Sql:
     """An SQL expression that Python's arithmetic writes out (each operation in parentheses)."""
 
@@ -15,33 +22,10 @@ class Sql:
     def __str__(self) -> str:
         return self.text
 
-    def _op(self, op: str, other: object, swap: bool = False) -> Sql:
-        left, right = (other, self) if swap else (self, other)
-        return Sql(f"({left} {op} {right})")
-
-    def __add__(self, other: object) -> Sql:
-        return self._op("+", other)
-
-    def __radd__(self, other: object) -> Sql:
-        return self._op("+", other, swap=True)
-
-    def __sub__(self, other: object) -> Sql:
-        return self._op("-", other)
-
-    def __rsub__(self, other: object) -> Sql:
-        return self._op("-", other, swap=True)
-
-    def __mul__(self, other: object) -> Sql:
-        return self._op("*", other)
-
-    def __rmul__(self, other: object) -> Sql:
-        return self._op("*", other, swap=True)
-
-    def __truediv__(self, other: object) -> Sql:
-        return self._op("/", other)
-
-    def __rtruediv__(self, other: object) -> Sql:
-        return self._op("/", other, swap=True)
+    __add__, __radd__ = _operator("+"), _operator("+", swap=True)
+    __sub__, __rsub__ = _operator("-"), _operator("-", swap=True)
+    __mul__, __rmul__ = _operator("*"), _operator("*", swap=True)
+    __truediv__, __rtruediv__ = _operator("/"), _operator("/", swap=True)
 
     def __abs__(self) -> Sql:
         return Sql(f"abs({self})")
