@@ -175,11 +175,12 @@ def publish(h: Home) -> Publication:
     staging = snapshot.with_name(f".{snapshot.name}.tmp")
     swap = h.published_db.with_name(f".{h.published_db.name}.{os.getpid()}.tmp")
     try:
-        start_from, full_size = _to_bring_up_to_date(h, last)
+        built = build_basis(h)
+        start_from, full_size = _to_bring_up_to_date(h, last, built)
         _write_snapshot(h.work_db, staging, start_from)
         os.replace(staging, snapshot)
         (h.snapshots / SNAPSHOT_RECORD).write_text(json.dumps({
-            "snapshot": snapshot.name, "built": build_basis(h),
+            "snapshot": snapshot.name, "built": built,
             "full_size": snapshot.stat().st_size if start_from is None else full_size}))
         shutil.copyfile(snapshot, swap)
         os.replace(swap, h.published_db)
@@ -204,12 +205,13 @@ def publish(h: Home) -> Publication:
 SNAPSHOT_RECORD, GROWTH_LIMIT, GROWTH_SLACK = "newest-snapshot.json", 1.5, 64 << 20
 
 
-def _to_bring_up_to_date(h: Home, last: Path | None) -> tuple[Path | None, int | None]:
-    """The last publication, when the new one can start from it (see _write_snapshot), and the
-    size of the last one written in full; (None, None) when the new one is written in full."""
+def _to_bring_up_to_date(h: Home, last: Path | None, built: str) -> tuple[Path | None, int | None]:
+    """The last publication, when the new one (its facts built as `built` says) can start from it
+    (see _write_snapshot), and the size of the last one written in full; (None, None) when the new
+    one is written in full."""
     try:
         record = json.loads((h.snapshots / SNAPSHOT_RECORD).read_text())
-        if last is None or record["snapshot"] != last.name or record["built"] != build_basis(h):
+        if last is None or record["snapshot"] != last.name or record["built"] != built:
             return None, None
         full_size = int(record["full_size"])
     except (OSError, ValueError, KeyError, TypeError):  # none yet, or a record a full disk cut short

@@ -53,3 +53,12 @@ def query(db: Path, sql: str, params: list | None = None):
 
     with duckdb.connect(str(db), read_only=True) as con:
         return con.execute(sql, params or []).df()
+
+
+def latest_metadata(home: Home, *key: str) -> dict:
+    """The metadata of an asset's latest materialization in the home's Dagster instance, as values."""
+    from dagster import AssetKey, DagsterInstance
+
+    with DagsterInstance.from_config(str(home.dagster_home)) as instance:
+        event = instance.get_latest_materialization_event(AssetKey(list(key)))
+    return {name: value.value for name, value in event.asset_materialization.metadata.items()}

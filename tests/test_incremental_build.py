@@ -9,7 +9,6 @@ import subprocess
 from datetime import date
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
@@ -17,7 +16,7 @@ import pytest
 from expectations import engine
 from orchestration.dbt import dbt_executable
 from orchestration.publish import analyst_tables, table_names
-from tests.conftest import query, run_refresh
+from tests.conftest import latest_metadata, query, run_refresh
 from zonestat import reference
 from zonestat.config import DBT_PROJECT_DIR
 from zonestat.sample import generate
@@ -71,12 +70,9 @@ def test_incremental_refresh_equals_a_build_from_scratch(zhome, tmp_path):
     assert current("79", "2025-09") == [{"status": "uoc", "n_revisions": 1}]
     assert query(zhome.published_db, "select count(*) as n from fct_figure_revisions")["n"][0] > first
 
-    with dg.DagsterInstance.get() as instance:
-        checked = instance.get_latest_materialization_event(dg.AssetKey(["quality", "dq_rule_findings"]))
-        metadata = checked.asset_materialization.metadata
-        published = instance.get_latest_materialization_event(dg.AssetKey("published_warehouse"))
-        written = published.asset_materialization.metadata["written"].value
-    assert 0 < metadata["reporters_checked"].value < metadata["reporters"].value, metadata
+    checked = latest_metadata(zhome, "quality", "dq_rule_findings")
+    assert 0 < checked["reporters_checked"] < checked["reporters"], checked
+    written = latest_metadata(zhome, "published_warehouse")["written"]
     # The publication was the last one brought up to date, and holds what the work database holds.
     assert written.startswith("from warehouse-") and written.endswith("brought up to date"), written
     with duckdb.connect(str(zhome.work_db), read_only=True) as con:
