@@ -13,7 +13,6 @@ from pathlib import Path
 
 import yaml
 
-from ingest.findings import SEVERITIES
 from zonestat import reference
 
 CATALOGUE = Path(__file__).with_name("catalogue.yaml")
@@ -77,7 +76,7 @@ def load() -> tuple[Rule, ...]:
     rules, next_id, seen = [], 1, set()
     for spec in raw["rules"]:
         rule = Rule(spec["id"], spec["kind"], spec["severity"], spec["message_en"], spec["message_vi"], spec)
-        if rule.kind not in KINDS or rule.severity not in SEVERITIES or rule.id in seen:
+        if rule.kind not in KINDS or rule.severity not in reference.severities() or rule.id in seen:
             raise ValueError(f"catalogue rule {rule.id}: bad kind/severity or duplicate id")
         seen.add(rule.id)
         for indicator, breakdown in _expansions(spec):

@@ -17,16 +17,15 @@ import openpyxl
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from ingest.findings import SEVERITIES
 from ingest.messages import msg
-from zonestat import warehouse
+from zonestat import reference, warehouse
 from zonestat.config import Home
-from zonestat.submission_files import FORMULA_STARTS
+from zonestat.text import FORMULA_STARTS
 
 # (heading, width in characters): a board officer reads and prints these on A4, landscape.
 COLUMNS = [("Mức độ", 10), ("Loại kiểm tra", 18), ("Ô", 16), ("Nội dung", 60), ("Giá trị đúng ra", 14),
            ("Giá trị trong báo cáo", 14), ("Đề xuất sửa", 48), ("Mã quy tắc", 34)]
-SEVERITY_ORDER = {severity: rank for rank, severity in enumerate(SEVERITIES)}
+SEVERITY_ORDER = {severity: rank for rank, severity in enumerate(reference.severities())}
 
 
 class Finding(NamedTuple):

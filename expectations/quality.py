@@ -17,8 +17,8 @@ import pandas as pd
 
 from expectations.catalogue import Rule, load
 from expectations.relations import as_sql, percent_tolerance
-from ingest.numbers import vn_format
 from zonestat import reference
+from zonestat.notation import vn_format
 
 FACT_TABLES = reference.fact_tables()
 # Every table the rules read (on PostgreSQL, what is copied into DuckDB for them: expectations/engine.py).

@@ -22,9 +22,9 @@ import pandas as pd
 
 from expectations.catalogue import Rule, load, the_rule
 from expectations.relations import percent_tolerance
-from ingest.numbers import is_whole, printed_decimals, read_text_number, rounding_tolerance, vn_format
-from ingest.units import WHOLE_FAMILIES, unit_family
 from zonestat.config import worker_processes
+from zonestat.notation import is_whole, printed_decimals, read_text_number, rounding_tolerance, vn_format
+from zonestat.units import WHOLE_FAMILIES, unit_family
 
 MAX_CELLS_CHANGED = 3
 MAX_EVALUATIONS = 200_000

@@ -8,14 +8,7 @@ from ingest.messages import Message
 from zonestat import reference
 
 ERROR, WARNING, INFO = "error", "warning", "info"
-SEVERITIES = reference.severities()  # the worst first: dbt_project.yml's var, which dbt orders by too
-assert set(SEVERITIES) == {ERROR, WARNING, INFO}
-
-
-def severity_rank_sql(column: str = "severity") -> str:
-    """A SQL expression that orders findings worst first (0 for an error)."""
-    return f"case {column} " + " ".join(f"when '{s}' then {i}" for i, s in enumerate(SEVERITIES)) + \
-        f" else {len(SEVERITIES)} end"
+assert set(reference.severities()) == {ERROR, WARNING, INFO}
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ingest.text import clean, fold, key
+from zonestat.text import clean, fold, key
 
 HEADER_SEARCH_ROWS = 30
 

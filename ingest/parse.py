@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from ingest import numbers, units
+from ingest import numbers
 from ingest.figure_table import FigureTable, figures_frame
 from ingest.file_kinds import TEXT, file_kind
 from ingest.findings import ERROR, INFO, WARNING, Finding, RejectedFile
@@ -43,8 +43,18 @@ from ingest.periods import Period, parse_period, parse_prepared_on
 from ingest.read_csv import read_csv
 from ingest.read_workbook import read_workbook
 from ingest.reporters import Reporter, name_mismatch, resolve
-from ingest.text import clean, fold, key
-from zonestat import reference
+from zonestat import reference, units
+from zonestat.notation import (
+    APPROXIMATE_WORDS,
+    TextNumber,
+    file_notation,
+    is_whole,
+    printed_decimals,
+    read_text_number,
+    rounding_tolerance,
+    vn_format,
+)
+from zonestat.text import clean, fold, key
 
 METADATA_KEYS = {
     "ma_tinh": "ma_tinh", "tinh": "tinh", "ten_tinh": "tinh", "ma_khoi": "ma_khoi",
@@ -272,7 +282,7 @@ def _figures(grid: Grid, first_data_row: int, columns: dict[str, int], sub: Subm
     # First pass: sort out the rows that are not figures, and read every typed text number so
     # that the file's notation can be judged as a whole.
     rows: list[tuple[int, list, str]] = []
-    readings: list[numbers.TextNumber] = []
+    readings: list[TextNumber] = []
     skipped: dict[str, list[int]] = {}
     in_footer = False
     for r in range(first_data_row, len(grid.rows)):
@@ -289,11 +299,11 @@ def _figures(grid: Grid, first_data_row: int, columns: dict[str, int], sub: Subm
         for i in (i_value, i_growth, i_share):
             v = row[i]
             if isinstance(v, str) and v.strip():
-                reading = numbers.read_text_number(v)
+                reading = read_text_number(v)
                 if reading is not None:
                     readings.append(reading)
         rows.append((r, row, code))
-    notation = numbers.file_notation(readings)
+    notation = file_notation(readings)
     for kind, code in ((TOTALS, "layout.totals"), (HEADING, "layout.headings"), (FOOTER, "layout.footer")):
         if kind in skipped:
             _note_skipped(sub, grid, code, skipped[kind])
@@ -335,7 +345,7 @@ def _figures(grid: Grid, first_data_row: int, columns: dict[str, int], sub: Subm
             unit.family if unit else None, period_year,
             percent_unit and value.maybe_fraction, growth.maybe_fraction, share.maybe_fraction,
             growth.as_typed, share.as_typed,
-            canonical is not None and unit.family in units.WHOLE_FAMILIES and not numbers.is_whole(canonical),
+            canonical is not None and unit.family in units.WHOLE_FAMILIES and not is_whole(canonical),
             value_problem, unit_problem, growth.problem, share.problem,
         ))
     return FigureTable.from_records(records)
@@ -406,11 +416,11 @@ def _number(raw: object, notation: str, percent_format: bool = False) -> Reading
             return Reading(problem=msg("number.not_finite", text=str(raw)))
         if percent_format:
             value = float(f"{value * 100:.12g}")  # 0.185 * 100 is 18.500000000000004 in binary
-            shown = f"{numbers.vn_format(value, numbers.printed_decimals(None, value, 'vn'), trim=True)}%"
+            shown = f"{vn_format(value, printed_decimals(None, value, 'vn'), trim=True)}%"
         else:
             shown = cell_text(raw)
-        decimals = numbers.printed_decimals(None, value, notation)
-        return Reading(value, tolerance=numbers.rounding_tolerance(decimals), as_typed=shown,
+        decimals = printed_decimals(None, value, notation)
+        return Reading(value, tolerance=rounding_tolerance(decimals), as_typed=shown,
                        maybe_fraction=not percent_format and _looks_like_fraction(value, decimals))
     if isinstance(raw, (dt.date, dt.datetime)):
         return Reading(problem=msg("number.date_cell", shown=cell_text(raw)), as_typed=cell_text(raw))
@@ -426,7 +436,7 @@ MAX_CLAIM_PCT = 1e6
 
 
 # A note that marks its figure as approximate: the cell's qualifier words, or these.
-_APPROXIMATE = re.compile(r"\b(" + "|".join(numbers.APPROXIMATE_WORDS + ("xap xi", "du kien")) + r")\b")
+_APPROXIMATE = re.compile(r"\b(" + "|".join(APPROXIMATE_WORDS + ("xap xi", "du kien")) + r")\b")
 
 
 def _tolerance(value: Reading, unit: units.Unit | None, note: str) -> float | None:
@@ -435,7 +445,7 @@ def _tolerance(value: Reading, unit: units.Unit | None, note: str) -> float | No
     board marks it approximate ('trên 180', 'khoảng', 'ước' in the note)."""
     if value.tolerance is None or unit is None:
         return None
-    if unit.family in units.WHOLE_FAMILIES and unit.factor == 1 and value.value is not None and numbers.is_whole(value.value) \
+    if unit.family in units.WHOLE_FAMILIES and unit.factor == 1 and value.value is not None and is_whole(value.value) \
             and not value.qualifier and not _APPROXIMATE.search(fold(note)):
         return 0.0
     return value.tolerance * unit.factor
@@ -460,12 +470,12 @@ def _looks_like_fraction(value: float, decimals: int) -> bool:
 
 @lru_cache(maxsize=1 << 16)
 def _text_number(raw: str, notation: str) -> Reading:
-    reading = numbers.read_text_number(raw)
+    reading = read_text_number(raw)
     if reading is None:
         return Reading(problem=msg("number.not_a_number", text=clean(raw)), as_typed=raw)
     value, problem = numbers.resolve(reading, notation)
     if value is None:
         return Reading(problem=problem, as_typed=raw)
-    decimals = numbers.printed_decimals(reading, value, notation)
-    return Reading(value, problem, reading.glued_unit, reading.qualifier, numbers.rounding_tolerance(decimals),
+    decimals = printed_decimals(reading, value, notation)
+    return Reading(value, problem, reading.glued_unit, reading.qualifier, rounding_tolerance(decimals),
                    raw, maybe_fraction=reading.glued_unit != "%" and _looks_like_fraction(value, decimals))

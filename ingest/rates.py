@@ -24,12 +24,12 @@ from pathlib import Path
 from ingest import land
 from ingest.findings import ERROR, Finding, RejectedFile
 from ingest.messages import msg
-from ingest.numbers import read_text_number
 from ingest.read_csv import read_csv
 from ingest.receive import arrived_at, sha256, write_once
-from ingest.text import key
 from zonestat import reference
 from zonestat.config import Home
+from zonestat.notation import read_text_number
+from zonestat.text import key
 
 COLUMNS = ("year", "vnd_per_usd", "basis", "source")
 PLAUSIBLE_VND_PER_USD = (1_000, 100_000)

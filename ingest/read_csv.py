@@ -12,7 +12,7 @@ import io
 from ingest.findings import ERROR, Finding, RejectedFile
 from ingest.layout import Grid
 from ingest.messages import msg
-from ingest.text import nfc
+from zonestat.text import nfc
 
 
 def decode(data: bytes) -> tuple[str, str]:

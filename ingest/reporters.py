@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from ingest.messages import Message, msg
 from ingest.periods import Period
-from ingest.text import fold
 from zonestat import reference
+from zonestat.text import fold
 
 _NAME_PREFIXES = re.compile(r"^(ban quan ly (cac )?(kcn|khu cong nghiep|khu kinh te)[^,]* )?"
                             r"(tinh |thanh pho |tp\.? ?|t\. )?")

@@ -15,7 +15,6 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
-from ingest.findings import severity_rank_sql
 from orchestration.dbt import dbt_project, ensure_manifest, run_dbt
 from orchestration.disk import ensure_free_space, prune
 from orchestration.fingerprint import (
@@ -175,7 +174,7 @@ def _findings_by_reporter(h) -> dict[str, Any]:
             with ranked as (
                 select period_key, coalesce(reporter_name, reporter_id) as reporter, severity, suggestion,
                     row_number() over (partition by period_key, coalesce(reporter_name, reporter_id)
-                                       order by suggestion is null, {severity_rank_sql()}) as rank
+                                       order by suggestion is null, {reference.severity_rank_sql()}) as rank
                 from dq_findings where period_key is not null
             )
             select period_key as period, reporter,

@@ -23,9 +23,9 @@ from zonestat.config import DBT_PROJECT_DIR, REPO_ROOT, Home
 
 BUILD_CODE = (DBT_PROJECT_DIR,)  # models, macros, tests, seeds
 # the catalogue, the engine, the suggestion search, and the domain code their findings are made
-# with (numbers as boards write them, units, severities, the reference data's reader)
-RULES_CODE = (REPO_ROOT / "expectations", REPO_ROOT / "ingest" / "numbers.py", REPO_ROOT / "ingest" / "units.py",
-              REPO_ROOT / "ingest" / "findings.py", REPO_ROOT / "zonestat" / "reference.py")
+# with (numbers as boards write them, units, text folding, severities and the reference data)
+RULES_CODE = (REPO_ROOT / "expectations", *(REPO_ROOT / "zonestat" / f"{domain}.py"
+                                            for domain in ("notation", "units", "text", "reference")))
 # The parts of a fingerprint that say how the facts were built: other ones, another warehouse.
 BUILD_PARTS = ("code", "withdrawals")
 

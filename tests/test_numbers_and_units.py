@@ -2,7 +2,9 @@
 
 import pytest
 
-from ingest import numbers, units
+from ingest import numbers
+from zonestat import units
+from zonestat.notation import file_notation, printed_decimals, read_text_number, rounding_tolerance
 
 
 @pytest.mark.parametrize("text, value", [
@@ -10,34 +12,34 @@ from ingest import numbers, units
     ("4.466, 777", 4466.777), ("81.770.544", 81770544), ("-12,5", -12.5), ("1.095.829", 1095829), ("51", 51),
 ])
 def test_vietnamese_notation(text, value):
-    reading = numbers.read_text_number(text)
+    reading = read_text_number(text)
     assert numbers.resolve(reading, "vn") == (pytest.approx(value), None)
 
 
 def test_glued_unit_and_qualifier_are_split_off():
-    reading = numbers.read_text_number("trên 3.684,6ha")
+    reading = read_text_number("trên 3.684,6ha")
     assert (reading.vn, reading.glued_unit, reading.qualifier) == (3684.6, "ha", "trên")
 
 
 def test_english_notation_is_an_error_in_a_vietnamese_file():
-    reading = numbers.read_text_number("3.5")
+    reading = read_text_number("3.5")
     value, problem = numbers.resolve(reading, "vn")
     assert value is None and "Vietnamese notation" in problem.en and "cách viết Việt Nam" in problem.vi
 
 
 def test_file_notation_decides_and_ambiguous_cells_are_not_guessed():
-    english = [numbers.read_text_number(t) for t in ("1,234.5", "3.5", "3.300")]
-    assert numbers.file_notation(english) == "en"
-    value, problem = numbers.resolve(numbers.read_text_number("3.300"), "en")
+    english = [read_text_number(t) for t in ("1,234.5", "3.5", "3.300")]
+    assert file_notation(english) == "en"
+    value, problem = numbers.resolve(read_text_number("3.300"), "en")
     assert value is None and "ambiguous" in problem.en
-    assert numbers.resolve(numbers.read_text_number("1,234.5"), "en") == (1234.5, None)
+    assert numbers.resolve(read_text_number("1,234.5"), "en") == (1234.5, None)
 
 
 def test_printed_precision_gives_the_rounding_tolerance():
-    reading = numbers.read_text_number("68")
-    assert numbers.rounding_tolerance(numbers.printed_decimals(reading, 68.0, "vn")) == 0.5
-    reading = numbers.read_text_number("18,5")
-    assert numbers.rounding_tolerance(numbers.printed_decimals(reading, 18.5, "vn")) == pytest.approx(0.05)
+    reading = read_text_number("68")
+    assert rounding_tolerance(printed_decimals(reading, 68.0, "vn")) == 0.5
+    reading = read_text_number("18,5")
+    assert rounding_tolerance(printed_decimals(reading, 18.5, "vn")) == pytest.approx(0.05)
 
 
 @pytest.mark.parametrize("typed, canonical, factor", [

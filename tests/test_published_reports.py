@@ -5,11 +5,10 @@ published warehouse."""
 import pandas as pd
 import pytest
 
-from ingest import units
-from ingest.numbers import read_text_number
 from tests.conftest import module_home, query, run_refresh
 from tests.fixtures.published_reports import seed_facts, write_published_reports
-from zonestat import reference
+from zonestat import reference, units
+from zonestat.notation import read_text_number
 
 pytestmark = pytest.mark.slow  # builds a warehouse with dbt and Dagster (or drives a browser)
 

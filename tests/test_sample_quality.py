@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from ingest.numbers import read_text_number
 from tests.conftest import module_home, query, run_refresh
+from zonestat.notation import read_text_number
 from zonestat.sample import generate
 
 pytestmark = pytest.mark.slow  # builds a warehouse with dbt and Dagster (or drives a browser)
@@ -66,7 +66,7 @@ def test_mart_figures_equal_the_input_files(sample_warehouse):
 
     import openpyxl
 
-    from ingest import units
+    from zonestat import units
 
     home, manifest, _ = sample_warehouse
     corrupted = {m["file"] for m in manifest}

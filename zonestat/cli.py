@@ -233,7 +233,6 @@ def _validation_report(sub, same_bytes_as: list[str], by_rules=None) -> dict:
 def _rule_findings(findings) -> list[dict]:
     """The warehouse rules' findings on one file as validate reports them, worst first, then by cell."""
     from expectations.quality import vn_number
-    from ingest.findings import SEVERITIES
 
     if findings is None or not len(findings):
         return []
@@ -243,7 +242,7 @@ def _rule_findings(findings) -> list[dict]:
             "found": vn_number(f["found"]), "suggestion": f["suggestion"], "suggestion_vi": f["suggestion_vi"],
             "suggested_cells": f["suggested_cells"], "suggested_values": f["suggested_values"]}
            for f in findings.to_dict("records")]
-    return sorted(out, key=lambda f: (SEVERITIES.index(f["severity"]), f["cell"]))
+    return sorted(out, key=lambda f: (reference.severities().index(f["severity"]), f["cell"]))
 
 
 def _in_vietnamese(cell: str) -> str:
@@ -298,7 +297,6 @@ def _withdrawal(args: argparse.Namespace, action: str) -> int:
 
 
 def cmd_findings(args: argparse.Namespace) -> int:
-    from ingest.findings import severity_rank_sql
     from zonestat.config import home
 
     where, params = [], []
@@ -317,7 +315,7 @@ def cmd_findings(args: argparse.Namespace) -> int:
     sql = ("select finding_id, rule_id, kind, severity, reporter_id, period_key, zone_key, submission_id, "
            "source_cells, expected, found, message, message_vi, suggestion, suggestion_vi from dq_findings"
            + (" where " + " and ".join(where) if where else "")
-           + f" order by {severity_rank_sql()}, reporter_id, period_key")
+           + f" order by {reference.severity_rank_sql()}, reporter_id, period_key")
     h = home()
     with warehouse.published(h) as w:  # on DuckDB, the newest snapshot: an analyst may hold the file open
         if w is None:

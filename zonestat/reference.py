@@ -41,6 +41,12 @@ def severities() -> tuple[str, ...]:
     return tuple(_project_vars()["severities"])
 
 
+def severity_rank_sql(column: str = "severity") -> str:
+    """A SQL expression that orders findings worst first (0 for an error), as dbt's severity_rank does."""
+    ranks = severities()
+    return f"case {column} " + " ".join(f"when '{s}' then {i}" for i, s in enumerate(ranks)) + f" else {len(ranks)} end"
+
+
 def breakdowns() -> tuple[str, ...]:
     """The breakdown codes a figure may carry (TONG, TN, NN, LDVN, LDNN)."""
     return tuple(_project_vars()["breakdowns"])

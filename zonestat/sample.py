@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.numbers import vn_format
 from zonestat import reference
+from zonestat.notation import vn_format
 from zonestat.progress import Progress
 from zonestat.submission_files import write_csv, write_xlsx
 
@@ -370,7 +370,7 @@ def score_injected(manifest: list[dict], findings) -> dict[str, dict]:
     a rule of the kind the manifest names, and restored by the first suggestion (the cell proposed
     with the original figure). `findings`: the error findings with file_name, kind, source_cells,
     suggested_cells and suggested_values (dq_findings joined to fct_submissions)."""
-    from ingest.numbers import read_text_number
+    from zonestat.notation import read_text_number
 
     scores: dict[str, dict] = {}
     by_file = {name: group for name, group in findings.groupby("file_name")}

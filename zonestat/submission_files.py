@@ -12,10 +12,11 @@ from pathlib import Path
 import openpyxl
 from openpyxl.cell import WriteOnlyCell
 
+from zonestat.text import FORMULA_STARTS
+
 FIGURE_HEADER = ["ma_chi_tieu", "chi_tieu", "khu", "phan_to", "don_vi", "gia_tri", "tang_truong", "ty_trong",
                  "ghi_chu"]
 CSV_METADATA = ["ma_tinh", "tinh", "ma_khoi", "ky_bao_cao", "trang_thai"]
-FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 def excel_cell(sheet, value: object) -> object:
@@ -65,8 +66,8 @@ def another_version(source: Path, target: Path, status: str, factor: float = 1.0
     """The report in `source` sent again as `target` (xlsx) with status `status`: each figure as
     typed, or times `factor` in Vietnamese notation (percentages stay as typed). A resubmission
     for benchmarks and tests of superseding."""
-    from ingest.numbers import vn_format
     from ingest.parse import parse_file
+    from zonestat.notation import vn_format
 
     sub = parse_file(source.read_bytes(), source.name, "x")
     rows = [{"ma_chi_tieu": r.indicator, "khu": r.zone_name, "phan_to": r.breakdown, "don_vi": r.unit_as_typed,

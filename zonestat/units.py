@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ingest.text import fold
+from zonestat.text import fold
 
 
 @dataclass(frozen=True)

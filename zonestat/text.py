@@ -8,6 +8,9 @@ from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
 _NON_KEY = re.compile(r"[^a-z0-9]+")
+# Text a spreadsheet program takes for a formula: a board's text written back into a workbook
+# (the feedback workbook, the sample's files) is stored as text, never run.
+FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 def nfc(text: str) -> str:
