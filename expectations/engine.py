@@ -6,13 +6,13 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import duckdb
 import pandas as pd
 
 from expectations import quality, suggest
 from expectations.catalogue import by_id
 from zonestat import target, warehouse
-from zonestat.config import Home, duckdb_memory
+from zonestat.config import Home
+from zonestat.warehouse import Warehouse, as_warehouse
 
 # Kinds whose broken relations the suggestion search can repair by correcting cells.
 REPAIRABLE = {"balance", "bound", "ratio", "share", "hierarchy", "magnitude", "growth"}
@@ -90,7 +90,7 @@ def _explain(raw: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _suggest(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame, summary: QualitySummary) -> pd.DataFrame:
+def _suggest(w: Warehouse, findings: pd.DataFrame, summary: QualitySummary) -> pd.DataFrame:
     """Attach the minimal-change correction to the findings of each report that has one."""
     for column in ("suggestion", "suggestion_vi", "suggested_cells", "suggested_values"):
         findings[column] = None
@@ -102,26 +102,26 @@ def _suggest(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame, summary: Qu
     submissions = sorted(repairable["submission_id"].dropna().unique())
     if not submissions:
         return findings
-    con.execute("create or replace temp table dq_flagged as select unnest(?) as submission_id", [submissions])
-    # Tuples straight from DuckDB: the fastest way to half a million cells on a bad night.
-    fetched = con.execute(f"""
+    w.temp_table("dq_flagged", "select unnest(?::varchar[]) as submission_id", [submissions])
+    # Tuples straight from the database: the fastest way to half a million cells on a bad night.
+    fetched = w.rows(f"""
         select {", ".join(suggest.CELL_COLUMNS)}, cell_ref
-        from {quality.CELLS_VIEW} join dq_flagged using (submission_id)""").fetchall()
+        from {quality.CELLS_VIEW} join dq_flagged using (submission_id)""")
     cells = suggest.report_cells([row[:-1] for row in fetched])
     cell_ref = {row[0]: row[-1] for row in fetched}  # figure_key comes first
-    claims = con.execute(f"""
+    claims = w.df(f"""
         with g as ({quality.growth_sql(suggest.GROWTH, broken_only=False, submissions="dq_flagged")})
         select c.figure_key, g.last_value as value, g.last_tol as tolerance
         from g join {quality.CELLS_VIEW} c on c.figure_hash = g.cells[1]
-        where g.last_value is not null""").df()
+        where g.last_value is not null""")
     history = findings[findings["rule_id"] == suggest.HISTORY.id]
     last_year = dict(zip(claims["figure_key"], zip(claims["value"], claims["tolerance"])))  # key -> (value, tolerance)
     typical = dict(zip(history["cell_keys"], history["expected"]))
     # The levels a correction must stay near, for the cells a correction may change: those of the findings.
     suspects = sorted({key for keys in repairable["cell_keys"].dropna() for key in keys.split("¦")})
-    con.execute("create or replace temp table dq_suspect_cells as select unnest(?::varchar[]) as figure_key", [suspects])
-    usual = dict(con.execute(quality.usual_level_sql(suggest.HISTORY, cells="dq_suspect_cells")).fetchall())
-    peers = {key: (low, high) for key, low, high in con.execute(quality.peer_range_sql("dq_suspect_cells")).fetchall()}
+    w.temp_table("dq_suspect_cells", "select unnest(?::varchar[]) as figure_key", [suspects])
+    usual = dict(w.rows(quality.usual_level_sql(suggest.HISTORY, cells="dq_suspect_cells")))
+    peers = {key: (low, high) for key, low, high in w.rows(quality.peer_range_sql("dq_suspect_cells"))}
     typed = {c.figure_key: c.text_as_typed for c in cells}
     # Each report's findings, found once, and read as plain lists: pandas indexing per report
     # cost more than the search itself on a night with a thousand reports to correct.
@@ -200,15 +200,17 @@ def _without_falls_from_flagged_figures(findings: pd.DataFrame) -> pd.DataFrame:
     return findings[~(fall & earlier.isin(flagged))].reset_index(drop=True)
 
 
-def find(con: duckdb.DuckDBPyConnection, summary: QualitySummary, rules: list | None = None,
+def find(con: Warehouse | object, summary: QualitySummary, rules: list | None = None,
          groups: str | None = None, rewritten=None) -> pd.DataFrame:
-    """The findings of the catalogue's `rules` (all by default) over the facts `con` holds, of the
+    """The findings of the catalogue's `rules` (all by default) over the facts `con` holds (a
+    Warehouse, or a DuckDB connection), of the
     reporter groups in the table `groups` (all by default: quality.create_cells_view): detected,
     explained and with their suggested corrections; of them only those `rewritten` selects (a
     function of the findings' frame), when given. The warehouse's run and `zonestat validate`'s
     (expectations/file_rules.py) are this one function."""
+    w = as_warehouse(con)
     started = time.perf_counter()
-    raw, summary.seconds_by_kind = quality.detect(con, rules, groups)
+    raw, summary.seconds_by_kind = quality.detect(w, rules, groups)
     summary.seconds_detect = time.perf_counter() - started
     findings = _explain(raw) if len(raw) else pd.DataFrame(columns=quality.FINDING_COLUMNS)
     findings = _without_falls_from_flagged_figures(findings)
@@ -216,7 +218,7 @@ def find(con: duckdb.DuckDBPyConnection, summary: QualitySummary, rules: list | 
         findings = findings[rewritten(findings)].reset_index(drop=True)
     started = time.perf_counter()
     if len(findings):
-        findings = _suggest(con, findings, summary)
+        findings = _suggest(w, findings, summary)
     summary.seconds_suggest = time.perf_counter() - started
     if len(findings):
         findings["finding_id"] = [quality.finding_id(r, k) for r, k in zip(findings["rule_id"], findings["cell_keys"])]
@@ -236,56 +238,45 @@ CURRENT_VERSIONS = """select reporter_id, period_key, submission_id, n_revisions
 
 
 def run_quality(h: Home, basis: str | None = None) -> QualitySummary:
-    """Detect, explain and suggest over the work state's facts; writes dq_rule_findings there.
-    `basis`: what the facts and rules are made of (orchestration/fingerprint.py's rules_basis); with
-    the basis of the last run, only the changed reporters' reports and their dependants are checked
-    again. Without one, every report is.
-
-    The rules are DuckDB SQL: on PostgreSQL they run in a DuckDB copy of the tables they read
-    (Home.rules_copy), brought up to date for the changed reporters only, and their findings are
-    copied back."""
+    """Detect, explain and suggest over the work state's facts, in the warehouse itself (DuckDB or
+    PostgreSQL); writes dq_rule_findings there. `basis`: what the facts and rules are made of
+    (orchestration/fingerprint.py's rules_basis); with the basis of the last run, only the changed
+    reporters' reports and their dependants are checked again. Without one, every report is."""
     summary = QualitySummary()
     with warehouse.work(h) as w:
-        if w.engine == target.DUCKDB:
-            w.con.execute(f"create or replace temp table dq_current_versions as {CURRENT_VERSIONS}")
-            _find_and_keep(w.con, summary, _findings_can_be_kept(w.con, basis), basis)
-            return summary
-        current = w.df(CURRENT_VERSIONS)
-        with duckdb.connect(str(h.rules_copy), config={"memory_limit": duckdb_memory()}) as con:
-            con.register("current_versions", current)
-            con.execute("create or replace temp table dq_current_versions as select * from current_versions")
-            con.unregister("current_versions")
-            incremental = _findings_can_be_kept(con, basis, copy_of=quality.RULE_INPUTS)
-            if incremental:
-                reference_inputs = tuple(t for t in quality.RULE_INPUTS if t not in quality.FACT_TABLES)
-                warehouse.copy_to_duckdb(w.con, con, reference_inputs)
-                changed = [r for (r,) in con.execute("select distinct reporter_id from dq_changed_versions").fetchall()]
-                warehouse.copy_to_duckdb(w.con, con, quality.FACT_TABLES, reporters=changed)
-            else:
-                warehouse.copy_to_duckdb(w.con, con, quality.RULE_INPUTS)
-            _find_and_keep(con, summary, incremental, basis)
-            warehouse.copy_to_postgres(con, w.con, RULE_FINDINGS_TABLE, RULE_FINDINGS_COLUMNS)
+        if w.engine == target.POSTGRES:
+            _numeric_as_float(w.con)
+        w.temp_table("dq_current_versions", CURRENT_VERSIONS)
+        _find_and_keep(w, summary, _findings_can_be_kept(w, basis), basis)
     return summary
 
 
-def _findings_can_be_kept(con: duckdb.DuckDBPyConnection, basis: str | None, copy_of: tuple[str, ...] = ()) -> bool:
+def _numeric_as_float(con) -> None:
+    """PostgreSQL's numeric (what its literals such as 0.0 are) read as Python floats, as DuckDB
+    gives its decimals to pandas: the messages and the search compute with floats."""
+    import psycopg2.extensions as pg
+
+    as_float = pg.new_type(pg.DECIMAL.values, "ZONESTAT_NUMERIC_AS_FLOAT",
+                           lambda value, cursor: None if value is None else float(value))
+    pg.register_type(as_float, con)
+
+
+def _findings_can_be_kept(w: Warehouse, basis: str | None) -> bool:
     """Whether the last run's findings can be kept for the reports that did not change; if so, the
     versions that changed since (either side) are in the temporary table dq_changed_versions."""
-    present = {r[0] for r in con.execute("select table_name from information_schema.tables "
-                                         "where table_schema = 'main'").fetchall()}
-    if basis is None or not {RULE_FINDINGS_TABLE, CHECKED_TABLE, BASIS_TABLE, *copy_of} <= present:
+    present = set(w.tables())
+    if basis is None or not {RULE_FINDINGS_TABLE, CHECKED_TABLE, BASIS_TABLE} <= present:
         return False
-    if con.execute(f"select basis from {BASIS_TABLE}").fetchall() != [(basis,)]:
+    if w.rows(f"select basis from {BASIS_TABLE}") != [(basis,)]:
         return False
-    con.execute(f"""create or replace temp table dq_changed_versions as
+    w.temp_table("dq_changed_versions", f"""
         (select * from dq_current_versions except select * from {CHECKED_TABLE})
         union all
         (select * from {CHECKED_TABLE} except select * from dq_current_versions)""")
     return True
 
 
-def _find_and_keep(con: duckdb.DuckDBPyConnection, summary: QualitySummary, incremental: bool,
-                   basis: str | None) -> None:
+def _find_and_keep(w: Warehouse, summary: QualitySummary, incremental: bool, basis: str | None) -> None:
     """Find, and write the findings into RULE_FINDINGS_TABLE: all of them, or, `incremental`, those
     that the changed versions (dq_changed_versions) can change, in place of their earlier ones; then
     record what they stand for (CHECKED_TABLE, BASIS_TABLE), in the same transaction.
@@ -294,69 +285,67 @@ def _find_and_keep(con: duckdb.DuckDBPyConnection, summary: QualitySummary, incr
     year's growth, the series' history) and of the blocs (their totals are their members'), and the
     corrections of the other reports of its periods, which are weighed against their peers. The
     rules run over those reports' whole groups, which the corrections' context needs."""
-    quality.create_cells_view(con)
-    summary.reporters = con.execute(f"select count(distinct reporter_id) from {quality.ALL_CELLS_VIEW}").fetchall()[0][0]
-    if incremental and not con.execute("select count(*) from dq_changed_versions").fetchall()[0][0]:
-        _tally(con, summary)  # no report changed: every finding stands
+    quality.create_cells_view(w)
+    summary.reporters = w.rows(f"select count(distinct reporter_id) from {quality.ALL_CELLS_VIEW}")[0][0]
+    if incremental and not w.rows("select count(*) from dq_changed_versions")[0][0]:
+        _tally(w, summary)  # no report changed: every finding stands
         return
     groups, rewritten = None, None
     if incremental:
         group, cells = quality.REPORTER_GROUP, quality.ALL_CELLS_VIEW
         repairable = ", ".join(f"'{k}'" for k in sorted(REPAIRABLE))
-        con.execute(f"""create or replace temp table dq_rewritten_reporters as
+        w.temp_table("dq_rewritten_reporters", f"""
             select reporter_id from dq_changed_versions
             union
             select distinct reporter_id from {cells} where reporter_kind = 'bloc' or {group} in (
                 select {group} from {cells} where reporter_id in (select reporter_id from dq_changed_versions))""")
-        con.execute("create or replace temp table dq_changed_periods as select distinct period_key from dq_changed_versions")
-        con.execute(f"""create or replace temp table dq_scope_groups as
+        w.temp_table("dq_changed_periods", "select distinct period_key from dq_changed_versions")
+        w.temp_table("dq_scope_groups", f"""
             select distinct {group} as reporter_group from {cells}
             where reporter_id in (select reporter_id from dq_rewritten_reporters)
                 or reporter_id in (select reporter_id from {RULE_FINDINGS_TABLE}
                                    where period_key in (select period_key from dq_changed_periods)
                                    and kind in ({repairable}) and severity in ('error', 'warning'))""")
         groups = "dq_scope_groups"
-        reporters = {r for (r,) in con.execute("select reporter_id from dq_rewritten_reporters").fetchall()}
-        periods = {p for (p,) in con.execute("select period_key from dq_changed_periods").fetchall()}
+        reporters = {r for (r,) in w.rows("select reporter_id from dq_rewritten_reporters")}
+        periods = {p for (p,) in w.rows("select period_key from dq_changed_periods")}
 
         def rewritten(found: pd.DataFrame) -> pd.Series:
             return found["reporter_id"].isin(reporters) | found["period_key"].isin(periods) \
                 | (found["kind"] == "reference")
-    findings = find(con, summary, groups=groups, rewritten=rewritten)
-    summary.reporters_checked = con.execute(f"select count(distinct reporter_id) from {quality.CELLS_VIEW}").fetchall()[0][0]
+    findings = find(w, summary, groups=groups, rewritten=rewritten)
+    summary.reporters_checked = w.rows(f"select count(distinct reporter_id) from {quality.CELLS_VIEW}")[0][0]
     for column in quality.FINDING_COLUMNS:
         if column not in findings.columns:
             findings[column] = None
-    con.register("new_findings", findings[quality.FINDING_COLUMNS])
-    con.execute("create or replace temp table dq_new_findings as select * from new_findings")
-    con.unregister("new_findings")
+    findings = findings[quality.FINDING_COLUMNS].copy()
     # the figures a finding compares, without the noise of float arithmetic (0.5009999999999999)
-    con.execute("update dq_new_findings set expected = round(expected, 9), found = round(found, 9), "
-                "imbalance = round(imbalance, 9), tolerance = round(tolerance, 9)")
-    con.execute("begin")
-    try:
+    for column in ("expected", "found", "imbalance", "tolerance"):
+        findings[column] = pd.to_numeric(findings[column], errors="coerce").round(9)
+    with w.transaction():
         if incremental:
             # the earlier findings this run wrote again go (see above), and the catalogue-wide ones
             # (a year without a rate, a province without a bloc), which every run finds again
-            con.execute(f"""delete from {RULE_FINDINGS_TABLE}
+            w.temp_table("dq_new_finding_ids", "select unnest(?::varchar[]) as finding_id",
+                         [findings["finding_id"].tolist()])
+            w.execute(f"""delete from {RULE_FINDINGS_TABLE}
                 where kind = 'reference' or reporter_id in (select reporter_id from dq_rewritten_reporters)
                     or (period_key in (select period_key from dq_changed_periods)
                         and reporter_id in (select distinct reporter_id from {quality.CELLS_VIEW}))
-                    or finding_id in (select finding_id from dq_new_findings)""")
+                    or finding_id in (select finding_id from dq_new_finding_ids)""")
         else:
-            con.execute(f"create or replace table {RULE_FINDINGS_TABLE} ({RULE_FINDINGS_COLUMNS})")
-        con.execute(f"insert into {RULE_FINDINGS_TABLE} select * from dq_new_findings")
-        con.execute(f"create or replace table {CHECKED_TABLE} as select * from dq_current_versions")
-        con.execute(f"create or replace table {BASIS_TABLE} as select ?::varchar as basis", [basis])
-    except BaseException:
-        con.execute("rollback")
-        raise
-    con.execute("commit")
-    _tally(con, summary)
+            w.execute(f"drop table if exists {RULE_FINDINGS_TABLE}")
+            w.execute(f"create table {RULE_FINDINGS_TABLE} ({RULE_FINDINGS_COLUMNS})")
+        w.insert_frame(RULE_FINDINGS_TABLE, findings)
+        for table, rows in ((CHECKED_TABLE, "select * from dq_current_versions"),
+                            (BASIS_TABLE, "select cast(? as varchar) as basis")):
+            w.execute(f"drop table if exists {table}")
+            w.execute(f"create table {table} as {rows}", [basis] if table == BASIS_TABLE else None)
+    _tally(w, summary)
 
 
-def _tally(con: duckdb.DuckDBPyConnection, summary: QualitySummary) -> None:
-    counts = con.execute(f"select severity, kind, count(*) from {RULE_FINDINGS_TABLE} group by all").fetchall()
+def _tally(w: Warehouse, summary: QualitySummary) -> None:
+    counts = w.rows(f"select severity, kind, count(*) from {RULE_FINDINGS_TABLE} group by severity, kind")
     for severity, kind, n in counts:
         summary.findings += n
         summary.by_severity[severity] = summary.by_severity.get(severity, 0) + n

@@ -2,7 +2,8 @@
 
 Detection is set-based SQL in the warehouse (one query per rule kind over every report, or
 over the reporter groups a refresh changed: create_cells_view), so the whole catalogue costs a
-few scans of the fact tables. For every report with a broken
+few scans of the fact tables. The SQL is what DuckDB and PostgreSQL both run (arrays, ordered
+aggregates, FILTER, percentile_cont), so the rules run in either warehouse as it is. For every report with a broken
 rule, suggest.py then searches the smallest set of cells whose correction satisfies all of
 its rules (engine.py). Findings about what boards reported are flags, never blockers: the dbt
 model dq_findings publishes them, and each fact row gets the worst severity touching it.
@@ -12,18 +13,15 @@ from __future__ import annotations
 
 import hashlib
 
-import duckdb
 import pandas as pd
 
 from expectations.catalogue import Rule, load
 from expectations.relations import as_sql, percent_tolerance
 from zonestat import reference
 from zonestat.notation import vn_format
+from zonestat.warehouse import Warehouse, as_warehouse
 
 FACT_TABLES = reference.fact_tables()
-# Every table the rules read (on PostgreSQL, what is copied into DuckDB for them: expectations/engine.py).
-RULE_INPUTS = (*FACT_TABLES, "agg_bloc", "dim_bloc_member", "dim_period", "dim_province", "fx_rates",
-               "province_succession", "provinces", "blocs", "indicators")
 FINDING_COLUMNS = [
     "finding_id", "rule_id", "kind", "severity", "reporter_id", "period_key", "zone_key", "submission_id",
     "revision_number", "indicators", "breakdowns", "expected", "found", "imbalance", "tolerance",
@@ -53,7 +51,7 @@ CELL_REF = "case when source_sheet = '' then source_cell else source_sheet || '!
 REPORTER_GROUP = "coalesce(province_2025_code, reporter_id)"
 
 
-def create_cells_view(con: duckdb.DuckDBPyConnection, groups: str | None = None) -> None:
+def create_cells_view(con: Warehouse | object, groups: str | None = None) -> None:
     """The rules' universe: one view of the current figures of every fact table (ALL_CELLS_VIEW),
     and CELLS_VIEW, the figures the rules run over: all of them, or, given `groups` (a table of
     `reporter_group`), the reports of those reporter groups and every bloc's (a bloc's aggregate
@@ -71,10 +69,12 @@ def create_cells_view(con: duckdb.DuckDBPyConnection, groups: str | None = None)
     # compressed fact tables. The rules join on the integer keys the facts carry (figure_hash,
     # report_key, series keys) and name no cell by its strings: those are looked up once, at the
     # end, for the broken relations only (resolve_cells).
-    con.execute(f"create or replace temp view {ALL_CELLS_VIEW} as {union}")
+    w = as_warehouse(con)
+    w.execute(f"drop view if exists {CELLS_VIEW}")  # it depends on the other
+    w.temp_view(ALL_CELLS_VIEW, union)
     scoped = "" if groups is None else \
         f"where reporter_kind = 'bloc' or {REPORTER_GROUP} in (select reporter_group from {groups})"
-    con.execute(f"create or replace temp view {CELLS_VIEW} as select * from {ALL_CELLS_VIEW} {scoped}")
+    w.temp_view(CELLS_VIEW, f"select * from {ALL_CELLS_VIEW} {scoped}")
 
 
 def _values(rows: list[tuple]) -> str:
@@ -120,7 +120,8 @@ def _linear_sql(rules: list[Rule]) -> str:
         -- the pass over every relation of every report keeps four sums; `units` counts the
         -- terms and, among them, those in VND, those in USD and those without a VND value, in
         -- one integer (8 bits each) rather than three more aggregates
-        select t.relation_id, c.report_key, sum(c.units) as units, sum(t.coef * c.value_cmp) as imbalance,
+        select t.relation_id, c.report_key, cast(sum(c.units) as bigint) as units,
+            sum(t.coef * c.value_cmp) as imbalance,
             sum(c.tol_cmp) as tol, sum(c.value_cmp) filter (where t.coef > 0) as lhs
         from (select c.report_key, c.indicator_code, c.breakdown, {COMPARABLE},
                   1 + case c.unit when 'VND_bn' then 256 when 'USD_mn' then 65536 else 0 end
@@ -154,15 +155,15 @@ def _linear_sql(rules: list[Rule]) -> str:
         join terms t on c.indicator_code = t.indicator_code and c.breakdown = t.breakdown
         join broken b on b.report_key = c.report_key and b.relation_id = t.relation_id
     )
-    select any_value(b.rule_id) as rule_id, list(j.figure_hash order by j.position) as cells,
+    select min(b.rule_id) as rule_id, array_agg(j.figure_hash order by j.position) as cells,
         null::integer as named, null::bigint[] as context,
         -- in the figures' own unit when they share one, in VND when money in two currencies is compared
-        case when any_value(b.mixed) then any_value(b.lhs - b.imbalance)
+        case when bool_or(b.mixed) then min(b.lhs - b.imbalance)
              else sum(j.value) filter (where j.coef < 0) end as expected,
-        case when any_value(b.mixed) then any_value(b.lhs) else sum(j.value) filter (where j.coef > 0) end as found,
-        case when any_value(b.mixed) then any_value(b.imbalance) else sum(j.coef * j.value) end as imbalance,
-        case when any_value(b.mixed) then any_value(b.tolerance) else sum(j.rounding_tolerance) end as tolerance,
-        any_value(b.rate_missing) as rate_missing
+        case when bool_or(b.mixed) then min(b.lhs) else sum(j.value) filter (where j.coef > 0) end as found,
+        case when bool_or(b.mixed) then min(b.imbalance) else sum(j.coef * j.value) end as imbalance,
+        case when bool_or(b.mixed) then min(b.tolerance) else sum(j.rounding_tolerance) end as tolerance,
+        bool_or(b.rate_missing) as rate_missing
     from joined j join broken b using (relation_id, report_key)
     group by j.relation_id, j.report_key
     """
@@ -215,15 +216,15 @@ def _ratio_sql(rules: list[Rule]) -> str:
         where n = 3 and (rate_missing or (d_cmp <> 0 and abs(rate - 100.0 * n_cmp / d_cmp) >
             {tolerance} + 1e-9))
     )
-    select b.rule_id, list(j.figure_hash order by j.position) filter (where j.role <> 'other') as cells,
+    select b.rule_id, array_agg(j.figure_hash order by j.position) filter (where j.role <> 'other') as cells,
         null::integer as named,
-        any_value(case when b.other_rate_holds then [b.o_hash] end) as context,
-        any_value(b.other_rate) as other_rate, any_value(b.other_rate_holds) as other_rate_holds,
-        any_value(case when not b.rate_missing then 100.0 * b.n_cmp / b.d_cmp end) as expected,
-        any_value(b.rate) as found,
-        any_value(case when not b.rate_missing then b.rate - 100.0 * b.n_cmp / b.d_cmp end) as imbalance,
-        any_value(b.tolerance) as tolerance,
-        any_value(b.rate_missing) as rate_missing
+        min(case when b.other_rate_holds then array[b.o_hash] end) as context,
+        min(b.other_rate) as other_rate, bool_or(b.other_rate_holds) as other_rate_holds,
+        min(case when not b.rate_missing then 100.0 * b.n_cmp / b.d_cmp end) as expected,
+        min(b.rate) as found,
+        min(case when not b.rate_missing then b.rate - 100.0 * b.n_cmp / b.d_cmp end) as imbalance,
+        min(b.tolerance) as tolerance,
+        bool_or(b.rate_missing) as rate_missing
     from broken b join joined j on j.relation_id = b.relation_id and j.report_key = b.report_key
     group by b.rule_id, b.relation_id, b.report_key
     """
@@ -234,7 +235,7 @@ def _share_sql(rule: Rule) -> str:
     tolerance = percent_tolerance(*as_sql("c.share_tolerance", "c.value", "c.rounding_tolerance", "t.value",
                                        "t.rounding_tolerance"))
     return f"""
-    select '{rule.id}' as rule_id, [c.figure_hash, t.figure_hash] as cells, null::integer as named,
+    select '{rule.id}' as rule_id, array[c.figure_hash, t.figure_hash] as cells, null::integer as named,
         null::bigint[] as context,
         100.0 * c.value_cmp / t.value_cmp as expected, c.share_pct_claimed as found,
         c.share_pct_claimed - 100.0 * c.value_cmp / t.value_cmp as imbalance,
@@ -265,9 +266,11 @@ def growth_sql(rule: Rule, broken_only: bool = True, submissions: str | None = N
     only = f"and submission_id in (select submission_id from {submissions})" if submissions else ""
     tolerance = percent_tolerance(*as_sql("c.growth_tolerance", "c.value", "c.rounding_tolerance", "c.last_value",
                                        "c.last_tol"))
+    claim = ", ".join(f"c.{column}" for column in ("figure_hash", "value", "rounding_tolerance", "growth_pct_claimed",
+                                                   "growth_tolerance", "period_year", "period_month"))
     return f"""
     with predecessors as (
-        select to_gso_code, to_vintage, count(*) as n from province_succession group by all
+        select to_gso_code, to_vintage, count(*) as n from province_succession group by to_gso_code, to_vintage
     ),
     claims as materialized (
         select c.figure_hash, c.series_key, c.series_2025_key, c.month_index, c.reporter_kind, c.reporter_vintage,
@@ -283,7 +286,7 @@ def growth_sql(rule: Rule, broken_only: bool = True, submissions: str | None = N
         -- across the 2025 merger: last year is the predecessor's figure, or the sum of the
         -- predecessors' figures when every one of them reported it and it adds up
         select c.figure_hash, sum(l.value) as value, sum(l.rounding_tolerance) as tol,
-            list(l.figure_hash) as cells
+            array_agg(l.figure_hash order by l.figure_hash) as cells
         from claims c
         join {CELLS_VIEW} l on l.series_2025_key = c.series_2025_key and l.month_index = c.month_index - 12
         where c.reporter_kind = 'province' and l.reporter_kind = 'province'
@@ -292,7 +295,7 @@ def growth_sql(rule: Rule, broken_only: bool = True, submissions: str | None = N
           -- a zone is the same zone whoever reports it; an unchanged province is itself
           and (c.zone_key <> '' or c.additive or c.n_predecessors = 1)
         group by c.figure_hash
-        having any_value(c.zone_key) <> '' or count(*) = any_value(c.n_predecessors)
+        having min(c.zone_key) <> '' or count(*) = min(c.n_predecessors)
     ),
     same_reporter as (
         -- the same reporter last year is one row per claim: joined directly, not grouped
@@ -305,20 +308,20 @@ def growth_sql(rule: Rule, broken_only: bool = True, submissions: str | None = N
     matched as (
         -- only the claims of vintage-2025 reporters can have predecessors: the others (most of
         -- them) skip the second join
-        select c.* exclude (s_value, s_tol, s_hash), c.s_value as last_value, c.s_tol as last_tol,
-            case when c.s_hash is not null then [c.s_hash] end as last_cells
+        select {claim}, c.s_value as last_value, c.s_tol as last_tol,
+            case when c.s_hash is not null then array[c.s_hash] end as last_cells
         from same_reporter c where c.reporter_kind <> 'province' or c.reporter_vintage <= 2008
-        union all by name
-        select c.* exclude (s_value, s_tol, s_hash), coalesce(c.s_value, m.value) as last_value,
+        union all
+        select {claim}, coalesce(c.s_value, m.value) as last_value,
             coalesce(c.s_tol, m.tol) as last_tol,
-            case when c.s_hash is not null then [c.s_hash] else m.cells end as last_cells
+            case when c.s_hash is not null then array[c.s_hash] else m.cells end as last_cells
         from same_reporter c left join merged m on m.figure_hash = c.figure_hash
         where c.reporter_kind = 'province' and c.reporter_vintage > 2008
           -- an average or a rate of several merged provinces is not the sum of theirs: such a claim
           -- has no last-year figure to compare with, and saying it is missing would be untrue
           and (c.zone_key <> '' or c.additive or c.n_predecessors <= 1 or c.s_value is not null)
     )
-    select '{rule.id}' as rule_id, [c.figure_hash] as cells, null::integer as named, c.last_cells as context,
+    select '{rule.id}' as rule_id, array[c.figure_hash] as cells, null::integer as named, c.last_cells as context,
         100.0 * (c.value / c.last_value - 1) as expected, c.growth_pct_claimed as found,
         c.growth_pct_claimed - 100.0 * (c.value / c.last_value - 1) as imbalance,
         {tolerance} as tolerance,
@@ -332,32 +335,31 @@ def growth_sql(rule: Rule, broken_only: bool = True, submissions: str | None = N
 
 
 def _zone_hierarchy_sql(rule: Rule) -> str:
-    # Zones are most of the figures: they are summed on one integer key (the figure within its
-    # report, whichever zone), and listed only where the province total does not match.
-    figure_in_report = "hash(submission_id, indicator_code, breakdown, unit) as figure_in_report"
+    # Zones are most of the figures: listed only where the province total does not match.
+    figure_in_report = "submission_id, indicator_code, breakdown, unit"  # whichever zone
     return f"""
     with zone_figures as materialized (
         select {figure_in_report}, zone_key, figure_hash, value, rounding_tolerance
         from {CELLS_VIEW} where zone_key <> '' and {_additive()}
     ),
     zones as (
-        select figure_in_report, sum(value) as value, sum(rounding_tolerance) as tol
-        from zone_figures group by figure_in_report
+        select {figure_in_report}, sum(value) as value, sum(rounding_tolerance) as tol
+        from zone_figures group by {figure_in_report}
     ),
     broken as (
-        select p.figure_hash, p.figure_in_report, p.value, p.rounding_tolerance, z.value as zones_value,
-            z.tol as zones_tol
+        select p.figure_hash, {", ".join("p." + c for c in figure_in_report.split(", "))}, p.value,
+            p.rounding_tolerance, z.value as zones_value, z.tol as zones_tol
         from (select {figure_in_report}, figure_hash, value, rounding_tolerance from {CELLS_VIEW}
               where zone_key = '') p
-        join zones z using (figure_in_report)
+        join zones z using ({figure_in_report})
         where abs(p.value - z.value) > p.rounding_tolerance + z.tol + 1e-9 * abs(p.value)
     )
-    select '{rule.id}' as rule_id, list_prepend(any_value(p.figure_hash), list(z.figure_hash order by z.zone_key))
+    select '{rule.id}' as rule_id, array_prepend(min(p.figure_hash), array_agg(z.figure_hash order by z.zone_key))
             as cells, 1 as named, null::bigint[] as context,
-        any_value(p.zones_value) as expected, any_value(p.value) as found,
-        any_value(p.value - p.zones_value) as imbalance, any_value(p.rounding_tolerance + p.zones_tol) as tolerance,
+        min(p.zones_value) as expected, min(p.value) as found,
+        min(p.value - p.zones_value) as imbalance, min(p.rounding_tolerance + p.zones_tol) as tolerance,
         false as rate_missing
-    from broken p join zone_figures z using (figure_in_report)
+    from broken p join zone_figures z using ({figure_in_report})
     group by p.figure_hash
     """
 
@@ -381,7 +383,7 @@ def _bloc_hierarchy_sql(rule: Rule) -> str:
             and f.period_key = r.period_key and f.indicator_code = r.indicator_code and f.breakdown = r.breakdown)
         group by r.bloc_figure_key
     )
-    select '{rule.id}' as rule_id, [c.figure_hash] as cells, null::integer as named, null::bigint[] as context,
+    select '{rule.id}' as rule_id, array[c.figure_hash] as cells, null::integer as named, null::bigint[] as context,
         b.members_value as expected, b.reported_value as found, b.reported_value - b.members_value as imbalance,
         c.rounding_tolerance + {rule.relative} * abs(b.reported_value) as tolerance,
         coalesce(m.n_missing, 0) > 0 as rate_missing, m.missing_members, coalesce(m.n_missing, 0) as n_missing,
@@ -410,7 +412,7 @@ def _monotonic_sql(rule: Rule) -> str:
         from flows
         window earlier as (partition by series_key, period_year order by month_index)
     )
-    select '{rule.id}' as rule_id, [figure_hash, p_hash] as cells, 1 as named,
+    select '{rule.id}' as rule_id, array[figure_hash, p_hash] as cells, 1 as named,
         null::bigint[] as context, p_value as expected, value as found, value as cell_value,
         value - p_value as imbalance, rounding_tolerance + p_tol as tolerance, false as rate_missing,
         cast(period_year as varchar) || '-' || lpad(cast(p_month_index - period_year * 12 as varchar), 2, '0')
@@ -436,7 +438,7 @@ def _magnitude_range_sql(rule: Rule) -> str:
         join {CELLS_VIEW} d on d.indicator_code = t.den_indicator and d.breakdown = t.den_breakdown
             and d.report_key = n.report_key
     )
-    select '{rule.id}' as rule_id, [figure_hash] as cells, null::integer as named, [den_hash] as context,
+    select '{rule.id}' as rule_id, array[figure_hash] as cells, null::integer as named, array[den_hash] as context,
         value as cell_value, case when per_unit > {high} then {high} else {low} end as expected,
         per_unit as found, per_unit - case when per_unit > {high} then {high} else {low} end as imbalance,
         0.0 as tolerance, false as rate_missing, {low} as low, {high} as high
@@ -464,15 +466,16 @@ def _magnitude_history_sql(rule: Rule) -> str:
         having count(*) > {minimum} and max(value) >= {low} * min(value)
     ),
     typical as (
-        select series_2025_key, season, median(k.value) as typical, any_value(s.n) as n,
-            list(k.figure_hash) as hashes, list(k.value) as figures
+        select series_2025_key, season, percentile_cont(0.5) within group (order by k.value) as typical,
+            min(s.n) as n, array_agg(k.figure_hash order by k.figure_hash) as hashes,
+            array_agg(k.value order by k.figure_hash) as figures
         from keyed k join spread s using (series_2025_key, season)
         group by series_2025_key, season
     ),
     figures as (
         select typical, unnest(hashes) as figure_hash, unnest(figures) as value from typical
     )
-    select '{rule.id}' as rule_id, [figure_hash] as cells, null::integer as named, null::bigint[] as context,
+    select '{rule.id}' as rule_id, array[figure_hash] as cells, null::integer as named, null::bigint[] as context,
         typical as expected, value as found, value / typical as imbalance, 0.0 as tolerance,
         false as rate_missing
     from figures
@@ -493,7 +496,7 @@ def usual_level_sql(rule: Rule, cells: str) -> str:
         from {CELLS_VIEW} where value > 0 and indicator_kind <> 'ratio'
     ),
     mine as (select * from keyed join {cells} using (figure_key))
-    select m.figure_key, median(o.value) as usual
+    select m.figure_key, percentile_cont(0.5) within group (order by o.value) as usual
     from mine m join keyed o
         on o.series_2025_key = m.series_2025_key and o.season = m.season and o.submission_id <> m.submission_id
     group by m.figure_key
@@ -524,7 +527,7 @@ def peer_range_sql(cells: str, minimum_peers: int = 3) -> str:
 def _plausibility_sql(rule: Rule) -> str:
     low, high = rule.spec["range"]
     return f"""
-    select '{rule.id}' as rule_id, [figure_hash] as cells, null::integer as named, null::bigint[] as context,
+    select '{rule.id}' as rule_id, array[figure_hash] as cells, null::integer as named, null::bigint[] as context,
         case when value > {high} then {high} else {low} end as expected, value as found,
         value - case when value > {high} then {high} else {low} end as imbalance, 0.0 as tolerance,
         false as rate_missing, {low} as low, {high} as high
@@ -551,11 +554,12 @@ def _bloc_membership_sql(rule: Rule) -> str:
         left join dim_bloc_member m on m.member_vintage = s.from_vintage and m.member_gso_code = s.from_gso_code
     )
     select '{rule.id}' as rule_id, null::bigint[] as cells, null::integer as named, null::bigint[] as context,
-        'province:' || cast(any_value(to_vintage) as varchar) || ':' || to_gso_code as reporter_id, '' as zone_key,
-        null as period_key, null as submission_id, null as revision_number, null as indicators,
-        null as breakdowns, null as source_cells, 'bloc_membership:' || to_gso_code as cell_keys,
-        null as expected, null as found, null as imbalance, 0.0 as tolerance, false as rate_missing,
-        any_value(to_name) || ' (' || to_gso_code || ')' as reporter_name,
+        'province:' || cast(min(to_vintage) as varchar) || ':' || to_gso_code as reporter_id, '' as zone_key,
+        null::varchar as period_key, null::varchar as submission_id, null::bigint as revision_number,
+        null::varchar as indicators, null::varchar as breakdowns, null::varchar as source_cells,
+        'bloc_membership:' || to_gso_code as cell_keys, null::double precision as expected,
+        null::double precision as found, null::double precision as imbalance, 0.0 as tolerance,
+        false as rate_missing, min(to_name) || ' (' || to_gso_code || ')' as reporter_name,
         string_agg(name_vi || ' (' || coalesce(bloc_code, '-') || ')', ', ' order by from_gso_code)
             as predecessor_blocs
     from predecessors
@@ -567,10 +571,11 @@ def _missing_rate_sql(rule: Rule) -> str:
     """One finding per year whose money figures cannot be converted: the rate is not in fx_rates."""
     return f"""
     select '{rule.id}' as rule_id, null::bigint[] as cells, null::integer as named, null::bigint[] as context,
-        null as reporter_id, '' as zone_key, cast(period_year as varchar) as period_key,
-        null as submission_id, null as revision_number, null as indicators, null as breakdowns,
-        null as source_cells, 'fx:' || cast(period_year as varchar) as cell_keys, null as expected,
-        count(*) as found, null as imbalance, 0.0 as tolerance, false as rate_missing
+        null::varchar as reporter_id, '' as zone_key, cast(period_year as varchar) as period_key,
+        null::varchar as submission_id, null::bigint as revision_number, null::varchar as indicators,
+        null::varchar as breakdowns, null::varchar as source_cells, 'fx:' || cast(period_year as varchar) as cell_keys,
+        null::double precision as expected, count(*) as found, null::double precision as imbalance,
+        0.0 as tolerance, false as rate_missing
     from {ALL_CELLS_VIEW}
     where unit in ('VND_bn', 'USD_mn') and value_vnd_bn is null and value is not null
     group by period_year
@@ -581,7 +586,7 @@ RESOLVED = ["reporter_id", "zone_key", "period_key", "submission_id", "revision_
             "source_cells", "cell_keys"]
 
 
-def resolve_cells(con: duckdb.DuckDBPyConnection, parts: list[str]) -> pd.DataFrame:
+def resolve_cells(w: Warehouse, parts: list[str]) -> pd.DataFrame:
     """Every rule's broken relations with the strings of their cells, looked up in one pass over
     the facts for all rules.
 
@@ -591,15 +596,19 @@ def resolve_cells(con: duckdb.DuckDBPyConnection, parts: list[str]) -> pd.DataFr
     another period is shown with its period).
     """
     listed = "\nunion all\n".join(
-        f"""select {i} as part, finding_no, unnest(cells) as figure_hash, unnest(range(1, len(cells) + 1)) as ord,
-                unnest(range(1, len(cells) + 1)) <= coalesce(named, len(cells)) as is_named, false as is_context
-            from {table} where cells is not null
+        f"""select part, finding_no, figure_hash, ord, ord <= coalesce(named, n) as is_named, false as is_context
+            from (select {i} as part, finding_no, named, cardinality(cells) as n, unnest(cells) as figure_hash,
+                         generate_subscripts(cells, 1) as ord
+                  from {table} where cells is not null) as listed_cells
             union all
-            select {i}, finding_no, unnest(context), unnest(range(1, len(context) + 1)) + 100000, false, true
-            from {table} where context is not null"""
+            select part, finding_no, figure_hash, ord + 100000, false, true
+            from (select {i} as part, finding_no, unnest(context) as figure_hash, generate_subscripts(context, 1) as ord
+                  from {table} where context is not null) as listed_context"""
         for i, table in enumerate(parts))
-    con.execute(f"""
-        create or replace temp table dq_resolved as
+
+    def first(column: str) -> str:
+        return f"(array_agg({column} order by ord))[1] as {column}"
+    w.temp_table("dq_resolved", f"""
         with refs as ({listed}),
         cells as (
             -- the cell's reference is put together after the join, for the matched cells only
@@ -610,39 +619,38 @@ def resolve_cells(con: duckdb.DuckDBPyConnection, parts: list[str]) -> pd.DataFr
             from refs r join {ALL_CELLS_VIEW} c using (figure_hash)
         )
         select part, finding_no,
-            arg_min(reporter_id, ord) as reporter_id, arg_min(zone_key, ord) as zone_key,
-            arg_min(period_key, ord) as period_key, arg_min(submission_id, ord) as submission_id,
-            arg_min(revision_number, ord) as revision_number,
+            {", ".join(first(c) for c in ("reporter_id", "zone_key", "period_key", "submission_id", "revision_number"))},
             string_agg(indicator_code, ',' order by ord) filter (where is_named) as indicators,
             string_agg(breakdown, ',' order by ord) filter (where is_named) as breakdowns,
             string_agg(case when period_key = first_period then cell_ref else period_key || ' ' || cell_ref end,
                        ', ' order by ord) as source_cells,
             string_agg(figure_key, '¦' order by ord) filter (where not is_context) as cell_keys
         from cells group by part, finding_no""")
-    # One query for all parts, their own columns side by side (union by name): a value the rule
+    # Each part with its own columns; the frames are put side by side by name. A value the rule
     # gave itself (a bloc's period, a year without a rate) wins over its first cell's.
-    selects = []
+    frames = []
     for i, table in enumerate(parts):
-        own = {row[0] for row in con.execute(f"describe {table}").fetchall()}
-        names = [f"coalesce(t.{c}, r.{c}) as {c}" if c in own else f"r.{c}" for c in RESOLVED]
-        selects.append(f"""select t.* exclude (finding_no, cells, named, context{"".join(f", {c}" for c in RESOLVED if c in own)}),
-                {", ".join(names)}
-            from {table} t left join dq_resolved r on r.part = {i} and r.finding_no = t.finding_no""")
-    frame = con.execute("\nunion all by name\n".join(selects)).df()
-    con.execute("drop table dq_resolved")
-    return frame
+        own = [c for c in w.columns(f"select * from {table}") if c not in ("finding_no", "cells", "named", "context")]
+        names = [f"t.{c}" for c in own if c not in RESOLVED] + \
+            [f"coalesce(t.{c}, r.{c}) as {c}" if c in own else f"r.{c}" for c in RESOLVED]
+        frames.append(w.df(f"""select {", ".join(names)}
+            from {table} t left join dq_resolved r on r.part = {i} and r.finding_no = t.finding_no"""))
+    w.execute("drop table dq_resolved")
+    found = [f for f in frames if len(f)]
+    return pd.concat(found, ignore_index=True) if found else frames[0]
 
 
-def detect(con: duckdb.DuckDBPyConnection, rules: list[Rule] | None = None, groups: str | None = None
+def detect(con: Warehouse | object, rules: list[Rule] | None = None, groups: str | None = None
            ) -> tuple[pd.DataFrame, dict[str, float]]:
     """Every broken relation in the warehouse, one row each (before messages and suggestions),
     and the seconds each rule kind took (`cells`: looking up the broken relations' cells).
-    `rules`: the catalogue's rules to run (all of them by default); `groups`: the reporter groups
-    whose reports they run over (create_cells_view; all by default)."""
+    `con`: the warehouse (a Warehouse, or a DuckDB connection); `rules`: the catalogue's rules to
+    run (all of them by default); `groups`: the reporter groups whose reports they run over
+    (create_cells_view; all by default)."""
     import time
 
-    con.execute("set enable_progress_bar = false")
-    create_cells_view(con, groups)
+    w = as_warehouse(con)
+    create_cells_view(w, groups)
     rules = load() if rules is None else rules
     queries: list[tuple[list[Rule], str]] = []
     linear = [r for r in rules if r.kind in ("balance", "bound")]
@@ -666,14 +674,13 @@ def detect(con: duckdb.DuckDBPyConnection, rules: list[Rule] | None = None, grou
     parts = []
     for i, (group, sql) in enumerate(queries):
         started = time.perf_counter()
-        con.execute(f"create or replace temp table dq_raw_{i} as select row_number() over () as finding_no, * "
-                    f"from ({sql})")
+        w.temp_table(f"dq_raw_{i}", f"select row_number() over () as finding_no, q.* from ({sql}) as q")
         parts.append(f"dq_raw_{i}")
         timings[group[0].kind] = timings.get(group[0].kind, 0.0) + time.perf_counter() - started
     started = time.perf_counter()
-    findings = resolve_cells(con, parts)
+    findings = resolve_cells(w, parts)
     for table in parts:
-        con.execute(f"drop table {table}")
+        w.execute(f"drop table {table}")
     timings["cells"] = time.perf_counter() - started
     return findings, timings
 

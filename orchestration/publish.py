@@ -76,19 +76,15 @@ class Publication:
     written: str = "in full"  # or brought up to date from the last publication (_write_snapshot)
 
 
-def _warehouse(con) -> Warehouse:
-    return con if isinstance(con, Warehouse) else Warehouse(con, target.DUCKDB, "")
-
-
 def table_names(con, schema: str = "main", catalog: str | None = None) -> list[str]:
     """The base tables of a schema (of an attached catalog when given); `con` is a DuckDB
     connection or a Warehouse (zonestat/warehouse.py)."""
-    return _warehouse(con).tables(schema, catalog)
+    return warehouse.as_warehouse(con).tables(schema, catalog)
 
 
 def table_row_counts(con, schema: str = "main", catalog: str | None = None) -> dict[str, int]:
     """Rows per base table of a schema (of an attached catalog when given)."""
-    w = _warehouse(con)
+    w = warehouse.as_warehouse(con)
     prefix = f"{catalog}.{schema}." if catalog else f"{schema}."
     names = w.tables(schema, catalog)
     if not names:

@@ -177,15 +177,15 @@ def test_the_same_files_make_the_same_warehouse_on_duckdb_and_on_postgresql(zhom
         assert _differences(duck, postgres) == {}
         assert _finding_ids_on_duckdb(on_duckdb) == _finding_ids_on_postgres(server)
 
-        # On PostgreSQL too the rules checked again only the reporters that changed, in their copy
-        # brought up to date, and found what a run over every report finds.
+        # On PostgreSQL too the rules checked again only the reporters that changed, and found what
+        # a run over every report finds.
         from expectations import engine
 
         checked = latest_metadata(on_postgres, "quality", "dq_rule_findings")
         assert 0 < checked["reporters_checked"] < checked["reporters"], checked
         monkeypatch.setenv("ZONESTAT_DBT_TARGET", "postgres")
         kept = _rule_findings_on_postgres(server)
-        engine.run_quality(on_postgres)  # every report, from a fresh copy
+        engine.run_quality(on_postgres)  # every report
         assert _rule_findings_on_postgres(server) == kept and kept
 
         # What users read through the CLI and the boards' feedback workbooks is the same on both.

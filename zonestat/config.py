@@ -60,11 +60,6 @@ class Home:
         return self.root / "work" / "warehouse.duckdb"
 
     @property
-    def rules_copy(self) -> Path:
-        """On PostgreSQL, the quality rules' DuckDB copy of what they read, with their findings."""
-        return self.root / "work" / "rules.duckdb"
-
-    @property
     def published_db(self) -> Path:
         return self.root / "warehouse.duckdb"
 

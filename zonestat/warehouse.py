@@ -5,9 +5,9 @@
 - the published state, which analysts read: the newest snapshot of warehouse.duckdb, or the
   schema `main` on PostgreSQL.
 
-The CLI, the asset checks, the quality engine and the feedback workbooks read through here, in
-SQL both engines read. What differs beyond reading (loading the landing, running the rules,
-publishing) asks zonestat/target.py.
+The CLI, the asset checks, the quality engine and the feedback workbooks read and write through
+here, in SQL both engines run. What differs beyond that (loading the landing, publishing) asks
+zonestat/target.py.
 """
 
 from __future__ import annotations
@@ -49,6 +49,60 @@ class Warehouse:
             cur.execute(*self._psycopg(sql, params))
             return cur.fetchall()
 
+    def execute(self, sql: str, params: list | None = None) -> None:
+        if self.engine == target.DUCKDB:
+            self.con.execute(sql, params)
+            return
+        with self.con.cursor() as cur:
+            cur.execute(*self._psycopg(sql, params))
+
+    def temp_table(self, name: str, sql: str, params: list | None = None) -> None:
+        """A temporary table of a query's rows, in place of any earlier one of that name."""
+        self.execute(f"drop table if exists {name}")
+        self.execute(f"create temporary table {name} as {sql}", params)
+
+    def temp_view(self, name: str, sql: str) -> None:
+        self.execute(f"drop view if exists {name}")
+        self.execute(f"create temporary view {name} as {sql}")
+
+    def columns(self, sql: str) -> list[str]:
+        """The column names of a query's result."""
+        if self.engine == target.DUCKDB:
+            return [d[0] for d in self.con.execute(f"select * from ({sql}) as q limit 0").description]
+        with self.con.cursor() as cur:
+            cur.execute(f"select * from ({sql}) as q limit 0")
+            return [d[0] for d in cur.description]
+
+    def insert_frame(self, table: str, frame) -> None:
+        """A pandas frame's rows appended to a table with the same columns, in order."""
+        if self.engine == target.DUCKDB:
+            self.con.register("zonestat_frame", frame)
+            try:
+                self.con.execute(f"insert into {table} select * from zonestat_frame")
+            finally:
+                self.con.unregister("zonestat_frame")
+            return
+        from psycopg2.extras import execute_values
+
+        rows = [tuple(None if _missing(v) else v for v in row) for row in frame.astype(object).itertuples(index=False, name=None)]
+        with self.con.cursor() as cur:
+            execute_values(cur, f"insert into {table} values %s", rows, page_size=1000)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing. On PostgreSQL the work connection is already in a transaction, which the
+        context that opened it commits; on DuckDB it is begun here."""
+        if self.engine != target.DUCKDB:
+            yield
+            return
+        self.con.execute("begin")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("rollback")
+            raise
+        self.con.execute("commit")
+
     @staticmethod
     def _psycopg(sql: str, params: list | None) -> tuple:
         # zonestat's queries put no ? or % inside their string literals: their values are parameters
@@ -60,6 +114,19 @@ class Warehouse:
         return [r[0] for r in self.rows(
             f"select table_name from information_schema.tables where {where}table_schema = '{schema or self.schema}' "
             "and table_type = 'BASE TABLE' order by 1")]
+
+
+def as_warehouse(con: Warehouse | object) -> Warehouse:
+    """A Warehouse as it is, or a DuckDB connection as one (a file's facts in memory: zonestat validate)."""
+    return con if isinstance(con, Warehouse) else Warehouse(con, target.DUCKDB, "")
+
+
+def _missing(value: object) -> bool:
+    """None, NaN or pandas' NA: NULL in the database."""
+    try:
+        return value is None or value != value or str(value) == "<NA>"
+    except (TypeError, ValueError):
+        return False
 
 
 def postgres_address(schema: str) -> str:
@@ -91,6 +158,7 @@ def work(h: Home, read_only: bool = False) -> Iterator[Warehouse]:
             yield w
         return
     with connect_work_db(h.work_db, read_only=read_only) as con:
+        con.execute("set enable_progress_bar = false")  # a long query draws none into a refresh's log
         yield Warehouse(con, target.DUCKDB, str(h.work_db))
 
 
@@ -124,51 +192,3 @@ def published(h: Home) -> Iterator[Warehouse | None]:
 
     with duckdb.connect(str(path), read_only=True) as con:
         yield Warehouse(con, target.DUCKDB, published_where(h))
-
-
-# PostgreSQL's types as DuckDB names them, for the tables copied between the two.
-_DUCKDB_TYPES = {"text": "varchar", "character varying": "varchar", "integer": "integer", "bigint": "bigint",
-                 "smallint": "integer", "double precision": "double", "numeric": "double", "boolean": "boolean",
-                 "date": "date", "timestamp with time zone": "timestamptz", "timestamp without time zone": "timestamp"}
-
-
-def copy_to_duckdb(pg, duck, tables: tuple[str, ...], reporters: list[str] | None = None) -> None:
-    """Copy tables of the PostgreSQL connection's schema into a DuckDB connection (COPY, as CSV).
-    Given `reporters`, only their rows are copied, in place of the rows the DuckDB table has of them."""
-    import tempfile
-
-    with pg.cursor() as cur, tempfile.TemporaryDirectory(prefix="zonestat-copy-") as folder:
-        for table in tables:
-            cur.execute("select column_name, data_type from information_schema.columns "
-                        "where table_schema = current_schema() and table_name = %s order by ordinal_position", (table,))
-            columns = {}
-            for name, kind in cur.fetchall():
-                if kind not in _DUCKDB_TYPES:
-                    raise TypeError(f"{table}.{name}: no DuckDB type for PostgreSQL's {kind} (zonestat/warehouse.py)")
-                columns[name] = _DUCKDB_TYPES[kind]
-            path = Path(folder) / f"{table}.csv"
-            rows = table if reporters is None else \
-                "(" + cur.mogrify(f"select * from {table} where reporter_id = any(%s)", (reporters,)).decode() + ")"
-            with open(path, "wb") as out:
-                cur.copy_expert(f"copy {rows} to stdout with (format csv, header true)", out)
-            # PostgreSQL writes NULL as an empty field and the empty string as "": kept apart here
-            read = "select * from read_csv(?, header = true, columns = ?, allow_quoted_nulls = false)"
-            if reporters is None:
-                duck.execute(f"create or replace table {table} as {read}", [str(path), columns])
-            else:
-                duck.execute(f"delete from {table} where reporter_id in (select unnest(?::varchar[]))", [reporters])
-                duck.execute(f"insert into {table} {read}", [str(path), columns])
-
-
-def copy_to_postgres(duck, pg, table: str, columns_ddl: str) -> None:
-    """Replace a PostgreSQL table (in the connection's schema) with a DuckDB table's rows."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="zonestat-copy-") as folder:
-        path = Path(folder) / f"{table}.csv"
-        duck.execute(f"copy {table} to '{path}' (header true)")  # empty strings are written as ""
-        with pg.cursor() as cur:
-            cur.execute(f"drop table if exists {table}")
-            cur.execute(f"create table {table} ({columns_ddl})")
-            with open(path, "rb") as data:
-                cur.copy_expert(f"copy {table} from stdin with (format csv, header true)", data)
