@@ -10,7 +10,7 @@ import pandas as pd
 
 from expectations import quality, suggest
 from expectations.catalogue import by_id
-from zonestat import target, warehouse
+from zonestat import warehouse
 from zonestat.config import Home
 from zonestat.warehouse import Warehouse, as_warehouse
 
@@ -244,21 +244,9 @@ def run_quality(h: Home, basis: str | None = None) -> QualitySummary:
     reporters' reports and their dependants are checked again. Without one, every report is."""
     summary = QualitySummary()
     with warehouse.work(h) as w:
-        if w.engine == target.POSTGRES:
-            _numeric_as_float(w.con)
         w.temp_table("dq_current_versions", CURRENT_VERSIONS)
         _find_and_keep(w, summary, _findings_can_be_kept(w, basis), basis)
     return summary
-
-
-def _numeric_as_float(con) -> None:
-    """PostgreSQL's numeric (what its literals such as 0.0 are) read as Python floats, as DuckDB
-    gives its decimals to pandas: the messages and the search compute with floats."""
-    import psycopg2.extensions as pg
-
-    as_float = pg.new_type(pg.DECIMAL.values, "ZONESTAT_NUMERIC_AS_FLOAT",
-                           lambda value, cursor: None if value is None else float(value))
-    pg.register_type(as_float, con)
 
 
 def _findings_can_be_kept(w: Warehouse, basis: str | None) -> bool:

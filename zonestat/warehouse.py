@@ -141,8 +141,14 @@ def published_where(h: Home) -> str:
 
 @contextmanager
 def _postgres(schema: str, read_only: bool) -> Iterator[Warehouse]:
+    import psycopg2.extensions as pg
+
     con = target.connect_postgres(options=f"-c search_path={schema}")
     con.set_session(readonly=read_only, autocommit=read_only)
+    # numeric (what a literal such as 0.0 is) read as a float, as DuckDB hands its decimals to
+    # pandas: the quality engine's messages and search compute with floats on either engine
+    pg.register_type(pg.new_type(pg.DECIMAL.values, "ZONESTAT_NUMERIC_AS_FLOAT",
+                                 lambda value, cursor: None if value is None else float(value)), con)
     try:
         yield Warehouse(con, target.POSTGRES, postgres_address(schema), schema)
         if not read_only:

@@ -19,3 +19,11 @@
 {% macro split_to_rows(text, separator) %}{{ return(adapter.dispatch('split_to_rows')(text, separator)) }}{% endmacro %}
 {% macro default__split_to_rows(text, separator) %}unnest(string_to_array({{ text }}, {{ separator }})){% endmacro %}
 {% macro duckdb__split_to_rows(text, separator) %}unnest(string_split({{ text }}, {{ separator }})){% endmacro %}
+
+{#- After a model's table is written: PostgreSQL plans queries from statistics that it gathers only
+    when asked or when autovacuum comes by, and a table just built has none, so the next model and
+    the quality rules would be planned blind (a nested loop over a million rows). DuckDB keeps its
+    own as it writes. -#}
+{% macro refresh_statistics() %}{{ return(adapter.dispatch('refresh_statistics')()) }}{% endmacro %}
+{% macro default__refresh_statistics() %}{% if config.get('materialized') != 'view' %}analyze {{ this }}{% endif %}{% endmacro %}
+{% macro duckdb__refresh_statistics() %}{% endmacro %}
