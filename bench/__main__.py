@@ -1,10 +1,11 @@
-"""python -m bench [ingest|warehouse|quality|refresh|sensor|engines|validate|all]"""
+"""python -m bench [ingest|warehouse|quality|catalogue|refresh|sensor|engines|validate|all]"""
 
 import sys
 
-from bench import ingest, quality, refresh, validate, warehouse
+from bench import catalogue, ingest, quality, refresh, validate, warehouse
 
-BENCHMARKS = {"ingest": ingest.run, "warehouse": warehouse.run, "quality": quality.run, "refresh": refresh.run,
+BENCHMARKS = {"ingest": ingest.run, "warehouse": warehouse.run, "quality": quality.run,
+              "catalogue": catalogue.run, "refresh": refresh.run,
               "sensor": refresh.sensor, "engines": refresh.engines, "validate": validate.run}
 
 

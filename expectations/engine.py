@@ -201,16 +201,16 @@ def _without_falls_from_flagged_figures(findings: pd.DataFrame) -> pd.DataFrame:
 
 
 def find(con: Warehouse | object, summary: QualitySummary, rules: list | None = None,
-         groups: str | None = None, rewritten=None) -> pd.DataFrame:
+         reporters: str | None = None, rewritten=None) -> pd.DataFrame:
     """The findings of the catalogue's `rules` (all by default) over the facts `con` holds (a
-    Warehouse, or a DuckDB connection), of the
-    reporter groups in the table `groups` (all by default: quality.create_cells_view): detected,
+    Warehouse, or a DuckDB connection), of the reporters in the table `reporters` (all by
+    default: quality.create_cells_view): detected,
     explained and with their suggested corrections; of them only those `rewritten` selects (a
     function of the findings' frame), when given. The warehouse's run and `zonestat validate`'s
     (expectations/file_rules.py) are this one function."""
     w = as_warehouse(con)
     started = time.perf_counter()
-    raw, summary.seconds_by_kind = quality.detect(w, rules, groups)
+    raw, summary.seconds_by_kind = quality.detect(w, rules, reporters)
     summary.seconds_detect = time.perf_counter() - started
     findings = _explain(raw) if len(raw) else pd.DataFrame(columns=quality.FINDING_COLUMNS)
     findings = _without_falls_from_flagged_figures(findings)
@@ -274,35 +274,41 @@ def _find_and_keep(w: Warehouse, summary: QualitySummary, incremental: bool, bas
     corrections of the other reports of its periods, which are weighed against their peers. The
     rules run over those reports' whole groups, which the corrections' context needs."""
     quality.create_cells_view(w)
-    summary.reporters = w.rows(f"select count(distinct reporter_id) from {quality.ALL_CELLS_VIEW}")[0][0]
+    # Each reporter with figures, and its group (quality.REPORTER_GROUP): one pass over the facts
+    # for everything the scope below needs to know of them.
+    w.temp_table("dq_reporter_groups", f"""select reporter_id, min(reporter_kind) as reporter_kind,
+        min({quality.REPORTER_GROUP}) as reporter_group from {quality.ALL_CELLS_VIEW} group by reporter_id""")
+    summary.reporters = w.rows("select count(*) from dq_reporter_groups")[0][0]
     if incremental and not w.rows("select count(*) from dq_changed_versions")[0][0]:
         _tally(w, summary)  # no report changed: every finding stands
         return
-    groups, rewritten = None, None
+    scope, rewritten = None, None
     if incremental:
-        group, cells = quality.REPORTER_GROUP, quality.ALL_CELLS_VIEW
         repairable = ", ".join(f"'{k}'" for k in sorted(REPAIRABLE))
-        w.temp_table("dq_rewritten_reporters", f"""
+        w.temp_table("dq_rewritten_reporters", """
             select reporter_id from dq_changed_versions
             union
-            select distinct reporter_id from {cells} where reporter_kind = 'bloc' or {group} in (
-                select {group} from {cells} where reporter_id in (select reporter_id from dq_changed_versions))""")
+            select reporter_id from dq_reporter_groups where reporter_kind = 'bloc' or reporter_group in (
+                select reporter_group from dq_reporter_groups
+                where reporter_id in (select reporter_id from dq_changed_versions))""")
         w.temp_table("dq_changed_periods", "select distinct period_key from dq_changed_versions")
-        w.temp_table("dq_scope_groups", f"""
-            select distinct {group} as reporter_group from {cells}
-            where reporter_id in (select reporter_id from dq_rewritten_reporters)
-                or reporter_id in (select reporter_id from {RULE_FINDINGS_TABLE}
-                                   where period_key in (select period_key from dq_changed_periods)
-                                   and kind in ({repairable}) and severity in ('error', 'warning'))""")
-        groups = "dq_scope_groups"
+        w.temp_table("dq_scope_reporters", f"""
+            select reporter_id from dq_reporter_groups
+            where reporter_kind = 'bloc' or reporter_group in (
+                select reporter_group from dq_reporter_groups
+                where reporter_id in (select reporter_id from dq_rewritten_reporters)
+                    or reporter_id in (select reporter_id from {RULE_FINDINGS_TABLE}
+                                       where period_key in (select period_key from dq_changed_periods)
+                                       and kind in ({repairable}) and severity in ('error', 'warning')))""")
+        scope = "dq_scope_reporters"
         reporters = {r for (r,) in w.rows("select reporter_id from dq_rewritten_reporters")}
         periods = {p for (p,) in w.rows("select period_key from dq_changed_periods")}
 
         def rewritten(found: pd.DataFrame) -> pd.Series:
             return found["reporter_id"].isin(reporters) | found["period_key"].isin(periods) \
                 | (found["kind"] == "reference")
-    findings = find(w, summary, groups=groups, rewritten=rewritten)
-    summary.reporters_checked = w.rows(f"select count(distinct reporter_id) from {quality.CELLS_VIEW}")[0][0]
+    findings = find(w, summary, reporters=scope, rewritten=rewritten)
+    summary.reporters_checked = w.rows(f"select count(*) from {scope or 'dq_reporter_groups'}")[0][0]
     for column in quality.FINDING_COLUMNS:
         if column not in findings.columns:
             findings[column] = None
@@ -319,7 +325,7 @@ def _find_and_keep(w: Warehouse, summary: QualitySummary, incremental: bool, bas
             w.execute(f"""delete from {RULE_FINDINGS_TABLE}
                 where kind = 'reference' or reporter_id in (select reporter_id from dq_rewritten_reporters)
                     or (period_key in (select period_key from dq_changed_periods)
-                        and reporter_id in (select distinct reporter_id from {quality.CELLS_VIEW}))
+                        and reporter_id in (select reporter_id from dq_scope_reporters))
                     or finding_id in (select finding_id from dq_new_finding_ids)""")
         else:
             w.execute(f"drop table if exists {RULE_FINDINGS_TABLE}")

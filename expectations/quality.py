@@ -1,11 +1,11 @@
 """The quality engine's detection: the rule catalogue as SQL over the facts.
 
 Detection is set-based SQL in the warehouse (one query per rule kind over every report, or
-over the reporter groups a refresh changed: create_cells_view), so the whole catalogue costs a
+over the reporters a refresh must check again: create_cells_view), so the whole catalogue costs a
 few scans of the fact tables. The SQL is what DuckDB and PostgreSQL both run (arrays, ordered
-aggregates, FILTER, percentile_cont), so the rules run in either warehouse as it is. For every report with a broken
-rule, suggest.py then searches the smallest set of cells whose correction satisfies all of
-its rules (engine.py). Findings about what boards reported are flags, never blockers: the dbt
+aggregates, FILTER, percentile_cont), so the rules run in either warehouse as it is. For every
+report with a broken rule, suggest.py then searches the smallest set of cells whose correction
+satisfies all of its rules (engine.py). Findings about what boards reported are flags, never blockers: the dbt
 model dq_findings publishes them, and each fact row gets the worst severity touching it.
 """
 
@@ -51,11 +51,10 @@ CELL_REF = "case when source_sheet = '' then source_cell else source_sheet || '!
 REPORTER_GROUP = "coalesce(province_2025_code, reporter_id)"
 
 
-def create_cells_view(con: Warehouse | object, groups: str | None = None) -> None:
+def create_cells_view(con: Warehouse | object, reporters: str | None = None) -> None:
     """The rules' universe: one view of the current figures of every fact table (ALL_CELLS_VIEW),
-    and CELLS_VIEW, the figures the rules run over: all of them, or, given `groups` (a table of
-    `reporter_group`), the reports of those reporter groups and every bloc's (a bloc's aggregate
-    depends on any member's report)."""
+    and CELLS_VIEW, the figures the rules run over: all of them, or, given `reporters` (a table of
+    reporter_id), theirs."""
     columns = f"""figure_key, reporter_id, reporter_kind, reporter_code, province_2025_code, zone_key, period_key,
         period_year, period_month, indicator_code, indicator_kind, breakdown, value, unit, value_vnd_bn,
         rounding_tolerance, growth_pct_claimed, growth_tolerance, share_pct_claimed, share_tolerance,
@@ -72,9 +71,15 @@ def create_cells_view(con: Warehouse | object, groups: str | None = None) -> Non
     w = as_warehouse(con)
     w.execute(f"drop view if exists {CELLS_VIEW}")  # it depends on the other
     w.temp_view(ALL_CELLS_VIEW, union)
-    scoped = "" if groups is None else \
-        f"where reporter_kind = 'bloc' or {REPORTER_GROUP} in (select reporter_group from {groups})"
-    w.temp_view(CELLS_VIEW, f"select * from {ALL_CELLS_VIEW} {scoped}")
+    if reporters is None:
+        w.temp_view(CELLS_VIEW, f"select * from {ALL_CELLS_VIEW}")
+    elif w.engine == target.DUCKDB:
+        w.temp_view(CELLS_VIEW, f"select * from {ALL_CELLS_VIEW} where reporter_id in (select reporter_id from {reporters})")
+    else:
+        # PostgreSQL reads every column of a row it scans: the scope's figures are read once into a
+        # table of their own, which each rule then scans instead of every fact table.
+        w.temp_table("dq_scope_cells", f"select * from {ALL_CELLS_VIEW} where reporter_id in (select reporter_id from {reporters})")
+        w.temp_view(CELLS_VIEW, "select * from dq_scope_cells")
 
 
 def _values(rows: list[tuple]) -> str:
@@ -615,8 +620,8 @@ def resolve_cells(w: Warehouse, parts: list[str]) -> pd.DataFrame:
                   from {table} where context is not null) as listed_context"""
         for i, table in enumerate(parts))
 
-    def first(column: str) -> str:
-        return f"(array_agg({column} order by ord))[1] as {column}"
+    def first(column: str) -> str:  # of the first cell, which is always among the facts it came from
+        return f"max({column}) filter (where ord = 1) as {column}"
     w.temp_table("dq_resolved", f"""
         with refs as ({listed}),
         cells as (
@@ -625,7 +630,7 @@ def resolve_cells(w: Warehouse, parts: list[str]) -> pd.DataFrame:
                 {CELL_REF} as cell_ref,
                 c.revision_number, c.indicator_code, c.breakdown,
                 first_value(c.period_key) over (partition by r.part, r.finding_no order by r.ord) as first_period
-            from refs r join {ALL_CELLS_VIEW} c using (figure_hash)
+            from refs r join {CELLS_VIEW} c using (figure_hash)  -- every rule's cells are among them
         )
         select part, finding_no,
             {", ".join(first(c) for c in ("reporter_id", "zone_key", "period_key", "submission_id", "revision_number"))},
@@ -649,17 +654,17 @@ def resolve_cells(w: Warehouse, parts: list[str]) -> pd.DataFrame:
     return pd.concat(found, ignore_index=True) if found else frames[0]
 
 
-def detect(con: Warehouse | object, rules: list[Rule] | None = None, groups: str | None = None
+def detect(con: Warehouse | object, rules: list[Rule] | None = None, reporters: str | None = None
            ) -> tuple[pd.DataFrame, dict[str, float]]:
     """Every broken relation in the warehouse, one row each (before messages and suggestions),
     and the seconds each rule kind took (`cells`: looking up the broken relations' cells).
     `con`: the warehouse (a Warehouse, or a DuckDB connection); `rules`: the catalogue's rules to
-    run (all of them by default); `groups`: the reporter groups whose reports they run over
+    run (all of them by default); `reporters`: a table of the reporters whose reports they run over
     (create_cells_view; all by default)."""
     import time
 
     w = as_warehouse(con)
-    create_cells_view(w, groups)
+    create_cells_view(w, reporters)
     rules = load() if rules is None else rules
     queries: list[tuple[list[Rule], str]] = []
     linear = [r for r in rules if r.kind in ("balance", "bound")]

@@ -57,9 +57,13 @@ class Warehouse:
             cur.execute(*self._psycopg(sql, params))
 
     def temp_table(self, name: str, sql: str, params: list | None = None) -> None:
-        """A temporary table of a query's rows, in place of any earlier one of that name."""
+        """A temporary table of a query's rows, in place of any earlier one of that name. PostgreSQL
+        gathers no statistics on a temporary table by itself: they are gathered here, so that the
+        queries that read it are not planned blind."""
         self.execute(f"drop table if exists {name}")
         self.execute(f"create temporary table {name} as {sql}", params)
+        if self.engine != target.DUCKDB:
+            self.execute(f"analyze {name}")
 
     def temp_view(self, name: str, sql: str) -> None:
         self.execute(f"drop view if exists {name}")
