@@ -480,14 +480,12 @@ def _magnitude_history_sql(rule: Rule) -> str:
         having count(*) > {minimum} and max(value) >= {low} * min(value)
     ),
     typical as (
-        select series_2025_key, season, percentile_cont(0.5) within group (order by k.value) as typical,
-            min(s.n) as n, array_agg(k.figure_hash order by k.figure_hash) as hashes,
-            array_agg(k.value order by k.figure_hash) as figures
+        select series_2025_key, season, percentile_cont(0.5) within group (order by k.value) as typical
         from keyed k join spread s using (series_2025_key, season)
         group by series_2025_key, season
     ),
     figures as (
-        select typical, unnest(hashes) as figure_hash, unnest(figures) as value from typical
+        select t.typical, k.figure_hash, k.value from keyed k join typical t using (series_2025_key, season)
     )
     select '{rule.id}' as rule_id, array[figure_hash] as cells, null::integer as named, null::bigint[] as context,
         typical as expected, value as found, value / typical as imbalance, 0.0 as tolerance,
