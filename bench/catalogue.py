@@ -8,25 +8,26 @@ the same work database opened read-only. Target: no slower than the commit befor
 the same broken relations.
 """
 
-import json
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from bench.common import record
+from bench.common import measure, record
 from bench.quality import quality_home
 from bench.warehouse import build
 
 REPO = Path(__file__).resolve().parent.parent
 ROUNDS = 3
-DETECT = r"""
-import json, sys, time
+
+
+def _detect(tree: Path, work_db: Path) -> dict:
+    """The detection of the code in `tree` (first on the path), its best of three."""
+    return measure(env={"PYTHONPATH": str(tree)}, code=f"""
 import duckdb
 from expectations import quality
-con = duckdb.connect(sys.argv[1], read_only=True)
+con = duckdb.connect({str(work_db)!r}, read_only=True)
 con.execute("set enable_progress_bar = false")
 best = None
 for _ in range(3):
@@ -34,14 +35,8 @@ for _ in range(3):
     raw, _ = quality.detect(con)
     seconds = time.perf_counter() - started
     best = seconds if best is None else min(best, seconds)
-print(json.dumps({"seconds": best, "broken": len(raw)}))
-"""
-
-
-def _detect(tree: Path, work_db: Path) -> dict:
-    done = subprocess.run([sys.executable, "-c", DETECT, str(work_db)], capture_output=True, text=True, check=True,
-                          cwd=tree, env=dict(os.environ, PYTHONPATH=str(tree)))
-    return json.loads(done.stdout.splitlines()[-1])
+result["best"], result["broken"] = best, len(raw)
+""")
 
 
 def run() -> dict:
@@ -65,7 +60,7 @@ def run() -> dict:
             subprocess.run(["git", "worktree", "remove", "--force", str(before)], capture_output=True, cwd=REPO)
     outcome = {"baseline": commit, "rounds": ROUNDS}
     for side, results in runs.items():
-        seconds = [r["seconds"] for r in results]
+        seconds = [r["best"] for r in results]
         outcome[side] = {"best_seconds": round(min(seconds), 2), "median_seconds": round(statistics.median(seconds), 2),
                          "broken_relations": sorted({r["broken"] for r in results})}
     outcome["after_vs_before_median"] = round(outcome["after"]["median_seconds"] / outcome["before"]["median_seconds"],

@@ -331,10 +331,10 @@ def _find_and_keep(w: Warehouse, summary: QualitySummary, incremental: bool, bas
             w.execute(f"drop table if exists {RULE_FINDINGS_TABLE}")
             w.execute(f"create table {RULE_FINDINGS_TABLE} ({RULE_FINDINGS_COLUMNS})")
         w.insert_frame(RULE_FINDINGS_TABLE, findings)
-        for table, rows in ((CHECKED_TABLE, "select * from dq_current_versions"),
-                            (BASIS_TABLE, "select cast(? as varchar) as basis")):
-            w.execute(f"drop table if exists {table}")
-            w.execute(f"create table {table} as {rows}", [basis] if table == BASIS_TABLE else None)
+        w.execute(f"drop table if exists {CHECKED_TABLE}")
+        w.execute(f"create table {CHECKED_TABLE} as select * from dq_current_versions")
+        w.execute(f"drop table if exists {BASIS_TABLE}")
+        w.execute(f"create table {BASIS_TABLE} as select cast(? as varchar) as basis", [basis])
     _tally(w, summary)
 
 

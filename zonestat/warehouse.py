@@ -71,11 +71,7 @@ class Warehouse:
 
     def columns(self, sql: str) -> list[str]:
         """The column names of a query's result."""
-        if self.engine == target.DUCKDB:
-            return [d[0] for d in self.con.execute(f"select * from ({sql}) as q limit 0").description]
-        with self.con.cursor() as cur:
-            cur.execute(f"select * from ({sql}) as q limit 0")
-            return [d[0] for d in cur.description]
+        return list(self.df(f"select * from ({sql}) as q limit 0").columns)
 
     def insert_frame(self, table: str, frame) -> None:
         """A pandas frame's rows appended to a table with the same columns, in order."""
@@ -88,7 +84,8 @@ class Warehouse:
             return
         from psycopg2.extras import execute_values
 
-        rows = [tuple(None if _missing(v) else v for v in row) for row in frame.astype(object).itertuples(index=False, name=None)]
+        # as Python values, each missing one (None, NaN, pandas' NA) as None: NULL
+        rows = list(frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None))
         with self.con.cursor() as cur:
             execute_values(cur, f"insert into {table} values %s", rows, page_size=1000)
 
@@ -123,14 +120,6 @@ class Warehouse:
 def as_warehouse(con: Warehouse | object) -> Warehouse:
     """A Warehouse as it is, or a DuckDB connection as one (a file's facts in memory: zonestat validate)."""
     return con if isinstance(con, Warehouse) else Warehouse(con, target.DUCKDB, "")
-
-
-def _missing(value: object) -> bool:
-    """None, NaN or pandas' NA: NULL in the database."""
-    try:
-        return value is None or value != value or str(value) == "<NA>"
-    except (TypeError, ValueError):
-        return False
 
 
 def postgres_address(schema: str) -> str:
