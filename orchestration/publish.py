@@ -77,16 +77,17 @@ class Publication:
 
 
 def table_names(con, schema: str = "main", catalog: str | None = None) -> list[str]:
-    """The base tables of a schema (of an attached catalog when given); `con` is a DuckDB
+    """The tables and views of a schema (of an attached catalog when given); `con` is a DuckDB
     connection or a Warehouse (zonestat/warehouse.py)."""
     return warehouse.as_warehouse(con).tables(schema, catalog)
 
 
-def table_row_counts(con, schema: str = "main", catalog: str | None = None) -> dict[str, int]:
-    """Rows per base table of a schema (of an attached catalog when given)."""
+def table_row_counts(con, schema: str = "main", catalog: str | None = None,
+                     names: Iterable[str] | None = None) -> dict[str, int]:
+    """Rows per table or view of a schema (of an attached catalog when given), or of those named."""
     w = warehouse.as_warehouse(con)
     prefix = f"{catalog}.{schema}." if catalog else f"{schema}."
-    names = w.tables(schema, catalog)
+    names = w.tables(schema, catalog) if names is None else list(names)
     if not names:
         return {}
     return dict(w.rows(" union all ".join(f"select '{n}', count(*) from {prefix}\"{n}\"" for n in names)))
@@ -109,18 +110,20 @@ def unpublished_submissions(h: Home) -> list[str]:
 
 def audit(w: Warehouse, new: tuple[str, str | None], old: tuple[str, str | None] | None
           ) -> tuple[dict[str, int], list[str], list[str]]:
-    """(row counts, blocking problems, changes since the last publication) of the build in schema
-    `new` against the publication in schema `old`, each (schema, catalog or None)."""
+    """(row counts of the analysts' tables, blocking problems, changes since the last publication) of
+    the build in schema `new` against the publication in schema `old`, each (schema, catalog or
+    None). Only the analysts' tables are counted: on PostgreSQL a count reads the whole table."""
     problems, changes = [], []
-    counts = table_row_counts(w, *new)
+    built_tables = w.tables(*new)
+    counts = table_row_counts(w, *new, names=analyst_tables(built_tables))
     for table in REQUIRED_TABLES:
-        if table not in counts:
+        if table not in built_tables:
             problems.append(f"table {table} is missing from the build (did dbt or the quality engine fail?)")
     if old is None or problems:
         return counts, problems, changes
     built, published = (".".join(reversed([p for p in where if p])) for where in (new, old))  # catalog.schema
     before = table_row_counts(w, *old)
-    for table in sorted(set(analyst_tables(counts)) | set(before)):
+    for table in sorted(set(counts) | set(before)):
         was, now = before.get(table, 0), counts.get(table, 0)
         if was != now:
             changes.append(f"{table}: {was:,} -> {now:,} rows ({now - was:+,})")

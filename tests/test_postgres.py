@@ -144,7 +144,7 @@ def test_the_same_files_make_the_same_warehouse_on_duckdb_and_on_postgresql(zhom
         assert _differences(duck, postgres) == {}
         findings = _finding_ids_on_duckdb(on_duckdb)
         assert len(findings) > 5 and findings == _finding_ids_on_postgres(server)
-        from orchestration.publish import INTERNAL_TABLES
+        from orchestration.publish import INTERNAL_TABLES, REPORTER_YEAR_TABLES
 
         # every table dbt built was analysed as it was built, before the next model and the rules
         # were planned on it (autovacuum's own analyses come later, and say so apart)
@@ -154,6 +154,7 @@ def test_the_same_files_make_the_same_warehouse_on_duckdb_and_on_postgresql(zhom
             assert cur.fetchall() == []
 
         # A superseding file, while an analyst reads through the read-only role the whole time.
+        first_publication = postgres
         before = postgres["fct_submissions"]["rows"]
         source = on_duckdb.inbox / "01_2008_2024-06.xlsx"
         for h in (on_duckdb, on_postgres):
@@ -179,12 +180,25 @@ def test_the_same_files_make_the_same_warehouse_on_duckdb_and_on_postgresql(zhom
         finally:
             publishing.set()
             thread.join()
+        written = latest_metadata(on_postgres, "published_warehouse")["written"]  # before DuckDB's run, logged beside it
         refresh(on_duckdb, "duckdb")
         assert failures == []
         assert set(seen) == {before, before + 1}  # the old publication, then the new one: nothing between
         duck, postgres = _published_on_duckdb(on_duckdb), _published_on_postgres(server)
         assert _differences(duck, postgres) == {}
         assert _finding_ids_on_duckdb(on_duckdb) == _finding_ids_on_postgres(server)
+        # the facts' store took only the rows this publication changed, not a copy of every row
+        assert written == "the facts' changed rows added to zonestat_store"
+        with _pg_connect(server) as con, con.cursor() as cur:
+            cur.execute("select table_name from information_schema.tables where table_schema = 'zonestat_store'")
+            stored = [r[0] for r in cur.fetchall()]
+            assert sorted(t.split("__")[0] for t in stored) == sorted(REPORTER_YEAR_TABLES)
+            for table in stored:
+                cur.execute(f"select count(*) filter (where published_from = (select max(published_from) "
+                            f"from zonestat_store.{table})), count(*) filter (where published_until is null) "
+                            f"from zonestat_store.{table}")
+                written, shown = cur.fetchone()
+                assert 0 < written < shown / 2, (table, written, shown)
 
         # On PostgreSQL too the rules checked again only the reporters that changed, and found what
         # a run over every report finds.
@@ -233,6 +247,12 @@ def test_the_same_files_make_the_same_warehouse_on_duckdb_and_on_postgresql(zhom
             assert note.startswith("zonestat publication ")
             cur.execute(f"select count(*) from {previous}.fct_submissions")
             assert cur.fetchone()[0] == before
+
+            def rows(sql):
+                cur.execute(sql)
+                return cur.fetchall()
+            # all of it as it was: the rows the new publication replaced in the store stay in the old one's views
+            assert _table_sums(rows, previous) == first_publication
             # the README's queries for analysts, unchanged (the role looks in main)
             for sql in readme_sql_examples():
                 cur.execute(sql)
@@ -250,6 +270,15 @@ def test_the_same_files_make_the_same_warehouse_on_duckdb_and_on_postgresql(zhom
         with _pg_connect(server) as con, con.cursor() as cur:
             cur.execute("select nspname from pg_namespace where nspname like 'publication_%' order by 1")
             assert [r[0] for r in cur.fetchall()] == ["publication_20210101t000000000000z", previous]
+        # with main alone kept, the store keeps only what main shows
+        monkeypatch.setenv("ZONESTAT_KEEP_SNAPSHOTS", "1")
+        assert _prune(on_postgres) == ["publication_20210101t000000000000z", previous]
+        with _pg_connect(server) as con, con.cursor() as cur:
+            for table in stored:
+                cur.execute(f"select count(*) from zonestat_store.{table}")
+                kept = cur.fetchone()[0]
+                cur.execute(f"select count(*) from main.{table.split('__')[0]}")
+                assert kept == cur.fetchone()[0]
 
         with DagsterInstance.get() as instance:
             assert type(instance.run_storage).__name__ == "PostgresRunStorage"

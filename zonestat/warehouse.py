@@ -110,11 +110,13 @@ class Warehouse:
         return (sql, None) if not params else (sql.replace("%", "%%").replace("?", "%s"), params)
 
     def tables(self, schema: str | None = None, catalog: str | None = None) -> list[str]:
-        """The base tables of a schema (this connection's by default; of an attached DuckDB catalog when given)."""
+        """The tables and views of a schema (this connection's by default; of an attached DuckDB catalog
+        when given). dbt's staging models are views; on PostgreSQL the published facts are views
+        over zonestat's store of their rows (orchestration/publish_postgres.py)."""
         where = f"table_catalog = '{catalog}' and " if catalog else ""
         return [r[0] for r in self.rows(
             f"select table_name from information_schema.tables where {where}table_schema = '{schema or self.schema}' "
-            "and table_type = 'BASE TABLE' order by 1")]
+            "and table_type in ('BASE TABLE', 'VIEW') order by 1")]
 
 
 def as_warehouse(con: Warehouse | object) -> Warehouse:
