@@ -164,8 +164,9 @@ def _bring_up_to_date(cur, work: sql.Identifier, store: sql.Identifier, columns:
     reporter-years whose versions differ and in the finding flags (as publish._bring_up_to_date
     finds them on DuckDB): those rows are marked replaced by this publication and written again.
     Each version of a report (int_submissions_ranked has one row each) is looked up in both rather
-    than the two tables compared row by row. A version the store has and the build no longer knows
-    of was withdrawn, which changes the build's basis: the store table is then a new one."""
+    than the two tables compared row by row. The one change that leaves the store holding a version
+    no row there matches, a withdrawal, changes the build's basis (fingerprint.BUILD_PARTS): the
+    store table is then a new one."""
     has_version = ("exists (select 1 from {} as t where {}t.reporter_id = v.reporter_id "
                    "and t.period_year = v.period_year and t.submission_id = v.submission_id "
                    "and t.n_revisions is not distinct from v.n_revisions)")
