@@ -109,7 +109,8 @@ def build_dbt_assets(h: Home) -> list[dg.AssetsDefinition]:
         fingerprint = inputs_fingerprint(h)
         ensure_free_space(h, "The dbt build")
         # Incremental by reporter-year unless the code changed (or there is no earlier build).
-        args = ["build", "--full-refresh"] if needs_full_refresh(h, fingerprint) else ["build"]
+        full = needs_full_refresh(h, fingerprint)
+        args = ["build", "--full-refresh"] if full else ["build"]
         try:
             yield from run_dbt(dbt, h, context, args)
         except DagsterDbtCliRuntimeError as exc:
@@ -121,7 +122,7 @@ def build_dbt_assets(h: Home) -> list[dg.AssetsDefinition]:
                 metadata={"accepted_since_last_publication": dg.MetadataValue.md(
                     "\n".join(f"- `{line}`" for line in suspects[:50]) or "none"),
                           "dbt_error": dg.MetadataValue.text(str(exc)[:4000])}) from exc
-        record_build(h, fingerprint)
+        record_build(h, fingerprint, full)
 
     @dbt_assets(manifest=manifest, project=project, dagster_dbt_translator=translator, pool=WAREHOUSE_POOL,
                 select=FINDINGS_MODEL)

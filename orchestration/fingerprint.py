@@ -16,6 +16,7 @@ landed nor what the build and the rules make of it.
 """
 
 import hashlib
+import time
 from pathlib import Path
 
 from zonestat import target, warehouse
@@ -73,10 +74,15 @@ def _lines(fingerprint: str) -> dict[str, str]:
 
 
 def build_basis(h: Home) -> str:
-    """How the work database's facts were built: the BUILD_PARTS of the last build's fingerprint."""
-    built = _file(h, "build")
+    """How the work database's facts were built: the BUILD_PARTS of the last build's fingerprint, and
+    the last full build. Rows an incremental build kept come from the builds before it, back to the
+    last full one; a full build may give rows of an unchanged report that differ from those kept,
+    so what was made from the earlier rows (a publication brought up to date, the rules' findings)
+    is made again in full."""
+    built, full = _file(h, "build"), _file(h, "full-build")
     lines = _lines(built.read_text()) if built.exists() else {}
-    return "\n".join(f"{part}:{lines.get(part)}" for part in BUILD_PARTS)
+    return "\n".join([*(f"{part}:{lines.get(part)}" for part in BUILD_PARTS),
+                      f"full build:{full.read_text() if full.exists() else None}"])
 
 
 def rules_basis(h: Home) -> str:
@@ -90,8 +96,10 @@ def _file(h: Home, name: str) -> Path:
     return h.work_db.parent / f"{name}-fingerprint.txt"
 
 
-def record_build(h: Home, fingerprint: str) -> None:
+def record_build(h: Home, fingerprint: str, full: bool = False) -> None:
     _file(h, "build").write_text(fingerprint)
+    if full:
+        _file(h, "full-build").write_text(str(time.time_ns()))
 
 
 def record_publication(h: Home) -> None:

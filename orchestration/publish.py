@@ -73,7 +73,7 @@ class Publication:
     snapshot: Path | str  # the same publication, kept among the last few
     row_counts: dict[str, int]
     changes: list[str] = field(default_factory=list)
-    written: str = "in full"  # or brought up to date from the last publication (_write_snapshot)
+    written: str = "in full"  # or brought up to date from the last publication (_write_snapshot; on PostgreSQL the store)
 
 
 def table_names(con, schema: str = "main", catalog: str | None = None) -> list[str]:

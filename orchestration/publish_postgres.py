@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import psycopg2.errors
 from psycopg2 import sql
@@ -75,8 +75,6 @@ def publication_schemas(cur) -> list[str]:
 
 
 def publish_on_postgres(h) -> Publication:
-    stamp = publication_stamp()
-    incoming = sql.Identifier(f"zonestat_incoming_{stamp.lower()}")
     with warehouse.work(h) as w:
         # One snapshot of `work` for the audit and the copy: what was audited is what is published.
         w.con.set_session(isolation_level="REPEATABLE READ")
@@ -87,6 +85,13 @@ def publish_on_postgres(h) -> Publication:
             raise PublishBlocked("; ".join(problems))
         with w.con.cursor() as cur:
             role = ensure_reader_role(cur)
+            previous_stamp = _published_stamp(cur)
+            stamp = publication_stamp()
+            if previous_stamp and _micros(stamp) <= _micros(previous_stamp):
+                # the store tells publications apart by their stamps: a clock set back must not
+                # make this one show what the last one replaced
+                stamp = _shifted(previous_stamp, 1)
+            incoming = sql.Identifier(f"zonestat_incoming_{stamp.lower()}")
             cur.execute(sql.SQL("create schema {}").format(incoming))
             cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(STORE_SCHEMA)))
             basis = hashlib.sha256(build_basis(h).encode()).hexdigest()[:12]
@@ -102,10 +107,10 @@ def publish_on_postgres(h) -> Publication:
             cur.execute(sql.SQL("grant select on all tables in schema {} to {}").format(incoming, role))
             cur.execute(sql.SQL("comment on schema {} is %s").format(incoming), (_STAMP_NOTE + stamp,))
             if has_main:
-                # a `main` zonestat did not publish is named by when it was replaced
-                previous_stamp = _published_stamp(cur) or stamp
+                # a `main` zonestat did not publish is named as if published just before this one
                 cur.execute(sql.SQL("alter schema {} rename to {}").format(
-                    sql.Identifier(PUBLISHED_SCHEMA), sql.Identifier(PUBLICATION_PREFIX + previous_stamp.lower())))
+                    sql.Identifier(PUBLISHED_SCHEMA),
+                    sql.Identifier(PUBLICATION_PREFIX + (previous_stamp or _shifted(stamp, -1)).lower())))
             cur.execute(sql.SQL("alter schema {} rename to {}").format(incoming, sql.Identifier(PUBLISHED_SCHEMA)))
     # committed: now the oldest publications go, each only if no reader is using it right now
     pruned = _prune(h)
@@ -126,8 +131,15 @@ def _published_stamp(cur) -> str | None:
 def _micros(stamp: str) -> int:
     """A publication's stamp (publish.publication_stamp) as microseconds since 1970: how the store
     marks the publications that show a row."""
-    when = datetime.strptime(stamp.upper(), "%Y%m%dT%H%M%S%fZ").replace(tzinfo=timezone.utc)
-    return (when - datetime(1970, 1, 1, tzinfo=timezone.utc)) // (datetime.resolution)
+    return (_when(stamp) - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(microseconds=1)
+
+
+def _when(stamp: str) -> datetime:
+    return datetime.strptime(stamp.upper(), "%Y%m%dT%H%M%S%fZ").replace(tzinfo=timezone.utc)
+
+
+def _shifted(stamp: str, microseconds: int) -> str:
+    return (_when(stamp) + timedelta(microseconds=microseconds)).strftime("%Y%m%dT%H%M%S%fZ")
 
 
 def _publish_from_store(cur, table: str, stored: str, incoming: sql.Identifier, publication: int) -> bool:
@@ -161,12 +173,13 @@ def _publish_from_store(cur, table: str, stored: str, incoming: sql.Identifier, 
 def _bring_up_to_date(cur, work: sql.Identifier, store: sql.Identifier, columns: sql.Composable,
                       flagged: bool, publication: int) -> None:
     """The store's current rows made equal to `work`'s, which differ from them only in the
-    reporter-years whose versions differ and in the finding flags (as publish._bring_up_to_date
-    finds them on DuckDB): those rows are marked replaced by this publication and written again.
-    Each version of a report (int_submissions_ranked has one row each) is looked up in both rather
-    than the two tables compared row by row. The one change that leaves the store holding a version
-    no row there matches, a withdrawal, changes the build's basis (fingerprint.BUILD_PARTS): the
-    store table is then a new one."""
+    reporter-years whose versions differ and in the finding flags: those rows are marked replaced
+    by this publication and written again. Each version of a report (int_submissions_ranked has one
+    row each) is looked up in both rather than the two tables compared row by row, as
+    publish._bring_up_to_date does on DuckDB. That finds every difference while the store was
+    written from the same lineage of builds (fingerprint.build_basis: the same code, withdrawals and
+    last full build): incremental builds only add versions, each with the n_revisions the ranking
+    gives it now. Any other change makes the store table a new one."""
     has_version = ("exists (select 1 from {} as t where {}t.reporter_id = v.reporter_id "
                    "and t.period_year = v.period_year and t.submission_id = v.submission_id "
                    "and t.n_revisions is not distinct from v.n_revisions)")
@@ -206,10 +219,19 @@ def _prune(h) -> list[str]:
             except psycopg2.errors.LockNotAvailable:  # a reader holds it: it goes at the next publication
                 w.con.rollback()
         kept = [name.removeprefix(PUBLICATION_PREFIX) for name in older if name not in dropped]
-        oldest = kept[0] if kept else _published_stamp(cur)
-        if oldest:
-            _prune_store(w.con, cur, _micros(oldest))
+        stamps = [_micros(stamp) for stamp in [*kept, _published_stamp(cur) or ""] if _is_stamp(stamp)]
+        if stamps:
+            _prune_store(w.con, cur, min(stamps))
     return dropped
+
+
+def _is_stamp(text: str) -> bool:
+    """Whether a schema's name after `publication_` is a stamp: one made by hand may not be."""
+    try:
+        _when(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _prune_store(con, cur, oldest: int) -> None:
@@ -228,5 +250,6 @@ def _prune_store(con, cur, oldest: int) -> None:
             else:
                 cur.execute(sql.SQL("drop table {}").format(store))
             con.commit()
-        except psycopg2.errors.LockNotAvailable:
+        # a reader holds it, or a view of another owner (which view_table_usage does not list) reads it
+        except (psycopg2.errors.LockNotAvailable, psycopg2.errors.DependentObjectsStillExist):
             con.rollback()
