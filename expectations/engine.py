@@ -285,21 +285,20 @@ def _find_and_keep(w: Warehouse, summary: QualitySummary, incremental: bool, bas
     scope, rewritten = None, None
     if incremental:
         repairable = ", ".join(f"'{k}'" for k in sorted(REPAIRABLE))
-        w.temp_table("dq_rewritten_reporters", """
-            select reporter_id from dq_changed_versions
-            union
-            select reporter_id from dq_reporter_groups where reporter_kind = 'bloc' or reporter_group in (
-                select reporter_group from dq_reporter_groups
-                where reporter_id in (select reporter_id from dq_changed_versions))""")
+
+        def with_their_groups(reporters: str) -> str:
+            """The reporters of the same groups as those of the condition `reporters`, and every bloc
+            (a bloc's aggregate depends on any member's report)."""
+            return f"""select reporter_id from dq_reporter_groups where reporter_kind = 'bloc' or reporter_group in (
+                select reporter_group from dq_reporter_groups where {reporters})"""
+        w.temp_table("dq_rewritten_reporters", "select reporter_id from dq_changed_versions union "
+                     + with_their_groups("reporter_id in (select reporter_id from dq_changed_versions)"))
         w.temp_table("dq_changed_periods", "select distinct period_key from dq_changed_versions")
-        w.temp_table("dq_scope_reporters", f"""
-            select reporter_id from dq_reporter_groups
-            where reporter_kind = 'bloc' or reporter_group in (
-                select reporter_group from dq_reporter_groups
-                where reporter_id in (select reporter_id from dq_rewritten_reporters)
-                    or reporter_id in (select reporter_id from {RULE_FINDINGS_TABLE}
-                                       where period_key in (select period_key from dq_changed_periods)
-                                       and kind in ({repairable}) and severity in ('error', 'warning')))""")
+        w.temp_table("dq_scope_reporters", with_their_groups(f"""
+            reporter_id in (select reporter_id from dq_rewritten_reporters)
+            or reporter_id in (select reporter_id from {RULE_FINDINGS_TABLE}
+                               where period_key in (select period_key from dq_changed_periods)
+                               and kind in ({repairable}) and severity in ('error', 'warning'))"""))
         scope = "dq_scope_reporters"
         reporters = {r for (r,) in w.rows("select reporter_id from dq_rewritten_reporters")}
         periods = {p for (p,) in w.rows("select period_key from dq_changed_periods")}

@@ -71,15 +71,14 @@ def create_cells_view(con: Warehouse | object, reporters: str | None = None) -> 
     w = as_warehouse(con)
     w.execute(f"drop view if exists {CELLS_VIEW}")  # it depends on the other
     w.temp_view(ALL_CELLS_VIEW, union)
-    if reporters is None:
-        w.temp_view(CELLS_VIEW, f"select * from {ALL_CELLS_VIEW}")
-    elif w.engine == target.DUCKDB:
-        w.temp_view(CELLS_VIEW, f"select * from {ALL_CELLS_VIEW} where reporter_id in (select reporter_id from {reporters})")
-    else:
+    cells = f"select * from {ALL_CELLS_VIEW}" + (
+        "" if reporters is None else f" where reporter_id in (select reporter_id from {reporters})")
+    if reporters is not None and w.engine != target.DUCKDB:
         # PostgreSQL reads every column of a row it scans: the scope's figures are read once into a
         # table of their own, which each rule then scans instead of every fact table.
-        w.temp_table("dq_scope_cells", f"select * from {ALL_CELLS_VIEW} where reporter_id in (select reporter_id from {reporters})")
-        w.temp_view(CELLS_VIEW, "select * from dq_scope_cells")
+        w.temp_table("dq_scope_cells", cells)
+        cells = "select * from dq_scope_cells"
+    w.temp_view(CELLS_VIEW, cells)
 
 
 def _values(rows: list[tuple]) -> str:

@@ -58,9 +58,12 @@ def analyst_tables(names: Iterable[str]) -> list[str]:
     return [t for t in names if not t.startswith(INTERNAL_PREFIXES) and t not in INTERNAL_TABLES]
 
 
+STAMP_FORMAT = "%Y%m%dT%H%M%S%fZ"
+
+
 def publication_stamp() -> str:
     """When a publication is made, as its snapshot's (or schema's) name says it: 20261202T015419782867Z."""
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    return datetime.now(timezone.utc).strftime(STAMP_FORMAT)
 
 
 class PublishBlocked(Exception):

@@ -31,6 +31,7 @@ from psycopg2 import sql
 from orchestration.fingerprint import build_basis
 from orchestration.publish import (
     REPORTER_YEAR_TABLES,
+    STAMP_FORMAT,
     Publication,
     PublishBlocked,
     analyst_tables,
@@ -94,11 +95,11 @@ def publish_on_postgres(h) -> Publication:
             incoming = sql.Identifier(f"zonestat_incoming_{stamp.lower()}")
             cur.execute(sql.SQL("create schema {}").format(incoming))
             cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(STORE_SCHEMA)))
-            basis = hashlib.sha256(build_basis(h).encode()).hexdigest()[:12]
+            basis, publication = hashlib.sha256(build_basis(h).encode()).hexdigest()[:12], _micros(stamp)
             stored_in_full = []
             for table in analyst_tables(w.tables(WORK_SCHEMA)):
                 if table in REPORTER_YEAR_TABLES:
-                    if _publish_from_store(cur, table, f"{table}__{basis}", incoming, _micros(stamp)):
+                    if _publish_from_store(cur, table, f"{table}__{basis}", incoming, publication):
                         stored_in_full.append(table)
                 else:
                     cur.execute(sql.SQL("create table {}.{} as table {}.{}").format(
@@ -135,11 +136,11 @@ def _micros(stamp: str) -> int:
 
 
 def _when(stamp: str) -> datetime:
-    return datetime.strptime(stamp.upper(), "%Y%m%dT%H%M%S%fZ").replace(tzinfo=timezone.utc)
+    return datetime.strptime(stamp.upper(), STAMP_FORMAT).replace(tzinfo=timezone.utc)
 
 
 def _shifted(stamp: str, microseconds: int) -> str:
-    return (_when(stamp) + timedelta(microseconds=microseconds)).strftime("%Y%m%dT%H%M%S%fZ")
+    return (_when(stamp) + timedelta(microseconds=microseconds)).strftime(STAMP_FORMAT)
 
 
 def _publish_from_store(cur, table: str, stored: str, incoming: sql.Identifier, publication: int) -> bool:
@@ -219,7 +220,7 @@ def _prune(h) -> list[str]:
             except psycopg2.errors.LockNotAvailable:  # a reader holds it: it goes at the next publication
                 w.con.rollback()
         kept = [name.removeprefix(PUBLICATION_PREFIX) for name in older if name not in dropped]
-        stamps = [_micros(stamp) for stamp in [*kept, _published_stamp(cur) or ""] if _is_stamp(stamp)]
+        stamps = [_micros(stamp) for stamp in [*kept, _published_stamp(cur)] if stamp and _is_stamp(stamp)]
         if stamps:
             _prune_store(w.con, cur, min(stamps))
     return dropped
