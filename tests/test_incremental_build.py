@@ -52,6 +52,11 @@ def test_incremental_refresh_equals_a_build_from_scratch(zhome, tmp_path):
     files = {p.stem.split("_", 2)[2] + "/" + p.stem.split("_")[0]: p for p in zhome.inbox.iterdir()}
     another_version(files["2024-02/01"], zhome.inbox / "hanoi-2024-02-official.xlsx", "chinh_thuc", factor=1.5)
     another_version(files["2025-03/79"], zhome.inbox / "hcmc-2025-03-preliminary.xlsx", "so_bo", factor=0.5)
+    # A version without the trade sheet's figures: the earlier version's trade figures stop being current.
+    trade_rows = "select count(*) as n from fct_trade where reporter_code = '34' and period_key = '2025-06'"
+    assert query(zhome.published_db, trade_rows)["n"][0] > 0
+    another_version(files["2025-06/34"], zhome.inbox / "34-2025-06-official-no-trade.xlsx", "chinh_thuc",
+                    domains=("investment", "output", "labour", "infrastructure"))
     later = tmp_path / "new-month"
     generate(later, seed=3, years=(2025, 2025), provinces="79", months=(9,), today=date(2026, 11, 22))
     for path in later.iterdir():
@@ -69,6 +74,8 @@ def test_incremental_refresh_equals_a_build_from_scratch(zhome, tmp_path):
     assert current("79", "2025-03") == [{"status": "so_bo", "n_revisions": 2}]
     assert current("79", "2025-09") == [{"status": "uoc", "n_revisions": 1}]
     assert query(zhome.published_db, "select count(*) as n from fct_figure_revisions")["n"][0] > first
+    assert query(zhome.published_db, trade_rows)["n"][0] == 0
+    assert current("34", "2025-06") == [{"status": "chinh_thuc", "n_revisions": 2}]
 
     checked = latest_metadata(zhome, "quality", "dq_rule_findings")
     assert 0 < checked["reporters_checked"] < checked["reporters"], checked

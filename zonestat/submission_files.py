@@ -62,17 +62,20 @@ def write_csv(path: Path, metadata: dict[str, object], figures: list[dict[str, o
     return path
 
 
-def another_version(source: Path, target: Path, status: str, factor: float = 1.0) -> None:
+def another_version(source: Path, target: Path, status: str, factor: float = 1.0,
+                    domains: tuple[str, ...] | None = None) -> None:
     """The report in `source` sent again as `target` (xlsx) with status `status`: each figure as
-    typed, or times `factor` in Vietnamese notation (percentages stay as typed). A resubmission
-    for benchmarks and tests of superseding."""
+    typed, or times `factor` in Vietnamese notation (percentages stay as typed), and only the
+    figures of `domains` when given. A resubmission for benchmarks and tests of superseding."""
     from ingest.parse import parse_file
     from zonestat.notation import vn_format
+    from zonestat.reference import indicators
 
     sub = parse_file(source.read_bytes(), source.name, "x")
     rows = [{"ma_chi_tieu": r.indicator, "khu": r.zone_name, "phan_to": r.breakdown, "don_vi": r.unit_as_typed,
              "gia_tri": r.text_as_typed if factor == 1 or r.unit_family == "percent"
              else vn_format(float(r.value_as_typed) * factor, 3, trim=True)}
-            for r in sub.figures.itertuples()]
+            for r in sub.figures.itertuples()
+            if domains is None or indicators()[r.indicator].domain in domains]
     write_xlsx(target, {"ma_tinh": sub.metadata["reporter_code"], "ky_bao_cao": sub.metadata["period_text"],
                         "trang_thai": status}, rows)

@@ -10,14 +10,16 @@
     does the same. Code or reference-data changes need `dbt build --full-refresh`; zonestat's
     refresh does that by itself when the code's fingerprint changes (orchestration/fingerprint.py).
 
-    Rows can only be added to a reporter-year, never removed: the ledger keeps every version. The
+    A reporter-year's versions can only be added to, never removed: the ledger keeps every version.
+    (A new version may still leave a model fewer rows: see delete_superseded_reporter_years.) The
     one exception is an operator's withdrawal of a report's only version, which empties its rows;
     a withdrawal or restoration therefore makes the next refresh a full build (orchestration/fingerprint.py).
 -#}
 
 {% macro reporter_year_config() %}
     {%- set config = {"materialized": "incremental", "incremental_strategy": "delete+insert",
-                      "unique_key": ["reporter_id", "period_year"], "on_schema_change": "fail"} -%}
+                      "unique_key": ["reporter_id", "period_year"], "on_schema_change": "fail",
+                      "pre_hook": "{{ delete_superseded_reporter_years() }}"} -%}
     {%- if target.type == 'postgres' -%}
         {#- PostgreSQL finds a reporter-year's rows, and whether it has a version, by an index, where
             it would otherwise read the whole table (DuckDB scans its columns faster than it keeps
@@ -44,6 +46,28 @@
             where t.reporter_id = v.reporter_id and t.period_year = v.period_year
                 and t.submission_id = v.submission_id and t.n_revisions is not distinct from v.n_revisions
         )
+{% endmacro %}
+
+{#- Before an incremental build (a pre-hook): deletes the reporter-years where the model holds rows
+    of a version whose report has been sent again since (every new version of a report changes the
+    n_revisions of its others). delete+insert alone deletes only the reporter-years it writes rows
+    for, and a new version may have none here: a resubmission without its trade figures leaves
+    none in fct_trade, yet the earlier version's trade figures stop being current. A deleted
+    reporter-year that still has rows upstream lacks its versions now, so changed_reporter_years
+    writes it again. -#}
+{% macro delete_superseded_reporter_years() %}
+    {%- if is_incremental() %}
+    delete from {{ this }}
+    where (reporter_id, period_year) in (
+        select v.reporter_id, v.period_year
+        from {{ ref('int_submissions_ranked') }} as v
+        where exists (
+            select 1 from {{ this }} as t
+            where t.reporter_id = v.reporter_id and t.period_year = v.period_year
+                and t.submission_id = v.submission_id and t.n_revisions is distinct from v.n_revisions
+        )
+    )
+    {%- endif %}
 {% endmacro %}
 
 {#- The filter a model adds to its upstream: only the changed reporter-years when incremental. -#}
