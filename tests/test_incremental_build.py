@@ -77,6 +77,11 @@ def test_incremental_refresh_equals_a_build_from_scratch(zhome, tmp_path):
     assert query(zhome.published_db, trade_rows)["n"][0] == 0
     assert current("34", "2025-06") == [{"status": "chinh_thuc", "n_revisions": 2}]
 
+    # The facts' dbt tests read only the reporter-years the build rewrote (macros/incremental_scope.sql).
+    build = max(zhome.dbt_target.glob("warehouse_models-*"), key=lambda p: p.stat().st_mtime)
+    unique_keys = (build / "run/zonestat/models/marts/_facts.yml/unique_fct_investment_figure_key.sql").read_text()
+    assert "dq_checked_versions" in unique_keys and "int_submissions_ranked" in unique_keys
+
     checked = latest_metadata(zhome, "quality", "dq_rule_findings")
     assert 0 < checked["reporters_checked"] < checked["reporters"], checked
     written = latest_metadata(zhome, "published_warehouse")["written"]
