@@ -186,13 +186,16 @@ def _bring_up_to_date(cur, work: sql.Identifier, store: sql.Identifier, columns:
                    "and t.n_revisions {} v.n_revisions)")
     # A reporter-year differs where one side has a current version the other lacks, or where the
     # store still shows a version sent again since: the new one may have no rows in this table.
+    # ("less or greater" rather than "distinct": two ranges of the store's index.)
+    shown = sql.SQL("t.published_until is null and ")
     cur.execute(sql.SQL("create temp table replaced_reporter_years as "
                         "select distinct v.reporter_id, v.period_year from {} as v "
-                        f"where {has_version} <> {has_version} or {has_version}").format(
+                        f"where {has_version} <> {has_version} or {has_version} or {has_version}").format(
         sql.Identifier(WORK_SCHEMA, "int_submissions_ranked"),
         work, sql.SQL(""), sql.SQL("is not distinct from"),
-        store, sql.SQL("t.published_until is null and "), sql.SQL("is not distinct from"),
-        store, sql.SQL("t.published_until is null and "), sql.SQL("is distinct from")))
+        store, shown, sql.SQL("is not distinct from"),
+        store, shown, sql.SQL("<"),
+        store, shown, sql.SQL(">")))
     replaced = sql.SQL("(reporter_id, period_year) in (select reporter_id, period_year from replaced_reporter_years)")
     if flagged:  # few rows are flagged: compared among those only
         current = sql.SQL("(select * from {} where published_until is null) as s").format(store)
