@@ -520,16 +520,17 @@ def peer_range_sql(cells: str, minimum_peers: int = 3) -> str:
     kind, for the same period, indicator, breakdown and unit, as a whole reporter), for the cells
     whose figure_key is in the table `cells`: a correction must not leave a figure far outside
     what its peers report."""
-    # The few cells asked about are found first (materialized): PostgreSQL, which cannot tell that
-    # peers share all five keys, estimated the figures' join with their peers at one row, joined
-    # every figure with its peers first and only then kept the cells asked about (minutes).
-    whole = f"from {ALL_CELLS_VIEW} where zone_key = '' and value > 0 and indicator_kind <> 'ratio'"
+    # The few cells asked about are found first (materialized): PostgreSQL cannot tell that peers
+    # share all five keys, estimates the figures' join with their peers at one row, and would
+    # otherwise join every figure with its peers before keeping the cells asked about.
+    from_whole_reporters = f"from {ALL_CELLS_VIEW} where zone_key = '' and value > 0 and indicator_kind <> 'ratio'"
     return f"""
     with mine as materialized (
         select figure_key, reporter_id, reporter_kind, period_key, indicator_code, breakdown, unit
-        {whole} and figure_key in (select figure_key from {cells})
+        {from_whole_reporters} and figure_key in (select figure_key from {cells})
     ),
-    whole as (select reporter_id, reporter_kind, period_key, indicator_code, breakdown, unit, value {whole})
+    whole as (select reporter_id, reporter_kind, period_key, indicator_code, breakdown, unit, value
+              {from_whole_reporters})
     select m.figure_key, min(o.value) as low, max(o.value) as high
     from mine m join whole o
         on o.reporter_kind = m.reporter_kind and o.period_key = m.period_key and o.indicator_code = m.indicator_code

@@ -116,7 +116,8 @@ def unchanged_since_publication(h: Home, fingerprint: str) -> bool:
 
 def needs_full_refresh(h: Home, fingerprint: str) -> bool:
     """No earlier build in this work database, one made by other code, or one before a withdrawal or
-    restoration: rebuild from scratch. The incremental build only adds rows to a reporter-year, and a
+    restoration: rebuild from scratch. The incremental build follows versions added to a reporter-year
+    (dbt_project/macros/incremental_scope.sql), not versions taken out of the ranking, and a
     withdrawn report that was the only version of its period must leave the facts (an operator's
     action, rare enough for a full build)."""
     built = _file(h, "build")

@@ -184,9 +184,10 @@ def _bring_up_to_date(cur, work: sql.Identifier, store: sql.Identifier, columns:
     has_version = ("exists (select 1 from {} as t where {}t.reporter_id = v.reporter_id "
                    "and t.period_year = v.period_year and t.submission_id = v.submission_id "
                    "and t.n_revisions {} v.n_revisions)")
-    # A reporter-year differs where one side has a current version the other lacks, or where the
-    # store still shows a version sent again since: the new one may have no rows in this table.
-    # ("less or greater" rather than "distinct": two ranges of the store's index.)
+    # A reporter-year differs where one side has rows of a version (with its n_revisions now) that
+    # the other lacks, or where the store still shows a version sent again since: the new one may
+    # have no rows in this table. "Less or greater": as dbt_project/macros/incremental_scope.sql's
+    # delete_superseded_reporter_years, for the index.
     shown = sql.SQL("t.published_until is null and ")
     cur.execute(sql.SQL("create temp table replaced_reporter_years as "
                         "select distinct v.reporter_id, v.period_year from {} as v "

@@ -63,10 +63,10 @@ def write_csv(path: Path, metadata: dict[str, object], figures: list[dict[str, o
 
 
 def another_version(source: Path, target: Path, status: str, factor: float = 1.0,
-                    domains: tuple[str, ...] | None = None) -> None:
+                    leave_out: tuple[str, ...] = ()) -> None:
     """The report in `source` sent again as `target` (xlsx) with status `status`: each figure as
-    typed, or times `factor` in Vietnamese notation (percentages stay as typed), and only the
-    figures of `domains` when given. A resubmission for benchmarks and tests of superseding."""
+    typed, or times `factor` in Vietnamese notation (percentages stay as typed), without the
+    figures of the domains in `leave_out`. A resubmission for benchmarks and tests of superseding."""
     from ingest.parse import parse_file
     from zonestat.notation import vn_format
     from zonestat.reference import indicators
@@ -76,6 +76,6 @@ def another_version(source: Path, target: Path, status: str, factor: float = 1.0
              "gia_tri": r.text_as_typed if factor == 1 or r.unit_family == "percent"
              else vn_format(float(r.value_as_typed) * factor, 3, trim=True)}
             for r in sub.figures.itertuples()
-            if domains is None or indicators()[r.indicator].domain in domains]
+            if indicators()[r.indicator].domain not in leave_out]
     write_xlsx(target, {"ma_tinh": sub.metadata["reporter_code"], "ky_bao_cao": sub.metadata["period_text"],
                         "trang_thai": status}, rows)

@@ -11,9 +11,10 @@
     refresh does that by itself when the code's fingerprint changes (orchestration/fingerprint.py).
 
     A reporter-year's versions can only be added to, never removed: the ledger keeps every version.
-    (A new version may still leave a model fewer rows: see delete_superseded_reporter_years.) The
-    one exception is an operator's withdrawal of a report's only version, which empties its rows;
-    a withdrawal or restoration therefore makes the next refresh a full build (orchestration/fingerprint.py).
+    A new version may still leave a model fewer rows (delete_superseded_reporter_years). An
+    operator's withdrawal or restoration takes a version out of the ranking (its n_revisions
+    becomes null), which these comparisons do not follow: it makes the next refresh a full build
+    (orchestration/fingerprint.py).
 -#}
 
 {% macro reporter_year_config() %}
@@ -56,10 +57,12 @@
     reporter-year that still has rows upstream lacks its versions now, so changed_reporter_years
     writes it again. -#}
 {% macro delete_superseded_reporter_years() %}
+    {#- named outside the condition: dbt learns a hook's dependencies from a parse that is not incremental -#}
+    {%- do ref('int_submissions_ranked') -%}
     {%- if is_incremental() %}
-    {#- "less or greater" rather than "distinct": each is a range of PostgreSQL's index, which finds
-        in a step that a version has no such rows (a withdrawal, which makes n_revisions null,
-        makes the refresh a full build) -#}
+    {#- "less or greater" rather than "distinct": each is a range of PostgreSQL's index, which tells
+        in one step that a version has no such rows. A withdrawn version (n_revisions null) is
+        neither: a withdrawal makes a full build. -#}
     {%- set rows_of_version_with -%}
         select 1 from {{ this }} as t
         where t.reporter_id = v.reporter_id and t.period_year = v.period_year and t.submission_id = v.submission_id
@@ -86,31 +89,32 @@
 {% endmacro %}
 
 {#- The rows a data test of a model reads (dbt calls this for every generic test; `where` configs
-    work as dbt's own get_where_subquery). On an incremental build, the tests of a reporter-year
-    model read only the reporter-years whose versions changed since the rules last ran
-    (dq_checked_versions, written after a build whose tests passed): every other reporter-year was
-    tested when it was written and has not been written since, and each test's condition holds
-    row by row or within a reporter-year (the grain's keys begin with the reporter and period).
-    A full build, or one with no rules run yet, tests every row. -#}
+    work as in dbt's own get_where_subquery). When an incremental build has rewritten reporter-years,
+    the tests of a reporter-year model read only the reporter-years whose current versions differ
+    from those the rules last ran over (dq_checked_versions, written after a build whose tests
+    passed): every other reporter-year was tested when it was written and has not been written
+    since, and each test's condition holds row by row or within a reporter-year (the grain's keys
+    begin with the reporter and period). A full build, a build before any rules ran, and one with no
+    changed version (a run started from the UI with nothing new, `dbt test` by hand) test every row. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
-    {%- set checked = graph.sources.get('source.zonestat.quality.dq_checked_versions') if execute else none -%}
-    {%- set ranked = graph.nodes.get('model.zonestat.int_submissions_ranked') if execute else none -%}
-    {%- set tested = [] -%}
+    {%- set reporter_year_models = [] -%}
     {%- for node in (graph.nodes.values() if execute else []) if node.resource_type == 'model'
-            and node.config.unique_key == ['reporter_id', 'period_year'] and node.alias == relation.identifier -%}
-        {%- do tested.append(node) -%}
+            and node.config.unique_key == ['reporter_id', 'period_year'] and node.alias == relation.identifier
+            and node.schema == relation.schema -%}
+        {%- do reporter_year_models.append(node) -%}
     {%- endfor -%}
-    {%- if tested and not flags.FULL_REFRESH -%}
-        {%- set checked = load_relation(api.Relation.create(database=checked.database, schema=checked.schema,
-                                                            identifier=checked.identifier)) -%}
-    {%- else -%}
-        {%- set checked = none -%}
+    {%- set checked = none -%}
+    {%- if reporter_year_models and not flags.FULL_REFRESH -%}
+        {%- set checked_source = graph.sources['source.zonestat.quality.dq_checked_versions'] -%}
+        {%- set checked = load_relation(api.Relation.create(database=checked_source.database,
+                                        schema=checked_source.schema, identifier=checked_source.identifier)) -%}
     {%- endif -%}
     {%- if checked is not none -%}
-        {%- set ranked = api.Relation.create(database=ranked.database, schema=ranked.schema, identifier=ranked.alias) -%}
-        {%- set rewritten -%}
-        (reporter_id, period_year) in (
+        {%- set ranked_node = graph.nodes['model.zonestat.int_submissions_ranked'] -%}
+        {%- set ranked = api.Relation.create(database=ranked_node.database, schema=ranked_node.schema,
+                                             identifier=ranked_node.alias) -%}
+        {%- set changed_versions -%}
             select v.reporter_id, v.period_year
             from {{ ranked }} as v
             where v.revision_number = v.n_revisions and not exists (
@@ -118,9 +122,11 @@
                 where c.reporter_id = v.reporter_id and c.period_key = v.period_key
                     and c.submission_id = v.submission_id and c.n_revisions = v.n_revisions
             )
-        )
         {%- endset -%}
-        {%- set where = rewritten ~ (" and (" ~ where ~ ")" if where else "") -%}
+        {%- if run_query(changed_versions ~ " limit 1").rows | length > 0 -%}
+            {%- set rewritten = "(reporter_id, period_year) in (" ~ changed_versions ~ ")" -%}
+            {%- set where = rewritten ~ (" and (" ~ where ~ ")" if where else "") -%}
+        {%- endif -%}
     {%- endif -%}
     {%- if where -%}
         {{ return("(select * from " ~ relation ~ " where " ~ where ~ ") dbt_subquery") }}

@@ -23,11 +23,12 @@
 {#- After a model's table is written: PostgreSQL plans queries from statistics that it gathers only
     when asked or when autovacuum comes by, and a table just built has none, so the next model and
     the quality rules would be planned blind (a nested loop over a million rows). DuckDB keeps its
-    own as it writes. An incremental build that rewrites a few reporter-years leaves the statistics
-    as good as they were: they are gathered again (seconds on a fact table) only when the row count
-    moved by more than a tenth, autovacuum's own threshold, or the table has none. -#}
+    own as it writes. An incremental build that rewrites a few reporter-years leaves them about as
+    good as they were: they are gathered again only when the row count moved by more than a tenth
+    or the table has none (autovacuum, which counts the rows changed, gathers them in time). -#}
 {% macro refresh_statistics() %}{{ return(adapter.dispatch('refresh_statistics')()) }}{% endmacro %}
-{% macro default__refresh_statistics() %}
+{% macro default__refresh_statistics() %}{% if config.get('materialized') != 'view' %}analyze {{ this }}{% endif %}{% endmacro %}
+{% macro postgres__refresh_statistics() %}
     {%- if config.get('materialized') == 'incremental' and is_incremental() -%}
     do $$ declare counted bigint; known real; begin
         select count(*) into counted from {{ this }};
@@ -36,8 +37,8 @@
             analyze {{ this }};
         end if;
     end $$
-    {%- elif config.get('materialized') != 'view' -%}
-    analyze {{ this }}
+    {%- else -%}
+    {{ default__refresh_statistics() }}
     {%- endif -%}
 {% endmacro %}
 {% macro duckdb__refresh_statistics() %}{% endmacro %}
