@@ -36,17 +36,17 @@
 {% macro changed_reporter_years(upstream, where="1 = 1") %}
     select distinct v.reporter_id, v.period_year
     from {{ ref('int_submissions_ranked') }} as v
-    where exists (
-            select 1 from {{ upstream }} as u
-            where u.reporter_id = v.reporter_id and u.period_year = v.period_year
-                and u.submission_id = v.submission_id and u.n_revisions is not distinct from v.n_revisions
-                and ({{ where }})
-        )
-        and not exists (
-            select 1 from {{ this }} as t
-            where t.reporter_id = v.reporter_id and t.period_year = v.period_year
-                and t.submission_id = v.submission_id and t.n_revisions is not distinct from v.n_revisions
-        )
+    where exists ({{ rows_of_version(upstream, "is not distinct from", where) }})
+        and not exists ({{ rows_of_version(this, "is not distinct from") }})
+{% endmacro %}
+
+{#- The rows of `relation` that match `where` and belong to the version `v` (a row of
+    int_submissions_ranked), their n_revisions compared to its by `n_revisions_is`: a lookup by the
+    index PostgreSQL keeps on these four columns (reporter_year_config). -#}
+{% macro rows_of_version(relation, n_revisions_is, where="1 = 1") %}
+    select 1 from {{ relation }} as t
+    where t.reporter_id = v.reporter_id and t.period_year = v.period_year and t.submission_id = v.submission_id
+        and t.n_revisions {{ n_revisions_is }} v.n_revisions and ({{ where }})
 {% endmacro %}
 
 {#- Before an incremental build (a pre-hook): deletes the reporter-years where the model holds rows
@@ -63,17 +63,11 @@
     {#- "less or greater" rather than "distinct": each is a range of PostgreSQL's index, which tells
         in one step that a version has no such rows. A withdrawn version (n_revisions null) is
         neither: a withdrawal makes a full build. -#}
-    {%- set rows_of_version_with -%}
-        select 1 from {{ this }} as t
-        where t.reporter_id = v.reporter_id and t.period_year = v.period_year and t.submission_id = v.submission_id
-            and t.n_revisions
-    {%- endset %}
     delete from {{ this }}
     where (reporter_id, period_year) in (
         select v.reporter_id, v.period_year
         from {{ ref('int_submissions_ranked') }} as v
-        where exists ({{ rows_of_version_with }} < v.n_revisions)
-            or exists ({{ rows_of_version_with }} > v.n_revisions)
+        where exists ({{ rows_of_version(this, "<") }}) or exists ({{ rows_of_version(this, ">") }})
     )
     {%- endif %}
 {% endmacro %}
