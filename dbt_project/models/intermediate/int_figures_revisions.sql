@@ -27,7 +27,7 @@ select
     s.status,
     s.revision_number,
     s.n_revisions,
-    coalesce(s.revision_number = s.n_revisions, false) as is_current,
+    s.is_current,
     s.is_withdrawn,
     s.received_at,
     f.submission_id,

@@ -29,17 +29,23 @@ versions as (
     from accepted
     left join latest_event as e
         on accepted.submission_id = e.submission_id and e.recency = 1
+),
+
+numbered as (
+    select
+        versions.*,
+        case when not is_withdrawn then row_number() over (
+            partition by reporter_id, period_key, is_withdrawn
+            order by status_rank, prepared_on nulls first, received_at, submission_id
+        ) end as revision_number,
+        case when not is_withdrawn then count(*) over (partition by reporter_id, period_key, is_withdrawn) end
+            as n_revisions,
+        not is_withdrawn and count(*) over (
+            partition by reporter_id, period_key, is_withdrawn, status_rank, prepared_on, received_at
+        ) > 1 as is_unordered
+    from versions
 )
 
-select
-    versions.*,
-    case when not is_withdrawn then row_number() over (
-        partition by reporter_id, period_key, is_withdrawn
-        order by status_rank, prepared_on nulls first, received_at, submission_id
-    ) end as revision_number,
-    case when not is_withdrawn then count(*) over (partition by reporter_id, period_key, is_withdrawn) end
-        as n_revisions,
-    not is_withdrawn and count(*) over (
-        partition by reporter_id, period_key, is_withdrawn, status_rank, prepared_on, received_at
-    ) > 1 as is_unordered
-from versions
+-- the current version of a report: the highest number (a withdrawn version has none)
+select *, coalesce(revision_number = n_revisions, false) as is_current
+from numbered

@@ -42,7 +42,7 @@ unordered_versions as (
         on o.reporter_id = k.reporter_id and o.period_key = k.period_key
         and o.status_rank = k.status_rank and o.prepared_on is not distinct from k.prepared_on
         and o.received_at = k.received_at and o.submission_id <> k.submission_id
-    where k.is_unordered and k.revision_number = k.n_revisions
+    where k.is_unordered and k.is_current
     group by k.reporter_id, k.period_key, k.submission_id, k.revision_number, k.file_name
 ),
 

@@ -22,7 +22,7 @@ select
     s.n_warnings,
     r.revision_number,
     r.n_revisions,
-    coalesce(r.revision_number = r.n_revisions, false) as is_current,
+    coalesce(r.is_current, false) as is_current,
     coalesce(r.is_withdrawn, false) as is_withdrawn,
     r.withdrawn_at,
     r.withdrawal_reason
