@@ -46,8 +46,9 @@ REQUIRED_TABLES = REPORTER_YEAR_TABLES + ("fct_submissions", "dim_province", "di
 # The oldest storage format that holds the warehouse: DuckDB 0.10 and every 1.x release read it.
 PUBLISHED_STORAGE_VERSION = "v1.0.0"
 # dbt's staging views read the landing's Parquet by paths of the machine that built them, and the
-# intermediate tables are steps of the build: neither is published.
-INTERNAL_PREFIXES = ("stg_", "int_")
+# intermediate tables are steps of the build, and dbt_ tables its own records (what its tests passed
+# over): none is published.
+INTERNAL_PREFIXES = ("stg_", "int_", "dbt_")
 # what the quality engine hands to dbt's dq_findings, and its record of what they were found over
 INTERNAL_TABLES = (RULE_FINDINGS_TABLE, CHECKED_TABLE, BASIS_TABLE)
 

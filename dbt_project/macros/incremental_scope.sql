@@ -82,44 +82,104 @@
     {%- endif %}
 {% endmacro %}
 
+{#- The record of what the data tests have passed over: per reporter-year model, the current version
+    of each report (reporter_id, period_key, submission_id, n_revisions) when every test of the model
+    last passed, in a `dbt build` or `dbt test`. The rows of a reporter-year are a function of its
+    versions (code changes make full builds), so the versions not in it are those whose rows no
+    passing test has read yet. -#}
+{% macro tested_versions() %}
+    {{ return(api.Relation.create(database=target.database, schema=target.schema,
+                                  identifier='dbt_tested_versions')) }}
+{% endmacro %}
+
+{#- The reporter-year models: those whose rows are written by reporter-year (reporter_year_config). -#}
+{% macro reporter_year_models() %}
+    {{ return(graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
+              | selectattr('config.unique_key', 'equalto', ['reporter_id', 'period_year']) | list) }}
+{% endmacro %}
+
+{#- After a build or test (on-run-end): a model all of whose tests ran and passed now has every current
+    version recorded as tested; a model with a test that failed or erred has none, so the next
+    build tests all of its rows. Models whose tests did not all run keep their record. -#}
+{% macro record_tested_versions(results) %}
+    {%- if execute and flags.WHICH in ('build', 'test') -%}
+        {%- set statuses = {} -%}
+        {%- for result in results if result.node.resource_type == 'test' and result.node.attached_node -%}
+            {%- do statuses.setdefault(result.node.attached_node, []).append(result.status | string) -%}
+        {%- endfor -%}
+        {%- set passed, failed = [], [] -%}
+        {%- for model in reporter_year_models() -%}
+            {%- set ran = statuses.get(model.unique_id, []) -%}
+            {%- set tests = graph.nodes.values() | selectattr('resource_type', 'equalto', 'test')
+                            | selectattr('attached_node', 'equalto', model.unique_id) | list -%}
+            {%- if ran | reject('in', ['pass', 'warn']) | list -%}
+                {%- do failed.append(model.name) -%}
+            {%- elif tests and ran | length == tests | length -%}
+                {%- do passed.append(model.name) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if passed or failed -%}
+            {%- set ranked_node = graph.nodes['model.zonestat.int_submissions_ranked'] -%}
+            {%- set ranked = api.Relation.create(database=ranked_node.database, schema=ranked_node.schema,
+                                                 identifier=ranked_node.alias) -%}
+            begin;
+            create table if not exists {{ tested_versions() }} (
+                model_name {{ dbt.type_string() }}, reporter_id {{ dbt.type_string() }},
+                period_key {{ dbt.type_string() }}, submission_id {{ dbt.type_string() }},
+                n_revisions {{ dbt.type_bigint() }});
+            delete from {{ tested_versions() }} where model_name in ({{ quoted_list(passed + failed) }});
+            {%- if passed %}
+            insert into {{ tested_versions() }}
+            select m.model_name, v.reporter_id, v.period_key, v.submission_id, v.n_revisions
+            from {{ ranked }} as v
+            cross join (
+                {%- for name in passed %}
+                select '{{ name }}' as model_name{{ " union all" if not loop.last }}
+                {%- endfor %}
+            ) as m
+            where v.is_current;
+            {%- endif %}
+            commit;
+            {%- if target.type == 'postgres' %}
+            analyze {{ tested_versions() }};  {#- as every table the build writes (macros/portable.sql) -#}
+            {%- endif %}
+        {%- endif -%}
+    {%- endif -%}
+{% endmacro %}
+
 {#- The rows a data test of a model reads (dbt calls this for every generic test; `where` configs
-    work as in dbt's own get_where_subquery). When an incremental build has rewritten reporter-years,
-    the tests of a reporter-year model read only the reporter-years whose current versions differ
-    from those the rules last ran over (dq_checked_versions, written after a build whose tests
-    passed): every other reporter-year was tested when it was written and has not been written
-    since, and each test's condition holds row by row or within a reporter-year (the grain's keys
-    begin with the reporter and period). A full build, a build before any rules ran, and one with no
-    changed version (a run started from the UI with nothing new, `dbt test` by hand) test every row. -#}
+    work as in dbt's own get_where_subquery). The tests of a reporter-year model read only the
+    reporter-years whose current versions are not among those its tests last passed over
+    (record_tested_versions): every other reporter-year was tested when it was written and has not
+    been written since, and each test's condition holds row by row or within a reporter-year (the
+    grain's keys begin with the reporter and period). A full build, a model never tested, and a
+    model with no untested version (a run started from the UI with nothing new, `dbt test` by hand)
+    test every row. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
-    {%- set reporter_year_models = [] -%}
-    {%- for node in (graph.nodes.values() if execute else []) if node.resource_type == 'model'
-            and node.config.unique_key == ['reporter_id', 'period_year'] and node.alias == relation.identifier
-            and node.schema == relation.schema -%}
-        {%- do reporter_year_models.append(node) -%}
-    {%- endfor -%}
-    {%- set checked = none -%}
-    {%- if reporter_year_models and not flags.FULL_REFRESH -%}
-        {%- set checked_source = graph.sources['source.zonestat.quality.dq_checked_versions'] -%}
-        {%- set checked = load_relation(api.Relation.create(database=checked_source.database,
-                                        schema=checked_source.schema, identifier=checked_source.identifier)) -%}
-    {%- endif -%}
-    {%- if checked is not none -%}
+    {%- set model = (reporter_year_models() if execute else []) | selectattr('alias', 'equalto', relation.identifier)
+                    | selectattr('schema', 'equalto', relation.schema) | first -%}
+    {%- set tested = load_relation(tested_versions()) if model and not flags.FULL_REFRESH else none -%}
+    {%- if tested is not none -%}
         {%- set ranked_node = graph.nodes['model.zonestat.int_submissions_ranked'] -%}
         {%- set ranked = api.Relation.create(database=ranked_node.database, schema=ranked_node.schema,
                                              identifier=ranked_node.alias) -%}
-        {%- set changed_versions -%}
+        {%- set untested_versions -%}
             select v.reporter_id, v.period_year
             from {{ ranked }} as v
-            where v.revision_number = v.n_revisions and not exists (
-                select 1 from {{ checked }} as c
-                where c.reporter_id = v.reporter_id and c.period_key = v.period_key
-                    and c.submission_id = v.submission_id and c.n_revisions = v.n_revisions
+            where v.is_current and not exists (
+                select 1 from {{ tested }} as t
+                where t.model_name = '{{ model.name }}' and t.reporter_id = v.reporter_id
+                    and t.period_key = v.period_key and t.submission_id = v.submission_id
+                    and t.n_revisions = v.n_revisions
             )
         {%- endset -%}
-        {%- if run_query(changed_versions ~ " limit 1").rows | length > 0 -%}
-            {%- set rewritten = "(reporter_id, period_year) in (" ~ changed_versions ~ ")" -%}
-            {%- set where = rewritten ~ (" and (" ~ where ~ ")" if where else "") -%}
+        {%- set tested_before -%}
+            select 1 from {{ tested }} where model_name = '{{ model.name }}'
+        {%- endset -%}
+        {%- if run_query(tested_before ~ " limit 1").rows and run_query(untested_versions ~ " limit 1").rows -%}
+            {%- set scope = "(reporter_id, period_year) in (" ~ untested_versions ~ ")" -%}
+            {%- set where = scope ~ (" and (" ~ where ~ ")" if where else "") -%}
         {%- endif -%}
     {%- endif -%}
     {%- if where -%}
