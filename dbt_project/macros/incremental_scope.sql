@@ -99,8 +99,9 @@
 {% endmacro %}
 
 {#- After a build or test (on-run-end): a model all of whose tests ran and passed now has every current
-    version recorded as tested; a model with a test that failed or erred has none, so the next
-    build tests all of its rows. Models whose tests did not all run keep their record. -#}
+    version recorded as tested; a model with a test that did not pass (failed, erred, or skipped
+    after a failure upstream) has none, so the next build tests all of its rows. Models whose tests
+    were not selected keep their record. -#}
 {% macro record_tested_versions(results) %}
     {%- if execute and flags.WHICH in ('build', 'test') -%}
         {%- set statuses = {} -%}
