@@ -126,7 +126,7 @@ def test_a_failed_test_keeps_its_reporter_years_under_test(zhome, tmp_path, monk
     """The tests of an incremental build read only the versions they have not passed over yet
     (dbt's record, macros/incremental_scope.sql), whatever else ran in between: here the quality
     rules, run from the UI on their own after a failed build, which once made the failing rows look
-    tested, and a later build let them through."""
+    tested, and a later build let them through; and a model built without its upstream models."""
     from ingest.pipeline import ingest_inbox
 
     monkeypatch.setenv("ZONESTAT_INBOX_SETTLE_SECONDS", "0")
@@ -138,31 +138,40 @@ def test_a_failed_test_keeps_its_reporter_years_under_test(zhome, tmp_path, monk
         return subprocess.run(dbt_command(zhome, *args, "--target-path", str(tmp_path / "target")),
                               capture_output=True, text=True)
 
-    def tested(model: str) -> int:
-        return query(zhome.work_db, "select count(*) as n from dbt_tested_versions where model_name = ?",
-                     [model])["n"][0]
+    def record(model: str) -> set[str]:
+        return set(query(zhome.work_db, "select submission_id from dbt_tested_versions where model_name = ?",
+                         [model])["submission_id"])
 
     def current_versions() -> set[str]:
         return set(query(zhome.work_db, "select submission_id from fct_submissions where is_current")["submission_id"])
 
-    assert tested("fct_investment") == 4  # every current version, after the refresh's build
-    # A new version of Hanoi's February, built; then one of its rows is there twice, as a faulty
-    # build could leave it, and the tests of fct_investment fail on it.
+    def unique_test_sql(model: str) -> str:
+        return (tmp_path / f"target/run/zonestat/models/marts/_facts.yml/unique_{model}_figure_key.sql").read_text()
+
+    first = current_versions()
+    assert len(first) == 4 and record("fct_investment") == record("fct_trade") == first  # after the refresh's build
+    # A new version of Hanoi's February, built.
     another_version(files["2024-02/01"], zhome.inbox / "hanoi-2024-02-official.xlsx", "chinh_thuc")
     assert ingest_inbox(zhome).accepted
     assert dbt("run").returncode == 0
+    # fct_trade rebuilt in full on its own: its tests read every row, and its record stays as it
+    # was, since the models it is built from were not rebuilt with it.
+    assert dbt("build", "--full-refresh", "--select", "fct_trade").returncode == 0
+    assert "dbt_tested_versions" not in unique_test_sql("fct_trade") and record("fct_trade") == first
+    # One of Hanoi's new rows is there twice, as a faulty build could leave it: the tests of
+    # fct_investment read the new version's reporter-year and fail.
     with duckdb.connect(str(zhome.work_db)) as con:
         con.execute("""insert into fct_investment select * from fct_investment
                        where reporter_code = '01' and period_key = '2024-02' limit 1""")
     failed = dbt("test", "--select", "fct_investment")
     assert failed.returncode != 0 and "unique_fct_investment_figure_key" in failed.stdout, failed.stdout[-3000:]
-    assert tested("fct_investment") == 0 and tested("fct_trade") == 4  # only the failing model forgets
+    assert "dbt_tested_versions" in unique_test_sql("fct_investment")
+    assert record("fct_investment") == set() and record("fct_trade") == first  # only the failing model forgets
     engine.run_quality(zhome)  # the rules, materialized on their own
     # A version of another reporter's report: the next build still tests Hanoi's rows.
     another_version(files["2024-01/79"], zhome.inbox / "hcmc-2024-01-official.xlsx", "chinh_thuc")
     assert ingest_inbox(zhome).accepted
     again = dbt("build")
     assert again.returncode != 0 and "unique_fct_investment_figure_key" in again.stdout, again.stdout[-3000:]
-    assert tested("fct_investment") == 0
-    trade = query(zhome.work_db, "select submission_id from dbt_tested_versions where model_name = 'fct_trade'")
-    assert set(trade["submission_id"]) == current_versions()  # the new version's tests passed there
+    assert record("fct_investment") == set()
+    assert record("fct_trade") == current_versions() != first  # the new versions' tests passed there

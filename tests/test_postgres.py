@@ -154,6 +154,13 @@ def test_the_same_files_make_the_same_warehouse_on_duckdb_and_on_postgresql(zhom
             cur.execute("select relname from pg_stat_user_tables where schemaname = 'work' and last_analyze is null "
                         "and relname not in %s", (INTERNAL_TABLES,))  # the quality engine's own
             assert cur.fetchall() == []
+            # what the facts' tests passed over, recorded as on DuckDB (macros/incremental_scope.sql)
+            cur.execute("""select count(*) from work.dbt_tested_versions t join work.fct_submissions s
+                           on s.submission_id = t.submission_id and s.n_revisions = t.n_revisions and s.is_current
+                           where t.model_name = 'fct_investment'""")
+            recorded = cur.fetchone()[0]
+            cur.execute("select count(*) from work.fct_submissions where is_current")
+            assert recorded == cur.fetchone()[0] > 0
 
         # A superseding file, while an analyst reads through the read-only role the whole time.
         first_publication = postgres

@@ -82,11 +82,15 @@
     {%- endif %}
 {% endmacro %}
 
-{#- The record of what the data tests have passed over: per reporter-year model, the current version
-    of each report (reporter_id, period_key, submission_id, n_revisions) when every test of the model
-    last passed, in a `dbt build` or `dbt test`. The rows of a reporter-year are a function of its
-    versions (code changes make full builds), so the versions not in it are those whose rows no
-    passing test has read yet. -#}
+{#- int_submissions_ranked, as macros that run outside a model (hooks, test scopes) name it. -#}
+{% macro submissions_ranked() %}
+    {%- set node = graph.nodes['model.zonestat.int_submissions_ranked'] -%}
+    {{ return(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias)) }}
+{% endmacro %}
+
+{#- The record of what the data tests have passed over: per reporter-year model, the versions of the
+    reports (submission_id, n_revisions) its rows stood for when every test of the model last passed.
+    A version missing from it is one whose rows no passing test has read yet. -#}
 {% macro tested_versions() %}
     {{ return(api.Relation.create(database=target.database, schema=target.schema,
                                   identifier='dbt_tested_versions')) }}
@@ -95,44 +99,60 @@
 {#- The reporter-year models: those whose rows are written by reporter-year (reporter_year_config). -#}
 {% macro reporter_year_models() %}
     {{ return(graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
-              | selectattr('config.unique_key', 'equalto', ['reporter_id', 'period_year']) | list) }}
+              | selectattr('config.unique_key', 'equalto', reporter_year_config().unique_key) | list) }}
 {% endmacro %}
 
-{#- After a build or test (on-run-end): a model all of whose tests ran and passed now has every current
-    version recorded as tested; a model with a test that did not pass (failed, erred, or skipped
-    after a failure upstream) has none, so the next build tests all of its rows. Models whose tests
-    were not selected keep their record. -#}
+{#- After a build or a test run (on-run-end), for each reporter-year model:
+    - every test of it ran and passed, and it was built in this run from upstream models all built in
+      this run too: its rows stand for the current versions, and those are its record now;
+    - a test of it did not pass (failed, erred, warned, or was skipped after a failure upstream):
+      its record is emptied, so that the next build tests all of its rows;
+    - otherwise (its tests not all selected, or it or an upstream model not rebuilt, as in a subset
+      of the models, `dbt test` alone, `dbt build --empty`) its record stays as it was: whether its
+      rows stand for the current versions is not known. -#}
 {% macro record_tested_versions(results) %}
     {%- if execute and flags.WHICH in ('build', 'test') -%}
-        {%- set statuses = {} -%}
-        {%- for result in results if result.node.resource_type == 'test' and result.node.attached_node -%}
-            {%- do statuses.setdefault(result.node.attached_node, []).append(result.status | string) -%}
+        {%- set statuses, built = {}, [] -%}
+        {%- for result in results -%}
+            {%- if result.node.resource_type == 'test' and result.node.attached_node -%}
+                {%- do statuses.setdefault(result.node.attached_node, []).append(result.status | string) -%}
+            {%- elif result.node.resource_type in ('model', 'seed') and result.status | string == 'success'
+                     and not flags.EMPTY -%}
+                {%- do built.append(result.node.unique_id) -%}
+            {%- endif -%}
         {%- endfor -%}
         {%- set passed, failed = [], [] -%}
         {%- for model in reporter_year_models() -%}
             {%- set ran = statuses.get(model.unique_id, []) -%}
             {%- set tests = graph.nodes.values() | selectattr('resource_type', 'equalto', 'test')
                             | selectattr('attached_node', 'equalto', model.unique_id) | list -%}
-            {%- if ran | reject('in', ['pass', 'warn']) | list -%}
+            {#- the model and everything it is built from (a list that grows as it is walked) -#}
+            {%- set lineage = [model.unique_id] -%}
+            {%- for node_id in lineage -%}
+                {%- for upstream in graph.nodes[node_id].depends_on.nodes
+                        if upstream in graph.nodes and upstream not in lineage -%}
+                    {%- do lineage.append(upstream) -%}
+                {%- endfor -%}
+            {%- endfor -%}
+            {%- if ran | reject('equalto', 'pass') | list -%}
                 {%- do failed.append(model.name) -%}
-            {%- elif tests and ran | length == tests | length -%}
+            {%- elif tests and ran | length == tests | length and lineage | reject('in', built) | list | length == 0 -%}
                 {%- do passed.append(model.name) -%}
             {%- endif -%}
         {%- endfor -%}
         {%- if passed or failed -%}
-            {%- set ranked_node = graph.nodes['model.zonestat.int_submissions_ranked'] -%}
-            {%- set ranked = api.Relation.create(database=ranked_node.database, schema=ranked_node.schema,
-                                                 identifier=ranked_node.alias) -%}
+            {#- hooks run outside dbt's transactions (and on PostgreSQL in the one psycopg2 opened, which
+                the `begin` finds already open): a record is never left half replaced -#}
             begin;
+            create schema if not exists {{ target.schema }};
             create table if not exists {{ tested_versions() }} (
-                model_name {{ dbt.type_string() }}, reporter_id {{ dbt.type_string() }},
-                period_key {{ dbt.type_string() }}, submission_id {{ dbt.type_string() }},
+                model_name {{ dbt.type_string() }}, submission_id {{ dbt.type_string() }},
                 n_revisions {{ dbt.type_bigint() }});
             delete from {{ tested_versions() }} where model_name in ({{ quoted_list(passed + failed) }});
             {%- if passed %}
             insert into {{ tested_versions() }}
-            select m.model_name, v.reporter_id, v.period_key, v.submission_id, v.n_revisions
-            from {{ ranked }} as v
+            select m.model_name, v.submission_id, v.n_revisions
+            from {{ submissions_ranked() }} as v
             cross join (
                 {%- for name in passed %}
                 select '{{ name }}' as model_name{{ " union all" if not loop.last }}
@@ -150,35 +170,31 @@
 
 {#- The rows a data test of a model reads (dbt calls this for every generic test; `where` configs
     work as in dbt's own get_where_subquery). The tests of a reporter-year model read only the
-    reporter-years whose current versions are not among those its tests last passed over
-    (record_tested_versions): every other reporter-year was tested when it was written and has not
-    been written since, and each test's condition holds row by row or within a reporter-year (the
-    grain's keys begin with the reporter and period). A full build, a model never tested, and a
-    model with no untested version (a run started from the UI with nothing new, `dbt test` by hand)
-    test every row. -#}
+    reporter-years whose current versions are not in its record (record_tested_versions): every
+    other reporter-year has passed its tests since it was last written, and each test's condition
+    holds row by row or within a reporter-year (the grain's keys begin with the reporter and
+    period). A full build, a model with no record, and one with no untested version (a run started
+    from the UI with nothing new, `dbt test` by hand after a build) test every row. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- set model = (reporter_year_models() if execute else []) | selectattr('alias', 'equalto', relation.identifier)
                     | selectattr('schema', 'equalto', relation.schema) | first -%}
     {%- set tested = load_relation(tested_versions()) if model and not flags.FULL_REFRESH else none -%}
     {%- if tested is not none -%}
-        {%- set ranked_node = graph.nodes['model.zonestat.int_submissions_ranked'] -%}
-        {%- set ranked = api.Relation.create(database=ranked_node.database, schema=ranked_node.schema,
-                                             identifier=ranked_node.alias) -%}
         {%- set untested_versions -%}
             select v.reporter_id, v.period_year
-            from {{ ranked }} as v
+            from {{ submissions_ranked() }} as v
             where v.is_current and not exists (
                 select 1 from {{ tested }} as t
-                where t.model_name = '{{ model.name }}' and t.reporter_id = v.reporter_id
-                    and t.period_key = v.period_key and t.submission_id = v.submission_id
+                where t.model_name = '{{ model.name }}' and t.submission_id = v.submission_id
                     and t.n_revisions = v.n_revisions
             )
         {%- endset -%}
-        {%- set tested_before -%}
-            select 1 from {{ tested }} where model_name = '{{ model.name }}'
+        {%- set scoped -%}
+            select 1 where exists (select 1 from {{ tested }} where model_name = '{{ model.name }}')
+                and exists ({{ untested_versions }})
         {%- endset -%}
-        {%- if run_query(tested_before ~ " limit 1").rows and run_query(untested_versions ~ " limit 1").rows -%}
+        {%- if run_query(scoped).rows -%}
             {%- set scope = "(reporter_id, period_year) in (" ~ untested_versions ~ ")" -%}
             {%- set where = scope ~ (" and (" ~ where ~ ")" if where else "") -%}
         {%- endif -%}
