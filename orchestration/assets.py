@@ -15,6 +15,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
+from expectations.engine import READS as QUALITY_READS
 from orchestration.dbt import dbt_project, ensure_manifest, run_dbt
 from orchestration.disk import ensure_free_space, prune
 from orchestration.fingerprint import (
@@ -142,7 +143,7 @@ def build_dbt_assets(h: Home) -> list[dg.AssetsDefinition]:
 
 
 @dg.asset(
-    key=RULE_FINDINGS, deps=[dg.AssetKey(f) for f in FACTS] + [dg.AssetKey("agg_bloc"), dg.AssetKey("dim_bloc_member")],
+    key=RULE_FINDINGS, deps=[dg.AssetKey(table) for table in QUALITY_READS],
     group_name="quality", pool=WAREHOUSE_POOL, kinds={"duckdb"},
 )
 def rule_findings(context: dg.AssetExecutionContext, zonestat_home: ZonestatHome) -> dg.MaterializeResult:

@@ -12,6 +12,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from expectations import engine
 from orchestration.definitions import NIGHTLY_CRON, NIGHTLY_TIMEZONE, build_definitions
 from orchestration.publish import table_row_counts
 from orchestration.runs import refresh_in_process
@@ -52,6 +53,10 @@ def test_asset_graph_is_connected_from_file_to_published_table(zhome):
     upstream = graph.get(dg.AssetKey("published_warehouse")).parent_keys
     assert dg.AssetKey("dq_findings") in upstream
     assert dg.AssetKey(["landing", "figures"]) in graph.get(dg.AssetKey("stg_landing__figures")).parent_keys
+    # the quality step, downstream of every table it reads (tests/test_quality_reads.py), and upstream of dq_findings
+    rules = graph.get(dg.AssetKey(["quality", "dq_rule_findings"]))
+    assert rules.parent_keys == {dg.AssetKey(table) for table in engine.READS}
+    assert dg.AssetKey("dq_findings") in rules.child_keys
     checks = {c.name for c in graph.asset_check_keys}
     assert "fct_investment_reported_figures_consistent" in checks
     assert "unique_fct_investment_figure_key" in checks  # dbt tests are asset checks

@@ -1,0 +1,21 @@
+"""Dagster draws the quality step downstream of every warehouse table its SQL reads
+(expectations/engine.py's READS), and of no other."""
+
+import re
+from pathlib import Path
+
+from expectations import engine
+from zonestat.config import DBT_PROJECT_DIR
+
+QUALITY_CODE = [Path(engine.__file__).with_name(name) for name in ("engine.py", "quality.py", "suggest.py")]
+
+
+def test_the_quality_step_reads_exactly_the_tables_it_names_as_its_upstream():
+    built = {p.stem for p in (DBT_PROJECT_DIR / "models").rglob("*.sql")} | \
+        {p.stem for p in (DBT_PROJECT_DIR / "seeds").glob("*.csv")}
+    named = set()
+    for path in QUALITY_CODE:
+        named |= {table for table in re.findall(r"\b(?:from|join)\s+(\w+)", path.read_text(encoding="utf-8"))
+                  if table in built}
+    # the fact tables are read through one list (quality.FACT_TABLES), not by name
+    assert named == set(engine.READS) - set(engine.quality.FACT_TABLES), named ^ set(engine.READS)
