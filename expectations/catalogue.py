@@ -74,35 +74,72 @@ def load() -> tuple[Rule, ...]:
     raw = yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))
     indicators = reference.indicators()
     rules, next_id, seen = [], 1, set()
-    for spec in raw["rules"]:
-        rule = Rule(spec["id"], spec["kind"], spec["severity"], spec["message_en"], spec["message_vi"], spec)
-        if rule.kind not in KINDS or rule.severity not in reference.severities() or rule.id in seen:
-            raise ValueError(f"catalogue rule {rule.id}: bad kind/severity or duplicate id")
+    for number, spec in enumerate(raw["rules"], 1):
+        name = f"{CATALOGUE.name}, rule {number} ({spec.get('id', 'without an id')})"
+        try:
+            rule, next_id = _expand(spec, indicators, next_id)
+        except KeyError as missing:
+            raise ValueError(f"{name}: it has no `{missing.args[0]}`, which a rule of its kind needs") from None
+        except ValueError as wrong:
+            raise ValueError(f"{name}: {wrong}") from None
+        if rule.id in seen:
+            raise ValueError(f"{name}: another rule has the id {rule.id}")
         seen.add(rule.id)
-        for indicator, breakdown in _expansions(spec):
-            if rule.kind == "balance":
-                total = Term(*_fill(spec["total"], indicator, breakdown), 1.0)
-                parts = tuple(Term(*_fill(p, indicator, breakdown), -1.0) for p in spec["parts"])
-                terms, comparison = (total, *parts), "="
-            elif rule.kind == "bound":
-                terms = (Term(*_fill(spec["lhs"], indicator, breakdown), 1.0),
-                         Term(*_fill(spec["rhs"], indicator, breakdown), -1.0))
-                comparison = "<="
-            elif rule.kind == "ratio":
-                terms = tuple(Term(*_fill(spec[k], indicator, breakdown)) for k in ("rate", "numerator", "denominator"))
-                comparison = "ratio"
-            elif rule.kind == "magnitude" and "numerator" in spec:
-                terms = tuple(Term(*_fill(spec[k], indicator, breakdown)) for k in ("numerator", "denominator"))
-                comparison = "range"
-            else:
-                continue  # kinds evaluated over all figures rather than fixed terms
-            for term in terms:
-                if term.indicator not in indicators or term.breakdown not in indicators[term.indicator].breakdowns:
-                    raise ValueError(f"catalogue rule {rule.id}: {term.indicator}/{term.breakdown} is not in the indicators")
-            rule.relations.append(Relation(rule.id, next_id, terms, comparison))
-            next_id += 1
         rules.append(rule)
     return tuple(rules)
+
+
+def _needs(spec: dict) -> tuple[str, ...]:
+    """What a rule of its kind declares besides id, kind, severity and messages: the kinds whose
+    terms are expanded here ask for theirs as they are expanded; the others are read when the rules
+    run (expectations/quality.py, engine.py), so a missing one is refused here, when the catalogue
+    loads, not in the middle of a refresh."""
+    kind = spec.get("kind")
+    if kind == "plausibility":
+        return ("indicator", "range")
+    if kind == "magnitude":
+        return ("numerator", "denominator", "range_vnd_bn", "rough_vnd_per_usd") if "numerator" in spec else ("factor",)
+    if kind == "growth" or (kind == "hierarchy" and spec.get("level") == "bloc"):
+        return ("missing_message_en", "missing_message_vi")  # when last year's figure or a member is missing
+    return ()
+
+
+def _expand(spec: dict, indicators: dict, next_id: int) -> tuple[Rule, int]:
+    """One declared rule, checked, with its relations (numbered from next_id); and the next number."""
+    rule = Rule(spec["id"], spec["kind"], spec["severity"], spec["message_en"], spec["message_vi"], spec)
+    if rule.kind not in KINDS:
+        raise ValueError(f"the kind {rule.kind!r} is none of {', '.join(KINDS)}")
+    if rule.severity not in reference.severities():
+        raise ValueError(f"the severity {rule.severity!r} is none of {', '.join(reference.severities())}")
+    for key in _needs(spec):
+        if key not in spec:
+            raise KeyError(key)
+    if rule.kind == "plausibility" and spec["indicator"] not in indicators:
+        raise ValueError(f"{spec['indicator']} is not an indicator of the reference (dbt_project/seeds/indicators.csv)")
+    for indicator, breakdown in _expansions(spec):
+        if rule.kind == "balance":
+            total = Term(*_fill(spec["total"], indicator, breakdown), 1.0)
+            parts = tuple(Term(*_fill(p, indicator, breakdown), -1.0) for p in spec["parts"])
+            terms, comparison = (total, *parts), "="
+        elif rule.kind == "bound":
+            terms = (Term(*_fill(spec["lhs"], indicator, breakdown), 1.0),
+                     Term(*_fill(spec["rhs"], indicator, breakdown), -1.0))
+            comparison = "<="
+        elif rule.kind == "ratio":
+            terms = tuple(Term(*_fill(spec[k], indicator, breakdown)) for k in ("rate", "numerator", "denominator"))
+            comparison = "ratio"
+        elif rule.kind == "magnitude" and "numerator" in spec:
+            terms = tuple(Term(*_fill(spec[k], indicator, breakdown)) for k in ("numerator", "denominator"))
+            comparison = "range"
+        else:
+            continue  # kinds evaluated over all figures rather than fixed terms
+        for term in terms:
+            if term.indicator not in indicators or term.breakdown not in indicators[term.indicator].breakdowns:
+                raise ValueError(f"{term.indicator}/{term.breakdown} is not an indicator and breakdown of "
+                                 "the reference (dbt_project/seeds/indicators.csv)")
+        rule.relations.append(Relation(rule.id, next_id, terms, comparison))
+        next_id += 1
+    return rule, next_id
 
 
 def by_id() -> dict[str, Rule]:
