@@ -12,6 +12,7 @@ from expectations import quality, suggest
 from expectations.catalogue import by_id
 from zonestat import warehouse
 from zonestat.config import Home
+from zonestat.text import location_vi
 from zonestat.warehouse import Warehouse, as_warehouse
 
 # Kinds whose broken relations the suggestion search can repair by correcting cells.
@@ -148,7 +149,8 @@ def _suggest(w: Warehouse, findings: pd.DataFrame, summary: QualitySummary) -> p
 
     def said(corrections: dict[str, suggest.Candidate], language: str) -> str:
         """A correction as the board reads it: cell: as typed → proposed (reason)."""
-        return "; ".join(f"{cell_ref[k]}: {typed[k]} → {c.text} ({getattr(c, 'reason_' + language)})"
+        where = location_vi if language == "vi" else str
+        return "; ".join(f"{where(cell_ref[k])}: {typed[k]} → {c.text} ({getattr(c, 'reason_' + language)})"
                          for k, c in corrections.items())
 
     for submission_id, found in suggestions.items():

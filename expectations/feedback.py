@@ -20,7 +20,7 @@ from openpyxl.utils import get_column_letter
 from ingest.messages import msg
 from zonestat import reference, warehouse
 from zonestat.config import Home
-from zonestat.text import FORMULA_STARTS
+from zonestat.text import FORMULA_STARTS, location_vi
 
 # (heading, width in characters): a board officer reads and prints these on A4, landscape.
 COLUMNS = [("Mức độ", 10), ("Loại kiểm tra", 18), ("Ô", 16), ("Nội dung", 60), ("Giá trị đúng ra", 14),
@@ -145,7 +145,7 @@ def _write(path: Path, report: Report) -> None:
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     for f in report.findings:
-        sheet.append([msg(f"severity.{f.severity}").vi, msg(f"kind.{f.kind}").vi, f.source_cells or "",
+        sheet.append([msg(f"severity.{f.severity}").vi, msg(f"kind.{f.kind}").vi, location_vi(f.source_cells or ""),
                       f.message_vi or "", _number(f.expected), _number(f.found), f.suggestion_vi or "", f.rule_id])
         _as_text(sheet[sheet.max_row])
         for cell in sheet[sheet.max_row]:

@@ -29,3 +29,34 @@ def test_every_message_names_every_figure(rule_id, how):
     explained = _explain(pd.DataFrame([FIRED | {"rule_id": rule_id} | how])).iloc[0]
     for text in (explained["message"], explained["message_vi"]):
         assert "?" not in text and "{" not in text, (rule_id, how, text)
+
+
+@pytest.mark.parametrize("cells, in_vietnamese", [
+    ("line 105, line 104", "dòng 105, dòng 104"),  # a CSV's lines
+    ("rows 9, 18, 21", "dòng 9, 18, 21"),
+    ("lines 1-3", "dòng 1-3"),
+    ("2024-03 line 5, line 7", "2024-03 dòng 5, dòng 7"),  # a cell of another period, with its period
+    ("SoLieu!F12, F13", "SoLieu!F12, F13"),  # a workbook's cells stay as they are
+])
+def test_a_location_reads_in_vietnamese(cells, in_vietnamese):
+    from zonestat.text import location_vi
+
+    assert location_vi(cells) == in_vietnamese
+
+
+def test_a_csv_finding_and_its_correction_name_lines_in_vietnamese(tmp_path):
+    """A CSV's figures are at lines: the Vietnamese suggestion says 'dòng', not 'line'."""
+    from expectations import file_rules
+    from tests.fixtures.workbooks import parse
+
+    lines = ["ma_tinh,ky_bao_cao,trang_thai,ma_chi_tieu,phan_to,don_vi,gia_tri",
+             "34,2019-11,uoc,LAB_WORKERS,TONG,người,5376",
+             "34,2019-11,uoc,LAB_WORKERS,TN,người,2941",  # 2914, two digits swapped
+             "34,2019-11,uoc,LAB_WORKERS,NN,người,2462"]
+    path = tmp_path / "bao_cao.csv"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    sub = parse(path)
+    [finding] = file_rules.findings_of_files([sub])[sub.submission_id].to_dict("records")
+    assert finding["source_cells"] == "line 2, line 3, line 4"
+    assert finding["suggestion"].startswith("Probably: line 3: 2941 → 2914")
+    assert finding["suggestion_vi"].startswith("Có thể: dòng 3: 2941 → 2914"), finding["suggestion_vi"]

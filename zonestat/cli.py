@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from zonestat import reference, target, warehouse
+from zonestat.text import location_vi
 
 
 def _years(text: str) -> tuple[int, int]:
@@ -195,7 +196,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 print(f"  {same}: " + ("cùng nội dung với tệp trên, không kiểm tra lại" if vi
                                        else "the same bytes as the file above, not checked again"))
             for f in r["findings"]:
-                where = "!".join(x for x in (f["sheet"], _in_vietnamese(f["cell"]) if vi else f["cell"]) if x)
+                where = "!".join(x for x in (f["sheet"], location_vi(f["cell"]) if vi else f["cell"]) if x)
                 severity = msg(f"severity.{f['severity']}").render(args.lang)
                 text = f["message_vi"] if vi else f["message"]
                 print(f"  {severity:9} {f['rule']:28} {where:12} {text}")
@@ -243,11 +244,6 @@ def _rule_findings(findings) -> list[dict]:
             "suggested_cells": f["suggested_cells"], "suggested_values": f["suggested_values"]}
            for f in findings.to_dict("records")]
     return sorted(out, key=lambda f: (reference.severities().index(f["severity"]), f["cell"]))
-
-
-def _in_vietnamese(cell: str) -> str:
-    """'rows 9, 18' -> 'dòng 9, 18': a location for a Vietnamese reader ('F12' stays as it is)."""
-    return re.sub(r"^(rows?|lines?) ", "dòng ", cell)
 
 
 def _count(n: int, noun: str) -> str:
@@ -332,8 +328,9 @@ def cmd_findings(args: argparse.Namespace) -> int:
     else:
         vi = args.lang == "vi"
         for r in frame.itertuples(index=False):
+            where = location_vi(_shown(r.source_cells)) if vi else _shown(r.source_cells)
             print(f"{r.severity:7} {r.rule_id:38} {_shown(r.reporter_id):18} {_shown(r.period_key):8} "
-                  f"{_shown(r.submission_id)[:12]:12} {_shown(r.source_cells):24} {r.message_vi if vi else r.message}")
+                  f"{_shown(r.submission_id)[:12]:12} {where:24} {r.message_vi if vi else r.message}")
             suggestion = r.suggestion_vi if vi else r.suggestion
             if isinstance(suggestion, str):
                 print(f"        {suggestion}")

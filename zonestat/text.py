@@ -35,3 +35,12 @@ def fold(text: str) -> str:
 def key(text: str) -> str:
     """A matching key for headers and metadata keys: 'Mã chỉ tiêu ' -> 'ma_chi_tieu'."""
     return _NON_KEY.sub("_", fold(text)).strip("_")
+
+
+_ROWS = re.compile(r"\b(?:rows?|lines?) (?=\d)")
+
+
+def location_vi(cells: str) -> str:
+    """Where a finding is, for a Vietnamese reader: 'line 105, line 104' -> 'dòng 105, dòng 104'
+    (a CSV's lines, a figure's rows); 'F12' and 'SoLieu!F12' stay as they are."""
+    return _ROWS.sub("dòng ", cells)
