@@ -102,7 +102,9 @@ print(con.execute("select count(*) from fct_submissions").fetchone()[0], flush=T
         # the summary names the file this refresh rejected and its first error, counts the door's
         # findings apart from the warehouse's, and says how long it took
         assert "Submissions: 5 accepted, 1 rejected" in second.stdout
-        assert "  rejected now: ban_nhap.csv: " in second.stdout and "no header row" in second.stdout
+        [rejected] = [line for line in second.stdout.splitlines() if "rejected now:" in line]
+        assert rejected == "  rejected now: ban_nhap.csv: rows 1-2: no header row with the columns ma_chi_tieu " \
+            "and gia_tri in the first 30 rows of the table", rejected
         assert "Door findings (files): 1 (1 error)" in second.stdout and "Warehouse findings (rules): " in second.stdout
         assert re.search(r"^Took \d+ s\.$", second.stdout, flags=re.M)
         findings = subprocess.run([str(zonestat), "findings", "--lang", "en"], capture_output=True, text=True,

@@ -105,7 +105,8 @@ def _summarise(h, before: dict[str, int], known: set[str], started: float) -> No
         # the files this refresh rejected, each with its first error (by cell)
         newly_rejected = [(name, first) for submission_id, name, first in w.rows("""
             select s.submission_id, s.file_name,
-                min(f.source_cells || ': ' || f.message) filter (where f.severity = 'error')
+                min(case when f.source_cells = '' then f.message else f.source_cells || ': ' || f.message end)
+                    filter (where f.severity = 'error')
             from fct_submissions s left join dq_findings f on f.submission_id = s.submission_id and f.kind = 'submission'
             where s.outcome = 'rejected'
             group by s.submission_id, s.file_name order by s.file_name""") if submission_id not in known]
@@ -114,7 +115,9 @@ def _summarise(h, before: dict[str, int], known: set[str], started: float) -> No
     print(f"Published warehouse: {where}")
     print(f"Submissions: {accepted} accepted, {rejected} rejected (quarantine: {h.quarantine})")
     for file_name, first in newly_rejected[:20]:
-        print(f"  rejected now: {file_name}: {first or 'see its findings.json in the quarantine'}")
+        # the file named once: the door's messages begin with it too
+        first = first.replace(f"{file_name}: ", "", 1) if first else "see its findings.json in the quarantine"
+        print(f"  rejected now: {file_name}: {first}")
     if len(newly_rejected) > 20:
         print(f"  ... and {len(newly_rejected) - 20} more rejected now (zonestat findings --kind submission)")
     for label, door in (("Door findings (files)", True), ("Warehouse findings (rules)", False)):
