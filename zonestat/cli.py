@@ -302,9 +302,10 @@ def cmd_findings(args: argparse.Namespace) -> int:
     if args.reporter:
         where.append("(reporter_id = ? or reporter_id like ?)")
         params += [args.reporter, f"%:{args.reporter}"]
-    if args.period:
+    period_key = (args.period if "-" in args.period else f"{args.period}-12") if args.period else None
+    if period_key:
         where.append("period_key = ?")
-        params.append(args.period if "-" in args.period else f"{args.period}-12")
+        params.append(period_key)
     if args.kind:
         where.append("kind = ?")
         params.append(args.kind)
@@ -321,7 +322,8 @@ def cmd_findings(args: argparse.Namespace) -> int:
             print(f"No published warehouse at {warehouse.published_where(h)}: run `zonestat refresh` first.",
                   file=sys.stderr)
             return 2
-        problem = _unknown_reporter(w, args.reporter) if args.reporter else None
+        problem = (_unknown_reporter(w, args.reporter) if args.reporter else None) or \
+            (_unknown_period(w, period_key) if period_key else None)
         if problem:
             print(problem, file=sys.stderr)
             return 2
@@ -365,6 +367,15 @@ def _unknown_reporter(w, reporter: str) -> str | None:
         return None
     return (f"{reporter!r} is no province or bloc of the warehouse: give a GSO province code (34), a reporter id "
             "(province:2008:34, province:2025:33) or a bloc (bloc:DBSH); dim_province and dim_bloc list them")
+
+
+def _unknown_period(w, period_key: str) -> str | None:
+    """None when the warehouse has the period (dim_period); why not otherwise."""
+    first, last, known = w.rows("select min(period_key), max(period_key), count(*) filter (where period_key = ?) "
+                                "from dim_period", [period_key])[0]
+    if known:
+        return None
+    return f"{period_key!r} is outside the warehouse's periods ({first} to {last}, dim_period)"
 
 
 def _shown(value: object) -> str:
