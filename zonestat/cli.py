@@ -443,7 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sample-if-empty", action="store_true", help="write sample submissions when the inbox is empty")
     p.set_defaults(func=cmd_refresh)
 
-    p = sub.add_parser("sample", help="write realistic synthetic submissions in the v1 format")
+    p = sub.add_parser("sample", help="write realistic synthetic submissions in the v1.1 format (ingest/submission-format.md)")
     p.add_argument("--out", required=True, help="folder to write the files (and manifest.csv) into")
     p.add_argument("--seed", type=int, default=1, help="random seed: the same seed writes the same files")
     p.add_argument("--years", default="2019-2026", help="first-last, e.g. 2019-2026")

@@ -1,4 +1,4 @@
-"""Synthetic submissions in the v1 format, realistic in shape and magnitude.
+"""Synthetic submissions in the v1.1 format (ingest/submission-format.md), realistic in shape and magnitude.
 
 Each zone has a latent monthly history (projects, capital, output, trade, workers). A report is
 the year-to-date aggregate of the zones of one province under the province vintage in force

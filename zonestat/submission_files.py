@@ -1,4 +1,4 @@
-"""Write submissions in the v1 format (submission-format.md): xlsx with ThongTin and SoLieu, or CSV.
+"""Write submissions in the v1.1 format (ingest/submission-format.md): xlsx with ThongTin and SoLieu, or CSV.
 
 Used by `zonestat sample` and by the test fixtures. Text that a spreadsheet would take for a
 formula (starting with = + - @) is written as text, never as a formula.
