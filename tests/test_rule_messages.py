@@ -60,3 +60,8 @@ def test_a_csv_finding_and_its_correction_name_lines_in_vietnamese(tmp_path):
     assert finding["source_cells"] == "line 2, line 3, line 4"
     assert finding["suggestion"].startswith("Probably: line 3: 2941 → 2914")
     assert finding["suggestion_vi"].startswith("Có thể: dòng 3: 2941 → 2914"), finding["suggestion_vi"]
+
+
+def test_a_year_without_a_rate_says_where_to_put_one():
+    explained = _explain(pd.DataFrame([FIRED | {"rule_id": "reference.exchange_rate_missing"}])).iloc[0]
+    assert "ZONESTAT_HOME/rates/" in explained["message"] and "ZONESTAT_HOME/rates/" in explained["message_vi"]
