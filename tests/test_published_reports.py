@@ -408,3 +408,18 @@ def test_a_files_keys_are_the_warehouses(warehouse):
                                                                'breakdown', 'unit')}) as n
             from {table}""")["n"][0]
         assert differ == 0, table
+
+
+def test_the_readme_lists_every_published_table(warehouse):
+    import re
+    from pathlib import Path
+
+    import duckdb
+
+    from orchestration.publish import table_names
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    paragraph = readme[readme.index("Tables (schema `main`):"):readme.index("dbt's staging and")]
+    listed = set(re.findall(r"`([a-z][a-z0-9_]*)`", paragraph)) - {"main"}
+    with duckdb.connect(str(warehouse.published_db), read_only=True) as con:
+        assert listed == set(table_names(con))
