@@ -36,6 +36,29 @@ def test_importing_the_code_location_writes_nothing(tmp_path):
     assert not root.exists()
 
 
+def test_zonestat_ui_starts_from_a_clone_without_warning_about_the_repository_s_dagster_yaml(tmp_path):
+    """`make ui` (zonestat ui) from the repository, whose dagster.yaml the instance's is copied from."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZONESTAT_", "DAGSTER_"))}
+    ui = subprocess.Popen([str(Path(sys.executable).with_name("zonestat")), "ui", "--port", str(port)], cwd=REPO,
+                          env=env | {"ZONESTAT_HOME": str(tmp_path / "home")}, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    said = []
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not any("Serving dagster-webserver" in line for line in said):
+            said.append(ui.stdout.readline())
+    finally:
+        os.killpg(ui.pid, signal.SIGKILL)  # dagster dev does not always end on an interrupt
+        ui.wait()
+    assert any("Serving dagster-webserver" in line for line in said), "".join(said)[-3000:]
+    assert not any("will not be used" in line for line in said), "".join(said)[-3000:]
+
+
 def test_code_location_validates(zhome):
     dagster = Path(sys.executable).with_name("dagster")
     result = subprocess.run([str(dagster), "definitions", "validate", "-m", "orchestration.definitions"],

@@ -419,6 +419,9 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
     environment.prepare()
     dagster = Path(sys.executable).with_name("dagster")
+    # From the instance's folder: Dagster warns that a dagster.yaml in the folder it starts from "will
+    # not be used", and the repository's is the one the instance's is copied from (environment.py).
+    os.chdir(os.environ["DAGSTER_HOME"])
     os.execv(str(dagster), [str(dagster), "dev", "-m", "orchestration.definitions",
                             "--host", args.host, "--port", str(args.port)])
     return 0
