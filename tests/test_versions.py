@@ -106,7 +106,12 @@ def test_an_operator_withdraws_and_restores_a_submission(zhome):
     assert zonestat("withdraw", sha256(only.read_bytes())[:12], "--reason", "sent by mistake").returncode == 0
     # The same bytes dropped in again after the withdrawal are the same submission: still withdrawn.
     (zhome.inbox / "wrong-again.xlsx").write_bytes(wrong.read_bytes())
-    assert run_refresh(zhome)
+    refreshed = zonestat("refresh")
+    assert refreshed.returncode == 0, refreshed.stdout[-3000:]
+    # the summary says which reports now stand on another file, though no table lost a row for one
+    assert "Current version changed for 2 reports:\n" \
+        "  Thái Bình 2019-05: only.xlsx -> none (withdrawn)\n" \
+        "  Thái Bình 2019-11: wrong.xlsx -> first.xlsx\n" in refreshed.stdout, refreshed.stdout[-3000:]
     assert current_projects(zhome) == [50]
     ledger = query(zhome.published_db, "select * from fct_submissions order by file_name").set_index("file_name")
     assert ledger.loc["wrong.xlsx", "is_withdrawn"] and not ledger.loc["wrong.xlsx", "is_current"]

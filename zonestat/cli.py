@@ -66,7 +66,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     before = _published_counts(h)
-    known = _submission_ids(h)
+    known = _ledger(h)
     if nothing_new(h):
         print(NOTHING_NEW)
         _summarise(h, before, known, started)
@@ -93,7 +93,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     return 0
 
 
-def _summarise(h, before: dict[str, int], known: set[str], started: float) -> None:
+def _summarise(h, before: dict[str, int], known: dict[str, tuple], started: float) -> None:
     """What the published warehouse holds now, what this refresh rejected, and what changed."""
     with warehouse.published(h) as w:
         accepted, rejected = w.rows(
@@ -129,13 +129,41 @@ def _summarise(h, before: dict[str, int], known: set[str], started: float) -> No
     print("Changed since the last publication:" if changes else "No change since the last publication.")
     for line in changes:
         print(line)
+    replaced = _current_versions_changed(known, _ledger(h))
+    if replaced:
+        print(f"Current version changed for {_count(len(replaced), 'report')}:")
+    for line in replaced[:20]:
+        print(f"  {line}")
+    if len(replaced) > 20:
+        print(f"  ... and {len(replaced) - 20} more (fct_submissions: is_current)")
     print("Dagster UI: `make ui` (or `zonestat ui`), then open http://127.0.0.1:3000")
     print(f"Took {time.monotonic() - started:.0f} s.")
 
 
-def _submission_ids(h) -> set[str]:
+def _ledger(h) -> dict[str, tuple]:
+    """The published ledger, every file received: submission id -> (reporter, period, file name,
+    is_current, is_withdrawn)."""
     with warehouse.published(h) as w:
-        return set() if w is None else {r[0] for r in w.rows("select submission_id from fct_submissions")}
+        return {} if w is None else {r[0]: r[1:] for r in w.rows("""
+            select submission_id, coalesce(reporter_name, reporter_id), period_key, file_name,
+                coalesce(is_current, false), coalesce(is_withdrawn, false)
+            from fct_submissions""")}
+
+
+def _current_versions_changed(before: dict[str, tuple], after: dict[str, tuple]) -> list[str]:
+    """The reports whose current version is another file now (a new version, a withdrawal, a
+    restoration): what changes figures even where no table's row count does."""
+    def current(ledger: dict[str, tuple]) -> dict[tuple, str]:
+        return {(reporter, period): name for reporter, period, name, is_current, _ in ledger.values() if is_current}
+
+    was, now = current(before), current(after)
+    withdrawn = {(r[0], r[1]) for sid, r in after.items() if r[4] and not before.get(sid, r)[4]}
+    lines = []
+    for report in sorted(set(was) | set(now)):
+        if was.get(report) != now.get(report):
+            became = now.get(report) or ("none (withdrawn)" if report in withdrawn else "none")
+            lines.append(f"{report[0]} {report[1]}: {was.get(report, 'none')} -> {became}")
+    return lines
 
 
 def _name_new_submissions(h) -> None:
