@@ -16,3 +16,16 @@ def test_every_option_has_help_and_names_its_default():
             assert action.help, (name, action.option_strings)
             if action.default is not None and action.default is not False:
                 assert f"(default: {action.default})" in shown, (name, action.option_strings)
+
+
+def test_the_summary_names_reports_now_standing_on_another_file():
+    from zonestat.cli import _current_versions_changed
+
+    # submission id -> (reporter, period, file name, is_current, is_withdrawn), as _ledger reads it
+    before = {"a": ("Hà Nội", "2019-01", "a.xlsx", True, False), "b": ("Huế", "2019-01", "b.xlsx", True, False),
+              "r": (None, None, "not-a-table.pdf", False, False)}
+    after = before | {"a": ("Hà Nội", "2019-01", "a.xlsx", False, False), "c": ("Hà Nội", "2019-01", "c.xlsx", True, False),
+                      "b": ("Huế", "2019-01", "b.xlsx", False, True), "d": ("Huế", "2019-02", "d.xlsx", True, False)}
+    assert _current_versions_changed(before, after) == ["Hà Nội 2019-01: a.xlsx -> c.xlsx",
+                                                        "Huế 2019-01: b.xlsx -> none (withdrawn)"]
+    assert _current_versions_changed({}, after) == []  # the first publication: all new, no report changed

@@ -158,8 +158,10 @@ def _current_versions_changed(before: dict[str, tuple], after: dict[str, tuple])
 
     was, now = current(before), current(after)
     withdrawn = {(r[0], r[1]) for sid, r in after.items() if r[4] and not before.get(sid, r)[4]}
+    # the reports published before (a new one is counted apart; a rejected file may name none)
+    published = {(reporter, period) for reporter, period, *_ in before.values() if reporter and period}
     lines = []
-    for report in sorted(set(was) | set(now)):
+    for report in sorted(published):
         if was.get(report) != now.get(report):
             became = now.get(report) or ("none (withdrawn)" if report in withdrawn else "none")
             lines.append(f"{report[0]} {report[1]}: {was.get(report, 'none')} -> {became}")
