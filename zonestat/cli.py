@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from zonestat import reference, target, warehouse
-from zonestat.text import location_vi
+from zonestat.text import fold, location_vi
 
 
 def _years(text: str) -> tuple[int, int]:
@@ -161,7 +161,7 @@ def _current_versions_changed(before: dict[str, tuple], after: dict[str, tuple])
     # the reports published before (a new one is counted apart; a rejected file may name none)
     published = {(reporter, period) for reporter, period, *_ in before.values() if reporter and period}
     lines = []
-    for report in sorted(published):
+    for report in sorted(published, key=lambda report: (fold(report[0]), report[1])):  # in the alphabet's order
         if was.get(report) != now.get(report):
             became = now.get(report) or ("none (withdrawn)" if report in withdrawn else "none")
             lines.append(f"{report[0]} {report[1]}: {was.get(report, 'none')} -> {became}")
