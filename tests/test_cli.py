@@ -29,3 +29,18 @@ def test_the_summary_names_reports_now_standing_on_another_file():
     assert _current_versions_changed(before, after) == ["Hà Nội 2019-01: a.xlsx -> c.xlsx",
                                                         "Huế 2019-01: b.xlsx -> none (withdrawn)"]
     assert _current_versions_changed({}, after) == []  # the first publication: all new, no report changed
+
+
+def test_messages_name_zonestat_as_it_was_started(tmp_path, monkeypatch):
+    from zonestat import cli
+
+    script = tmp_path / ".venv" / "bin" / "zonestat"
+    script.parent.mkdir(parents=True)
+    script.write_text("")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # not on PATH: as after `make`, without activating .venv
+    for started, says in ((script, ".venv/bin/zonestat"), (tmp_path / "pytest", "zonestat")):
+        monkeypatch.setattr("sys.argv", [str(started)])
+        cli.me.cache_clear()
+        assert cli.me() == says
+    cli.me.cache_clear()

@@ -7,6 +7,7 @@ import functools
 import json
 import os
 import re
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -37,6 +38,17 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 DEMO_YEARS = (2024, 2025)
+
+
+@functools.cache
+def me() -> str:
+    """How to run zonestat again, as the messages say it: `zonestat` when that is on PATH, else the
+    path this one was started by (`.venv/bin/zonestat` after `make`)."""
+    started = Path(sys.argv[0]).absolute()
+    on_path = shutil.which("zonestat")
+    if started.name != "zonestat" or (on_path and Path(on_path).absolute() == started):
+        return "zonestat"
+    return os.path.relpath(started)
 
 
 def write_demo_sample(h) -> None:
@@ -119,12 +131,12 @@ def _summarise(h, before: dict[str, int], known: dict[str, tuple], started: floa
         first = first.replace(f"{file_name}: ", "", 1) if first else "see its findings.json in the quarantine"
         print(f"  rejected now: {file_name}: {first}")
     if len(newly_rejected) > 20:
-        print(f"  ... and {len(newly_rejected) - 20} more rejected now (zonestat findings --kind submission)")
+        print(f"  ... and {len(newly_rejected) - 20} more rejected now ({me()} findings --kind submission)")
     for label, door in (("Door findings (files)", True), ("Warehouse findings (rules)", False)):
         counts = {severity: n for at_door, severity, n in findings if at_door == door}
         print(f"{label}: {sum(counts.values())}"
               + (f" ({', '.join(f'{n} {k}' for k, n in sorted(counts.items()))})" if counts else ""))
-    print("List them with `zonestat findings` (--kind submission for the door's).")
+    print(f"List them with `{me()} findings` (--kind submission for the door's).")
     changes = [f"  {t}: {before.get(t, 0):,} -> {n:,}" for t, n in sorted(after.items()) if before.get(t, 0) != n]
     print("Changed since the last publication:" if changes else "No change since the last publication.")
     for line in changes:
@@ -136,7 +148,7 @@ def _summarise(h, before: dict[str, int], known: dict[str, tuple], started: floa
         print(f"  {line}")
     if len(replaced) > 20:
         print(f"  ... and {len(replaced) - 20} more (fct_submissions: is_current)")
-    print("Dagster UI: `make ui` (or `zonestat ui`), then open http://127.0.0.1:3000")
+    print(f"Dagster UI: `make ui` (or `{me()} ui`), then open http://127.0.0.1:3000")
     print(f"Took {time.monotonic() - started:.0f} s.")
 
 
@@ -320,7 +332,7 @@ def _withdrawal(args: argparse.Namespace, action: str) -> int:
     withdrawals.record(h, submission_id, action, getattr(args, "reason", "") or "")
     done = "withdrawn: its figures leave the current facts" if action == withdrawals.WITHDRAW else \
         "restored: its figures count again"
-    print(f"{submission_id[:12]} {done} at the next refresh (`zonestat refresh`). "
+    print(f"{submission_id[:12]} {done} at the next refresh (`{me()} refresh`). "
           "The file stays archived and in fct_submissions and fct_figure_revisions.")
     return 0
 
@@ -349,7 +361,7 @@ def cmd_findings(args: argparse.Namespace) -> int:
     h = home()
     with warehouse.published(h) as w:  # on DuckDB, the newest snapshot: an analyst may hold the file open
         if w is None:
-            print(f"No published warehouse at {warehouse.published_where(h)}: run `zonestat refresh` first.",
+            print(f"No published warehouse at {warehouse.published_where(h)}: run `{me()} refresh` first.",
                   file=sys.stderr)
             return 2
         problem = (_unknown_reporter(w, args.reporter) if args.reporter else None) or \
@@ -424,7 +436,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
     h = environment.prepare()
     if not warehouse.published_exists(h):
-        print("zonestat docs: nothing is published yet; run `zonestat refresh` first", file=sys.stderr)
+        print(f"zonestat docs: nothing is published yet; run `{me()} refresh` first", file=sys.stderr)
         return 2
     out = h.root / "docs"
     with tempfile.TemporaryDirectory() as tmp:
