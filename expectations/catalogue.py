@@ -78,8 +78,6 @@ def load() -> tuple[Rule, ...]:
         name = f"{CATALOGUE.name}, rule {number} ({spec.get('id', 'without an id')})"
         try:
             rule, next_id = _expand(spec, indicators, next_id)
-        except KeyError as missing:
-            raise ValueError(f"{name}: it has no `{missing.args[0]}`, which a rule of its kind needs") from None
         except ValueError as wrong:
             raise ValueError(f"{name}: {wrong}") from None
         if rule.id in seen:
@@ -89,31 +87,40 @@ def load() -> tuple[Rule, ...]:
     return tuple(rules)
 
 
+# A hierarchy rule's levels and a reference rule's subjects: each is its own query (expectations/quality.py).
+LEVELS = ("zone", "bloc")
+SUBJECTS = ("exchange_rates", "bloc_membership")
+
+
 def _needs(spec: dict) -> tuple[str, ...]:
-    """What a rule of its kind declares besides id, kind, severity and messages: the kinds whose
-    terms are expanded here ask for theirs as they are expanded; the others are read when the rules
-    run (expectations/quality.py, engine.py), so a missing one is refused here, when the catalogue
-    loads, not in the middle of a refresh."""
+    """What a rule of its kind declares besides id, kind, severity and messages: checked when the
+    catalogue loads, so that a missing field is refused then, not in the middle of a refresh where
+    the rules run (expectations/quality.py, engine.py)."""
     kind = spec.get("kind")
-    if kind == "plausibility":
-        return ("indicator", "range")
+    needs = {"balance": ("total", "parts"), "bound": ("lhs", "rhs"), "ratio": ("rate", "numerator", "denominator"),
+             "plausibility": ("indicator", "range"), "hierarchy": ("level",), "reference": ("about",)}.get(kind, ())
+    if kind == "ratio" and "other_base" in spec:  # a rate printed on another base of the report
+        needs += ("other_base_en", "other_base_vi", "other_base_message_en", "other_base_message_vi")
     if kind == "magnitude":
-        return ("numerator", "denominator", "range_vnd_bn", "rough_vnd_per_usd") if "numerator" in spec else ("factor",)
+        needs += ("numerator", "denominator", "range_vnd_bn", "rough_vnd_per_usd") if "numerator" in spec else ("factor",)
     if kind == "growth" or (kind == "hierarchy" and spec.get("level") == "bloc"):
-        return ("missing_message_en", "missing_message_vi")  # when last year's figure or a member is missing
-    return ()
+        needs += ("missing_message_en", "missing_message_vi")  # when last year's figure or a member is missing
+    return needs
 
 
 def _expand(spec: dict, indicators: dict, next_id: int) -> tuple[Rule, int]:
     """One declared rule, checked, with its relations (numbered from next_id); and the next number."""
+    for field_name in ("id", "kind", "severity", "message_en", "message_vi", *_needs(spec)):
+        if field_name not in spec:
+            raise ValueError(f"it has no `{field_name}`, which a rule of its kind needs")
     rule = Rule(spec["id"], spec["kind"], spec["severity"], spec["message_en"], spec["message_vi"], spec)
     if rule.kind not in KINDS:
         raise ValueError(f"the kind {rule.kind!r} is none of {', '.join(KINDS)}")
     if rule.severity not in reference.severities():
         raise ValueError(f"the severity {rule.severity!r} is none of {', '.join(reference.severities())}")
-    for key in _needs(spec):
-        if key not in spec:
-            raise KeyError(key)
+    for field_name, choices in (("level", LEVELS), ("about", SUBJECTS)):
+        if field_name in _needs(spec) and spec[field_name] not in choices:
+            raise ValueError(f"the {field_name} {spec[field_name]!r} is none of {', '.join(choices)}")
     if rule.kind == "plausibility" and spec["indicator"] not in indicators:
         raise ValueError(f"{spec['indicator']} is not an indicator of the reference (dbt_project/seeds/indicators.csv)")
     for indicator, breakdown in _expansions(spec):

@@ -149,8 +149,8 @@ def _suggest(w: Warehouse, findings: pd.DataFrame, summary: QualitySummary) -> p
 
     def said(corrections: dict[str, suggest.Candidate], language: str) -> str:
         """A correction as the board reads it: cell: as typed → proposed (reason)."""
-        where = location_vi if language == "vi" else str
-        return "; ".join(f"{where(cell_ref[k])}: {typed[k]} → {c.text} ({getattr(c, 'reason_' + language)})"
+        locate = location_vi if language == "vi" else str
+        return "; ".join(f"{locate(cell_ref[k])}: {typed[k]} → {c.text} ({getattr(c, 'reason_' + language)})"
                          for k, c in corrections.items())
 
     for submission_id, found in suggestions.items():
@@ -235,12 +235,12 @@ def find(con: Warehouse | object, summary: QualitySummary, rules: list | None = 
 # reports that depend on theirs (expectations/quality.py's reporter groups, the blocs, and the
 # reports searched against the same periods' peers); everything else keeps its findings.
 CHECKED_TABLE, BASIS_TABLE = "dq_checked_versions", "dq_rules_basis"
+CURRENT_VERSIONS = """select reporter_id, period_key, submission_id, n_revisions from fct_submissions
+    where is_current and reporter_id is not null"""
 # The warehouse's tables the quality step reads: what Dagster draws upstream of its findings
 # (orchestration/assets.py). tests/test_quality_reads.py checks that its SQL names no other.
 READS = (*quality.FACT_TABLES, "fct_submissions", "agg_bloc", "dim_bloc_member", "dim_period", "dim_province",
          "province_succession")
-CURRENT_VERSIONS = """select reporter_id, period_key, submission_id, n_revisions from fct_submissions
-    where is_current and reporter_id is not null"""
 
 
 def run_quality(h: Home, basis: str | None = None) -> QualitySummary:

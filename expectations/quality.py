@@ -681,7 +681,7 @@ def detect(con: Warehouse | object, rules: list[Rule] | None = None, reporters: 
             "reference": _missing_rate_sql if rule.spec.get("about") == "exchange_rates" else _bloc_membership_sql,
         }.get(rule.kind)
         if rule.kind == "hierarchy":
-            builder = _bloc_hierarchy_sql if rule.spec.get("level") != "zone" else \
+            builder = _bloc_hierarchy_sql if rule.spec["level"] == "bloc" else \
                 lambda rule: _zone_hierarchy_sql(rule, w.engine)
         if rule.kind == "magnitude":
             builder = _magnitude_range_sql if "numerator" in rule.spec else _magnitude_history_sql

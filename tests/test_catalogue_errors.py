@@ -42,6 +42,7 @@ def test_a_well_formed_rule_loads(tmp_path, monkeypatch):
     (("breakdown: TONG}\n    rhs", "breakdown: LDNN}\n    rhs"), "INV_DISB_CAP/LDNN is not an indicator and breakdown"),
     (("    rhs: {indicator: INV_IMPL_CAP, breakdown: TONG}\n", ""), "it has no `rhs`, which a rule of its kind needs"),
     (("    message_vi:", "    message_vn:"), "it has no `message_vi`"),
+    (("- id: bound.example\n    kind: bound", "- kind: bound"), "rule 22 (without an id): it has no `id`"),
 ])
 def test_a_malformed_rule_is_refused_by_name_with_what_is_wrong(tmp_path, monkeypatch, change, says):
     old, new = change
@@ -50,6 +51,7 @@ def test_a_malformed_rule_is_refused_by_name_with_what_is_wrong(tmp_path, monkey
     with pytest.raises(ValueError) as refused:
         load_with(tmp_path, monkeypatch, GOOD.replace(old, new))
     assert str(refused.value).startswith(f"catalogue.yaml, rule {number} (")
+    assert number == 22
     assert says in str(refused.value), str(refused.value)
 
 
@@ -66,3 +68,18 @@ def test_a_kind_read_when_the_rules_run_is_checked_when_the_catalogue_loads(tmp_
         load_with(tmp_path, monkeypatch, plausibility)
     with pytest.raises(ValueError, match="LAB_AVG_WAGE is not an indicator of the reference"):
         load_with(tmp_path, monkeypatch, plausibility.replace("LAB_AVG_INCOME", "LAB_AVG_WAGE") + "    range: [1, 2]\n")
+
+
+@pytest.mark.parametrize(("entry", "says"), [
+    ("  - {id: hierarchy.example, kind: hierarchy, severity: error, message_en: a, message_vi: b}\n",
+     "it has no `level`"),
+    ("  - {id: hierarchy.example, kind: hierarchy, level: region, severity: error, message_en: a, message_vi: b}\n",
+     "the level 'region' is none of zone, bloc"),
+    ("  - {id: hierarchy.example, kind: hierarchy, level: bloc, severity: error, message_en: a, message_vi: b}\n",
+     "it has no `missing_message_en`"),
+    ("  - {id: reference.example, kind: reference, about: provinces, severity: info, message_en: a, message_vi: b}\n",
+     "the about 'provinces' is none of exchange_rates, bloc_membership"),
+])
+def test_a_rule_s_level_or_subject_is_one_the_rules_know(tmp_path, monkeypatch, entry, says):
+    with pytest.raises(ValueError, match=says):
+        load_with(tmp_path, monkeypatch, entry)

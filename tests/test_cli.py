@@ -19,15 +19,21 @@ def test_every_option_has_help_and_names_its_default():
 
 
 def test_the_summary_names_reports_now_standing_on_another_file():
-    from zonestat.cli import _current_versions_changed
+    from zonestat.cli import LedgerEntry, _current_versions_changed
 
-    # submission id -> (reporter, period, file name, is_current, is_withdrawn), as _ledger reads it
-    before = {"a": ("Hà Nội", "2019-01", "a.xlsx", True, False), "b": ("Huế", "2019-01", "b.xlsx", True, False),
-              "r": (None, None, "not-a-table.pdf", False, False)}
-    after = before | {"a": ("Hà Nội", "2019-01", "a.xlsx", False, False), "c": ("Hà Nội", "2019-01", "c.xlsx", True, False),
-                      "b": ("Huế", "2019-01", "b.xlsx", False, True), "d": ("Huế", "2019-02", "d.xlsx", True, False)}
-    assert _current_versions_changed(before, after) == ["Hà Nội 2019-01: a.xlsx -> c.xlsx",
-                                                        "Huế 2019-01: b.xlsx -> none (withdrawn)"]
+    def entry(reporter: str | None, period: str | None, name: str, current: bool, withdrawn: bool = False):
+        return LedgerEntry(reporter and f"province:2008:{reporter}", reporter and {"01": "Hà Nội", "46": "Huế"}[reporter],
+                           period, name, current, withdrawn)
+
+    before = {"a" * 64: entry("01", "2019-01", "bao_cao.xlsx", True), "b" * 64: entry("46", "2019-01", "b.xlsx", True),
+              "r" * 64: entry(None, None, "not-a-table.pdf", False)}
+    after = before | {"a" * 64: entry("01", "2019-01", "bao_cao.xlsx", False),
+                      "c" * 64: entry("01", "2019-01", "bao_cao.xlsx", True),  # a correction, the same file name
+                      "b" * 64: entry("46", "2019-01", "b.xlsx", False, withdrawn=True),
+                      "d" * 64: entry("46", "2019-02", "d.xlsx", True)}  # a new report: counted with the rows
+    assert _current_versions_changed(before, after) == [
+        f"Hà Nội 2019-01: bao_cao.xlsx ({'a' * 12}) -> bao_cao.xlsx ({'c' * 12})",
+        f"Huế 2019-01: b.xlsx ({'b' * 12}) -> none (withdrawn)"]
     assert _current_versions_changed({}, after) == []  # the first publication: all new, no report changed
 
 
@@ -41,6 +47,6 @@ def test_messages_name_zonestat_as_it_was_started(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", "/usr/bin:/bin")  # not on PATH: as after `make`, without activating .venv
     for started, says in ((script, ".venv/bin/zonestat"), (tmp_path / "pytest", "zonestat")):
         monkeypatch.setattr("sys.argv", [str(started)])
-        cli.me.cache_clear()
-        assert cli.me() == says
-    cli.me.cache_clear()
+        cli.zonestat_command.cache_clear()
+        assert cli.zonestat_command() == says
+    cli.zonestat_command.cache_clear()

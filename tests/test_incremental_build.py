@@ -127,8 +127,8 @@ def test_incremental_refresh_equals_a_build_from_scratch(zhome, tmp_path):
 def test_a_failed_test_keeps_its_reporter_years_under_test(zhome, tmp_path, monkeypatch):
     """The tests of an incremental build read only the versions they have not passed over yet
     (dbt's record, macros/incremental_scope.sql), whatever else ran in between: here the quality
-    rules, run from the UI on their own after a failed build, which once made the failing rows look
-    tested, and a later build let them through; and a model built without its upstream models."""
+    rules, run from the UI on their own after a failed build, and a model built without its
+    upstream models."""
     from ingest.pipeline import ingest_inbox
 
     monkeypatch.setenv("ZONESTAT_INBOX_SETTLE_SECONDS", "0")

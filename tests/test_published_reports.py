@@ -256,8 +256,8 @@ def test_findings_command(warehouse):
     (["--reporter", "bloc:XYZ"], "'bloc:XYZ' is no province or bloc"),
     (["--period", "2019-13"], "'2019-13' is not a period: write YYYY (a year) or YYYY-MM"),
     (["--period", "11/2019"], "'11/2019' is not a period"),
-    (["--period", "1990-01"], "'1990-01' is outside the warehouse's periods (2000-01 to 2039-12, dim_period)"),
-    (["--period", "1990"], "'1990-12' is outside the warehouse's periods"),
+    (["--period", "1990-01"], "no file was received for '1990-01': the warehouse's reports run from "),
+    (["--period", "2031"], "no file was received for '2031'"),
     (["--kind", "balanse"], "invalid choice: 'balanse'"),
 ])
 def test_findings_refuses_what_names_nothing_instead_of_printing_no_findings(warehouse, monkeypatch, capsys,

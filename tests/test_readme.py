@@ -1,5 +1,4 @@
-"""The README's paths into the repository are there in a clone (a link outside it, such as the
-format's old `../shared/submission-format.md`, is not)."""
+"""The README's paths into the repository are there in a clone; none points outside it."""
 
 import re
 from pathlib import Path

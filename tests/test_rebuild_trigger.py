@@ -46,6 +46,10 @@ def test_only_the_build_s_code_forces_a_full_rebuild(tmp_path, monkeypatch):
     (code["dbt_project"] / "tests").mkdir()
     (code["dbt_project"] / "tests" / "a_test.sql").write_text("select 1 where false")  # a test: every row again
     assert fingerprint.needs_full_refresh(h, fingerprint.inputs_fingerprint(h))
+    fingerprint.record_build(h, fingerprint.inputs_fingerprint(h))  # the full build it made
+    assert not fingerprint.needs_full_refresh(h, fingerprint.inputs_fingerprint(h))
+    assert fingerprint.rules_basis(h) != rules_ran_on  # the rules run again over the rebuilt facts
+    rules_ran_on = fingerprint.rules_basis(h)
     (code["dbt_project"] / "fct.sql").write_text("select 2")  # the build's code: everything again
     assert fingerprint.needs_full_refresh(h, fingerprint.inputs_fingerprint(h))
     # the rules go by what the facts were built with, which changes with the build, not before it

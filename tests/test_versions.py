@@ -109,9 +109,11 @@ def test_an_operator_withdraws_and_restores_a_submission(zhome):
     refreshed = zonestat("refresh")
     assert refreshed.returncode == 0, refreshed.stdout[-3000:]
     # the summary says which reports now stand on another file, though no table lost a row for one
+    only_id, first_id = sha256(only.read_bytes()), sha256(first.read_bytes())
     assert "Current version changed for 2 reports:\n" \
-        "  Thái Bình 2019-05: only.xlsx -> none (withdrawn)\n" \
-        "  Thái Bình 2019-11: wrong.xlsx -> first.xlsx\n" in refreshed.stdout, refreshed.stdout[-3000:]
+        f"  Thái Bình 2019-05: only.xlsx ({only_id[:12]}) -> none (withdrawn)\n" \
+        f"  Thái Bình 2019-11: wrong.xlsx ({wrong_id[:12]}) -> first.xlsx ({first_id[:12]})\n" \
+        in refreshed.stdout, refreshed.stdout[-3000:]
     assert current_projects(zhome) == [50]
     ledger = query(zhome.published_db, "select * from fct_submissions order by file_name").set_index("file_name")
     assert ledger.loc["wrong.xlsx", "is_withdrawn"] and not ledger.loc["wrong.xlsx", "is_current"]
@@ -126,6 +128,10 @@ def test_an_operator_withdraws_and_restores_a_submission(zhome):
     assert [query(zhome.published_db, in_facts.format(t))["n"][0] for t in ("fct_investment", "fct_labour")] == [0, 0]
 
     assert zonestat("restore", wrong_id[:10]).returncode == 0
-    assert run_refresh(zhome)
+    refreshed = zonestat("refresh")
+    assert refreshed.returncode == 0, refreshed.stdout[-3000:]
+    assert "Current version changed for 1 report:\n" \
+        f"  Thái Bình 2019-11: first.xlsx ({first_id[:12]}) -> wrong.xlsx ({wrong_id[:12]})\n" \
+        in refreshed.stdout, refreshed.stdout[-3000:]
     assert current_projects(zhome) == [5000]
     assert first.exists()

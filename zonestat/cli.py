@@ -11,6 +11,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from zonestat import reference, target, warehouse
 from zonestat.text import fold, location_vi
@@ -41,7 +42,7 @@ DEMO_YEARS = (2024, 2025)
 
 
 @functools.cache
-def me() -> str:
+def zonestat_command() -> str:
     """How to run zonestat again, as the messages say it: `zonestat` when that is on PATH, else the
     path this one was started by (`.venv/bin/zonestat` after `make`)."""
     started = Path(sys.argv[0]).absolute()
@@ -56,7 +57,7 @@ def write_demo_sample(h) -> None:
     from ingest.rates import write_rates
     from zonestat.sample import SYNTHETIC_RATES_SOURCE, generate, synthetic_rates
 
-    print(f"The inbox {h.inbox} is empty: writing sample submissions (zonestat sample) into it ...")
+    print(f"The inbox {h.inbox} is empty: writing sample submissions ({zonestat_command()} sample) into it ...")
     generate(h.inbox, seed=1, years=DEMO_YEARS, months=(3, 6, 9, 12), inject_errors=0.05,
              manifest=h.root / "sample-manifest.csv")
     rates = write_rates(h.rates / "sample-rates.csv", synthetic_rates(DEMO_YEARS), "synthetic annual average",
@@ -105,7 +106,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     return 0
 
 
-def _summarise(h, before: dict[str, int], known: dict[str, tuple], started: float) -> None:
+def _summarise(h, before: dict[str, int], known: dict[str, LedgerEntry], started: float) -> None:
     """What the published warehouse holds now, what this refresh rejected, and what changed."""
     with warehouse.published(h) as w:
         accepted, rejected = w.rows(
@@ -114,29 +115,34 @@ def _summarise(h, before: dict[str, int], known: dict[str, tuple], started: floa
         findings = w.rows("""
             select kind = 'submission' as at_the_door, severity, count(*) from dq_findings
             group by kind = 'submission', severity""")
-        # the files this refresh rejected, each with its first error (by cell)
-        newly_rejected = [(name, first) for submission_id, name, first in w.rows("""
-            select s.submission_id, s.file_name,
-                min(case when f.source_cells = '' then f.message else f.source_cells || ': ' || f.message end)
-                    filter (where f.severity = 'error')
-            from fct_submissions s left join dq_findings f on f.submission_id = s.submission_id and f.kind = 'submission'
-            where s.outcome = 'rejected'
-            group by s.submission_id, s.file_name order by s.file_name""") if submission_id not in known]
+        # the files this refresh rejected, each with its first error: one about the whole file first,
+        # then by its cells
+        newly_rejected = [(name, cells, message) for submission_id, name, cells, message in w.rows("""
+            select submission_id, file_name, source_cells, message from (
+                select s.submission_id, s.file_name, f.source_cells, f.message,
+                    row_number() over (partition by s.submission_id
+                                       order by f.source_cells <> '', f.source_cells, f.message) as rank
+                from fct_submissions s
+                left join dq_findings f on f.submission_id = s.submission_id and f.kind = 'submission'
+                    and f.severity = 'error'
+                where s.outcome = 'rejected') as ranked
+            where rank = 1 order by file_name""") if submission_id not in known]
         where = w.where
     after = _published_counts(h)
     print(f"Published warehouse: {where}")
     print(f"Submissions: {accepted} accepted, {rejected} rejected (quarantine: {h.quarantine})")
-    for file_name, first in newly_rejected[:20]:
+    for file_name, cells, message in newly_rejected[:20]:
         # the file named once: the door's messages begin with it too
-        first = first.replace(f"{file_name}: ", "", 1) if first else "see its findings.json in the quarantine"
+        first = (f"{cells}: " if cells else "") + message.removeprefix(f"{file_name}: ") if message else \
+            "see its findings.json in the quarantine"
         print(f"  rejected now: {file_name}: {first}")
     if len(newly_rejected) > 20:
-        print(f"  ... and {len(newly_rejected) - 20} more rejected now ({me()} findings --kind submission)")
+        print(f"  ... and {len(newly_rejected) - 20} more rejected now ({zonestat_command()} findings --kind submission)")
     for label, door in (("Door findings (files)", True), ("Warehouse findings (rules)", False)):
         counts = {severity: n for at_door, severity, n in findings if at_door == door}
         print(f"{label}: {sum(counts.values())}"
               + (f" ({', '.join(f'{n} {k}' for k, n in sorted(counts.items()))})" if counts else ""))
-    print(f"List them with `{me()} findings` (--kind submission for the door's).")
+    print(f"List them with `{zonestat_command()} findings` (--kind submission for the door's).")
     changes = [f"  {t}: {before.get(t, 0):,} -> {n:,}" for t, n in sorted(after.items()) if before.get(t, 0) != n]
     print("Changed since the last publication:" if changes else "No change since the last publication.")
     for line in changes:
@@ -148,35 +154,49 @@ def _summarise(h, before: dict[str, int], known: dict[str, tuple], started: floa
         print(f"  {line}")
     if len(replaced) > 20:
         print(f"  ... and {len(replaced) - 20} more (fct_submissions: is_current)")
-    print(f"Dagster UI: `make ui` (or `{me()} ui`), then open http://127.0.0.1:3000")
+    print(f"Dagster UI: `make ui` (or `{zonestat_command()} ui`), then open http://127.0.0.1:3000")
     print(f"Took {time.monotonic() - started:.0f} s.")
 
 
-def _ledger(h) -> dict[str, tuple]:
-    """The published ledger, every file received: submission id -> (reporter, period, file name,
-    is_current, is_withdrawn)."""
+class LedgerEntry(NamedTuple):
+    """A received file as the published ledger (fct_submissions) has it."""
+
+    reporter_id: str | None
+    reporter_name: str | None
+    period_key: str | None
+    file_name: str
+    is_current: bool
+    is_withdrawn: bool
+
+
+def _ledger(h) -> dict[str, LedgerEntry]:
+    """The published ledger, every file received, by submission id."""
     with warehouse.published(h) as w:
-        return {} if w is None else {r[0]: r[1:] for r in w.rows("""
-            select submission_id, coalesce(reporter_name, reporter_id), period_key, file_name,
+        return {} if w is None else {r[0]: LedgerEntry(*r[1:]) for r in w.rows("""
+            select submission_id, reporter_id, coalesce(reporter_name, reporter_id), period_key, file_name,
                 coalesce(is_current, false), coalesce(is_withdrawn, false)
             from fct_submissions""")}
 
 
-def _current_versions_changed(before: dict[str, tuple], after: dict[str, tuple]) -> list[str]:
-    """The reports whose current version is another file now (a new version, a withdrawal, a
-    restoration): what changes figures even where no table's row count does."""
-    def current(ledger: dict[str, tuple]) -> dict[tuple, str]:
-        return {(reporter, period): name for reporter, period, name, is_current, _ in ledger.values() if is_current}
+def _current_versions_changed(before: dict[str, LedgerEntry], after: dict[str, LedgerEntry]) -> list[str]:
+    """The reports published before whose current version is another submission now (a new version,
+    even under the same file name, a withdrawal, a restoration): what changes figures even where no
+    table's row count does. A new report is counted apart, with the rows."""
+    def current(ledger: dict[str, LedgerEntry]) -> dict[tuple, str]:
+        return {(e.reporter_id, e.period_key): sid for sid, e in ledger.items() if e.is_current}
+
+    def shown(sid: str | None) -> str:
+        return "none" if sid is None else f"{after.get(sid, before.get(sid)).file_name} ({sid[:12]})"
 
     was, now = current(before), current(after)
-    withdrawn = {(r[0], r[1]) for sid, r in after.items() if r[4] and not before.get(sid, r)[4]}
-    # the reports published before (a new one is counted apart; a rejected file may name none)
-    published = {(reporter, period) for reporter, period, *_ in before.values() if reporter and period}
+    reports = {(e.reporter_id, e.period_key): e.reporter_name for e in before.values() if e.reporter_id and e.period_key}
     lines = []
-    for report in sorted(published, key=lambda report: (fold(report[0]), report[1])):  # in the alphabet's order
+    for report, name in sorted(reports.items(), key=lambda item: (fold(item[1]), item[0][1])):  # alphabetical
         if was.get(report) != now.get(report):
-            became = now.get(report) or ("none (withdrawn)" if report in withdrawn else "none")
-            lines.append(f"{report[0]} {report[1]}: {was.get(report, 'none')} -> {became}")
+            gone = was.get(report)
+            withdrawn = gone is not None and gone in after and after[gone].is_withdrawn and now.get(report) is None
+            lines.append(f"{name} {report[1]}: {shown(gone)} -> {shown(now.get(report))}"
+                         + (" (withdrawn)" if withdrawn else ""))
     return lines
 
 
@@ -332,7 +352,7 @@ def _withdrawal(args: argparse.Namespace, action: str) -> int:
     withdrawals.record(h, submission_id, action, getattr(args, "reason", "") or "")
     done = "withdrawn: its figures leave the current facts" if action == withdrawals.WITHDRAW else \
         "restored: its figures count again"
-    print(f"{submission_id[:12]} {done} at the next refresh (`{me()} refresh`). "
+    print(f"{submission_id[:12]} {done} at the next refresh (`{zonestat_command()} refresh`). "
           "The file stays archived and in fct_submissions and fct_figure_revisions.")
     return 0
 
@@ -361,11 +381,11 @@ def cmd_findings(args: argparse.Namespace) -> int:
     h = home()
     with warehouse.published(h) as w:  # on DuckDB, the newest snapshot: an analyst may hold the file open
         if w is None:
-            print(f"No published warehouse at {warehouse.published_where(h)}: run `{me()} refresh` first.",
+            print(f"No published warehouse at {warehouse.published_where(h)}: run `{zonestat_command()} refresh` first.",
                   file=sys.stderr)
             return 2
         problem = (_unknown_reporter(w, args.reporter) if args.reporter else None) or \
-            (_unknown_period(w, period_key) if period_key else None)
+            (_unknown_period(w, args.period, period_key) if period_key else None)
         if problem:
             print(problem, file=sys.stderr)
             return 2
@@ -411,13 +431,15 @@ def _unknown_reporter(w, reporter: str) -> str | None:
             "(province:2008:34, province:2025:33) or a bloc (bloc:DBSH); dim_province and dim_bloc list them")
 
 
-def _unknown_period(w, period_key: str) -> str | None:
-    """None when the warehouse has the period (dim_period); why not otherwise."""
+def _unknown_period(w, period: str, period_key: str) -> str | None:
+    """None when a file was received for the period (`period` as given, `period_key` as the findings
+    name it); why not otherwise."""
     first, last, known = w.rows("select min(period_key), max(period_key), count(*) filter (where period_key = ?) "
-                                "from dim_period", [period_key])[0]
+                                "from fct_submissions", [period_key])[0]
     if known:
         return None
-    return f"{period_key!r} is outside the warehouse's periods ({first} to {last}, dim_period)"
+    return f"no file was received for {period!r}" + (f": the warehouse's reports run from {first} to {last}"
+                                                      if first else ": the warehouse has no report yet")
 
 
 def _shown(value: object) -> str:
@@ -436,7 +458,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
     h = environment.prepare()
     if not warehouse.published_exists(h):
-        print(f"zonestat docs: nothing is published yet; run `{me()} refresh` first", file=sys.stderr)
+        print(f"zonestat docs: nothing is published yet; run `{zonestat_command()} refresh` first", file=sys.stderr)
         return 2
     out = h.root / "docs"
     with tempfile.TemporaryDirectory() as tmp:
