@@ -52,11 +52,32 @@ def test_zonestat_ui_starts_from_a_clone_without_warning_about_the_repository_s_
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not any("Serving dagster-webserver" in line for line in said):
             said.append(ui.stdout.readline())
+        assert any("Serving dagster-webserver" in line for line in said), "".join(said)[-3000:]
+        assert not any("will not be used" in line for line in said), "".join(said)[-3000:]
+        # Stopped as a service manager stops it: every process of the UI ends, within its grace period.
+        ui.send_signal(signal.SIGTERM)
+        ui.wait(timeout=60)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _processes_naming(tmp_path):
+            time.sleep(0.2)
+        assert not _processes_naming(tmp_path)
     finally:
-        os.killpg(ui.pid, signal.SIGKILL)  # dagster dev does not always end on an interrupt
-        ui.wait()
-    assert any("Serving dagster-webserver" in line for line in said), "".join(said)[-3000:]
-    assert not any("will not be used" in line for line in said), "".join(said)[-3000:]
+        if ui.poll() is None:
+            os.killpg(ui.pid, signal.SIGKILL)
+            ui.wait()
+
+
+def _processes_naming(folder: Path) -> list[str]:
+    """The command lines of the running processes that name `folder` (Dagster's name their home)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if proc.name.isdigit() and str(folder) in cmdline and "pytest" not in cmdline:
+            found.append(cmdline)
+    return found
 
 
 def test_code_location_validates(zhome):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import os
@@ -479,16 +480,36 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
+    """`dagster dev` on this home, in a process group of its own that is stopped whole: on an
+    interrupt or a termination Dagster is asked to stop (an interrupt), and whatever of it still
+    runs after UI_STOP_SECONDS (it does not always end by itself) is killed."""
+    import signal
+    import subprocess
+
     from orchestration import environment
 
     environment.prepare()
     dagster = Path(sys.executable).with_name("dagster")
     # From the instance's folder: Dagster warns that a dagster.yaml in the folder it starts from "will
     # not be used", and the repository's is the one the instance's is copied from (environment.py).
-    os.chdir(os.environ["DAGSTER_HOME"])
-    os.execv(str(dagster), [str(dagster), "dev", "-m", "orchestration.definitions",
-                            "--host", args.host, "--port", str(args.port)])
-    return 0
+    ui = subprocess.Popen([str(dagster), "dev", "-m", "orchestration.definitions", "--host", args.host,
+                           "--port", str(args.port)], cwd=os.environ["DAGSTER_HOME"], start_new_session=True)
+
+    def stop(signum: int, frame: object) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(ui.pid, signal.SIGINT)  # Dagster's own shutdown
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            ui.wait(UI_STOP_SECONDS)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(ui.pid, signal.SIGKILL)  # whatever of it still runs: dagster dev, or what it started
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    return ui.wait()
+
+
+UI_STOP_SECONDS = 10
 
 
 class _WithDefaults(argparse.ArgumentDefaultsHelpFormatter):
