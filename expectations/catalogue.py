@@ -110,7 +110,8 @@ def _needs(spec: dict) -> tuple[str, ...]:
 
 def _expand(spec: dict, indicators: dict, next_id: int) -> tuple[Rule, int]:
     """One declared rule, checked, with its relations (numbered from next_id); and the next number."""
-    for field_name in ("id", "kind", "severity", "message_en", "message_vi", *_needs(spec)):
+    needs = _needs(spec)
+    for field_name in ("id", "kind", "severity", "message_en", "message_vi", *needs):
         if field_name not in spec:
             raise ValueError(f"it has no `{field_name}`, which a rule of its kind needs")
     rule = Rule(spec["id"], spec["kind"], spec["severity"], spec["message_en"], spec["message_vi"], spec)
@@ -119,7 +120,7 @@ def _expand(spec: dict, indicators: dict, next_id: int) -> tuple[Rule, int]:
     if rule.severity not in reference.severities():
         raise ValueError(f"the severity {rule.severity!r} is none of {', '.join(reference.severities())}")
     for field_name, choices in (("level", LEVELS), ("about", SUBJECTS)):
-        if field_name in _needs(spec) and spec[field_name] not in choices:
+        if field_name in needs and spec[field_name] not in choices:
             raise ValueError(f"the {field_name} {spec[field_name]!r} is none of {', '.join(choices)}")
     if rule.kind == "plausibility" and spec["indicator"] not in indicators:
         raise ValueError(f"{spec['indicator']} is not an indicator of the reference (dbt_project/seeds/indicators.csv)")
