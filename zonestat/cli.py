@@ -79,8 +79,8 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     from orchestration.runs import in_flight_refreshes, refresh_in_process
 
     started = time.monotonic()
-    before = _published_counts(h)
-    known = _ledger(h)
+    with warehouse.published(h) as w:  # what stood before, for the summary's "changed since"
+        before, known = _published_counts(w), _ledger(w)
     if nothing_new(h):
         print(NOTHING_NEW)
         _summarise(h, before, known, started)
@@ -129,7 +129,7 @@ def _summarise(h, before: dict[str, int], known: dict[str, LedgerEntry], started
                 where s.outcome = 'rejected') as ranked
             where rank = 1 order by file_name""") if submission_id not in known]
         where = w.where
-    after = _published_counts(h)
+        after, replaced = _published_counts(w), _current_versions_changed(known, _ledger(w))
     print(f"Published warehouse: {where}")
     print(f"Submissions: {accepted} accepted, {rejected} rejected (quarantine: {h.quarantine})")
     for file_name, cells, message in newly_rejected[:20]:
@@ -148,7 +148,6 @@ def _summarise(h, before: dict[str, int], known: dict[str, LedgerEntry], started
     print("Changed since the last publication:" if changes else "No change since the last publication.")
     for line in changes:
         print(line)
-    replaced = _current_versions_changed(known, _ledger(h))
     if replaced:
         print(f"Current version changed for {_count(len(replaced), 'report')}:")
     for line in replaced[:20]:
@@ -170,13 +169,13 @@ class LedgerEntry(NamedTuple):
     is_withdrawn: bool
 
 
-def _ledger(h) -> dict[str, LedgerEntry]:
-    """The published ledger, every file received, by submission id."""
-    with warehouse.published(h) as w:
-        return {} if w is None else {r[0]: LedgerEntry(*r[1:]) for r in w.rows("""
-            select submission_id, reporter_id, coalesce(reporter_name, reporter_id), period_key, file_name,
-                coalesce(is_current, false), coalesce(is_withdrawn, false)
-            from fct_submissions""")}
+def _ledger(w) -> dict[str, LedgerEntry]:
+    """The published ledger (`w`, None before the first publication), every file received, by
+    submission id."""
+    return {} if w is None else {r[0]: LedgerEntry(*r[1:]) for r in w.rows("""
+        select submission_id, reporter_id, coalesce(reporter_name, reporter_id), period_key, file_name,
+            coalesce(is_current, false), coalesce(is_withdrawn, false)
+        from fct_submissions""")}
 
 
 def _current_versions_changed(before: dict[str, LedgerEntry], after: dict[str, LedgerEntry]) -> list[str]:
@@ -212,11 +211,11 @@ def _name_new_submissions(h) -> None:
             print(f"  {line}")
 
 
-def _published_counts(h) -> dict[str, int]:
+def _published_counts(w) -> dict[str, int]:
+    """Rows per table of the published warehouse (`w`, None before the first publication)."""
     from orchestration.publish import table_row_counts
 
-    with warehouse.published(h) as w:
-        return {} if w is None else table_row_counts(w, w.schema)
+    return {} if w is None else table_row_counts(w, w.schema)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
