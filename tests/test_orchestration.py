@@ -18,6 +18,7 @@ from orchestration.publish import table_row_counts
 from orchestration.runs import refresh_in_process
 from orchestration.sensors import inbox_changes
 from tests.conftest import query, run_refresh
+from tests.fixtures.network import free_port
 from tests.fixtures.workbooks import good
 
 pytestmark = pytest.mark.slow  # builds a warehouse with dbt and Dagster (or drives a browser)
@@ -38,11 +39,7 @@ def test_importing_the_code_location_writes_nothing(tmp_path):
 
 def test_zonestat_ui_starts_from_a_clone_without_warning_about_the_repository_s_dagster_yaml(tmp_path):
     """`make ui` (zonestat ui) from the repository, whose dagster.yaml the instance's is copied from."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZONESTAT_", "DAGSTER_"))}
     ui = subprocess.Popen([str(Path(sys.executable).with_name("zonestat")), "ui", "--port", str(port)], cwd=REPO,
                           env=env | {"ZONESTAT_HOME": str(tmp_path / "home")}, stdout=subprocess.PIPE,

@@ -4,7 +4,6 @@ The screenshots are kept in test-artifacts/ for people to look at."""
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_refresh
+from tests.fixtures.network import free_port
 from tests.fixtures.workbooks import good
 
 pytestmark = pytest.mark.slow  # builds a warehouse with dbt and Dagster (or drives a browser)
@@ -21,12 +21,6 @@ pytestmark = pytest.mark.slow  # builds a warehouse with dbt and Dagster (or dri
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
