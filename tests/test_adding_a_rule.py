@@ -1,7 +1,8 @@
 """The README's "Adding a rule": a rule of a kind the catalogue already has is one entry in
 expectations/catalogue.yaml, and the checks find it with its messages and a suggested correction."""
 
-from expectations import catalogue, file_rules
+from expectations import file_rules
+from tests.fixtures.catalogue import catalogue_with
 from tests.fixtures.workbooks import parse, row, workbook
 
 # An example entry, appended to the catalogue for this test only.
@@ -19,16 +20,10 @@ NEW_RULE = """
 
 
 def test_a_rule_of_a_known_kind_is_one_catalogue_entry(tmp_path, monkeypatch):
-    extended = tmp_path / "catalogue.yaml"
-    extended.write_text(catalogue.CATALOGUE.read_text(encoding="utf-8") + NEW_RULE, encoding="utf-8")
-    monkeypatch.setattr(catalogue, "CATALOGUE", extended)
-    catalogue.load.cache_clear()
-    try:
+    with catalogue_with(NEW_RULE, tmp_path, monkeypatch):
         sub = parse(workbook(tmp_path / "report.xlsx", [row("INV_IMPL_CAP", "120,5", "tỷ đồng", "TN"),
                                                         row("INV_DISB_CAP", "1.305", "tỷ đồng", "TN")]))
         found = file_rules.findings_of_files([sub])[sub.submission_id]
-    finally:
-        catalogue.load.cache_clear()
     [finding] = found[found["rule_id"] == "bound.disbursed_within_implemented_example"].to_dict("records")
     assert finding["severity"] == "warning"
     assert finding["message"] == "disbursed capital (1.305) is above implemented capital (120,5)"

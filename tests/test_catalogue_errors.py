@@ -4,8 +4,8 @@ message that names the rule and what is wrong with it, not in the middle of a re
 import pytest
 
 from expectations import catalogue
+from tests.fixtures.catalogue import catalogue_with
 
-THE_CATALOGUE = catalogue.CATALOGUE
 GOOD = """
   - id: bound.example
     kind: bound
@@ -19,14 +19,8 @@ GOOD = """
 
 def load_with(tmp_path, monkeypatch, entry: str):
     """The catalogue with `entry` appended as its last rule."""
-    extended = tmp_path / "catalogue.yaml"
-    extended.write_text(THE_CATALOGUE.read_text(encoding="utf-8") + entry, encoding="utf-8")
-    monkeypatch.setattr(catalogue, "CATALOGUE", extended)
-    catalogue.load.cache_clear()
-    try:
+    with catalogue_with(entry, tmp_path, monkeypatch):
         return catalogue.load()
-    finally:
-        catalogue.load.cache_clear()
 
 
 def test_a_well_formed_rule_loads(tmp_path, monkeypatch):
