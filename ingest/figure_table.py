@@ -14,34 +14,26 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ingest.figure_record import DOOR_SCHEMA, PROBLEM_FIELDS, FigureRow
 from ingest.land import FIGURES_SCHEMA
 from ingest.messages import Message
 
-# What the door reads beside the landed columns (FIGURES_SCHEMA): how each cell was typed and read.
-DOOR_FIELDS = pa.schema([
-    ("unit_family", pa.string()), ("period_year", pa.int64()), ("value_maybe_fraction", pa.bool_()),
-    ("growth_maybe_fraction", pa.bool_()), ("share_maybe_fraction", pa.bool_()), ("growth_as_typed", pa.string()),
-    ("share_as_typed", pa.string()), ("fractional_count", pa.bool_()),
-])
-# Why a cell could not be read: a catalogue message, kept beside the Arrow columns (few rows have one).
-PROBLEM_COLUMNS = ("value_problem", "unit_problem", "growth_problem", "share_problem")
-FIGURE_COLUMNS = [*FIGURES_SCHEMA.names, *DOOR_FIELDS.names, *PROBLEM_COLUMNS]
-_TYPES = {f.name: f.type for f in (*FIGURES_SCHEMA, *DOOR_FIELDS)}
+_FIELDS = FigureRow._fields
+_TYPES = {f.name: f.type for f in (*FIGURES_SCHEMA, *DOOR_SCHEMA)}
 
 
 @dataclass
 class FigureTable:
-    table: pa.Table  # FIGURES_SCHEMA then DOOR_FIELDS
+    table: pa.Table  # FIGURES_SCHEMA then DOOR_SCHEMA
     problems: dict[str, dict[int, Message]]  # column -> row -> message, for the rows that have one
 
     @classmethod
-    def from_records(cls, records: list[tuple]) -> FigureTable:
-        """Records hold FIGURE_COLUMNS in order."""
-        columns = list(zip(*records)) if records else [()] * len(FIGURE_COLUMNS)
-        arrays = [pa.array(values, type=_TYPES[name]) for name, values in zip(FIGURE_COLUMNS, columns) if name in _TYPES]
+    def from_records(cls, records: list[FigureRow]) -> FigureTable:
+        columns = list(zip(*records)) if records else [()] * len(_FIELDS)
+        arrays = [pa.array(values, type=_TYPES[name]) for name, values in zip(_FIELDS, columns) if name in _TYPES]
         problems = {name: {row: m for row, m in enumerate(values) if m is not None}
-                    for name, values in zip(FIGURE_COLUMNS, columns) if name in PROBLEM_COLUMNS}
-        return cls(pa.Table.from_arrays(arrays, schema=pa.schema([*FIGURES_SCHEMA, *DOOR_FIELDS])), problems)
+                    for name, values in zip(_FIELDS, columns) if name in PROBLEM_FIELDS}
+        return cls(pa.Table.from_arrays(arrays, schema=pa.schema([*FIGURES_SCHEMA, *DOOR_SCHEMA])), problems)
 
     @classmethod
     def empty(cls) -> FigureTable:
@@ -59,7 +51,7 @@ def figures_frame(tables: list[FigureTable]) -> pd.DataFrame:
     """One pandas frame of many submissions' figures, in order, with a fresh index."""
     frame = pa.concat_tables([t.table for t in tables]).to_pandas()
     offsets = np.cumsum([0, *(len(t) for t in tables)])
-    for name in PROBLEM_COLUMNS:
+    for name in PROBLEM_FIELDS:
         column = np.full(len(frame), None, dtype=object)
         for table, offset in zip(tables, offsets):
             for row, problem in table.problems[name].items():

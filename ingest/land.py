@@ -18,6 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ingest.figure_record import LANDED_SCHEMA
+
 LEDGER_SCHEMA = pa.schema([
     ("submission_id", pa.string()), ("file_name", pa.string()), ("file_kind", pa.string()),
     ("received_at", pa.timestamp("us", tz="UTC")), ("size_bytes", pa.int64()),
@@ -29,15 +31,7 @@ LEDGER_SCHEMA = pa.schema([
     ("period_month", pa.int64()), ("period_is_whole_year", pa.bool_()),
     ("status", pa.string()), ("prepared_on", pa.date32()), ("preparer", pa.string()), ("board", pa.string()),
 ])
-FIGURES_SCHEMA = pa.schema([
-    ("submission_id", pa.string()), ("source_sheet", pa.string()), ("source_cell", pa.string()),
-    ("source_row", pa.int64()), ("indicator", pa.string()), ("indicator_label", pa.string()),
-    ("zone_name", pa.string()), ("zone_key", pa.string()), ("zone_kind", pa.string()),
-    ("breakdown", pa.string()), ("value", pa.float64()), ("unit", pa.string()),
-    ("value_as_typed", pa.float64()), ("unit_as_typed", pa.string()), ("rounding_tolerance", pa.float64()),
-    ("text_as_typed", pa.string()), ("growth_pct", pa.float64()), ("share_pct", pa.float64()),
-    ("growth_tolerance", pa.float64()), ("share_tolerance", pa.float64()), ("note", pa.string()),
-])
+FIGURES_SCHEMA = LANDED_SCHEMA  # declared with the parser's record, ingest/figure_record.py
 FINDINGS_SCHEMA = pa.schema([
     ("submission_id", pa.string()), ("file_name", pa.string()), ("rule", pa.string()),
     ("severity", pa.string()), ("sheet", pa.string()), ("cell", pa.string()),

@@ -14,12 +14,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ingest.figure_record import FROM_FILE
 from zonestat.text import clean, fold, key
 
 HEADER_SEARCH_ROWS = 30
 
-# Header names as folded keys -> our column names. Boards type these by hand.
-FIGURE_COLUMNS = {
+# Header names as folded keys -> our column names. Boards type these by hand. The columns the
+# landing keeps as typed name their headers where they are declared (figure_record.FROM_FILE).
+HEADER_NAMES = {
     "ma_chi_tieu": "ma_chi_tieu", "ma_ct": "ma_chi_tieu", "ma_chitieu": "ma_chi_tieu",
     "chi_tieu": "chi_tieu", "ten_chi_tieu": "chi_tieu",
     "khu": "khu", "khu_cong_nghiep": "khu", "ten_khu": "khu", "kcn_kkt": "khu",
@@ -32,7 +34,7 @@ FIGURE_COLUMNS = {
     # CSV files carry the metadata on every row.
     "ma_tinh": "ma_tinh", "tinh": "tinh", "ma_khoi": "ma_khoi",
     "ky_bao_cao": "ky_bao_cao", "trang_thai": "trang_thai",
-}
+} | {header: name for name, headers in FROM_FILE.items() for header in headers}
 # What boards add to a header name: a year ('Giá trị năm 2020'), a unit ('(%)', folded away),
 # or what a growth rate compares with ('Tăng trưởng so với cùng kỳ').
 _HEADER_QUALIFIERS = re.compile(r"(_nam)?_\d{4}$|_pct$|_so_voi_cung_ky.*$|_so_cung_ky.*$|_cung_ky.*$")
@@ -107,7 +109,7 @@ def find_sheet(grids: dict[str, Grid], wanted: str) -> tuple[Grid | None, list[s
 def header_name(cell: object) -> str | None:
     """The column a header cell names ('Giá trị năm 2020' -> 'gia_tri'), or None."""
     folded = key(cell_text(cell))
-    return FIGURE_COLUMNS.get(folded) or FIGURE_COLUMNS.get(_HEADER_QUALIFIERS.sub("", folded))
+    return HEADER_NAMES.get(folded) or HEADER_NAMES.get(_HEADER_QUALIFIERS.sub("", folded))
 
 
 def _names(row: list[object]) -> dict[str, int]:

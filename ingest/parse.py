@@ -21,12 +21,13 @@ from typing import NamedTuple
 import pandas as pd
 
 from ingest import numbers
+from ingest.figure_record import FROM_FILE, FigureRow
 from ingest.figure_table import FigureTable, figures_frame
 from ingest.file_kinds import TEXT, file_kind
 from ingest.findings import ERROR, INFO, WARNING, Finding, RejectedFile
 from ingest.layout import (
-    FIGURE_COLUMNS,
     FOOTER,
+    HEADER_NAMES,
     HEADER_SEARCH_ROWS,
     HEADING,
     TOTALS,
@@ -276,8 +277,9 @@ def _figures(grid: Grid, first_data_row: int, columns: dict[str, int], sub: Subm
     period_year = period.year if period else None
     # Rows are padded to one column past the last named one; absent columns read that empty cell.
     width = max(columns.values()) + 1
-    idx = {name: columns.get(name, width) for name in FIGURE_COLUMNS.values()}
+    idx = {name: columns.get(name, width) for name in HEADER_NAMES.values()}
     i_value, i_growth, i_share = idx["gia_tri"], idx["tang_truong"], idx["ty_trong"]
+    as_typed = [(name, idx[name]) for name in FROM_FILE]  # the landed columns read as typed
 
     # First pass: sort out the rows that are not figures, and read every typed text number so
     # that the file's notation can be judged as a whole.
@@ -334,19 +336,24 @@ def _figures(grid: Grid, first_data_row: int, columns: dict[str, int], sub: Subm
         zkey, zkind = zone_key(zone_name, province_key)
         note = cell_text(row[idx["ghi_chu"]])
         percent_unit = unit is not None and unit.canonical == "percent"
-        records.append((  # in FIGURE_COLUMNS' order
-            sub.submission_id, grid.sheet, value_ref, r + 1, _indicator(code),
-            cell_text(row[idx["chi_tieu"]]), zone_name, zkey, zkind, _breakdown(cell_text(row[idx["phan_to"]])),
-            canonical, unit.canonical if unit else None, value.value, unit_text,
-            _tolerance(value, unit, note),
-            value_cell if isinstance(value_cell, str) else value.as_typed,
-            growth.value, share.value, growth.tolerance, share.tolerance,
-            f"{value.qualifier} {note}".strip() if value.qualifier else note,
-            unit.family if unit else None, period_year,
-            percent_unit and value.maybe_fraction, growth.maybe_fraction, share.maybe_fraction,
-            growth.as_typed, share.as_typed,
-            canonical is not None and unit.family in units.WHOLE_FAMILIES and not is_whole(canonical),
-            value_problem, unit_problem, growth.problem, share.problem,
+        records.append(FigureRow(
+            submission_id=sub.submission_id, source_sheet=grid.sheet, source_cell=value_ref, source_row=r + 1,
+            indicator=_indicator(code), indicator_label=cell_text(row[idx["chi_tieu"]]),
+            zone_name=zone_name, zone_key=zkey, zone_kind=zkind, breakdown=_breakdown(cell_text(row[idx["phan_to"]])),
+            value=canonical, unit=unit.canonical if unit else None, value_as_typed=value.value,
+            unit_as_typed=unit_text, rounding_tolerance=_tolerance(value, unit, note),
+            text_as_typed=value_cell if isinstance(value_cell, str) else value.as_typed,
+            growth_pct=growth.value, share_pct=share.value,
+            growth_tolerance=growth.tolerance, share_tolerance=share.tolerance,
+            note=f"{value.qualifier} {note}".strip() if value.qualifier else note,
+            **{name: cell_text(row[i]) or None for name, i in as_typed},
+            unit_family=unit.family if unit else None, period_year=period_year,
+            value_maybe_fraction=percent_unit and value.maybe_fraction,
+            growth_maybe_fraction=growth.maybe_fraction, share_maybe_fraction=share.maybe_fraction,
+            growth_as_typed=growth.as_typed, share_as_typed=share.as_typed,
+            fractional_count=canonical is not None and unit.family in units.WHOLE_FAMILIES and not is_whole(canonical),
+            value_problem=value_problem, unit_problem=unit_problem,
+            growth_problem=growth.problem, share_problem=share.problem,
         ))
     return FigureTable.from_records(records)
 

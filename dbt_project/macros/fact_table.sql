@@ -42,7 +42,9 @@ select
     f.share_pct_claimed,
     f.growth_tolerance,
     f.share_tolerance,
-    f.note,
+    {%- for column in figures_carried_as_landed() %}
+    f.{{ column }},
+    {%- endfor %}
     f.status,
     f.revision_number,
     f.n_revisions,

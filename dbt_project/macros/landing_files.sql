@@ -34,18 +34,20 @@
 {% endmacro %}
 
 {#- read_parquet over the files of the submissions that `ids_query` returns (and the empty
-    _schema file, so that no ids still reads the right columns). Many ids: the whole folder. -#}
+    _schema file, so that no ids still reads the right columns; a file landed before a column
+    existed reads it as NULL). Many ids: the whole folder. -#}
 {% macro duckdb__landing_files(table, ids_query) %}
     {%- set ids = run_query(ids_query).columns[0].values() if execute else [] -%}
     {%- if ids | length > 1000 -%}
         {{ source('landing', table) }}
     {%- else -%}
         read_parquet(['{{ landing_folder(table) }}/_schema.parquet'
-            {%- for id in ids %}, '{{ landing_folder(table) }}/{{ id }}.parquet'{% endfor %}])
+            {%- for id in ids %}, '{{ landing_folder(table) }}/{{ id }}.parquet'{% endfor %}], union_by_name = true)
     {%- endif -%}
 {% endmacro %}
 {#- Figures as landed, typed and named as the warehouse names them: the staging view over all of
-    them, and int_figures_revisions over the files an incremental build needs. -#}
+    them, and int_figures_revisions over the files an incremental build needs. The landed columns
+    not named here (figures_carried_as_landed) follow as they are, and go on to the facts. -#}
 {% macro landing_figures(relation) %}
 select
     submission_id,
@@ -67,7 +69,39 @@ select
     growth_pct as growth_pct_claimed,
     share_pct as share_pct_claimed,
     growth_tolerance,
-    share_tolerance,
-    note
+    share_tolerance
+    {%- for column in figures_carried_as_landed() %},
+    {{ column }}
+    {%- endfor %}
 from {{ relation }}
+{% endmacro %}
+
+{#- The landing's figure columns that landing_figures does not name: those the boards' files
+    carry as typed (ingest/figure_record.py), which the revisions and the facts keep as they are.
+    A column added to the landing reaches the facts without a change here; the facts' contract
+    (models/marts/_facts.yml) asks for its type and description. -#}
+{% macro figures_carried_as_landed() %}
+    {%- set named = ['submission_id', 'source_sheet', 'source_cell', 'source_row', 'indicator', 'indicator_label',
+                     'zone_name', 'zone_key', 'zone_kind', 'breakdown', 'value', 'unit', 'value_as_typed',
+                     'unit_as_typed', 'rounding_tolerance', 'text_as_typed', 'growth_pct', 'share_pct',
+                     'growth_tolerance', 'share_tolerance'] -%}
+    {{- return(landed_columns('figures') | reject('in', named) | list) -}}
+{% endmacro %}
+
+{#- The columns of a landing table, in the landing's order (ingest/land.py's schemas): on DuckDB
+    those of the folder's _schema file, which ingest keeps in the current columns; on PostgreSQL
+    those of the loaded table. Known only when a model runs (`execute`). -#}
+{% macro landed_columns(table) %}
+    {%- set relation = source('landing', table) -%}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {{- return(adapter.dispatch('landed_columns')(table, relation)) -}}
+{% endmacro %}
+
+{% macro default__landed_columns(table, relation) %}
+    {{- return(adapter.get_columns_in_relation(relation) | map(attribute='name') | list) -}}
+{% endmacro %}
+
+{% macro duckdb__landed_columns(table, relation) %}
+    {%- set described = run_query("describe select * from read_parquet('" ~ landing_folder(table) ~ "/_schema.parquet')") -%}
+    {{- return(described.columns[0].values() | list) -}}
 {% endmacro %}

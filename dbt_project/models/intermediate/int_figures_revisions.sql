@@ -23,7 +23,9 @@ select
     f.share_pct_claimed,
     f.growth_tolerance,
     f.share_tolerance,
-    f.note,
+    {%- for column in figures_carried_as_landed() %}
+    f.{{ column }},
+    {%- endfor %}
     s.status,
     s.revision_number,
     s.n_revisions,

@@ -1,0 +1,107 @@
+"""One figure row of a submission as the parser reads it, declared once (FigureRow).
+
+Each field says where it goes: `Landed` fields are kept in the landing (ingest/land.py derives
+the figures' Parquet schema from them, and load_postgres the PostgreSQL table); the others only
+the door's checks read (expectations/submission_checks.py), and the `*_problem` fields say why
+a cell could not be read.
+
+A column boards fill in their files and the warehouse keeps as typed is one field marked
+`FromFile` with the header names boards give it: the parser reads it (ingest/parse.py), the
+landing keeps it, and dbt carries it on to the facts, as it carries every landed column that
+its staging does not name (dbt_project/macros/landing_files.sql). Its type and description go
+into the facts' contract (dbt_project/models/marts/_facts.yml).
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from dataclasses import dataclass
+from typing import Annotated, NamedTuple, TypeVar
+
+import pyarrow as pa
+
+from ingest.messages import Message
+
+T = TypeVar("T")
+LANDED = "landed"
+Landed = Annotated[T, LANDED]
+
+
+@dataclass(frozen=True)
+class FromFile:
+    """A landed column read as typed from the figures table: the folded header names that name it
+    ('Người liên hệ' folds to nguoi_lien_he). Empty cells are NULL, as in files without the column."""
+
+    headers: tuple[str, ...]
+
+    def __init__(self, *headers: str):
+        object.__setattr__(self, "headers", headers)
+
+
+class FigureRow(NamedTuple):
+    submission_id: Landed[str]
+    source_sheet: Landed[str]  # '' in a CSV
+    source_cell: Landed[str]  # the value's cell: C12, or 'line 12' in a CSV
+    source_row: Landed[int]
+    indicator: Landed[str | None]
+    indicator_label: Landed[str]
+    zone_name: Landed[str]
+    zone_key: Landed[str]
+    zone_kind: Landed[str]
+    breakdown: Landed[str]
+    value: Landed[float | None]  # in the canonical unit
+    unit: Landed[str | None]
+    value_as_typed: Landed[float | None]
+    unit_as_typed: Landed[str]
+    rounding_tolerance: Landed[float | None]
+    text_as_typed: Landed[str | None]
+    growth_pct: Landed[float | None]
+    share_pct: Landed[float | None]
+    growth_tolerance: Landed[float | None]
+    share_tolerance: Landed[float | None]
+    note: Landed[str]  # the board's note, with the value's own qualifier ('trên', 'khoảng') in front
+    # What the door reads of how each cell was typed and read.
+    unit_family: str | None
+    period_year: int | None
+    value_maybe_fraction: bool
+    growth_maybe_fraction: bool
+    share_maybe_fraction: bool
+    growth_as_typed: str | None
+    share_as_typed: str | None
+    fractional_count: bool
+    # Why a cell could not be read: a catalogue message.
+    value_problem: Message | None
+    unit_problem: Message | None
+    growth_problem: Message | None
+    share_problem: Message | None
+
+
+_ARROW = {str: pa.string(), int: pa.int64(), float: pa.float64(), bool: pa.bool_()}
+
+
+def _field(name: str, hint: object) -> tuple[pa.Field | None, tuple]:
+    """The field's Arrow type (None for a problem message) and its markers."""
+    markers: tuple = ()
+    if typing.get_origin(hint) is Annotated:
+        hint, *rest = typing.get_args(hint)
+        markers = tuple(rest)
+    kinds = [t for t in typing.get_args(hint) if t is not type(None)] \
+        if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union else [hint]
+    return (pa.field(name, _ARROW[kinds[0]]) if kinds[0] in _ARROW else None), markers
+
+
+_HINTS = typing.get_type_hints(FigureRow, include_extras=True)
+_FIELDS = {name: _field(name, _HINTS[name]) for name in FigureRow._fields}
+
+
+def _landed(markers: tuple) -> bool:
+    return LANDED in markers or any(isinstance(m, FromFile) for m in markers)
+
+
+# The landing's figures (ingest/land.py), what the door reads beside them, and the problems.
+LANDED_SCHEMA = pa.schema([f for f, markers in _FIELDS.values() if _landed(markers)])
+DOOR_SCHEMA = pa.schema([f for f, markers in _FIELDS.values() if f is not None and not _landed(markers)])
+PROBLEM_FIELDS = tuple(name for name, (f, _) in _FIELDS.items() if f is None)
+# Landed columns read as typed from the file: field -> the header names boards give it.
+FROM_FILE = {name: m.headers for name, (_, markers) in _FIELDS.items() for m in markers if isinstance(m, FromFile)}

@@ -1,0 +1,62 @@
+"""The README's "Adding a rule or a fact column": a column read from the boards' files is one
+field in ingest/figure_record.py and its entry in the facts' contract (with its line in the
+submission format, which is documentation). Proved on a copy of the repository with exactly those
+edits: a workbook with the new column goes through a real refresh, and its text is in the facts."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import query
+from tests.fixtures.workbooks import HEADER, META, workbook
+from zonestat.config import REPO_ROOT, Home
+
+pytestmark = pytest.mark.slow
+
+FIELD_AFTER = "    note: Landed[str]"
+NEW_FIELD = '    contact: Annotated[str | None, FromFile("nguoi_lien_he", "lien_he")]  # who to ask about the figure\n'
+CONTRACT_AFTER = "    description: The board's note (trên = more than, ước = estimate)\n"
+NEW_CONTRACT = """  - name: contact
+    data_type: text
+    description: Who to ask about the figure, as the board wrote it (nguoi_lien_he)
+"""
+FORMAT_AFTER = "| `ghi_chu` | no | free note (`trên` = \"more than\", `ước` = estimate) |\n"
+NEW_FORMAT = "| `nguoi_lien_he` | no | who to ask about the figure |\n"
+
+
+def _insert_after(path: Path, anchor: str, text: str) -> None:
+    source = path.read_text(encoding="utf-8")
+    assert anchor in source, f"{path}: the example's anchor has moved"
+    line_end = source.index("\n", source.index(anchor)) + 1
+    path.write_text(source[:line_end] + text + source[line_end:], encoding="utf-8")
+
+
+def _repository_copy(to: Path) -> Path:
+    shutil.copytree(REPO_ROOT, to, ignore=shutil.ignore_patterns(
+        ".git", ".venv", ".zonestat", "__pycache__", "*.egg-info", ".pytest_cache", "target", "logs", "bench"))
+    return to
+
+
+def test_a_column_from_the_boards_files_reaches_the_facts(zhome: Home, tmp_path: Path):
+    repo = _repository_copy(tmp_path / "repo")
+    _insert_after(repo / "ingest/figure_record.py", FIELD_AFTER, NEW_FIELD)
+    _insert_after(repo / "dbt_project/models/marts/_facts.yml", CONTRACT_AFTER, NEW_CONTRACT)
+    _insert_after(repo / "ingest/submission-format.md", FORMAT_AFTER, NEW_FORMAT)
+
+    # One report with the column, one without it (NULL there, as in files landed before it existed).
+    workbook(zhome.inbox / "with_contact.xlsx", [["INV_NEW_PROJ", "", "", "TONG", "dự án", "21", None, None, None,
+                                                  "Nguyễn Văn An, 0912 345 678"]],
+             header=[*HEADER, "Người liên hệ"])
+    workbook(zhome.inbox / "without.xlsx", [["INV_NEW_PROJ", "", "", "TONG", "dự án", "7", None, None, None]],
+             meta=[("ma_tinh", "01"), *META[1:]])
+    env = {**os.environ, "PYTHONPATH": str(repo)}  # the copy's code, not the installed one
+    done = subprocess.run([sys.executable, "-m", "zonestat.cli", "refresh"], cwd=repo, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+    rows = query(zhome.published_db, "select reporter_code, value, contact from main.fct_investment order by 1")
+    assert rows.astype(object).where(rows.notna(), None).values.tolist() == [["01", 7.0, None], ["34", 21.0, "Nguyễn Văn An, 0912 345 678"]]
