@@ -1,7 +1,8 @@
 """The README's "Adding a rule or a fact column": a column read from the boards' files is one
 field in ingest/figure_record.py and its entry in the facts' contract (with its line in the
 submission format, which is documentation). Proved on a copy of the repository with exactly those
-edits: a workbook with the new column goes through a real refresh, and its text is in the facts."""
+edits: workbooks with the new column go through real refreshes, beside a report landed before the
+column existed, and its text is in the facts."""
 
 import os
 import shutil
@@ -41,22 +42,38 @@ def _repository_copy(to: Path) -> Path:
     return to
 
 
+def _refresh(code: Path | None = None) -> None:
+    """A real refresh, with the installed code or with that of the repository copy `code`."""
+    env = {**os.environ, "PYTHONPATH": str(code)} if code else dict(os.environ)
+    done = subprocess.run([sys.executable, "-m", "zonestat.cli", "refresh"], cwd=code, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+def _contacts(home: Home) -> list[list]:
+    rows = query(home.published_db, "select reporter_code, value, contact from main.fct_investment order by 1")
+    return rows.astype(object).where(rows.notna(), None).values.tolist()
+
+
 def test_a_column_from_the_boards_files_reaches_the_facts(zhome: Home, tmp_path: Path):
+    header = [*HEADER, "Người liên hệ"]
+    hanoi = [("ma_tinh", "01"), *META[1:]]
+    # A report landed before the column existed.
+    workbook(zhome.inbox / "before.xlsx", [["INV_NEW_PROJ", "", "", "TONG", "dự án", "7", None, None, None]], meta=hanoi)
+    _refresh()
+
     repo = _repository_copy(tmp_path / "repo")
     _insert_after(repo / "ingest/figure_record.py", FIELD_AFTER, NEW_FIELD)
     _insert_after(repo / "dbt_project/models/marts/_facts.yml", CONTRACT_AFTER, NEW_CONTRACT)
     _insert_after(repo / "ingest/submission-format.md", FORMAT_AFTER, NEW_FORMAT)
-
-    # One report with the column, one without it (NULL there, as in files landed before it existed).
     workbook(zhome.inbox / "with_contact.xlsx", [["INV_NEW_PROJ", "", "", "TONG", "dự án", "21", None, None, None,
-                                                  "Nguyễn Văn An, 0912 345 678"]],
-             header=[*HEADER, "Người liên hệ"])
-    workbook(zhome.inbox / "without.xlsx", [["INV_NEW_PROJ", "", "", "TONG", "dự án", "7", None, None, None]],
-             meta=[("ma_tinh", "01"), *META[1:]])
-    env = {**os.environ, "PYTHONPATH": str(repo)}  # the copy's code, not the installed one
-    done = subprocess.run([sys.executable, "-m", "zonestat.cli", "refresh"], cwd=repo, env=env,
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+                                                  "Nguyễn Văn An, 0912 345 678"]], header=header)
+    _refresh(repo)  # a full build: the facts' contract changed
+    assert _contacts(zhome) == [["01", 7.0, None], ["34", 21.0, "Nguyễn Văn An, 0912 345 678"]]
 
-    rows = query(zhome.published_db, "select reporter_code, value, contact from main.fct_investment order by 1")
-    assert rows.astype(object).where(rows.notna(), None).values.tolist() == [["01", 7.0, None], ["34", 21.0, "Nguyễn Văn An, 0912 345 678"]]
+    # A new version of the report landed before: an incremental build reads both versions' files.
+    workbook(zhome.inbox / "official.xlsx", [["INV_NEW_PROJ", "", "", "TONG", "dự án", "8", None, None, None,
+                                              "Trần Thị Bình"]], header=header,
+             meta=[*hanoi[:2], ("trang_thai", "chinh_thuc")])
+    _refresh(repo)
+    assert _contacts(zhome) == [["01", 8.0, "Trần Thị Bình"], ["34", 21.0, "Nguyễn Văn An, 0912 345 678"]]
