@@ -1,8 +1,8 @@
-"""The README's "Adding a rule or a fact column": a column read from the boards' files is one
-field in ingest/figure_record.py and its entry in the facts' contract (with its line in the
-submission format, which is documentation). Proved on a copy of the repository with exactly those
-edits: workbooks with the new column go through real refreshes, beside a report landed before the
-column existed, and its text is in the facts."""
+"""The README's "Adding a rule or a fact column", proved on a copy of the repository with exactly the
+edits it lists, through real refreshes: a column computed from what is landed is a line of
+dbt_project/macros/fact_table.sql and its entry in the facts' contract; a column read from the boards'
+files is one field in ingest/figure_record.py and its entry in the contract (with its line in the
+submission format, which is documentation)."""
 
 import os
 import shutil
@@ -53,6 +53,18 @@ def _refresh(code: Path | None = None) -> None:
 def _contacts(home: Home) -> list[list]:
     rows = query(home.published_db, "select reporter_code, value, contact from main.fct_investment order by 1")
     return rows.astype(object).where(rows.notna(), None).values.tolist()
+
+
+def test_a_computed_column_is_a_line_of_the_fact_table_macro(zhome: Home, tmp_path: Path):
+    repo = _repository_copy(tmp_path / "repo")
+    _insert_after(repo / "dbt_project/macros/fact_table.sql", "    f.status,", "    f.status = 'uoc' as is_estimate,\n")
+    _insert_after(repo / "dbt_project/models/marts/_facts.yml", CONTRACT_AFTER, """  - name: is_estimate
+    data_type: boolean
+    description: The report is an estimate (uoc)
+""")
+    workbook(zhome.inbox / "estimate.xlsx", [["INV_NEW_PROJ", "", "", "TONG", "dự án", "21", None, None, None]])
+    _refresh(repo)
+    assert query(zhome.published_db, "select is_estimate from main.fct_investment").values.tolist() == [[True]]
 
 
 def test_a_column_from_the_boards_files_reaches_the_facts(zhome: Home, tmp_path: Path):
