@@ -5,18 +5,17 @@ the figures' Parquet schema from them, and load_postgres the PostgreSQL table); 
 the door's checks read (expectations/submission_checks.py), and the `*_problem` fields say why
 a cell could not be read.
 
-A column boards fill in their files and the warehouse keeps as typed is one field marked
-`FromFile` with the header names boards give it: the parser reads it (ingest/parse.py), the
-landing keeps it, and dbt carries it on to the facts, as it carries every landed column that
-its staging does not name (dbt_project/macros/landing_files.sql). Its type and description go
-into the facts' contract (dbt_project/models/marts/_facts.yml).
+A column boards fill in their files and the warehouse keeps as typed is one text field marked
+`FromFile` with the header names boards give it, anywhere in the record: the parser reads it
+(ingest/parse.py), the landing keeps it, and dbt carries it on to the facts, as it carries every
+landed column that its staging does not name (dbt_project/macros/landing_files.sql). Its type and
+description go into the facts' contract (dbt_project/models/marts/_facts.yml).
 """
 
 from __future__ import annotations
 
 import types
 import typing
-from dataclasses import dataclass
 from typing import Annotated, NamedTuple, TypeVar
 
 import pyarrow as pa
@@ -28,15 +27,12 @@ LANDED = "landed"
 Landed = Annotated[T, LANDED]
 
 
-@dataclass(frozen=True)
 class FromFile:
-    """A landed column read as typed from the figures table: the folded header names that name it
-    ('Người liên hệ' folds to nguoi_lien_he). Empty cells are NULL, as in files without the column."""
-
-    headers: tuple[str, ...]
+    """A landed text column read as typed from the figures table: the folded header names that name
+    it ('Người liên hệ' folds to nguoi_lien_he). Empty cells are NULL, as in files without the column."""
 
     def __init__(self, *headers: str):
-        object.__setattr__(self, "headers", headers)
+        self.headers = headers
 
 
 class FigureRow(NamedTuple):
@@ -80,28 +76,43 @@ class FigureRow(NamedTuple):
 _ARROW = {str: pa.string(), int: pa.int64(), float: pa.float64(), bool: pa.bool_()}
 
 
-def _field(name: str, hint: object) -> tuple[pa.Field | None, tuple]:
-    """The field's Arrow type (None for a problem message) and its markers."""
-    markers: tuple = ()
-    if typing.get_origin(hint) is Annotated:
-        hint, *rest = typing.get_args(hint)
-        markers = tuple(rest)
+def arrow_field(name: str, hint: object) -> pa.Field | None:
+    """The field's Arrow column; None for a problem message, which stays beside the columns."""
     kinds = [t for t in typing.get_args(hint) if t is not type(None)] \
-        if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union else [hint]
-    return (pa.field(name, _ARROW[kinds[0]]) if kinds[0] in _ARROW else None), markers
+        if typing.get_origin(hint) in (typing.Union, types.UnionType) else [hint]
+    if kinds == [Message]:
+        return None
+    if len(kinds) != 1 or kinds[0] not in _ARROW:
+        raise TypeError(f"FigureRow.{name}: {hint} has no landing type (str, int, float or bool, or None)")
+    return pa.field(name, _ARROW[kinds[0]])
+
+
+def _markers(hint: object) -> tuple:
+    return typing.get_args(hint)[1:] if typing.get_origin(hint) is Annotated else ()
+
+
+def _unmarked(hint: object) -> object:
+    return typing.get_args(hint)[0] if typing.get_origin(hint) is Annotated else hint
 
 
 _HINTS = typing.get_type_hints(FigureRow, include_extras=True)
-_FIELDS = {name: _field(name, _HINTS[name]) for name in FigureRow._fields}
-
-
-def _landed(markers: tuple) -> bool:
-    return LANDED in markers or any(isinstance(m, FromFile) for m in markers)
-
+_COLUMNS = {name: arrow_field(name, _unmarked(_HINTS[name])) for name in FigureRow._fields}
+_LANDED = {name for name in FigureRow._fields
+           if any(m == LANDED or isinstance(m, FromFile) for m in _markers(_HINTS[name]))}
 
 # The landing's figures (ingest/land.py), what the door reads beside them, and the problems.
-LANDED_SCHEMA = pa.schema([f for f, markers in _FIELDS.values() if _landed(markers)])
-DOOR_SCHEMA = pa.schema([f for f, markers in _FIELDS.values() if f is not None and not _landed(markers)])
-PROBLEM_FIELDS = tuple(name for name, (f, _) in _FIELDS.items() if f is None)
-# Landed columns read as typed from the file: field -> the header names boards give it.
-FROM_FILE = {name: m.headers for name, (_, markers) in _FIELDS.items() for m in markers if isinstance(m, FromFile)}
+FIGURES_SCHEMA = pa.schema([_COLUMNS[name] for name in FigureRow._fields if name in _LANDED])
+DOOR_SCHEMA = pa.schema([f for name, f in _COLUMNS.items() if f is not None and name not in _LANDED])
+PROBLEM_FIELDS = tuple(name for name, f in _COLUMNS.items() if f is None)
+
+
+def _read_as_typed() -> dict[str, tuple[str, ...]]:
+    """Landed columns read as typed from the file: field -> the header names boards give it."""
+    fields = {name: m.headers for name in FigureRow._fields for m in _markers(_HINTS[name]) if isinstance(m, FromFile)}
+    for name in fields:
+        if _COLUMNS[name] is None or _COLUMNS[name].type != pa.string():
+            raise TypeError(f"FigureRow.{name}: a column read as typed from the file is text (str | None)")
+    return fields
+
+
+FROM_FILE = _read_as_typed()

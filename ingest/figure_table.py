@@ -14,12 +14,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ingest.figure_record import DOOR_SCHEMA, PROBLEM_FIELDS, FigureRow
-from ingest.land import FIGURES_SCHEMA
+from ingest.figure_record import DOOR_SCHEMA, FIGURES_SCHEMA, PROBLEM_FIELDS, FigureRow
 from ingest.messages import Message
 
-_FIELDS = FigureRow._fields
-_TYPES = {f.name: f.type for f in (*FIGURES_SCHEMA, *DOOR_SCHEMA)}
+_SCHEMA = pa.schema([*FIGURES_SCHEMA, *DOOR_SCHEMA])
 
 
 @dataclass
@@ -29,11 +27,10 @@ class FigureTable:
 
     @classmethod
     def from_records(cls, records: list[FigureRow]) -> FigureTable:
-        columns = list(zip(*records)) if records else [()] * len(_FIELDS)
-        arrays = [pa.array(values, type=_TYPES[name]) for name, values in zip(_FIELDS, columns) if name in _TYPES]
-        problems = {name: {row: m for row, m in enumerate(values) if m is not None}
-                    for name, values in zip(_FIELDS, columns) if name in PROBLEM_FIELDS}
-        return cls(pa.Table.from_arrays(arrays, schema=pa.schema([*FIGURES_SCHEMA, *DOOR_SCHEMA])), problems)
+        columns = dict(zip(FigureRow._fields, zip(*records))) if records else dict.fromkeys(FigureRow._fields, ())
+        arrays = [pa.array(columns[f.name], type=f.type) for f in _SCHEMA]
+        problems = {name: {row: m for row, m in enumerate(columns[name]) if m is not None} for name in PROBLEM_FIELDS}
+        return cls(pa.Table.from_arrays(arrays, schema=_SCHEMA), problems)
 
     @classmethod
     def empty(cls) -> FigureTable:

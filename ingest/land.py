@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingest.figure_record import LANDED_SCHEMA
+from ingest.figure_record import FIGURES_SCHEMA
 
 LEDGER_SCHEMA = pa.schema([
     ("submission_id", pa.string()), ("file_name", pa.string()), ("file_kind", pa.string()),
@@ -31,7 +31,6 @@ LEDGER_SCHEMA = pa.schema([
     ("period_month", pa.int64()), ("period_is_whole_year", pa.bool_()),
     ("status", pa.string()), ("prepared_on", pa.date32()), ("preparer", pa.string()), ("board", pa.string()),
 ])
-FIGURES_SCHEMA = LANDED_SCHEMA  # declared with the parser's record, ingest/figure_record.py
 FINDINGS_SCHEMA = pa.schema([
     ("submission_id", pa.string()), ("file_name", pa.string()), ("rule", pa.string()),
     ("severity", pa.string()), ("sheet", pa.string()), ("cell", pa.string()),

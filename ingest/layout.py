@@ -19,9 +19,8 @@ from zonestat.text import clean, fold, key
 
 HEADER_SEARCH_ROWS = 30
 
-# Header names as folded keys -> our column names. Boards type these by hand. The columns the
-# landing keeps as typed name their headers where they are declared (figure_record.FROM_FILE).
-HEADER_NAMES = {
+# Header names as folded keys -> our column names. Boards type these by hand.
+_LAYOUT_HEADERS = {
     "ma_chi_tieu": "ma_chi_tieu", "ma_ct": "ma_chi_tieu", "ma_chitieu": "ma_chi_tieu",
     "chi_tieu": "chi_tieu", "ten_chi_tieu": "chi_tieu",
     "khu": "khu", "khu_cong_nghiep": "khu", "ten_khu": "khu", "kcn_kkt": "khu",
@@ -34,7 +33,21 @@ HEADER_NAMES = {
     # CSV files carry the metadata on every row.
     "ma_tinh": "ma_tinh", "tinh": "tinh", "ma_khoi": "ma_khoi",
     "ky_bao_cao": "ky_bao_cao", "trang_thai": "trang_thai",
-} | {header: name for name, headers in FROM_FILE.items() for header in headers}
+}
+
+
+def with_file_columns(headers: dict[str, str], from_file: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """The layout's header names and those of the columns landed as typed (figure_record.FROM_FILE),
+    which must not take over one the layout reads."""
+    for name, names in from_file.items():
+        for header in (name, *names):
+            if header in headers or header in headers.values():
+                raise ValueError(f"FigureRow.{name}: {header!r} is already a column of the figures table")
+    return headers | {header: name for name, names in from_file.items() for header in names}
+
+
+HEADER_NAMES = with_file_columns(_LAYOUT_HEADERS, FROM_FILE)
+
 # What boards add to a header name: a year ('Giá trị năm 2020'), a unit ('(%)', folded away),
 # or what a growth rate compares with ('Tăng trưởng so với cùng kỳ').
 _HEADER_QUALIFIERS = re.compile(r"(_nam)?_\d{4}$|_pct$|_so_voi_cung_ky.*$|_so_cung_ky.*$|_cung_ky.*$")

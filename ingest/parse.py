@@ -279,7 +279,7 @@ def _figures(grid: Grid, first_data_row: int, columns: dict[str, int], sub: Subm
     width = max(columns.values()) + 1
     idx = {name: columns.get(name, width) for name in HEADER_NAMES.values()}
     i_value, i_growth, i_share = idx["gia_tri"], idx["tang_truong"], idx["ty_trong"]
-    as_typed = [(name, idx[name]) for name in FROM_FILE]  # the landed columns read as typed
+    from_file_columns = [(name, idx[name]) for name in FROM_FILE]  # landed as typed
 
     # First pass: sort out the rows that are not figures, and read every typed text number so
     # that the file's notation can be judged as a whole.
@@ -346,7 +346,7 @@ def _figures(grid: Grid, first_data_row: int, columns: dict[str, int], sub: Subm
             growth_pct=growth.value, share_pct=share.value,
             growth_tolerance=growth.tolerance, share_tolerance=share.tolerance,
             note=f"{value.qualifier} {note}".strip() if value.qualifier else note,
-            **{name: cell_text(row[i]) or None for name, i in as_typed},
+            **{name: cell_text(row[i]) or None for name, i in from_file_columns},
             unit_family=unit.family if unit else None, period_year=period_year,
             value_maybe_fraction=percent_unit and value.maybe_fraction,
             growth_maybe_fraction=growth.maybe_fraction, share_maybe_fraction=share.maybe_fraction,

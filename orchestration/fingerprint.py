@@ -11,8 +11,9 @@ reference data that built the earlier rows are unchanged. When they change, the 
 refresh. The rules (RULES_CODE: expectations/ and the domain code it uses) check again the
 reports that changed, and every report when their code, the build's or the withdrawals changed
 (rules_basis): a change to them needs a new publication and a run of every rule, but not a full
-dbt build; a change to the rest of ingest's or orchestration's Python changes neither what was
-landed nor what the build and the rules make of it.
+dbt build. The figure columns the landing keeps (ingest/figure_record.py) are the build's code
+too: dbt carries them on to the facts. A change to the rest of ingest's or orchestration's Python
+changes neither what was landed nor what the build and the rules make of it.
 """
 
 import hashlib
@@ -22,7 +23,9 @@ from pathlib import Path
 from zonestat import target, warehouse
 from zonestat.config import DBT_PROJECT_DIR, REPO_ROOT, Home
 
-BUILD_CODE = (DBT_PROJECT_DIR,)  # models, macros, tests, seeds
+# models, macros, tests, seeds; and the figure columns the landing keeps, which dbt carries on to
+# the facts as they are (dbt_project/macros/landing_files.sql)
+BUILD_CODE = (DBT_PROJECT_DIR, REPO_ROOT / "ingest" / "figure_record.py")
 # the catalogue, the engine, the suggestion search, and the domain code their findings are made
 # with (numbers as boards write them, units, text folding, severities and the reference data)
 RULES_CODE = (REPO_ROOT / "expectations", *(REPO_ROOT / "zonestat" / f"{domain}.py"

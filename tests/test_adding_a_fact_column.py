@@ -18,7 +18,7 @@ from zonestat.config import REPO_ROOT, Home
 
 pytestmark = pytest.mark.slow
 
-FIELD_AFTER = "    note: Landed[str]"
+FIELD_AFTER = "    share_problem: Message | None"  # the end of FigureRow
 NEW_FIELD = '    contact: Annotated[str | None, FromFile("nguoi_lien_he", "lien_he")]  # who to ask about the figure\n'
 CONTRACT_AFTER = "    description: The board's note (trên = more than, ước = estimate)\n"
 NEW_CONTRACT = """  - name: contact
@@ -84,8 +84,11 @@ def test_a_column_from_the_boards_files_reaches_the_facts(zhome: Home, tmp_path:
     assert _contacts(zhome) == [["01", 7.0, None], ["34", 21.0, "Nguyễn Văn An, 0912 345 678"]]
 
     # A new version of the report landed before: an incremental build reads both versions' files.
+    full_build = zhome.work_db.parent / "full-build-fingerprint.txt"
+    last_full_build = full_build.read_text()
     workbook(zhome.inbox / "official.xlsx", [["INV_NEW_PROJ", "", "", "TONG", "dự án", "8", None, None, None,
                                               "Trần Thị Bình"]], header=header,
              meta=[*hanoi[:2], ("trang_thai", "chinh_thuc")])
     _refresh(repo)
+    assert full_build.read_text() == last_full_build  # incremental
     assert _contacts(zhome) == [["01", 8.0, "Trần Thị Bình"], ["34", 21.0, "Nguyễn Văn An, 0912 345 678"]]

@@ -47,50 +47,50 @@
 {% endmacro %}
 {#- Figures as landed, typed and named as the warehouse names them: the staging view over all of
     them, and int_figures_revisions over the files an incremental build needs. The landed columns
-    not named here (figures_carried_as_landed) follow as they are, and go on to the facts. -#}
+    not named here follow as they are (figures_carried_as_landed), and go on to the facts. -#}
 {% macro landing_figures(relation) %}
+{%- set read = figures_read_by_name() %}
 select
-    submission_id,
-    source_sheet,
-    source_cell,
-    cast(source_row as integer) as source_row,
-    indicator as indicator_code,
-    indicator_label,
-    zone_name,
-    zone_key,
-    zone_kind,
-    breakdown,
-    value,
-    unit,
-    value_as_typed,
-    unit_as_typed,
-    rounding_tolerance,
-    text_as_typed,
-    growth_pct as growth_pct_claimed,
-    share_pct as share_pct_claimed,
-    growth_tolerance,
-    share_tolerance
-    {%- for column in figures_carried_as_landed() %},
+    {%- for column in read.columns %}
+    {% if column in read.cast %}cast({{ column }} as {{ read.cast[column] }}){% else %}{{ column }}{% endif -%}
+    {%- if column in read.renamed or column in read.cast %} as {{ read.renamed.get(column, column) }}{% endif -%}
+    {{- "," if not loop.last }}
+    {%- endfor %}
+    {%- for column in landed_columns('figures') if column not in read.columns %},
     {{ column }}
     {%- endfor %}
 from {{ relation }}
 {% endmacro %}
 
-{#- The landing's figure columns that landing_figures does not name: those the boards' files
-    carry as typed (ingest/figure_record.py), which the revisions and the facts keep as they are.
-    A column added to the landing reaches the facts without a change here; the facts' contract
-    (models/marts/_facts.yml) asks for its type and description. -#}
-{% macro figures_carried_as_landed() %}
-    {%- set named = ['submission_id', 'source_sheet', 'source_cell', 'source_row', 'indicator', 'indicator_label',
-                     'zone_name', 'zone_key', 'zone_kind', 'breakdown', 'value', 'unit', 'value_as_typed',
-                     'unit_as_typed', 'rounding_tolerance', 'text_as_typed', 'growth_pct', 'share_pct',
-                     'growth_tolerance', 'share_tolerance'] -%}
-    {{- return(landed_columns('figures') | reject('in', named) | list) -}}
+{#- The landing's figure columns that the warehouse reads by name (ingest/figure_record.py's
+    FigureRow), with those it renames or casts. -#}
+{% macro figures_read_by_name() %}
+    {{- return({
+        'columns': ['submission_id', 'source_sheet', 'source_cell', 'source_row', 'indicator', 'indicator_label',
+                    'zone_name', 'zone_key', 'zone_kind', 'breakdown', 'value', 'unit', 'value_as_typed',
+                    'unit_as_typed', 'rounding_tolerance', 'text_as_typed', 'growth_pct', 'share_pct',
+                    'growth_tolerance', 'share_tolerance'],
+        'renamed': {'indicator': 'indicator_code', 'growth_pct': 'growth_pct_claimed', 'share_pct': 'share_pct_claimed'},
+        'cast': {'source_row': 'integer'},
+    }) -}}
 {% endmacro %}
 
-{#- The columns of a landing table, in the landing's order (ingest/land.py's schemas): on DuckDB
-    those of the folder's _schema file, which ingest keeps in the current columns; on PostgreSQL
-    those of the loaded table. Known only when a model runs (`execute`). -#}
+{#- The figure columns the staging carries as they were landed (those the boards' files carry as
+    typed, and the note), which the revisions and the facts keep as they are: a column added to
+    the landing reaches the facts without a change here, and the facts' contract
+    (models/marts/_facts.yml) asks for its type and description. -#}
+{% macro figures_carried_as_landed() %}
+    {%- set staging = ref('stg_landing__figures') -%}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- set read = figures_read_by_name() -%}
+    {{- return(adapter.get_columns_in_relation(staging) | map(attribute='name')
+               | reject('in', read.columns) | reject('in', read.renamed.values()) | list) -}}
+{% endmacro %}
+
+{#- The columns of a landing table: on DuckDB those of the folder's _schema file, which ingest
+    keeps in the current columns (ingest/land.py); on PostgreSQL those of the loaded table, where
+    a column added later comes last (the contracts put the facts' columns in their own order).
+    Known only when a model runs (`execute`). -#}
 {% macro landed_columns(table) %}
     {%- set relation = source('landing', table) -%}
     {%- if not execute -%}{{ return([]) }}{%- endif -%}
