@@ -2,17 +2,20 @@
 edits it lists, through real refreshes: a column computed from what is landed is a line of
 dbt_project/macros/fact_table.sql and its entry in the facts' contract; a column read from the boards'
 files is one field in ingest/figure_record.py and its entry in the contract (with its line in the
-submission format, which is documentation)."""
+submission format, which is documentation), on DuckDB and on PostgreSQL."""
 
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import query
+from tests.fixtures.postgres import connect, private_server
 from tests.fixtures.workbooks import HEADER, META, workbook
 from zonestat.config import REPO_ROOT, Home
 
@@ -42,17 +45,34 @@ def _repository_copy(to: Path) -> Path:
     return to
 
 
-def _refresh(code: Path | None = None) -> None:
+def _refresh(code: Path | None = None, engine_env: dict[str, str] | None = None) -> None:
     """A real refresh, with the installed code or with that of the repository copy `code`."""
-    env = {**os.environ, "PYTHONPATH": str(code)} if code else dict(os.environ)
+    env = {**os.environ, **(engine_env or {}), **({"PYTHONPATH": str(code)} if code else {})}
     done = subprocess.run([sys.executable, "-m", "zonestat.cli", "refresh"], cwd=code, env=env,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 
-def _contacts(home: Home) -> list[list]:
-    rows = query(home.published_db, "select reporter_code, value, contact from main.fct_investment order by 1")
-    return rows.astype(object).where(rows.notna(), None).values.tolist()
+@contextmanager
+def _warehouse(engine: str, home: Home) -> Iterator[tuple[dict[str, str], Callable[[str], list[list]]]]:
+    """What a refresh on `engine` needs in its environment, and a query of what it published."""
+    if engine == "duckdb":
+        def published(sql: str) -> list[list]:
+            rows = query(home.published_db, sql)
+            return rows.astype(object).where(rows.notna(), None).values.tolist()
+        yield {}, published
+        return
+    with private_server() as server:
+        admin = connect(server, dbname="postgres")
+        admin.autocommit = True
+        admin.cursor().execute("create database zonestat")
+        admin.close()
+
+        def published(sql: str) -> list[list]:
+            with connect(server) as con, con.cursor() as cur:
+                cur.execute(sql)
+                return [list(row) for row in cur.fetchall()]
+        yield {"ZONESTAT_DBT_TARGET": "postgres", "ZONESTAT_PG_READER_PASSWORD": "reader-password", **server}, published
 
 
 def test_a_computed_column_is_a_line_of_the_fact_table_macro(zhome: Home, tmp_path: Path):
@@ -67,28 +87,32 @@ def test_a_computed_column_is_a_line_of_the_fact_table_macro(zhome: Home, tmp_pa
     assert query(zhome.published_db, "select is_estimate from main.fct_investment").values.tolist() == [[True]]
 
 
-def test_a_column_from_the_boards_files_reaches_the_facts(zhome: Home, tmp_path: Path):
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"])
+def test_a_column_from_the_boards_files_reaches_the_facts(engine: str, zhome: Home, tmp_path: Path):
     header = [*HEADER, "Người liên hệ"]
     hanoi = [("ma_tinh", "01"), *META[1:]]
-    # A report landed before the column existed.
-    workbook(zhome.inbox / "before.xlsx", [["INV_NEW_PROJ", "", "", "TONG", "dự án", "7", None, None, None]], meta=hanoi)
-    _refresh()
+    contacts = "select reporter_code, value, contact from main.fct_investment order by 1"
+    with _warehouse(engine, zhome) as (engine_env, published):
+        # A report landed before the column existed.
+        workbook(zhome.inbox / "before.xlsx", [["INV_NEW_PROJ", "", "", "TONG", "dự án", "7", None, None, None]],
+                 meta=hanoi)
+        _refresh(engine_env=engine_env)
 
-    repo = _repository_copy(tmp_path / "repo")
-    _insert_after(repo / "ingest/figure_record.py", FIELD_AFTER, NEW_FIELD)
-    _insert_after(repo / "dbt_project/models/marts/_facts.yml", CONTRACT_AFTER, NEW_CONTRACT)
-    _insert_after(repo / "ingest/submission-format.md", FORMAT_AFTER, NEW_FORMAT)
-    workbook(zhome.inbox / "with_contact.xlsx", [["INV_NEW_PROJ", "", "", "TONG", "dự án", "21", None, None, None,
-                                                  "Nguyễn Văn An, 0912 345 678"]], header=header)
-    _refresh(repo)  # a full build: the facts' contract changed
-    assert _contacts(zhome) == [["01", 7.0, None], ["34", 21.0, "Nguyễn Văn An, 0912 345 678"]]
+        repo = _repository_copy(tmp_path / "repo")
+        _insert_after(repo / "ingest/figure_record.py", FIELD_AFTER, NEW_FIELD)
+        _insert_after(repo / "dbt_project/models/marts/_facts.yml", CONTRACT_AFTER, NEW_CONTRACT)
+        _insert_after(repo / "ingest/submission-format.md", FORMAT_AFTER, NEW_FORMAT)
+        workbook(zhome.inbox / "with_contact.xlsx", [["INV_NEW_PROJ", "", "", "TONG", "dự án", "21", None, None, None,
+                                                      "Nguyễn Văn An, 0912 345 678"]], header=header)
+        _refresh(repo, engine_env)  # a full build: the facts' contract changed
+        assert published(contacts) == [["01", 7.0, None], ["34", 21.0, "Nguyễn Văn An, 0912 345 678"]]
 
-    # A new version of the report landed before: an incremental build reads both versions' files.
-    full_build = zhome.work_db.parent / "full-build-fingerprint.txt"
-    last_full_build = full_build.read_text()
-    workbook(zhome.inbox / "official.xlsx", [["INV_NEW_PROJ", "", "", "TONG", "dự án", "8", None, None, None,
-                                              "Trần Thị Bình"]], header=header,
-             meta=[*hanoi[:2], ("trang_thai", "chinh_thuc")])
-    _refresh(repo)
-    assert full_build.read_text() == last_full_build  # incremental
-    assert _contacts(zhome) == [["01", 8.0, "Trần Thị Bình"], ["34", 21.0, "Nguyễn Văn An, 0912 345 678"]]
+        # A new version of the report landed before: an incremental build reads both versions' figures.
+        full_build = zhome.work_db.parent / "full-build-fingerprint.txt"
+        last_full_build = full_build.read_text()
+        workbook(zhome.inbox / "official.xlsx", [["INV_NEW_PROJ", "", "", "TONG", "dự án", "8", None, None, None,
+                                                  "Trần Thị Bình"]], header=header,
+                 meta=[*hanoi[:2], ("trang_thai", "chinh_thuc")])
+        _refresh(repo, engine_env)
+        assert full_build.read_text() == last_full_build  # incremental
+        assert published(contacts) == [["01", 8.0, "Trần Thị Bình"], ["34", 21.0, "Nguyễn Văn An, 0912 345 678"]]

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import latest_metadata, run_refresh
-from tests.fixtures.postgres import private_server, server_binaries
+from tests.fixtures.postgres import connect, private_server, server_binaries
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(server_binaries() is None,
                                                      reason="Debian's postgresql is not installed (.ci/run installs it)")]
@@ -35,14 +35,6 @@ def readme_sql_examples() -> list[str]:
     return re.findall(r"```sql\n(.*?)```", readme, flags=re.S)
 
 
-def _pg_connect(server: dict[str, str], **overrides: str):
-    import psycopg2
-
-    return psycopg2.connect(**{"host": server["ZONESTAT_PG_HOST"], "port": server["ZONESTAT_PG_PORT"],
-                               "user": server["ZONESTAT_PG_USER"], "password": server["ZONESTAT_PG_PASSWORD"],
-                               "dbname": server["ZONESTAT_PG_DATABASE"]} | overrides)
-
-
 def _published_on_duckdb(h) -> dict[str, tuple]:
     """Per published table: its row count and the sum of each numeric column."""
     import duckdb
@@ -52,7 +44,7 @@ def _published_on_duckdb(h) -> dict[str, tuple]:
 
 
 def _published_on_postgres(server) -> dict[str, tuple]:
-    with _pg_connect(server) as con, con.cursor() as cur:
+    with connect(server) as con, con.cursor() as cur:
         def rows(sql):
             cur.execute(sql)
             return cur.fetchall()
@@ -85,13 +77,13 @@ def _finding_ids_on_duckdb(h) -> set[str]:
 
 
 def _finding_ids_on_postgres(server) -> set[str]:
-    with _pg_connect(server) as con, con.cursor() as cur:
+    with connect(server) as con, con.cursor() as cur:
         cur.execute("select finding_id from main.dq_findings")
         return {r[0] for r in cur.fetchall()}
 
 
 def _rule_findings_on_postgres(server) -> pd.DataFrame:
-    with _pg_connect(server) as con, con.cursor() as cur:
+    with connect(server) as con, con.cursor() as cur:
         cur.execute("select * from work.dq_rule_findings order by finding_id")
         return pd.DataFrame(cur.fetchall(), columns=[d[0] for d in cur.description])
 
@@ -126,7 +118,7 @@ def test_the_same_files_make_the_same_warehouse_on_duckdb_and_on_postgresql(zhom
         (on_postgres.inbox / path.name).write_bytes(path.read_bytes())
 
     with private_server() as server:
-        admin = _pg_connect(server, dbname="postgres")
+        admin = connect(server, dbname="postgres")
         admin.autocommit = True
         admin.cursor().execute("create database zonestat")
         admin.cursor().execute("create database dagster")
@@ -150,7 +142,7 @@ def test_the_same_files_make_the_same_warehouse_on_duckdb_and_on_postgresql(zhom
 
         # every table dbt built was analysed as it was built, before the next model and the rules
         # were planned on it (autovacuum's own analyses come later, and say so apart)
-        with _pg_connect(server) as con, con.cursor() as cur:
+        with connect(server) as con, con.cursor() as cur:
             cur.execute("select relname from pg_stat_user_tables where schemaname = 'work' and last_analyze is null "
                         "and relname not in %s", (INTERNAL_TABLES,))  # the quality engine's own
             assert cur.fetchall() == []
@@ -171,7 +163,7 @@ def test_the_same_files_make_the_same_warehouse_on_duckdb_and_on_postgresql(zhom
         another_version(source, tmp_path / "official-again.xlsx", "chinh_thuc", factor=1.5, leave_out=("trade",))
         for h in (on_duckdb, on_postgres):
             shutil.copy(tmp_path / "official-again.xlsx", h.inbox / "official-again.xlsx")
-        reader = _pg_connect(server, user="zonestat_reader", password="reader-password")
+        reader = connect(server, user="zonestat_reader", password="reader-password")
         reader.autocommit = True
         seen, failures, publishing = [], [], threading.Event()
 
@@ -199,12 +191,12 @@ def test_the_same_files_make_the_same_warehouse_on_duckdb_and_on_postgresql(zhom
         duck, postgres = _published_on_duckdb(on_duckdb), _published_on_postgres(server)
         assert _differences(duck, postgres) == {}
         assert _finding_ids_on_duckdb(on_duckdb) == _finding_ids_on_postgres(server)
-        with _pg_connect(server) as con, con.cursor() as cur:
+        with connect(server) as con, con.cursor() as cur:
             cur.execute("select count(*) from main.fct_trade where reporter_code = '01' and period_key = '2024-06'")
             assert cur.fetchone() == (0,)
         # the facts' store took only the rows this publication changed, not a copy of every row
         assert written == "the facts' changed rows added to zonestat_store"
-        with _pg_connect(server) as con, con.cursor() as cur:
+        with connect(server) as con, con.cursor() as cur:
             cur.execute("select table_name from information_schema.tables where table_schema = 'zonestat_store'")
             stored = [r[0] for r in cur.fetchall()]
             assert sorted(t.split("__")[0] for t in stored) == sorted(REPORTER_YEAR_TABLES)
@@ -275,20 +267,20 @@ def test_the_same_files_make_the_same_warehouse_on_duckdb_and_on_postgresql(zhom
         reader.close()
 
         # Only the newest publications stay (ZONESTAT_KEEP_SNAPSHOTS counts main too).
-        with _pg_connect(server) as con, con.cursor() as cur:
+        with connect(server) as con, con.cursor() as cur:
             for stamp in ("20200101t000000000000z", "20210101t000000000000z"):
                 cur.execute(f"create schema publication_{stamp}")
         monkeypatch.setenv("ZONESTAT_KEEP_SNAPSHOTS", "3")
         monkeypatch.setenv("ZONESTAT_DBT_TARGET", "postgres")
         from orchestration.publish_postgres import _prune
         assert _prune(on_postgres) == ["publication_20200101t000000000000z"]
-        with _pg_connect(server) as con, con.cursor() as cur:
+        with connect(server) as con, con.cursor() as cur:
             cur.execute("select nspname from pg_namespace where nspname like 'publication_%' order by 1")
             assert [r[0] for r in cur.fetchall()] == ["publication_20210101t000000000000z", previous]
         # with main alone kept, the store keeps only what main shows
         monkeypatch.setenv("ZONESTAT_KEEP_SNAPSHOTS", "1")
         assert _prune(on_postgres) == ["publication_20210101t000000000000z", previous]
-        with _pg_connect(server) as con, con.cursor() as cur:
+        with connect(server) as con, con.cursor() as cur:
             for table in stored:
                 cur.execute(f"select count(*) from zonestat_store.{table}")
                 kept = cur.fetchone()[0]
@@ -297,7 +289,7 @@ def test_the_same_files_make_the_same_warehouse_on_duckdb_and_on_postgresql(zhom
 
         with DagsterInstance.get() as instance:
             assert type(instance.run_storage).__name__ == "PostgresRunStorage"
-        with _pg_connect(server, dbname="dagster") as con, con.cursor() as cur:
+        with connect(server, dbname="dagster") as con, con.cursor() as cur:
             cur.execute("select status from runs")
             assert [row[0] for row in cur.fetchall()] == ["SUCCESS"] * 4
             # the one-writer pool: its slot was claimed and given back, in PostgreSQL
