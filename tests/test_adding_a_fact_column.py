@@ -4,6 +4,7 @@ dbt_project/macros/fact_table.sql and its entry in the facts' contract; a column
 files is one field in ingest/figure_record.py and its entry in the contract (with its line in the
 submission format, which is documentation), on DuckDB and on PostgreSQL."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -45,12 +46,14 @@ def _repository_copy(to: Path) -> Path:
     return to
 
 
-def _refresh(code: Path | None = None, engine_env: dict[str, str] | None = None) -> None:
-    """A real refresh, with the installed code or with that of the repository copy `code`."""
+def _zonestat(*args: str, code: Path | None = None, engine_env: dict[str, str] | None = None) -> str:
+    """A real zonestat command, with the installed code or with that of the repository copy `code`;
+    what it printed."""
     env = {**os.environ, **(engine_env or {}), **({"PYTHONPATH": str(code)} if code else {})}
-    done = subprocess.run([sys.executable, "-m", "zonestat.cli", "refresh"], cwd=code, env=env,
+    done = subprocess.run([sys.executable, "-m", "zonestat.cli", *args], cwd=code, env=env,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout
 
 
 @contextmanager
@@ -83,7 +86,9 @@ def test_a_computed_column_is_a_line_of_the_fact_table_macro(zhome: Home, tmp_pa
     description: The report is an estimate (uoc)
 """)
     workbook(zhome.inbox / "estimate.xlsx", [["INV_NEW_PROJ", "", "", "TONG", "dự án", "21", None, None, None]])
-    _refresh(repo)
+    _zonestat("refresh")
+    said = _zonestat("refresh", code=repo)
+    assert "  fct_investment: new columns is_estimate\n" in said and "No change" not in said, said
     assert query(zhome.published_db, "select is_estimate from main.fct_investment").values.tolist() == [[True]]
 
 
@@ -96,23 +101,32 @@ def test_a_column_from_the_boards_files_reaches_the_facts(engine: str, zhome: Ho
         # A report landed before the column existed.
         workbook(zhome.inbox / "before.xlsx", [["INV_NEW_PROJ", "", "", "TONG", "dự án", "7", None, None, None]],
                  meta=hanoi)
-        _refresh(engine_env=engine_env)
+        _zonestat("refresh", engine_env=engine_env)
+        full_build = zhome.work_db.parent / "full-build-fingerprint.txt"
+        first_build = full_build.read_text()
 
         repo = _repository_copy(tmp_path / "repo")
         _insert_after(repo / "ingest/figure_record.py", FIELD_AFTER, NEW_FIELD)
         _insert_after(repo / "dbt_project/models/marts/_facts.yml", CONTRACT_AFTER, NEW_CONTRACT)
         _insert_after(repo / "ingest/submission-format.md", FORMAT_AFTER, NEW_FORMAT)
-        workbook(zhome.inbox / "with_contact.xlsx", [["INV_NEW_PROJ", "", "", "TONG", "dự án", "21", None, None, None,
-                                                      "Nguyễn Văn An, 0912 345 678"]], header=header)
-        _refresh(repo, engine_env)  # a full build: the facts' contract changed
+        with_contact = workbook(zhome.inbox / "with_contact.xlsx", [
+            ["INV_NEW_PROJ", "", "", "TONG", "dự án", "21", None, None, None, "Nguyễn Văn An, 0912 345 678"]],
+            header=header)
+        [report] = json.loads(_zonestat("validate", "--json", str(with_contact), code=repo))
+        assert report["figures"][0]["contact"] == "Nguyễn Văn An, 0912 345 678"
+        said = _zonestat("refresh", code=repo, engine_env=engine_env)  # a full build: the contract changed
+        assert "  fct_investment: new columns contact\n" in said, said
+        assert full_build.read_text() != first_build
         assert published(contacts) == [["01", 7.0, None], ["34", 21.0, "Nguyễn Văn An, 0912 345 678"]]
 
         # A new version of the report landed before: an incremental build reads both versions' figures.
-        full_build = zhome.work_db.parent / "full-build-fingerprint.txt"
         last_full_build = full_build.read_text()
         workbook(zhome.inbox / "official.xlsx", [["INV_NEW_PROJ", "", "", "TONG", "dự án", "8", None, None, None,
                                                   "Trần Thị Bình"]], header=header,
                  meta=[*hanoi[:2], ("trang_thai", "chinh_thuc")])
-        _refresh(repo, engine_env)
+        _zonestat("refresh", code=repo, engine_env=engine_env)
         assert full_build.read_text() == last_full_build  # incremental
         assert published(contacts) == [["01", 8.0, "Trần Thị Bình"], ["34", 21.0, "Nguyễn Văn An, 0912 345 678"]]
+        # every version keeps what it said
+        assert published("select value, contact from main.fct_figure_revisions order by value") == [
+            [7.0, None], [8.0, "Trần Thị Bình"], [21.0, "Nguyễn Văn An, 0912 345 678"]]

@@ -80,7 +80,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     with warehouse.published(h) as w:  # what stood before, for the summary's "changed since"
-        before, known = _published_counts(w), _ledger(w)
+        before, known = _published_tables(w), _ledger(w)
     if nothing_new(h):
         print(NOTHING_NEW)
         _summarise(h, before, known, started)
@@ -107,7 +107,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     return 0
 
 
-def _summarise(h, before: dict[str, int], known: dict[str, LedgerEntry], started: float) -> None:
+def _summarise(h, before: dict[str, PublishedTable], known: dict[str, LedgerEntry], started: float) -> None:
     """What the published warehouse holds now, what this refresh rejected, and what changed."""
     with warehouse.published(h) as w:
         accepted, rejected = w.rows(
@@ -129,7 +129,7 @@ def _summarise(h, before: dict[str, int], known: dict[str, LedgerEntry], started
                 where s.outcome = 'rejected') as ranked
             where rank = 1 order by file_name""") if submission_id not in known]
         where = w.where
-        after, replaced = _published_counts(w), _current_versions_changed(known, _ledger(w))
+        after, replaced = _published_tables(w), _current_versions_changed(known, _ledger(w))
     print(f"Published warehouse: {where}")
     print(f"Submissions: {accepted} accepted, {rejected} rejected (quarantine: {h.quarantine})")
     for file_name, cells, message in newly_rejected[:20]:
@@ -144,7 +144,14 @@ def _summarise(h, before: dict[str, int], known: dict[str, LedgerEntry], started
         print(f"{label}: {sum(counts.values())}"
               + (f" ({', '.join(f'{n} {k}' for k, n in sorted(counts.items()))})" if counts else ""))
     print(f"List them with `{zonestat_command()} findings` (--kind submission for the door's).")
-    changes = [f"  {t}: {before.get(t, 0):,} -> {n:,}" for t, n in sorted(after.items()) if before.get(t, 0) != n]
+    changes = [f"  {t}: {before[t].rows if t in before else 0:,} -> {table.rows:,}" for t, table in sorted(after.items())
+               if t not in before or before[t].rows != table.rows]
+    for t, table in sorted(after.items()):
+        if t in before:  # a new table is counted above, with its rows
+            added = [c for c in table.columns if c not in before[t].columns]
+            removed = [c for c in before[t].columns if c not in table.columns]
+            changes += [f"  {t}: {what} {', '.join(columns)}" for what, columns in
+                        (("new columns", added), ("columns gone", removed)) if columns]
     print("Changed since the last publication:" if changes else "No change since the last publication.")
     for line in changes:
         print(line)
@@ -211,11 +218,23 @@ def _name_new_submissions(h) -> None:
             print(f"  {line}")
 
 
-def _published_counts(w) -> dict[str, int]:
-    """Rows per table of the published warehouse (`w`, None before the first publication)."""
+class PublishedTable(NamedTuple):
+    rows: int
+    columns: tuple[str, ...]
+
+
+def _published_tables(w) -> dict[str, PublishedTable]:
+    """Each table of the published warehouse (`w`, None before the first publication): its rows and
+    columns."""
     from orchestration.publish import table_row_counts
 
-    return {} if w is None else table_row_counts(w, w.schema)
+    if w is None:
+        return {}
+    columns: dict[str, list[str]] = {}
+    for table, column in w.rows(f"""select table_name, column_name from information_schema.columns
+                                    where table_schema = '{w.schema}' order by table_name, ordinal_position"""):
+        columns.setdefault(table, []).append(column)
+    return {t: PublishedTable(n, tuple(columns.get(t, ()))) for t, n in table_row_counts(w, w.schema).items()}
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -274,6 +293,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def _validation_report(sub, same_bytes_as: list[str], by_rules=None) -> dict:
     """`by_rules`: the findings of the warehouse's rules on the file (expectations/file_rules.py)."""
+    from ingest.figure_record import FROM_FILE
+
     meta = sub.metadata
     figures = []
     if len(sub.figures):
@@ -283,7 +304,8 @@ def _validation_report(sub, same_bytes_as: list[str], by_rules=None) -> dict:
                             "original_text": row.text_as_typed, "original_unit": row.unit_as_typed,
                             "growth_pct": _number_or_none(row.growth_pct), "growth_as_typed": row.growth_as_typed,
                             "share_pct": _number_or_none(row.share_pct), "share_as_typed": row.share_as_typed,
-                            "cell": f"{row.source_sheet}!{row.source_cell}" if row.source_sheet else row.source_cell})
+                            "cell": f"{row.source_sheet}!{row.source_cell}" if row.source_sheet else row.source_cell,
+                            "note": row.note, **{name: getattr(row, name) for name in FROM_FILE}})
     return {
         "file": sub.file_name, "submission_id": sub.submission_id, "file_kind": sub.file_kind,
         "same_bytes_as": same_bytes_as,

@@ -247,7 +247,7 @@ def generate(out: Path, seed: int = 1, years: tuple[int, int] = (2019, 2026), pr
     files = figures = 0
     periods = [(year, month) for year in range(years[0], years[1] + 1) for month in months
                if date(year, month, 1) <= today]
-    progress = Progress("writing sample submissions", len(periods), "months")
+    progress = Progress("writing sample submissions", len(periods), "periods")
     for year, month in periods:
         vintage = reference.vintage_for(date(year, month, 28))
         snapshot = history.ytd[(year, month)]

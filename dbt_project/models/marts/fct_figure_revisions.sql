@@ -11,6 +11,9 @@ select
     r.value,
     r.unit,
     r.text_as_typed,
+    {%- for column in figures_carried_as_landed() %}
+    r.{{ column }},
+    {%- endfor %}
     r.status,
     r.revision_number,
     r.n_revisions,
