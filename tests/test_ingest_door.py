@@ -136,7 +136,7 @@ def test_validate_command(tmp_path):
     assert report["figures"][0] == {"indicator": "INV_NEW_PROJ", "zone": "", "breakdown": "TONG", "value": 21.0,
                                     "unit": "count", "original_text": "21", "original_unit": "dự án",
                                     "growth_pct": None, "growth_as_typed": "", "share_pct": None,
-                                    "share_as_typed": "", "cell": "SoLieu!F2"}
+                                    "share_as_typed": "", "cell": "SoLieu!F2", "note": ""}
     result = subprocess.run([str(zonestat), "validate", str(ok), str(bad), "--json"], capture_output=True, text=True)
     assert result.returncode == 1
     rejected = json.loads(result.stdout)[1]
