@@ -100,10 +100,10 @@ def load_file_facts(con: duckdb.DuckDBPyConnection, subs: list[Submission], agai
         con.executemany("insert into exchange_rates values (?, ?)", list(reference.fx_rates().items()))
     con.register("file_figures", pa.concat_tables([s.figure_table.landed() for s in subs]))
     con.register("file_reports", pd.DataFrame([{
-        "submission_id": s.submission_id, "reporter_id": s.metadata.get("reporter_id"),
-        "reporter_kind": s.metadata.get("reporter_kind"), "reporter_code": s.metadata.get("reporter_code"),
-        "reporter_vintage": s.metadata.get("reporter_vintage"), "period_key": s.metadata.get("period"),
-        "period_year": s.metadata.get("period_year"), "period_month": s.metadata.get("period_month"),
+        "submission_id": s.submission_id, "reporter_id": s.metadata.reporter_id,
+        "reporter_kind": s.metadata.reporter_kind, "reporter_code": s.metadata.reporter_code,
+        "reporter_vintage": s.metadata.reporter_vintage, "period_key": s.metadata.period,
+        "period_year": s.metadata.period_year, "period_month": s.metadata.period_month,
         "revision_number": 1} for s in subs]))
     con.execute(f"create table file_facts as {FILE_FACTS_SQL}")
     for table in quality.FACT_TABLES:

@@ -141,8 +141,7 @@ def door_checks() -> list[DoorCheck]:
 def _frames(subs: list[Submission]) -> tuple[pd.DataFrame, pd.DataFrame]:
     readable = [s for s in subs if s.metadata]
     meta = pd.DataFrame.from_records([
-        {k: v for k, v in s.metadata.items() if k != "column_refs"}
-        | {"submission_id": s.submission_id, "n_figures": len(s.figure_table)}
+        s.metadata.fields() | {"submission_id": s.submission_id, "n_figures": len(s.figure_table)}
         for s in readable
     ])
     if not meta.empty:
@@ -364,13 +363,13 @@ def unexpected_rows(check: DoorCheck, frame: pd.DataFrame, today: date) -> list:
 
 def _finding(check: DoorCheck, row: pd.Series, sub: Submission) -> Finding:
     if check.suite == "figures":
-        column_ref = sub.metadata.get("column_refs", {}).get(check.column, "")
+        column_ref = sub.metadata.column_refs.get(check.column, "")
         cell = cell_ref(sub.file_kind, column_ref, int(row.source_row)) if column_ref or sub.file_kind == "csv" \
             else f"row {int(row.source_row)}"
         sheet = row.source_sheet
     else:
-        cell = sub.metadata.get(check.column, "") if check.column else ""
-        sheet = sub.metadata.get("info_sheet", "")
+        cell = getattr(sub.metadata, check.column) if check.column else ""
+        sheet = sub.metadata.info_sheet
     return Finding(rule=check.rule, severity=check.severity, text=check.message(row),
                    sheet=sheet, cell=cell, expected=check.expected, found=str(check.found(row)))
 

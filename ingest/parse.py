@@ -74,6 +74,43 @@ _ZONE_KINDS = {"khu cong nghiep": "KCN", "kcn": "KCN", "khu che xuat": "KCX", "k
 
 
 @dataclass
+class ReportMetadata:
+    """What a file says about its report (the ThongTin sheet, or a CSV's columns), resolved and
+    checked. The ledger keeps the fields it has a column for (ingest/land.py's LEDGER_SCHEMA), the
+    door's metadata suite reads the rest: where each was read (`*_cell`) and why it could not be
+    (`*_problem`, a catalogue message)."""
+
+    info_sheet: str  # '' in a CSV
+    column_refs: dict[str, str]  # each column of the figures table -> where it is ('C' in a workbook)
+    reporter_id: str | None
+    reporter_kind: str | None
+    reporter_code: str | None
+    reporter_vintage: int | None
+    reporter_name: str | None
+    reporter_problem: Message | None
+    reporter_cell: str
+    period: str | None  # YYYY-MM
+    period_text: str  # as typed
+    period_year: int | None
+    period_month: int | None
+    period_is_whole_year: bool | None
+    period_start: date | None
+    period_problem: Message | None
+    period_cell: str
+    status: str | None
+    status_text: str
+    status_problem: Message | None
+    status_cell: str
+    prepared_on: date | None
+    preparer: str
+    board: str
+
+    def fields(self) -> dict[str, object]:
+        """Every field by name, the figures' column references apart (they are not the report's)."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "column_refs"}
+
+
+@dataclass
 class Submission:
     """One received file, parsed. `rejected_reason` is set when the file could not be read."""
 
@@ -82,7 +119,7 @@ class Submission:
     file_kind: str
     received_at: str = ""
     archived: str = ""  # where the archive copy is, once received
-    metadata: dict = field(default_factory=dict)  # the report's cells as landed and checked: reporter_id, period...
+    metadata: ReportMetadata | None = None  # None when the file could not be read that far
     reporter: Reporter | None = None  # who the metadata names, resolved for the period
     period: Period | None = None
     figure_table: FigureTable = field(default_factory=FigureTable.empty)
@@ -149,11 +186,10 @@ def parse_file(data: bytes, file_name: str, submission_id: str, today: date | No
                 expected="a header row naming ma_chi_tieu and gia_tri", found=searched_rows(grid),
             ))
         columns = header.columns
-        sub.metadata = {"column_refs": {name: _column_ref(grid, c) for name, c in columns.items()},
-                        "info_sheet": info_sheet}
         if kind == TEXT:
             meta_cells = _metadata_from_csv_rows(grid, header.first_data_row, columns, sub)
-        sub.metadata.update(_metadata(meta_cells, sub))
+        sub.metadata = _metadata(meta_cells, sub, info_sheet,
+                                 {name: _column_ref(grid, c) for name, c in columns.items()})
         sub.figure_table = _figures(grid, header.first_data_row, columns, sub)
         if header.column_number_row is not None:
             _note_skipped(sub, grid, "layout.column_numbers", [header.column_number_row + 1])
@@ -224,7 +260,8 @@ def _metadata_from_csv_rows(grid: Grid, first_data_row: int, columns: dict[str, 
     return out
 
 
-def _metadata(cells: dict[str, tuple[object, str]], sub: Submission) -> dict:
+def _metadata(cells: dict[str, tuple[object, str]], sub: Submission, info_sheet: str,
+              column_refs: dict[str, str]) -> ReportMetadata:
     def get(name: str) -> object:
         return cells.get(name, ("", ""))[0]
 
@@ -242,33 +279,35 @@ def _metadata(cells: dict[str, tuple[object, str]], sub: Submission) -> dict:
         sub.findings.append(Finding(
             "reporter.name_mismatch", WARNING,
             msg("reporter.name_mismatch", code=reporter.code, name=reporter.name, vintage=reporter.vintage,
-                typed=cell_text(get("tinh"))), sheet=sub.metadata.get("info_sheet", ""), cell=ref("tinh"),
+                typed=cell_text(get("tinh"))), sheet=info_sheet, cell=ref("tinh"),
             expected=reporter.name, found=cell_text(get("tinh")),
         ))
-    return {
-        "reporter_id": reporter.reporter_id if reporter else None,
-        "reporter_kind": reporter.kind if reporter else None,
-        "reporter_code": reporter.code if reporter else None,
-        "reporter_vintage": reporter.vintage if reporter else None,
-        "reporter_name": reporter.name if reporter else None,
-        "reporter_problem": reporter_problem,
-        "reporter_cell": ref("ma_khoi") or ref("ma_tinh") or ref("tinh"),
-        "period": period.key if period else None,
-        "period_text": cell_text(get("ky_bao_cao")),
-        "period_year": period.year if period else None,
-        "period_month": period.month if period else None,
-        "period_is_whole_year": period.whole_year if period else None,
-        "period_start": period.start if period else None,
-        "period_problem": period_problem,
-        "period_cell": ref("ky_bao_cao"),
-        "status": status,
-        "status_text": status_text,
-        "status_problem": None if status else msg("status.unknown", text=status_text),
-        "status_cell": ref("trang_thai"),
-        "prepared_on": parse_prepared_on(get("ngay_lap")),
-        "preparer": cell_text(get("nguoi_lap")),
-        "board": cell_text(get("don_vi")),
-    }
+    return ReportMetadata(
+        info_sheet=info_sheet,
+        column_refs=column_refs,
+        reporter_id=reporter.reporter_id if reporter else None,
+        reporter_kind=reporter.kind if reporter else None,
+        reporter_code=reporter.code if reporter else None,
+        reporter_vintage=reporter.vintage if reporter else None,
+        reporter_name=reporter.name if reporter else None,
+        reporter_problem=reporter_problem,
+        reporter_cell=ref("ma_khoi") or ref("ma_tinh") or ref("tinh"),
+        period=period.key if period else None,
+        period_text=cell_text(get("ky_bao_cao")),
+        period_year=period.year if period else None,
+        period_month=period.month if period else None,
+        period_is_whole_year=period.whole_year if period else None,
+        period_start=period.start if period else None,
+        period_problem=period_problem,
+        period_cell=ref("ky_bao_cao"),
+        status=status,
+        status_text=status_text,
+        status_problem=None if status else msg("status.unknown", text=status_text),
+        status_cell=ref("trang_thai"),
+        prepared_on=parse_prepared_on(get("ngay_lap")),
+        preparer=cell_text(get("nguoi_lap")),
+        board=cell_text(get("don_vi")),
+    )
 
 
 def _figures(grid: Grid, first_data_row: int, columns: dict[str, int], sub: Submission) -> FigureTable:

@@ -44,9 +44,9 @@ def test_the_ha_tinh_report_reads_the_same_from_every_program_and_format(name):
     sub = parse(FILES / name)
     assert not sub.rejected, [f.message for f in sub.findings]
     assert sub.file_kind == HA_TINH_WORKBOOKS.get(name, "csv")
-    assert (sub.metadata["reporter_code"], sub.metadata["reporter_name"], sub.metadata["reporter_vintage"]) == \
+    assert (sub.metadata.reporter_code, sub.metadata.reporter_name, sub.metadata.reporter_vintage) == \
         ("42", "Hà Tĩnh", 2008)
-    assert (sub.metadata["period"], sub.metadata["status"]) == ("2020-12", "chinh_thuc")
+    assert (sub.metadata.period, sub.metadata.status) == ("2020-12", "chinh_thuc")
     assert figures_as_read(sub) == [tuple(f) for f in HA_TINH_2020]
     assert not any(f.severity == "warning" for f in sub.findings), [f.message for f in sub.findings]
 
@@ -78,7 +78,7 @@ def test_the_official_layout_is_read_and_what_is_not_a_figure_is_named(name):
     assert notes["layout.column_numbers"].cell == "row 8"
     for note in notes.values():
         assert note.sheet == "Số liệu năm 2020" and note.message_vi and note.message_vi != note.message
-    assert sub.metadata["prepared_on"] == date(2021, 1, 15)  # a date cell in ngay_lap
+    assert sub.metadata.prepared_on == date(2021, 1, 15)  # a date cell in ngay_lap
 
 
 @pytest.mark.parametrize("real, renamed", [("ha_tinh_2020_libreoffice.xls", "bao_cao.xlsx"),
@@ -105,15 +105,15 @@ def test_files_that_are_not_tables_are_named_exactly(name, what):
 def test_a_period_typed_as_a_date_is_the_period_the_board_meant(suffix):
     whole_year = parse(FILES / f"period_date_31-12-2020.{suffix}")
     assert not whole_year.rejected, [f.message for f in whole_year.findings]
-    assert (whole_year.metadata["period"], whole_year.metadata["period_is_whole_year"]) == ("2020-12", True)
+    assert (whole_year.metadata.period, whole_year.metadata.period_is_whole_year) == ("2020-12", True)
     june = parse(FILES / f"period_month_06-2020.{suffix}")
-    assert not june.rejected and june.metadata["period"] == "2020-06"
+    assert not june.rejected and june.metadata.period == "2020-06"
 
 
 @pytest.mark.parametrize("suffix", ["xlsx", "xls", "ods"])
 def test_a_year_typed_into_a_date_cell_is_caught_and_told_how_to_retype(suffix):
     sub = parse(FILES / f"year_in_date_cell.{suffix}")
-    assert sub.rejected and sub.metadata["period"] is None
+    assert sub.rejected and sub.metadata.period is None
     [finding] = [f for f in sub.findings if f.severity == "error"]  # one finding, not a second about the reporter
     assert (finding.rule, finding.sheet, finding.cell) == ("submission.period_valid", "Thông tin", "B2")
     assert "2020" in finding.message and "12/07/1905" in finding.message and "Text" in finding.message

@@ -13,7 +13,7 @@ def test_header_names_with_diacritics_case_and_spaces(tmp_path):
     meta = [(" Mã tỉnh", "34"), ("KỲ BÁO CÁO", "2019-11")]
     sub = parse(workbook(tmp_path / "a.xlsx", [row()], header=header, meta=meta))
     assert not sub.rejected, sub.findings
-    assert sub.figures.loc[0, "value"] == 21 and sub.metadata["reporter_name"] == "Thái Bình"
+    assert sub.figures.loc[0, "value"] == 21 and sub.metadata.reporter_name == "Thái Bình"
 
 
 def test_title_rows_empty_rows_columns_and_merged_title(tmp_path):
@@ -73,7 +73,7 @@ def test_nfd_text_is_normalised(tmp_path):
     zone = unicodedata.normalize("NFD", "KCN Tiền Hải")
     sub = parse(workbook(tmp_path / "a.xlsx", [row(zone=zone), row(zone="")], meta=meta))
     assert not sub.rejected, sub.findings
-    assert sub.metadata["reporter_code"] == "34"
+    assert sub.metadata.reporter_code == "34"
     assert sub.figures.loc[0, "zone_name"] == "KCN Tiền Hải" and sub.figures.loc[0, "zone_key"] == "33:tien-hai"
 
 
@@ -110,7 +110,7 @@ def test_csv_separators_and_bom(tmp_path, sep, bom):
     path.write_bytes(("\ufeff" if bom else "").encode() + "\n".join(lines).encode("utf-8"))
     sub = parse(path)
     assert not sub.rejected, sub.findings
-    assert sub.metadata["period"] == "2019-12" and sub.metadata["status"] == "chinh_thuc"
+    assert sub.metadata.period == "2019-12" and sub.metadata.status == "chinh_thuc"
     assert sub.figures.loc[0, "value"] == pytest.approx(1162.79)
 
 
@@ -154,8 +154,8 @@ def test_reporter_code_checked_against_the_periods_vintage(tmp_path):
 def test_code_15_is_yen_bai_in_2019_and_lao_cai_in_2026(tmp_path):
     old = parse(workbook(tmp_path / "a.xlsx", [row()], meta=[("ma_tinh", "15"), ("ky_bao_cao", "2019")]))
     new = parse(workbook(tmp_path / "b.xlsx", [row()], meta=[("ma_tinh", "15"), ("ky_bao_cao", "2026-03")]))
-    assert (old.metadata["reporter_name"], old.metadata["reporter_vintage"]) == ("Yên Bái", 2008)
-    assert (new.metadata["reporter_name"], new.metadata["reporter_vintage"]) == ("Lào Cai", 2025)
+    assert (old.metadata.reporter_name, old.metadata.reporter_vintage) == ("Yên Bái", 2008)
+    assert (new.metadata.reporter_name, new.metadata.reporter_vintage) == ("Lào Cai", 2025)
 
 
 def test_door_checks(tmp_path):

@@ -310,9 +310,9 @@ def _validation_report(sub, same_bytes_as: list[str], by_rules=None) -> dict:
         "file": sub.file_name, "submission_id": sub.submission_id, "file_kind": sub.file_kind,
         "same_bytes_as": same_bytes_as,
         "status": "rejected" if sub.rejected else "accepted",
-        "reporter": {"kind": meta.get("reporter_kind"), "code": meta.get("reporter_code"),
-                     "vintage": meta.get("reporter_vintage"), "name": meta.get("reporter_name")},
-        "period": meta.get("period"), "report_status": meta.get("status"),
+        "reporter": {"kind": meta.reporter_kind, "code": meta.reporter_code, "vintage": meta.reporter_vintage,
+                     "name": meta.reporter_name} if meta else dict.fromkeys(("kind", "code", "vintage", "name")),
+        "period": meta.period if meta else None, "report_status": meta.status if meta else None,
         "figures": figures,
         "findings": [f.as_dict() for f in sub.findings] + _rule_findings(by_rules),
     }

@@ -77,5 +77,5 @@ def another_version(source: Path, target: Path, status: str, factor: float = 1.0
              else vn_format(float(r.value_as_typed) * factor, 3, trim=True)}
             for r in sub.figures.itertuples()
             if indicators()[r.indicator].domain not in leave_out]
-    write_xlsx(target, {"ma_tinh": sub.metadata["reporter_code"], "ky_bao_cao": sub.metadata["period_text"],
+    write_xlsx(target, {"ma_tinh": sub.metadata.reporter_code, "ky_bao_cao": sub.metadata.period_text,
                         "trang_thai": status}, rows)
