@@ -141,7 +141,7 @@ def door_checks() -> list[DoorCheck]:
 def _frames(subs: list[Submission]) -> tuple[pd.DataFrame, pd.DataFrame]:
     readable = [s for s in subs if s.metadata]
     meta = pd.DataFrame.from_records([
-        s.metadata.fields() | {"submission_id": s.submission_id, "n_figures": len(s.figure_table)}
+        s.metadata.as_row() | {"submission_id": s.submission_id, "n_figures": len(s.figure_table)}
         for s in readable
     ])
     if not meta.empty:

@@ -9,6 +9,7 @@ rule at the door lives in one place.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import math
@@ -105,9 +106,10 @@ class ReportMetadata:
     preparer: str
     board: str
 
-    def fields(self) -> dict[str, object]:
-        """Every field by name, the figures' column references apart (they are not the report's)."""
-        return {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "column_refs"}
+    def as_row(self) -> dict[str, object]:
+        """Every field by name, the figures' column references apart (they are not the report's):
+        a row of the ledger and of the door's metadata suite."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "column_refs"}
 
 
 @dataclass

@@ -239,7 +239,7 @@ def _land(home: Home, sub: Submission, data: bytes | None, archived: Path | None
 
 
 def ledger_row(sub: Submission, outcome: str, size: int, archived: Path | None, home: Home) -> list[dict]:
-    meta = {k: v for k, v in sub.metadata.fields().items() if k in land.LEDGER_SCHEMA.names} if sub.metadata else {}
+    meta = {k: v for k, v in sub.metadata.as_row().items() if k in land.LEDGER_SCHEMA.names} if sub.metadata else {}
     return [meta | {
         "submission_id": sub.submission_id, "file_name": sub.file_name, "file_kind": sub.file_kind,
         "received_at": datetime.fromisoformat(sub.received_at), "size_bytes": size,
