@@ -7,9 +7,10 @@ a cell could not be read.
 
 A column boards fill in their files and the warehouse keeps as typed is one text field marked
 `FromFile` with the header names boards give it, anywhere in the record: the parser reads it
-(ingest/parse.py), the landing keeps it, and dbt carries it on to the facts, as it carries every
-landed column that its staging does not name (dbt_project/macros/landing_files.sql). Its type and
-description go into the facts' contract (dbt_project/models/marts/_facts.yml).
+(ingest/parse.py), the landing keeps it, and dbt carries it on to the facts and the revision
+history, as it carries every landed column that its staging does not name
+(dbt_project/macros/landing_files.sql). Its type and description go into the facts' contract
+(dbt_project/models/marts/_facts.yml).
 """
 
 from __future__ import annotations
