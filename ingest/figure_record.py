@@ -107,13 +107,15 @@ DOOR_SCHEMA = pa.schema([f for name, f in _COLUMNS.items() if f is not None and 
 PROBLEM_FIELDS = tuple(name for name, f in _COLUMNS.items() if f is None)
 
 
-def _read_as_typed() -> dict[str, tuple[str, ...]]:
-    """Landed columns read as typed from the file: field -> the header names boards give it."""
-    fields = {name: m.headers for name in FigureRow._fields for m in _markers(_HINTS[name]) if isinstance(m, FromFile)}
+def from_file_columns(hints: dict[str, object]) -> dict[str, tuple[str, ...]]:
+    """The landed columns read as typed from the file (field -> the header names boards give it),
+    of FigureRow's annotated fields `hints`: text only, which is what the parser reads them as."""
+    fields = {name: m.headers for name, hint in hints.items() for m in _markers(hint) if isinstance(m, FromFile)}
     for name in fields:
-        if _COLUMNS[name] is None or _COLUMNS[name].type != pa.string():
+        column = arrow_field(name, _unmarked(hints[name]))
+        if column is None or column.type != pa.string():
             raise TypeError(f"FigureRow.{name}: a column read as typed from the file is text (str | None)")
     return fields
 
 
-FROM_FILE = _read_as_typed()
+FROM_FILE = from_file_columns(_HINTS)

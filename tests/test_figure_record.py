@@ -2,11 +2,12 @@
 record by name, and a declaration the parser could not honour is refused when it is read."""
 
 import datetime as dt
+from typing import Annotated
 
 import pytest
 
 from ingest import layout
-from ingest.figure_record import FIGURES_SCHEMA, PROBLEM_FIELDS, FigureRow, arrow_field
+from ingest.figure_record import FIGURES_SCHEMA, PROBLEM_FIELDS, FigureRow, FromFile, arrow_field, from_file_columns
 from ingest.figure_table import FigureTable
 from ingest.messages import msg
 
@@ -35,6 +36,13 @@ def test_each_landed_column_holds_its_own_field():
 def test_a_field_without_a_landing_type_is_refused():
     with pytest.raises(TypeError, match="FigureRow.prepared: .* has no landing type"):
         arrow_field("prepared", dt.date)
+
+
+def test_a_column_from_the_file_is_text():
+    assert from_file_columns({"contact": Annotated[str | None, FromFile("nguoi_lien_he", "lien_he")]}) == \
+        {"contact": ("nguoi_lien_he", "lien_he")}
+    with pytest.raises(TypeError, match="FigureRow.workers: a column read as typed from the file is text"):
+        from_file_columns({"workers": Annotated[int | None, FromFile("so_lao_dong")]})
 
 
 def test_a_column_from_the_file_cannot_take_over_a_header_the_layout_reads():
