@@ -234,7 +234,8 @@ def _published_tables(w) -> dict[str, PublishedTable]:
     for table, column in w.rows(f"""select table_name, column_name from information_schema.columns
                                     where table_schema = '{w.schema}' order by table_name, ordinal_position"""):
         columns.setdefault(table, []).append(column)
-    return {t: PublishedTable(n, tuple(columns.get(t, ()))) for t, n in table_row_counts(w, w.schema).items()}
+    # the tables are those the columns name: one look at the catalogue, not a second for the counts
+    return {t: PublishedTable(n, tuple(columns[t])) for t, n in table_row_counts(w, w.schema, names=columns).items()}
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
