@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import query
+from tests.fixtures.homes import query
 from tests.fixtures.postgres import connect, private_server
 from tests.fixtures.workbooks import HEADER, META, workbook
 from zonestat.config import REPO_ROOT, Home

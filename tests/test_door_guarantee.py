@@ -12,7 +12,7 @@ from datetime import date, datetime
 import openpyxl
 import pytest
 
-from tests.conftest import query, run_refresh
+from tests.fixtures.homes import query, run_refresh
 
 VALID = [("INV_NEW_PROJ", "", "TONG", "dự án", "21"), ("INV_NEW_PROJ", "", "TN", "dự án", "12"),
          ("INV_NEW_PROJ", "", "NN", "dự án", "9"), ("INV_NEW_CAP", "KCN Tiền Hải", "TN", "tỷ đồng", "4.466,777"),

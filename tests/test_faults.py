@@ -73,7 +73,7 @@ def test_a_killed_refresh_takes_its_dbt_build_with_it(zhome):
 
 @pytest.mark.slow
 def test_a_refresh_publishes_while_an_analyst_holds_the_warehouse_open_read_write(zhome):
-    from tests.conftest import query
+    from tests.fixtures.homes import query
 
     generate(zhome.inbox, seed=6, years=(2024, 2024), provinces="01,34", months=(3, 6), today=date(2026, 11, 22))
     zonestat = Path(sys.executable).with_name("zonestat")
@@ -152,7 +152,7 @@ def test_a_full_disk_fails_the_publish_cleanly_and_the_next_one_succeeds(small_d
     from orchestration import environment
     from orchestration.disk import NotEnoughSpace, warehouse_size
     from orchestration.publish import PublishBlocked, publish
-    from tests.conftest import run_refresh
+    from tests.fixtures.homes import run_refresh
     from zonestat.config import Home
 
     home = Home(small_disk / "home")
@@ -185,7 +185,7 @@ def test_a_full_disk_fails_the_publish_cleanly_and_the_next_one_succeeds(small_d
 def test_dbt_run_output_and_the_run_history_stay_bounded(zhome, monkeypatch):
     from dagster import DagsterInstance
 
-    from tests.conftest import run_refresh
+    from tests.fixtures.homes import run_refresh
 
     monkeypatch.setenv("ZONESTAT_KEEP_DBT_RUNS", "1")  # a refresh runs dbt twice: each leaves a folder
     monkeypatch.setenv("ZONESTAT_KEEP_RUNS", "1")

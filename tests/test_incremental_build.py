@@ -17,7 +17,7 @@ import pytest
 from expectations import engine
 from orchestration.dbt import dbt_command
 from orchestration.publish import analyst_tables, table_names
-from tests.conftest import latest_metadata, query, run_refresh
+from tests.fixtures.homes import latest_metadata, query, run_refresh
 from zonestat import reference
 from zonestat.config import DBT_PROJECT_DIR
 from zonestat.sample import generate

@@ -17,7 +17,7 @@ from orchestration.definitions import NIGHTLY_CRON, NIGHTLY_TIMEZONE, build_defi
 from orchestration.publish import table_row_counts
 from orchestration.runs import refresh_in_process
 from orchestration.sensors import inbox_changes
-from tests.conftest import query, run_refresh
+from tests.fixtures.homes import query, run_refresh
 from tests.fixtures.network import free_port
 from tests.fixtures.workbooks import good
 

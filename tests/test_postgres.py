@@ -7,7 +7,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from tests.conftest import latest_metadata, run_refresh
+from tests.fixtures.homes import latest_metadata, run_refresh
 from tests.fixtures.postgres import connect, private_server, server_binaries
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(server_binaries() is None,

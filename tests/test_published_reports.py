@@ -5,7 +5,7 @@ published warehouse."""
 import pandas as pd
 import pytest
 
-from tests.conftest import module_home, query, run_refresh
+from tests.fixtures.homes import module_home, query, run_refresh
 from tests.fixtures.published_reports import seed_facts, write_published_reports
 from zonestat import reference, units
 from zonestat.notation import read_text_number

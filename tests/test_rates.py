@@ -7,7 +7,7 @@ import time
 import pytest
 
 from ingest.rates import read_rates
-from tests.conftest import query, run_refresh
+from tests.fixtures.homes import query, run_refresh
 from tests.fixtures.workbooks import row, workbook
 
 HEADER = "year,vnd_per_usd,basis,source\n"

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from tests.conftest import module_home, query, run_refresh
+from tests.fixtures.homes import module_home, query, run_refresh
 from zonestat.notation import read_text_number
 from zonestat.sample import generate
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_refresh
+from tests.fixtures.homes import run_refresh
 from tests.fixtures.network import free_port
 from tests.fixtures.workbooks import good
 

@@ -11,7 +11,7 @@ import pytest
 
 from ingest import land
 from ingest.receive import sha256
-from tests.conftest import module_home, query, run_refresh
+from tests.fixtures.homes import module_home, query, run_refresh
 from zonestat.submission_files import write_xlsx
 
 
