@@ -5,6 +5,7 @@ On the full sample history: `zonestat sample`'s default range, 2019-01 to this m
 province (63 before July 2025, 34 after) and bloc, monthly.
 
 Targets: nothing new <= 1/10 of from-empty; one resubmission <= 1/5; peak memory < 2 GiB.
+The resubmission's run is broken down by step (step_seconds), from the home's Dagster event log.
 
 `engines()` (also `python -m bench engines`): from empty and one resubmission on DuckDB and on
 PostgreSQL (ZONESTAT_DBT_TARGET=postgres, a private server started for the run), in one run.
@@ -37,6 +38,30 @@ assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
 """)
 
 
+def step_seconds(home: str) -> dict[str, float]:
+    """Where the latest run of the home's Dagster instance spent its time: each step's seconds, from
+    its start to its end, and "outside_steps", the rest of the run (Dagster's own work between
+    steps). What `zonestat refresh` took beyond the run is its process starting, loading the
+    definitions and printing the summary."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(Path(home) / "dagster")) as instance:
+        run = instance.get_run_records(limit=1)[0].dagster_run
+        entries = instance.all_logs(run.run_id)
+    started: dict[str, float] = {}
+    seconds: dict[str, float] = {}
+    for entry in entries:
+        event = entry.dagster_event
+        if event is None:
+            continue
+        if event.event_type == dg.DagsterEventType.STEP_START:
+            started[event.step_key] = entry.timestamp
+        elif event.event_type in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE):
+            seconds[event.step_key] = round(entry.timestamp - started[event.step_key], 2)
+    run_seconds = entries[-1].timestamp - entries[0].timestamp
+    return {**seconds, "outside_steps": round(run_seconds - sum(seconds.values()), 2), "run": round(run_seconds, 2)}
+
+
 def full_history() -> list[Path]:
     files = sample("history-full", seed=5, csv_share=0.1)  # zonestat sample's defaults: 2019 to today
     return sorted(p for p in files.iterdir() if p.suffix in (".xlsx", ".csv"))
@@ -66,6 +91,7 @@ def run() -> dict:
     nothing = refresh(str(home))
     resubmit_one_month(home)
     one = refresh(str(home))
+    one_steps = step_seconds(str(home))
     periods = sorted({p.stem.split("_")[2] for p in history})
     outcome = {
         "history": f"{periods[0]} to {periods[-1]}", "files": len(history),
@@ -73,6 +99,7 @@ def run() -> dict:
         "one_resubmission_seconds": round(one["seconds"], 1),
         "nothing_new_vs_empty": round(nothing["seconds"] / empty["seconds"], 3),
         "one_resubmission_vs_empty": round(one["seconds"] / empty["seconds"], 3),
+        "one_resubmission_steps_seconds": one_steps,
         "peak_mib": {"from_empty": round(empty["peak_mib"]), "nothing_new": round(nothing["peak_mib"]),
                      "one_resubmission": round(one["peak_mib"])},
         "targets": {"nothing_new_vs_empty": "<= 0.1", "one_resubmission_vs_empty": "<= 0.2", "peak_mib": "< 2048"},
@@ -99,10 +126,12 @@ def engines() -> dict:
             env = {**server, "ZONESTAT_DBT_TARGET": engine}
             home = _home_with(history, f"refresh-{engine}")
             empty = refresh(str(home), env)
+            empty_steps = step_seconds(str(home))
             resubmit_one_month(home)
             one = refresh(str(home), env)
             outcome[engine] = {"from_empty_seconds": round(empty["seconds"], 1),
                                "one_resubmission_seconds": round(one["seconds"], 1),
+                               "steps_seconds": {"from_empty": empty_steps, "one_resubmission": step_seconds(str(home))},
                                "one_resubmission_vs_empty": round(one["seconds"] / empty["seconds"], 3),
                                "peak_mib": {"from_empty": round(empty["peak_mib"]), "one_resubmission": round(one["peak_mib"])}}
     outcome["postgres_vs_duckdb_from_empty"] = round(
