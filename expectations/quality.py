@@ -105,7 +105,7 @@ COMPARABLE = """coalesce(c.value_vnd_bn, c.value) as value_cmp, c.rounding_toler
 def _linear_sql(rules: list[Rule]) -> str:
     """Balance and bound relations: sum(coef * value) = 0 (or <= 0) within the rounding tolerance.
 
-    Two stages. First every relation of every report (1.3 million on the full sample history)
+    Two stages. First every relation of every report (more than a million on a full history)
     is summed in VND where the figure is money: for parts in one currency this is the same
     comparison (both sides and the tolerance scale by the same rate), and parts in two
     currencies need it anyway. That grouping is most of the catalogue's work, so it keeps four

@@ -182,9 +182,8 @@ def _as_shown(frame: pd.DataFrame, columns: set[str]) -> pd.DataFrame:
 
 def _compile_page_templates_once() -> None:
     """GX renders every Data Docs page through a new jinja Environment, which compiles the page
-    templates again: most of the time the door spent on Data Docs (about 0.4 s of each batch's
-    0.5 s). A bytecode cache, jinja's own mechanism, shared by those environments compiles each
-    template once per process."""
+    templates again: most of the time the door spent on Data Docs went there. A bytecode cache,
+    jinja's own mechanism, shared by those environments compiles each template once per process."""
     import jinja2
     from great_expectations.render.view.view import DefaultJinjaView
 

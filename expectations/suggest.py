@@ -563,8 +563,8 @@ def _search_report(item: tuple[str, list[Cell], dict, set[str] | None]) -> tuple
 def search_reports(reports: list[tuple[str, list[Cell], dict, set[str] | None]]) -> dict[str, Suggestion | None]:
     """The search for many reports (submission id, cells, context, focus), on every core when there are many.
 
-    Reports are independent, and the search is Python: a night with a thousand reports to
-    correct took 16 s on one core.
+    Reports are independent, and the search is Python, bound to one core in one process: a bad
+    night has a thousand reports to correct (bench quality).
     """
     workers = worker_processes()
     if len(reports) < PARALLEL_FROM or workers < 2:

@@ -26,8 +26,8 @@ def dbt_main() -> None:
     """The `zonestat-dbt` command: dbt, bound to the life of the process that started it.
 
     `--version` answers from the installed package without starting dbt: dagster-dbt asks it
-    before every build, and dbt's own answer took about 4 s (it also looks up the latest release
-    on the internet)."""
+    before every build, and dbt's own answer starts all of dbt and looks up the latest release on
+    the internet, which a machine without access waits for."""
     if sys.argv[1:] == ["--version"]:
         from importlib.metadata import version
 
