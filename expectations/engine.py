@@ -181,19 +181,15 @@ def _suggest(w: Warehouse, findings: pd.DataFrame, summary: QualitySummary) -> p
 # The rules' findings, where the dbt model dq_findings reads them (a source): it adds the door's
 # findings, names each finding's reporter and flags the facts (models/marts/dq_findings.sql).
 RULE_FINDINGS_TABLE = "dq_rule_findings"
-RULE_FINDINGS_COLUMNS = """
-    finding_id varchar primary key, rule_id varchar, kind varchar, severity varchar, reporter_id varchar,
-    period_key varchar, zone_key varchar, submission_id varchar, revision_number bigint, indicators varchar,
-    breakdowns varchar, expected double precision, found double precision, imbalance double precision,
-    tolerance double precision, message varchar, message_vi varchar, source_cells varchar, cell_keys varchar,
-    suggestion varchar, suggestion_vi varchar, suggested_cells varchar, suggested_values varchar"""
+RULE_FINDINGS_COLUMNS = ", ".join(f"{name} {kind}" + (" primary key" if name == "finding_id" else "")
+                                  for name, kind in quality.FINDING_COLUMN_TYPES.items())
 
 
 def _without_falls_from_flagged_figures(findings: pd.DataFrame) -> pd.DataFrame:
     """A year-to-date figure 'falls' after an earlier report's figure 1000 times too large: when that
     earlier figure already has an error of its own report, the fall says nothing more about it, and
     would blame the later report, which is right."""
-    fall = findings["rule_id"] == "monotonic.year_to_date_flow"
+    fall = findings["kind"] == "monotonic"
     if not fall.any():
         return findings
     flagged = {key for keys in findings.loc[~fall & (findings["severity"] == "error"), "cell_keys"].dropna()

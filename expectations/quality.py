@@ -22,12 +22,18 @@ from zonestat.notation import vn_format
 from zonestat.warehouse import Warehouse, as_warehouse
 
 FACT_TABLES = reference.fact_tables()
-FINDING_COLUMNS = [
-    "finding_id", "rule_id", "kind", "severity", "reporter_id", "period_key", "zone_key", "submission_id",
-    "revision_number", "indicators", "breakdowns", "expected", "found", "imbalance", "tolerance",
-    "message", "message_vi", "source_cells", "cell_keys", "suggestion", "suggestion_vi", "suggested_cells",
-    "suggested_values",
-]
+# A rule's finding as the engine writes it for dbt's dq_findings (engine.RULE_FINDINGS_TABLE): each
+# column and its SQL type, in order.
+FINDING_COLUMN_TYPES = {
+    **dict.fromkeys(("finding_id", "rule_id", "kind", "severity", "reporter_id", "period_key", "zone_key",
+                     "submission_id"), "varchar"),
+    "revision_number": "bigint",
+    **dict.fromkeys(("indicators", "breakdowns"), "varchar"),
+    **dict.fromkeys(("expected", "found", "imbalance", "tolerance"), "double precision"),
+    **dict.fromkeys(("message", "message_vi", "source_cells", "cell_keys", "suggestion", "suggestion_vi",
+                     "suggested_cells", "suggested_values"), "varchar"),
+}
+FINDING_COLUMNS = list(FINDING_COLUMN_TYPES)
 
 def row_key(*columns: str) -> str:
     """DuckDB SQL for an integer key of text columns: dbt_project/macros/portable.sql's row_key, for

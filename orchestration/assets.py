@@ -1,7 +1,7 @@
 """The asset graph, in data-flow order: inbox -> landing -> dbt models -> quality -> published warehouse.
 
-The ingest asset's keys are the dbt sources' keys (landing/submissions, landing/figures,
-landing/findings), so the lineage is one connected graph from file to published table.
+The ingest asset's keys are the dbt sources' keys (landing/<table> for each of LANDING_TABLES),
+so the lineage is one connected graph from file to published table.
 The steps that write the landing or the work database, and the checks that read it, share the
 pool "warehouse" (one slot): DuckDB allows a single writer, a second refresh's ingest would
 take in the same files again, and Dagster queues the others instead of letting them fail.
@@ -16,6 +16,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from expectations.engine import READS as QUALITY_READS
+from expectations.engine import RULE_FINDINGS_TABLE
 from orchestration.dbt import dbt_project, ensure_manifest, run_dbt
 from orchestration.disk import ensure_free_space, prune
 from orchestration.fingerprint import (
@@ -87,7 +88,7 @@ class ZonestatDbtTranslator(DagsterDbtTranslator):
 
 
 FINDINGS_MODEL = "dq_findings"  # built after the quality engine, from what it writes
-RULE_FINDINGS = dg.AssetKey(["quality", "dq_rule_findings"])  # the dbt source the engine writes
+RULE_FINDINGS = dg.AssetKey(["quality", RULE_FINDINGS_TABLE])  # the dbt source the engine writes
 
 
 def build_dbt_assets(h: Home) -> list[dg.AssetsDefinition]:

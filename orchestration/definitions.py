@@ -15,6 +15,7 @@ from orchestration.assets import (
 from orchestration.dbt import dbt_resource
 from orchestration.fingerprint import NOTHING_NEW, nothing_new
 from orchestration.resources import ZonestatHome
+from orchestration.runs import REFRESH_JOB
 from orchestration.sensors import build_inbox_sensor
 
 NIGHTLY_CRON = "0 2 * * *"
@@ -24,9 +25,9 @@ NIGHTLY_TIMEZONE = "Asia/Ho_Chi_Minh"
 def build_definitions() -> dg.Definitions:
     h = environment.prepare()
     refresh = dg.define_asset_job(
-        "refresh", selection=dg.AssetSelection.all(),
+        REFRESH_JOB, selection=dg.AssetSelection.all(),
         description="Ingest new files, build the warehouse, run every check, publish.",
-        tags={"zonestat/job": "refresh"},
+        tags={"zonestat/job": REFRESH_JOB},
         # One process for the whole run, as `zonestat refresh` does: the steps run one after another
         # anyway (they share the one-writer pool), and a process per step cost each step its imports.
         executor_def=dg.in_process_executor,

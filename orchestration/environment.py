@@ -20,12 +20,9 @@ def prepare(h: Home | None = None) -> Home:
     os.environ.setdefault("DAGSTER_HOME", str(h.dagster_home))
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("ZONESTAT_PG_PORT", "5432")  # read by dagster.yaml's PostgreSQL storage section
-    if target.on_postgres():
-        # Each incremental model finds its changed reporter-years by comparing its versions with its
-        # upstream's over every row; with PostgreSQL's default 4 MB per sort or hash that goes to disk.
-        # Every libpq connection of the run (dbt's included) reads PGOPTIONS.
-        os.environ.setdefault("PGOPTIONS", "-c work_mem=64MB")
+    # read by dagster.yaml's PostgreSQL storage section; the warehouse's sessions (zonestat's and
+    # dbt's) take their settings from target.pg_session_options
+    os.environ.setdefault("ZONESTAT_PG_PORT", target.DEFAULT_PG_PORT)
     instance_yaml = h.dagster_home / "dagster.yaml"
     if not instance_yaml.exists() or instance_yaml.read_bytes() != ROOT_DAGSTER_YAML.read_bytes():
         # Replaced whole, never rewritten in place: another process may be reading it right now.

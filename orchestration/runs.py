@@ -12,7 +12,9 @@ import socket
 
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
-PID_TAG, HOST_TAG = "zonestat/pid", "zonestat/host"
+REFRESH_JOB = "refresh"
+# what started a run (cli, inbox), its process and host (an in-process run's, for reap_dead_runs)
+TRIGGER_TAG, PID_TAG, HOST_TAG = "zonestat/trigger", "zonestat/pid", "zonestat/host"
 
 
 def _alive(pid: int) -> bool:
@@ -42,9 +44,9 @@ def reap_dead_runs(instance: DagsterInstance) -> list[str]:
 def in_flight_refreshes(instance: DagsterInstance) -> list[str]:
     """Runs of the refresh job that are under way now (after the dead ones are reaped), as 'id (trigger)'."""
     reap_dead_runs(instance)
-    runs = instance.get_runs(RunsFilter(job_name="refresh", statuses=[DagsterRunStatus.STARTED,
+    runs = instance.get_runs(RunsFilter(job_name=REFRESH_JOB, statuses=[DagsterRunStatus.STARTED,
                                                                         DagsterRunStatus.STARTING]))
-    return [f"{run.run_id[:8]} ({run.tags.get('zonestat/trigger', run.tags.get('dagster/sensor_name', 'daemon'))})"
+    return [f"{run.run_id[:8]} ({run.tags.get(TRIGGER_TAG, run.tags.get('dagster/sensor_name', 'daemon'))})"
             for run in runs]
 
 
@@ -53,8 +55,8 @@ def refresh_in_process(instance: DagsterInstance):
     from orchestration.definitions import build_definitions
 
     reap_dead_runs(instance)
-    job = build_definitions().resolve_job_def("refresh")
-    tags = {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname(), "zonestat/trigger": "cli"}
+    job = build_definitions().resolve_job_def(REFRESH_JOB)
+    tags = {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname(), TRIGGER_TAG: "cli"}
     # The console shows what happened (INFO), not every engine event of every step (DEBUG): those
     # stay in the run's event log, in the UI.
     return job.execute_in_process(instance=instance, raise_on_error=False, tags=tags,

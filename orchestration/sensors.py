@@ -1,13 +1,13 @@
 """The inbox sensor: a new or changed file starts a refresh; an unchanged file starts nothing."""
 
 
-import hashlib
 import json
 
 import dagster as dg
 
 from ingest.land import landed_ids
-from ingest.receive import inbox_files
+from ingest.receive import inbox_files, sha256
+from orchestration.runs import TRIGGER_TAG
 from zonestat.config import home
 
 
@@ -29,7 +29,7 @@ def inbox_changes(cursor: str | None) -> tuple[list[str], str]:
             if previous and previous[0] == stat.st_size and previous[1] == stat.st_mtime_ns:
                 digest = previous[2]
             else:
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                digest = sha256(path.read_bytes())
         except OSError:  # gone or unreadable: the refresh that reads it says so, not the sensor
             continue
         files[str(path)] = [stat.st_size, stat.st_mtime_ns, digest]
@@ -51,6 +51,6 @@ def build_inbox_sensor(job) -> dg.SensorDefinition:
         new = [digest for digest in new if digest not in landed]
         if not new:  # the sensor's first look at an inbox that `zonestat refresh` has already read
             return dg.SkipReason("every new file in the inbox was already taken in by an earlier refresh")
-        run_key = hashlib.sha256("".join(sorted(new)).encode()).hexdigest()[:24]
-        return dg.RunRequest(run_key=run_key, tags={"zonestat/trigger": "inbox", "zonestat/new_files": str(len(new))})
+        run_key = sha256("".join(sorted(new)).encode())[:24]
+        return dg.RunRequest(run_key=run_key, tags={TRIGGER_TAG: "inbox", "zonestat/new_files": str(len(new))})
     return inbox_sensor
