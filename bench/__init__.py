@@ -1,1 +1,1 @@
-"""Benchmarks: `python -m bench [ingest|warehouse|quality|refresh|all]` (or `make bench`)."""
+"""Benchmarks (`make bench`, or one of them: bench/__main__.py); what each compares: bench/README.md."""

@@ -307,14 +307,13 @@ class DoorValidator:
                     row = frame.loc[index if not isinstance(index, dict) else index.get("index", index)]
                     sub = by_id[row.submission_id]
                     sub.findings.append(_finding(check, row, sub))
-        self.last_run = {"submissions": len(meta), "figures": len(figures)}
         if self.checkpoints:
             data_docs_offline.localise_pages_since(self.data_docs_dir, started)
 
 
 def check_without_gx(subs: list[Submission], today: date | None = None) -> None:
     """The door's checks on a few files without GX, for `zonestat validate`: importing GX takes
-    seconds, a hundred times the reading of a file. The same checks (door_checks), each
+    far longer than reading a file. The same checks (door_checks), each
     expectation evaluated by `unexpected_rows` as GX evaluates it (a test holds the two to the same
     findings); the refresh keeps GX, its suites and Data Docs."""
     today = today or date.today()

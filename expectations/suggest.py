@@ -236,7 +236,7 @@ def build_constraints(cells: pd.DataFrame | list[Cell], context: dict[str, dict]
     `focus`: the cells of the report's findings. Then only the relations the search can need are
     built: those on the focus cells, and, for the ones of them that are broken, every relation on
     any of their cells (a correction may change any cell of a broken relation, and must keep every
-    relation on that cell). A report of twenty zones with one slip in one zone no longer builds
+    relation on that cell), so a report of twenty zones with one slip in one zone does not build
     the relations of the other nineteen. The search finds the same correction as with every
     relation, as long as each broken relation has a finding.
     """

@@ -15,7 +15,6 @@ from ingest.findings import ERROR, Finding, RejectedFile
 from ingest.messages import msg
 
 XLSX, XLS, ODS, TEXT = "xlsx", "xls", "ods", "csv"
-WORKBOOKS = (XLSX, XLS, ODS)
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound-file header of .xls (and .doc, encrypted .xlsx)
 _ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"

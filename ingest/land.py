@@ -4,6 +4,7 @@ landing/submissions/<sha256>.parquet  the ledger: one row per received file, acc
 landing/figures/<sha256>.parquet      the figures of an accepted submission
 landing/findings/<sha256>.parquet     what the door found (warnings of accepted files too)
 landing/withdrawals/<event>.parquet   an operator withdrew or restored a submission, when and why
+landing/fx_rates/<sha256>.parquet      a file of exchange rates taken in (ingest/rates.py)
 
 Each folder also holds an empty `_schema.parquet` so the warehouse builds before any file
 has arrived. The ledger row is written last: it is the commit marker of a received file.

@@ -114,7 +114,7 @@ class ReportMetadata:
 
 @dataclass
 class Submission:
-    """One received file, parsed. `rejected_reason` is set when the file could not be read."""
+    """One received file, parsed. A file that could not be read has an error among its findings (rejected)."""
 
     submission_id: str  # sha256 of the bytes as received
     file_name: str
@@ -164,7 +164,7 @@ def _metadata_from_sheet(grid: Grid) -> dict[str, tuple[object, str]]:
     return out
 
 
-def parse_file(data: bytes, file_name: str, submission_id: str, today: date | None = None) -> Submission:
+def parse_file(data: bytes, file_name: str, submission_id: str) -> Submission:
     """Parse the bytes of one received file. Unreadable files come back with an error finding."""
     sub = Submission(submission_id, file_name, "unknown")
     try:
@@ -424,8 +424,6 @@ def _unit(unit_text: str, glued_unit: str) -> tuple[units.Unit | None, Message |
 
 def _zone_scope(reporter: Reporter | None) -> str:
     """Zones are keyed within the 2025 province, so a zone keeps its key across the merger."""
-    from zonestat import reference
-
     if reporter is None:
         return "?"
     if reporter.kind == "bloc":

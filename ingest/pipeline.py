@@ -158,8 +158,8 @@ def ingest_paths(home: Home, paths: list[Path], today: date | None = None, links
                 _land(home, sub, archived.read_bytes() if sub.rejected else None, archived, summary,
                       size=archived.stat().st_size)
             # The door's checks leave reference cycles that hold the batch's Arrow buffers; Python's
-            # collector counts objects, not their buffers, and ran too rarely: without this the memory
-            # grew with every batch (bench ingest measured it).
+            # collector counts objects, not their buffers, and would run too rarely: without this the
+            # memory would grow with every batch (bench ingest measures the peak).
             del subs
             gc.collect()
         progress.finish()

@@ -1,8 +1,8 @@
 """Disk space: checked before building and publishing, given back when a publish fails, and kept
 bounded for what grows with every run (dbt's per-run output, the Dagster run history).
 
-A full disk during a publish used to leave a partial snapshot that kept the disk full, so that
-every later run failed until someone cleaned by hand.
+What a publish stopped by a full disk had written is removed at once: left there, a partial
+snapshot would keep the disk full, and every later run would fail until someone cleaned by hand.
 """
 
 from __future__ import annotations

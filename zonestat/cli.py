@@ -1,4 +1,4 @@
-"""The `zonestat` command: refresh, sample, validate, withdraw, restore, findings, ui."""
+"""The `zonestat` command: refresh, sample, validate, withdraw, restore, findings, docs, ui."""
 
 from __future__ import annotations
 

@@ -95,7 +95,8 @@ def home() -> Home:
 
 # DuckDB may use this much memory per process before it spills to disk (dbt's profile reads the
 # same variable). DuckDB's own default, 80% of the machine, lets a refresh grow past what a
-# shared 2-core machine can give it; 1 GB keeps a whole refresh under 2 GiB.
+# shared 2-core machine can give it; this one keeps a whole refresh under bench refresh's memory
+# target.
 DEFAULT_DUCKDB_MEMORY = "1GB"
 
 
