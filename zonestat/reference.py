@@ -13,8 +13,6 @@ from functools import lru_cache
 
 from zonestat.config import REFERENCE_DIR
 
-VINTAGE_2025_START = date(2025, 7, 1)
-
 
 @lru_cache(maxsize=1)
 def _project_vars() -> dict:
@@ -134,6 +132,15 @@ def fx_rates() -> dict[int, float]:
     return {int(r["year"]): float(r["vnd_per_usd"]) for r in _rows("fx_rates")}
 
 
+@lru_cache(maxsize=1)
+def _vintage_starts() -> list[tuple[date, int]]:
+    """Each province vintage with the day it came into force (the seed's valid_from), the latest first."""
+    starts = {int(r["vintage"]): date.fromisoformat(r["valid_from"]) for r in _rows("provinces")}
+    return sorted(((start, vintage) for vintage, start in starts.items()), reverse=True)
+
+
 def vintage_for(period_end: date) -> int:
-    """The province vintage in force at the end of a reporting period."""
-    return 2025 if period_end >= VINTAGE_2025_START else 2008
+    """The province vintage in force at the end of a reporting period (as dim_period says it); the
+    oldest one for a period before it (the 63 provinces of 2008 stand for the years before them)."""
+    starts = _vintage_starts()
+    return next((vintage for start, vintage in starts if start <= period_end), starts[-1][1])

@@ -14,6 +14,14 @@ years as (
 months as (
     select ones.d + 1 as period_month from digits as ones
     union all select 11 union all select 12
+),
+
+vintage_starts as (
+    -- the month each province vintage came into force (the seed's valid_from, the same in each row
+    -- of a vintage; zonestat/reference.py's vintage_for reads it too)
+    select vintage, min(extract(year from valid_from) * 100 + extract(month from valid_from)) as first_month
+    from {{ ref('provinces') }}
+    group by vintage
 )
 
 select
@@ -26,6 +34,9 @@ select
     true as is_year_to_date,
     cast(floor((period_month - 1) / 3) + 1 as integer) as quarter,
     case when period_month <= 6 then 1 else 2 end as half,
-    case when period_year > 2025 or (period_year = 2025 and period_month >= 7) then 2025 else 2008 end
-        as province_vintage
+    -- the oldest vintage for a period before it (zonestat/reference.py's vintage_for)
+    cast(coalesce(
+        (select max(v.vintage) from vintage_starts as v where v.first_month <= period_year * 100 + period_month),
+        (select min(v.vintage) from vintage_starts as v)
+    ) as integer) as province_vintage
 from years cross join months
