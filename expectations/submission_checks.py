@@ -68,7 +68,7 @@ def door_checks() -> list[DoorCheck]:
                   lambda r: r.period),
         DoorCheck("submission.status_valid", ERROR, "submissions", "ExpectColumnValuesToBeNull",
                   {"column": "status_problem"}, "status_cell",
-                  lambda r: r.status_problem, "uoc, so_bo or chinh_thuc", lambda r: r.status_text),
+                  lambda r: r.status_problem, ", ".join(reference.report_statuses()), lambda r: r.status_text),
         DoorCheck("submission.has_figures", ERROR, "submissions", "ExpectColumnValuesToBeBetween",
                   {"column": "n_figures", "min_value": 1}, "",
                   lambda r: msg("submission.has_figures"), "at least one figure", lambda r: "0"),

@@ -42,3 +42,16 @@ def test_nested_messages_render_in_the_language_of_their_parent():
 def test_an_unknown_code_fails_where_it_is_raised():
     with pytest.raises(KeyError):
         msg("no.such.message")
+
+
+def test_an_unknown_status_is_refused_at_its_cell_naming_the_statuses_of_the_project(tmp_path):
+    from tests.fixtures.workbooks import good, parse
+    from zonestat.reference import report_statuses
+
+    sub = parse(good(tmp_path, "tam_tinh.xlsx", status="tam_tinh"))
+    [finding] = [f for f in sub.findings if f.rule == "submission.status_valid"]
+    assert sub.rejected and (finding.sheet, finding.cell, finding.found) == ("ThongTin", "B3", "tam_tinh")
+    statuses = ", ".join(report_statuses())
+    assert finding.expected == statuses
+    assert finding.text.en.endswith(f"trang_thai 'tam_tinh' is none of the statuses {statuses}")
+    assert finding.text.vi.endswith(f"trang_thai 'tam_tinh' không thuộc các trạng thái {statuses}")
