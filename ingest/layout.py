@@ -18,6 +18,8 @@ from ingest.figure_record import FROM_FILE
 from zonestat.text import clean, fold, key
 
 HEADER_SEARCH_ROWS = 30
+# The metadata a CSV file carries on every row, as columns (a workbook has them on its ThongTin sheet).
+CSV_METADATA_COLUMNS = ("ma_tinh", "tinh", "ma_khoi", "ky_bao_cao", "trang_thai")
 
 # Header names as folded keys -> our column names. Boards type these by hand.
 _LAYOUT_HEADERS = {
@@ -30,9 +32,7 @@ _LAYOUT_HEADERS = {
     "tang_truong": "tang_truong", "tang_truong_pct": "tang_truong",
     "ty_trong": "ty_trong", "ti_trong": "ty_trong",
     "ghi_chu": "ghi_chu",
-    # CSV files carry the metadata on every row.
-    "ma_tinh": "ma_tinh", "tinh": "tinh", "ma_khoi": "ma_khoi",
-    "ky_bao_cao": "ky_bao_cao", "trang_thai": "trang_thai",
+    **{name: name for name in CSV_METADATA_COLUMNS},
 }
 
 

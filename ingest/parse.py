@@ -27,6 +27,7 @@ from ingest.figure_table import FigureTable, figures_frame
 from ingest.file_kinds import TEXT, file_kind
 from ingest.findings import ERROR, INFO, WARNING, Finding, RejectedFile
 from ingest.layout import (
+    CSV_METADATA_COLUMNS,
     FOOTER,
     HEADER_NAMES,
     HEADER_SEARCH_ROWS,
@@ -239,7 +240,7 @@ def cell_ref(sub_kind: str, column_ref: str, source_row: int) -> str:
 def _metadata_from_csv_rows(grid: Grid, first_data_row: int, columns: dict[str, int],
                             sub: Submission) -> dict[str, tuple[object, str]]:
     out: dict[str, tuple[object, str]] = {}
-    for name in ("ma_tinh", "tinh", "ma_khoi", "ky_bao_cao", "trang_thai"):
+    for name in CSV_METADATA_COLUMNS:
         if name not in columns:
             continue
         c = columns[name]

@@ -16,7 +16,6 @@ from zonestat.text import FORMULA_STARTS
 
 FIGURE_HEADER = ["ma_chi_tieu", "chi_tieu", "khu", "phan_to", "don_vi", "gia_tri", "tang_truong", "ty_trong",
                  "ghi_chu"]
-CSV_METADATA = ["ma_tinh", "tinh", "ma_khoi", "ky_bao_cao", "trang_thai"]
 
 
 def excel_cell(sheet, value: object) -> object:
@@ -52,7 +51,9 @@ def write_csv(path: Path, metadata: dict[str, object], figures: list[dict[str, o
               delimiter: str = ",", encoding: str = "utf-8") -> Path:
     """One submission as CSV: the SoLieu columns plus the metadata columns on every row."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    columns = [c for c in CSV_METADATA if metadata.get(c) not in (None, "")] + FIGURE_HEADER
+    from ingest.layout import CSV_METADATA_COLUMNS
+
+    columns = [c for c in CSV_METADATA_COLUMNS if metadata.get(c) not in (None, "")] + FIGURE_HEADER
     with open(path, "w", encoding=encoding, newline="") as fh:
         writer = csv.writer(fh, delimiter=delimiter)
         writer.writerow(columns)
