@@ -118,7 +118,7 @@ def _suggest(w: Warehouse, findings: pd.DataFrame, summary: QualitySummary) -> p
     last_year = dict(zip(claims["figure_key"], zip(claims["value"], claims["tolerance"])))  # key -> (value, tolerance)
     typical = dict(zip(history["cell_keys"], history["expected"]))
     # The levels a correction must stay near, for the cells a correction may change: those of the findings.
-    suspects = sorted({key for keys in repairable["cell_keys"].dropna() for key in keys.split("¦")})
+    suspects = sorted({key for keys in repairable["cell_keys"].dropna() for key in keys.split(quality.CELL_KEY_SEPARATOR)})
     w.temp_table("dq_suspect_cells", "select unnest(?::varchar[]) as figure_key", [suspects])
     usual = dict(w.rows(quality.usual_level_sql(suggest.HISTORY, cells="dq_suspect_cells")))
     peers = {key: (low, high) for key, low, high in w.rows(quality.peer_range_sql("dq_suspect_cells"))}
@@ -129,7 +129,7 @@ def _suggest(w: Warehouse, findings: pd.DataFrame, summary: QualitySummary) -> p
     blocking_row = findings["severity"].isin(["error", "warning"]).tolist()
     rule_of = findings["rule_id"].tolist()
     explained_row = explained.tolist()
-    cells_of = [set(keys.split("¦")) if isinstance(keys, str) else set() for keys in findings["cell_keys"]]
+    cells_of = [set(keys.split(quality.CELL_KEY_SEPARATOR)) if isinstance(keys, str) else set() for keys in findings["cell_keys"]]
     of_report = findings.groupby("submission_id").indices
     reports = []
     for submission_id, rows in suggest.by_report(cells).items():
@@ -192,8 +192,8 @@ def _without_falls_from_flagged_figures(findings: pd.DataFrame) -> pd.DataFrame:
     if not fall.any():
         return findings
     flagged = {key for keys in findings.loc[~fall & (findings["severity"] == "error"), "cell_keys"].dropna()
-               for key in keys.split("¦")}
-    earlier = findings["cell_keys"].map(lambda keys: keys.split("¦")[-1] if isinstance(keys, str) else None)
+               for key in keys.split(quality.CELL_KEY_SEPARATOR)}
+    earlier = findings["cell_keys"].map(lambda keys: keys.split(quality.CELL_KEY_SEPARATOR)[-1] if isinstance(keys, str) else None)
     return findings[~(fall & earlier.isin(flagged))].reset_index(drop=True)
 
 

@@ -46,6 +46,8 @@ def _additive(column: str = "indicator_code") -> str:
     return f"{column} in ({', '.join(repr(code) for code in sorted(reference.additive_indicators()))})"
 
 
+# Between the facts' figure_keys in a finding's cell_keys (dbt_project.yml: dq_findings splits them).
+CELL_KEY_SEPARATOR = reference.cell_key_separator()
 CELLS_VIEW = "dq_cells"
 # Every current figure, also those outside the rules' scope: what a rule looks up about other
 # reports of the same period (a bloc's members, the peers a correction is held against).
@@ -646,7 +648,7 @@ def resolve_cells(w: Warehouse, parts: list[str]) -> pd.DataFrame:
             string_agg(breakdown, ',' order by ord) filter (where is_named) as breakdowns,
             string_agg(case when period_key = first_period then cell_ref else period_key || ' ' || cell_ref end,
                        ', ' order by ord) as source_cells,
-            string_agg(figure_key, '¦' order by ord) filter (where not is_context) as cell_keys
+            string_agg(figure_key, '{CELL_KEY_SEPARATOR}' order by ord) filter (where not is_context) as cell_keys
         from cells group by part, finding_no""")
     # Each part with its own columns; the frames are put side by side by name. A value the rule
     # gave itself (a bloc's period, a year without a rate) wins over its first cell's.

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from expectations.quality import CELL_KEY_SEPARATOR
 from tests.fixtures.homes import module_home, query, run_refresh
 from zonestat.notation import read_text_number
 from zonestat.sample import generate
@@ -134,7 +135,7 @@ def test_search_from_the_findings_cells_proposes_what_the_whole_report_does(samp
     with duckdb.connect(str(home.published_db), read_only=True) as con:
         for sid, keys in con.execute("""select submission_id, cell_keys from dq_findings
                                         where severity in ('error', 'warning') and cell_keys is not null""").fetchall():
-            focus.setdefault(sid, set()).update(keys.split("¦"))
+            focus.setdefault(sid, set()).update(keys.split(CELL_KEY_SEPARATOR))
     by_report = _reports_with_errors(home)
     whole = {sid: suggest.search(cells, suggest.build_constraints(cells, {})) for sid, cells in by_report.items()}
     focused = {sid: suggest.search(cells, suggest.build_constraints(cells, {}, focus.get(sid, set())))

@@ -144,7 +144,7 @@ def test_detection_and_the_search_find_the_same_broken_relations():
     with duckdb.connect() as con:
         file_rules.load_file_facts(con, subs)
         raw, _ = quality.detect(con, rules)
-        in_sql = {(r, frozenset(k.split("¦"))) for r, k, missing in
+        in_sql = {(r, frozenset(k.split(quality.CELL_KEY_SEPARATOR))) for r, k, missing in
                   zip(raw["rule_id"], raw["cell_keys"], raw["rate_missing"]) if not missing}
         cells = suggest.report_cells(con.execute(f"select {', '.join(suggest.CELL_COLUMNS)} from {quality.CELLS_VIEW}")
                                      .fetchall())

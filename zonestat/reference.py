@@ -45,6 +45,11 @@ def severity_rank_sql(column: str = "severity") -> str:
     return f"case {column} " + " ".join(f"when '{s}' then {i}" for i, s in enumerate(ranks)) + f" else {len(ranks)} end"
 
 
+def cell_key_separator() -> str:
+    """Between the facts' figure_keys in a finding's cell_keys."""
+    return _project_vars()["cell_key_separator"]
+
+
 def breakdowns() -> tuple[str, ...]:
     """The breakdown codes a figure may carry (TONG, TN, NN, LDVN, LDNN)."""
     return tuple(_project_vars()["breakdowns"])

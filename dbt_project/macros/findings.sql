@@ -5,7 +5,7 @@
 {%- endmacro %}
 
 {#- dq_findings' post-hook: each fact row carries the worst severity of the findings touching it
-    (their cell_keys list the facts' figure_keys, separated by '¦'). The facts are built
+    (their cell_keys list the facts' figure_keys, separated by var('cell_key_separator')). The facts are built
     incrementally, so rows kept from an earlier build lose their earlier flag first. -#}
 {% macro flag_facts() %}
 {%- if not execute %}{{ return('') }}{% endif -%}
@@ -17,7 +17,7 @@ drop table if exists dq_cell_flags;
 create temporary table dq_cell_flags as
 select cell_key as figure_key, {{ severity_of_rank('min(' ~ severity_rank('severity') ~ ')') }} as worst
 from (
-    select {{ split_to_rows('cell_keys', "'¦'") }} as cell_key, severity
+    select {{ split_to_rows('cell_keys', "'" ~ var('cell_key_separator') ~ "'") }} as cell_key, severity
     from {{ this }} where cell_keys is not null
 ) as touched
 group by cell_key;
