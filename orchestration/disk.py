@@ -11,7 +11,7 @@ import os
 import shutil
 from pathlib import Path
 
-from zonestat.config import Home
+from zonestat.config import SNAPSHOT_PREFIX, Home
 
 
 class NotEnoughSpace(RuntimeError):
@@ -47,7 +47,7 @@ def ensure_free_space(h: Home, step: str) -> None:
 
 def remove_leftovers(h: Home) -> list[Path]:
     """Files a publish that failed or was killed left behind (its temporary copies)."""
-    leftovers = [*h.snapshots.glob(".warehouse-*.tmp"), *h.root.glob(f".{h.published_db.name}.*.tmp")]
+    leftovers = [*h.snapshots.glob(f".{SNAPSHOT_PREFIX}*.tmp"), *h.root.glob(f".{h.published_db.name}.*.tmp")]
     for path in leftovers:
         path.unlink(missing_ok=True)
     return leftovers

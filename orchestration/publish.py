@@ -174,7 +174,7 @@ def publish(h: Home) -> Publication:
     remove_leftovers(h)
     ensure_free_space(h, "Publishing")
     stamp = publication_stamp()
-    snapshot = h.snapshots / f"warehouse-{stamp}.duckdb"
+    snapshot = h.snapshot(stamp)
     staging = snapshot.with_name(f".{snapshot.name}.tmp")
     swap = h.published_db.with_name(f".{h.published_db.name}.{os.getpid()}.tmp")
     try:
@@ -193,7 +193,7 @@ def publish(h: Home) -> Publication:
         reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
         raise PublishBlocked(f"publishing failed ({reason}); what it had written is removed and "
                              "the last publication stays in place") from exc
-    for old in sorted(h.snapshots.glob("warehouse-*.duckdb"))[:-keep_snapshots()]:
+    for old in h.snapshots_oldest_first()[:-keep_snapshots()]:
         old.unlink()
     written = "in full" if start_from is None else f"from {start_from.name}, brought up to date"
     return Publication(h.published_db, snapshot, counts, changes, written)

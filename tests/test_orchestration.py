@@ -221,7 +221,7 @@ def test_warehouse_lifecycle(zhome, capfd):
     history = query(zhome.published_db, """select value, is_current from fct_figure_revisions
                                            where indicator_code = 'INV_NEW_PROJ' order by revision_number""")
     assert history.to_dict("records") == [{"value": 21.0, "is_current": False}, {"value": 25.0, "is_current": True}]
-    assert len(list(zhome.snapshots.glob("warehouse-*.duckdb"))) == 2
+    assert len(zhome.snapshots_oldest_first()) == 2
     published = counts(zhome.published_db)
 
     # 4. A run killed in the middle of the dbt build leaves the publication intact and readable.

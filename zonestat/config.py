@@ -14,6 +14,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 REFERENCE_DIR = DBT_PROJECT_DIR / "seeds"
 ROOT_DAGSTER_YAML = REPO_ROOT / "dagster.yaml"
+# A publication's snapshot is snapshots/warehouse-<stamp>.duckdb, written as .warehouse-<stamp>.duckdb.tmp.
+SNAPSHOT_PREFIX = "warehouse-"
 
 
 @dataclass(frozen=True)
@@ -67,10 +69,18 @@ class Home:
     def snapshots(self) -> Path:
         return self.root / "snapshots"
 
+    def snapshot(self, stamp: str) -> Path:
+        """The snapshot of the publication made at `stamp` (orchestration/publish.py's publication_stamp)."""
+        return self.snapshots / f"{SNAPSHOT_PREFIX}{stamp}.duckdb"
+
+    def snapshots_oldest_first(self) -> list[Path]:
+        """The kept publications' snapshots (their stamps sort as their times)."""
+        return sorted(self.snapshots.glob(f"{SNAPSHOT_PREFIX}*.duckdb")) if self.snapshots.exists() else []
+
     def last_publication(self) -> Path | None:
         """The newest snapshot: the same tables as the published file, which zonestat itself never
         opens, because an analyst's program may hold it open read-write (DBeaver does) and lock it."""
-        snapshots = sorted(self.snapshots.glob("warehouse-*.duckdb")) if self.snapshots.exists() else []
+        snapshots = self.snapshots_oldest_first()
         return snapshots[-1] if snapshots else None
 
     @property
