@@ -420,8 +420,9 @@ def _bloc_hierarchy_sql(rule: Rule) -> str:
 
 def _monotonic_sql(rule: Rule) -> str:
     """A year-to-date flow below the same series' latest earlier report of the year: monthly,
-    quarterly or irregular, each report is compared with the one before it."""
-    excluded = ", ".join(f"'{i}'" for i in rule.spec.get("except_indicators", [])) or "''"
+    quarterly or irregular, each report is compared with the one before it. Not for the indicators
+    printed net (reference.net_indicators), whose decreases can outweigh their increases."""
+    excluded = ", ".join(f"'{i}'" for i in reference.net_indicators()) or "''"
     return f"""
     with flows as materialized (
         select figure_hash, series_key, period_year, month_index, value, rounding_tolerance

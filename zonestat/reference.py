@@ -116,6 +116,11 @@ def additive_indicators() -> frozenset[str]:
                      if i.kind in additive["kinds"] and i.unit_family in additive["unit_families"])
 
 
+def net_indicators() -> tuple[str, ...]:
+    """The indicators printed net of their decreases (dbt_project.yml's var `net_indicators`)."""
+    return tuple(_project_vars()["net_indicators"])
+
+
 def fact_tables() -> tuple[str, ...]:
     """The fact tables: one per domain of the indicators (fct_investment, fct_output, ...), each a
     dbt model of two lines calling macros/fact_table.sql."""
