@@ -8,7 +8,6 @@ digest of its findings, so a refresh that changes nothing rewrites nothing.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from pathlib import Path
 from typing import NamedTuple
@@ -18,6 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ingest.messages import msg
+from ingest.receive import write_whole
 from zonestat import reference, warehouse
 from zonestat.config import Home
 from zonestat.text import FORMULA_STARTS, location_vi
@@ -159,9 +159,7 @@ def _write(path: Path, report: Report) -> None:
     sheet.sheet_properties.pageSetUpPr.fitToPage = True  # every column on the page's width
     sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
     sheet.print_options.gridLines = True
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    book.save(tmp)
-    os.replace(tmp, path)
+    write_whole(path, book.save)
 
 
 def _as_text(row) -> None:

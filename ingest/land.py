@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ingest.figure_record import FIGURES_SCHEMA
+from ingest.receive import write_whole
 
 LEDGER_SCHEMA = pa.schema([
     ("submission_id", pa.string()), ("file_name", pa.string()), ("file_kind", pa.string()),
@@ -109,9 +110,7 @@ def _write_parquet(path: Path, schema: pa.Schema, rows: pa.Table | pd.DataFrame 
         arrow = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
     else:  # a few rows: straight to Arrow, pandas would cost more than the write
         arrow = pa.Table.from_pylist([{k: r.get(k) for k in schema.names} for r in rows], schema=schema)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    pq.write_table(arrow, tmp)
-    os.replace(tmp, path)
+    write_whole(path, lambda partial: pq.write_table(arrow, partial))
 
 
 def read_files(files: list[Path], table: str) -> pa.Table:

@@ -7,6 +7,7 @@ import os
 import re
 import stat
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -47,14 +48,24 @@ def arrived_at(path: Path) -> datetime:
     return datetime.fromtimestamp(path.lstat().st_ctime_ns / 1e9, timezone.utc)
 
 
+def write_whole(path: Path, write: Callable[[Path], object]) -> None:
+    """`write(partial)` into a hidden file beside `path`, then renamed over it: a reader sees the old
+    file or the new one, never half of one, and a write that fails leaves nothing behind."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(partial)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
 def write_once(path: Path, data: bytes) -> None:
-    """Write a file atomically unless it already exists (content-addressed files never change)."""
+    """Write a file whole unless it already exists (content-addressed files never change)."""
     if path.exists():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    write_whole(path, lambda partial: partial.write_bytes(data))
 
 
 @dataclass

@@ -157,3 +157,20 @@ def test_files_read_by_two_workers_land_in_order(tmp_path, zhome, monkeypatch):
     figures = land.read_table(zhome.landing, "figures")
     assert sorted(figures[figures.indicator == "INV_NEW_PROJ"]["value"]) == [20, 21, 22, 23, 24]
     assert not list((zhome.landing / ".staging").glob("*.parquet"))  # accepted moved in, rejected discarded
+
+
+def test_a_file_is_written_whole_or_not_at_all(tmp_path):
+    from ingest.receive import write_whole
+
+    target = tmp_path / "ledger.parquet"
+    target.write_bytes(b"old")
+
+    def fails_halfway(partial: Path) -> None:
+        partial.write_bytes(b"half")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError):
+        write_whole(target, fails_halfway)
+    assert target.read_bytes() == b"old" and sorted(p.name for p in tmp_path.iterdir()) == ["ledger.parquet"]
+    write_whole(target, lambda partial: partial.write_bytes(b"new"))
+    assert target.read_bytes() == b"new" and sorted(p.name for p in tmp_path.iterdir()) == ["ledger.parquet"]
