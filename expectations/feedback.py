@@ -77,7 +77,7 @@ def _reading_order(finding: Finding) -> tuple:
         place = (sheet or "", int(row), len(column), column)
     else:
         place = (first, 0, 0, "")
-    return (*place, SEVERITY_ORDER.get(finding.severity, 3), finding.rule_id)
+    return (*place, SEVERITY_ORDER.get(finding.severity, len(SEVERITY_ORDER)), finding.rule_id)
 
 
 def _conclusion(report: Report) -> str:

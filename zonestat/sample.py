@@ -40,6 +40,11 @@ class Zone:
     scale: float  # relative size
     state: dict = field(default_factory=dict)
 
+    @property
+    def id(self) -> str:
+        """The zone across the history: its name within its province of 2008."""
+        return self.name + self.province_2008
+
 
 def _zones(rng: np.random.Generator) -> list[Zone]:
     zones = []
@@ -126,43 +131,42 @@ class History:
         for zone in self.zones:
             zone.state = _initial_stocks(zone, self.rng)
         for year in years:
-            running = {z.name + z.province_2008: {} for z in self.zones}
+            year_to_date = {z.id: {} for z in self.zones}
             for month in range(1, 13):
                 snapshot = {}
                 for zone in self.zones:
-                    zid = zone.name + zone.province_2008
                     flows = _monthly_flows(zone, self.rng, year, month)
-                    acc = running[zid]
+                    zone_year_to_date = year_to_date[zone.id]
                     for k, v in flows.items():
-                        acc[k] = acc.get(k, 0.0) + float(v)
-                    st = zone.state
+                        zone_year_to_date[k] = zone_year_to_date.get(k, 0.0) + float(v)
+                    stocks = zone.state
                     for b in ("TN", "NN"):
-                        st[("INV_VALID_PROJ", b)] += flows[("INV_NEW_PROJ", b)]
-                        st[("INV_VALID_CAP", b)] += flows[("INV_NEW_CAP", b)] + flows[("INV_ADJ_CAP", b)]
-                        st[("LAB_WORKERS", b)] += flows[("LAB_NEW_JOBS", b)] * 0.6
-                    st["income"] *= 1.004
-                    snapshot[zid] = (dict(acc), {k: v for k, v in st.items()})
+                        stocks[("INV_VALID_PROJ", b)] += flows[("INV_NEW_PROJ", b)]
+                        stocks[("INV_VALID_CAP", b)] += flows[("INV_NEW_CAP", b)] + flows[("INV_ADJ_CAP", b)]
+                        stocks[("LAB_WORKERS", b)] += flows[("LAB_NEW_JOBS", b)] * 0.6
+                    stocks["income"] *= 1.004
+                    snapshot[zone.id] = (dict(zone_year_to_date), dict(stocks))
                 self.ytd[(year, month)] = snapshot
 
 
 def _zone_figures(flows: dict, stocks: dict) -> dict[tuple[str, str], float]:
     """The reported figures of one zone for one period (parts only; totals are added later)."""
-    f: dict[tuple[str, str], float] = {}
+    figures: dict[tuple[str, str], float] = {}
     for (code, b), v in flows.items():
-        f[(code, b)] = v
+        figures[(code, b)] = v
     for b in ("TN", "NN"):
-        f[("INV_VALID_PROJ", b)] = stocks[("INV_VALID_PROJ", b)]
-        f[("INV_VALID_CAP", b)] = stocks[("INV_VALID_CAP", b)]
-        f[("INV_IMPL_CAP", b)] = stocks[("INV_VALID_CAP", b)] * stocks["impl_share_" + b.lower()]
-        f[("LAB_WORKERS", b)] = round(stocks[("LAB_WORKERS", b)])
-        f[("INV_LICENSED", b)] = flows[("INV_NEW_PROJ", b)] + flows[("INV_ADJ_PROJ", b)]
-        f[("INV_LICENSED_CAP", b)] = flows[("INV_NEW_CAP", b)] + flows[("INV_ADJ_CAP", b)]
-    workers = f[("LAB_WORKERS", "TN")] + f[("LAB_WORKERS", "NN")]
-    f[("LAB_WORKERS", "LDNN")] = round(workers * stocks["foreign_share"])
-    f[("LAB_WORKERS", "LDVN")] = workers - f[("LAB_WORKERS", "LDNN")]
-    f[("LAB_AVG_INCOME", "TONG")] = stocks["income"]
-    f[("LAB_SI_RATE", "TONG")] = stocks["si"]
-    return f
+        figures[("INV_VALID_PROJ", b)] = stocks[("INV_VALID_PROJ", b)]
+        figures[("INV_VALID_CAP", b)] = stocks[("INV_VALID_CAP", b)]
+        figures[("INV_IMPL_CAP", b)] = stocks[("INV_VALID_CAP", b)] * stocks["impl_share_" + b.lower()]
+        figures[("LAB_WORKERS", b)] = round(stocks[("LAB_WORKERS", b)])
+        figures[("INV_LICENSED", b)] = flows[("INV_NEW_PROJ", b)] + flows[("INV_ADJ_PROJ", b)]
+        figures[("INV_LICENSED_CAP", b)] = flows[("INV_NEW_CAP", b)] + flows[("INV_ADJ_CAP", b)]
+    workers = figures[("LAB_WORKERS", "TN")] + figures[("LAB_WORKERS", "NN")]
+    figures[("LAB_WORKERS", "LDNN")] = round(workers * stocks["foreign_share"])
+    figures[("LAB_WORKERS", "LDVN")] = workers - figures[("LAB_WORKERS", "LDNN")]
+    figures[("LAB_AVG_INCOME", "TONG")] = stocks["income"]
+    figures[("LAB_SI_RATE", "TONG")] = stocks["si"]
+    return figures
 
 
 SUMMED_BREAKDOWNS = ("TN", "NN")
@@ -261,13 +265,12 @@ def generate(out: Path, seed: int = 1, years: tuple[int, int] = (2019, 2026), pr
                 continue
             zone_rows, zone_parts, last_parts = [], [], []
             for z in members:
-                zid = z.name + z.province_2008
-                parts = _zone_figures(*snapshot[zid])
-                lparts = _zone_figures(*last[zid]) if last else None
+                parts = _zone_figures(*snapshot[z.id])
+                last_year_parts = _zone_figures(*last[z.id]) if last else None
                 zone_parts.append(parts)
-                if lparts:
-                    last_parts.append(lparts)
-                for row in _report_rows(parts, _totals(lparts) if lparts else None):
+                if last_year_parts:
+                    last_parts.append(last_year_parts)
+                for row in _report_rows(parts, _totals(last_year_parts) if last_year_parts else None):
                     zone_rows.append(row | {"khu": z.name})
             # A board adds up its zones' printed (rounded) figures.
             province_parts = _aggregate([_rounded(p) for p in zone_parts])
