@@ -78,13 +78,12 @@ from {{ relation }}
 {#- The figure columns the staging carries as they were landed (those the boards' files carry as
     typed, and the note), which the revisions and the facts keep as they are: a column added to
     the landing reaches the facts without a change here, and the facts' contract
-    (models/marts/_facts.yml) asks for its type and description. -#}
+    (models/marts/_facts.yml) asks for its type and description. Taken from the landing's columns,
+    as landing_figures takes them, not from the staging view: on DuckDB, describing the view binds
+    its read of every landed file, once for each model that asks. -#}
 {% macro figures_carried_as_landed() %}
-    {%- set staging = ref('stg_landing__figures') -%}
-    {%- if not execute -%}{{ return([]) }}{%- endif -%}
     {%- set read = figures_read_by_name() -%}
-    {{- return(adapter.get_columns_in_relation(staging) | map(attribute='name')
-               | reject('in', read.columns) | reject('in', read.renamed.values()) | list) -}}
+    {{- return(landed_columns('figures') | reject('in', read.columns) | list) -}}
 {% endmacro %}
 
 {#- The columns of a landing table: on DuckDB those of the folder's _schema file, which ingest
