@@ -45,7 +45,9 @@ def step_seconds(home: str) -> dict[str, float]:
     definitions and printing the summary."""
     import dagster as dg
 
-    with dg.DagsterInstance.from_config(str(Path(home) / "dagster")) as instance:
+    from zonestat.config import Home
+
+    with dg.DagsterInstance.from_config(str(Home(Path(home)).dagster_home)) as instance:
         run = instance.get_run_records(limit=1)[0].dagster_run
         entries = instance.all_logs(run.run_id)
     started: dict[str, float] = {}

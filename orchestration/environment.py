@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from ingest.receive import write_whole
 from zonestat import target
 from zonestat.config import ROOT_DAGSTER_YAML, Home, home
 
@@ -26,9 +27,7 @@ def prepare(h: Home | None = None) -> Home:
     instance_yaml = h.dagster_home / "dagster.yaml"
     if not instance_yaml.exists() or instance_yaml.read_bytes() != ROOT_DAGSTER_YAML.read_bytes():
         # Replaced whole, never rewritten in place: another process may be reading it right now.
-        partial = instance_yaml.with_name(f".dagster.yaml.{os.getpid()}")
-        partial.write_bytes(ROOT_DAGSTER_YAML.read_bytes())
-        os.replace(partial, instance_yaml)
+        write_whole(instance_yaml, lambda partial: partial.write_bytes(ROOT_DAGSTER_YAML.read_bytes()))
     return h
 
 

@@ -144,8 +144,12 @@ def fx_rates() -> dict[int, float]:
 
 @lru_cache(maxsize=1)
 def _vintage_starts() -> list[tuple[date, int]]:
-    """Each province vintage with the day it came into force (the seed's valid_from), the latest first."""
-    starts = {int(r["vintage"]): date.fromisoformat(r["valid_from"]) for r in _rows("provinces")}
+    """Each province vintage with the day it came into force (the earliest valid_from of its rows in
+    the seed, as dim_period takes it), the latest first."""
+    starts: dict[int, date] = {}
+    for row in _rows("provinces"):
+        vintage, start = int(row["vintage"]), date.fromisoformat(row["valid_from"])
+        starts[vintage] = min(start, starts.get(vintage, start))
     return sorted(((start, vintage) for vintage, start in starts.items()), reverse=True)
 
 

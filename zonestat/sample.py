@@ -11,6 +11,7 @@ equal the sum of their zones, rates match, growth claims match last year. With
 
 from __future__ import annotations
 
+import calendar
 import csv
 from dataclasses import dataclass, field
 from datetime import date
@@ -253,7 +254,7 @@ def generate(out: Path, seed: int = 1, years: tuple[int, int] = (2019, 2026), pr
                if date(year, month, 1) <= today]
     progress = Progress("writing sample submissions", len(periods), "periods")
     for year, month in periods:
-        vintage = reference.vintage_for(date(year, month, 28))
+        vintage = reference.vintage_for(date(year, month, calendar.monthrange(year, month)[1]))  # the period's end
         snapshot = history.ytd[(year, month)]
         last = history.ytd.get((year - 1, month))
         for (v, code), province in sorted(reference.provinces().items()):
