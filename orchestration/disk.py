@@ -46,8 +46,9 @@ def ensure_free_space(h: Home, step: str) -> None:
 
 
 def remove_leftovers(h: Home) -> list[Path]:
-    """Files a publish that failed or was killed left behind (its temporary copies)."""
-    leftovers = [*h.snapshots.glob(f".{SNAPSHOT_PREFIX}*.tmp"), *h.root.glob(f".{h.published_db.name}.*.tmp")]
+    """Files a publish that failed or was killed left behind: its temporary copies, and the write-ahead
+    log DuckDB keeps beside a snapshot being written (.tmp.wal)."""
+    leftovers = [*h.snapshots.glob(f".{SNAPSHOT_PREFIX}*.tmp*"), *h.root.glob(f".{h.published_db.name}.*.tmp")]
     for path in leftovers:
         path.unlink(missing_ok=True)
     return leftovers

@@ -70,3 +70,18 @@ def test_a_published_figure_may_disappear_only_when_its_version_was_superseded(w
     w.execute("update built.fct_figure_revisions set is_current = false")
     w.execute("insert into built.fct_figure_revisions values ('b', true)")
     assert run(w)[1] == []
+
+
+def test_what_a_killed_publish_left_is_swept_and_the_publications_stay(tmp_path):
+    from orchestration.disk import remove_leftovers
+    from zonestat.config import Home
+
+    h = Home(tmp_path / "home").ensure()
+    kept = [h.snapshot("20261203T010000000000Z"), h.published_db]
+    left = [h.snapshots / f".{h.snapshot('20261203T020000000000Z').name}.tmp",
+            h.snapshots / f".{h.snapshot('20261203T020000000000Z').name}.tmp.wal",
+            h.root / f".{h.published_db.name}.4242.tmp"]
+    for path in kept + left:
+        path.write_bytes(b"x")
+    assert sorted(remove_leftovers(h)) == sorted(left)
+    assert all(path.exists() for path in kept) and not any(path.exists() for path in left)
