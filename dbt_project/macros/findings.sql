@@ -5,8 +5,8 @@
 {%- endmacro %}
 
 {#- dq_findings' post-hook: each fact row carries the worst severity of the findings touching it
-    (their cell_keys list the facts' figure_keys, separated by var('cell_key_separator')). The facts are built
-    incrementally, so rows kept from an earlier build lose their earlier flag first. -#}
+    (their cell_keys list the facts' figure_keys, separated by var('cell_key_separator')). The
+    facts are built incrementally, so rows kept from an earlier build lose their earlier flag first. -#}
 {% macro flag_facts() %}
 {%- if not execute %}{{ return('') }}{% endif -%}
 {%- set facts = [] -%}
