@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.homes import environment_kept, fresh_home
+from tests.fixtures.homes import environment_kept, pointed_at
 from zonestat.config import Home
 
 
@@ -22,6 +22,6 @@ def _environment_put_back() -> Iterator[None]:
 
 
 @pytest.fixture
-def zhome(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
+def zhome(tmp_path: Path) -> Home:
     """A fresh ZONESTAT_HOME (and DAGSTER_HOME inside it) for one test."""
-    return fresh_home(tmp_path / "zonestat-home", monkeypatch)
+    return pointed_at(Home(tmp_path / "zonestat-home"))

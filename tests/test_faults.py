@@ -149,16 +149,12 @@ def fill(disk: Path, leave: int) -> Path:
 
 @pytest.mark.slow
 def test_a_full_disk_fails_the_publish_cleanly_and_the_next_one_succeeds(small_disk, monkeypatch):
-    from orchestration import environment
     from orchestration.disk import NotEnoughSpace, warehouse_size
     from orchestration.publish import PublishBlocked, publish
-    from tests.fixtures.homes import run_refresh
+    from tests.fixtures.homes import pointed_at, run_refresh
     from zonestat.config import Home
 
-    home = Home(small_disk / "home")
-    monkeypatch.setenv("ZONESTAT_HOME", str(home.root))
-    monkeypatch.setenv("DAGSTER_HOME", str(home.dagster_home))
-    environment.prepare(home)
+    home = pointed_at(Home(small_disk / "home"))
     generate(home.inbox, seed=7, years=(2024, 2024), provinces="01,34", months=(3, 6), today=date(2026, 11, 22))
     assert run_refresh(home)
     published = home.published_db.read_bytes()
