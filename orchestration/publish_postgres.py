@@ -197,6 +197,8 @@ def _bring_up_to_date(cur, work: sql.Identifier, store: sql.Identifier, columns:
         store, shown, sql.SQL("is not distinct from"),
         store, shown, sql.SQL("<"),
         store, shown, sql.SQL(">")))
+    # its true size (a few rows), for the planner to find their rows by the store's index
+    cur.execute("analyze replaced_reporter_years")
     replaced = sql.SQL("(reporter_id, period_year) in (select reporter_id, period_year from replaced_reporter_years)")
     if flagged:  # few rows are flagged: compared among those only
         current = sql.SQL("(select * from {} where published_until is null) as s").format(store)
@@ -204,6 +206,7 @@ def _bring_up_to_date(cur, work: sql.Identifier, store: sql.Identifier, columns:
         cur.execute(sql.SQL("create temp table reflagged as select figure_key from ("
                             f"({flags} except {flags}) union all ({flags} except {flags})) as d").format(
             work, current, current, work))
+        cur.execute("analyze reflagged")
         replaced = sql.SQL("({} or figure_key in (select figure_key from reflagged))").format(replaced)
     cur.execute(sql.SQL("update {} set published_until = %s where published_until is null and {}").format(
         store, replaced), (publication,))

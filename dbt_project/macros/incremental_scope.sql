@@ -25,7 +25,8 @@
         {#- PostgreSQL finds a reporter-year's rows, and whether it has a version, by an index, where
             it would otherwise read the whole table (DuckDB scans its columns faster than it keeps
             an index up to date) -#}
-        {%- do config.update({"indexes": [{"columns": ["reporter_id", "period_year", "submission_id", "n_revisions"]}]}) -%}
+        {%- do config.update({"indexes": [{"columns": ["reporter_id", "period_year", "submission_id", "n_revisions"]}],
+                              "incremental_strategy": "reporter_years"}) -%}
     {%- endif -%}
     {{ return(config) }}
 {% endmacro %}
@@ -63,14 +64,42 @@
     {#- "less or greater" rather than "distinct": each is a range of PostgreSQL's index, which tells
         in one step that a version has no such rows. A withdrawn version (n_revisions null) is
         neither: a withdrawal makes a full build. -#}
-    delete from {{ this }}
-    where (reporter_id, period_year) in (
+    {%- set superseded -%}
         select v.reporter_id, v.period_year
         from {{ ref('int_submissions_ranked') }} as v
         where exists ({{ rows_of_version(this, "<") }}) or exists ({{ rows_of_version(this, ">") }})
-    )
+    {%- endset %}
+    delete from {{ this }} as model_row
+    where (model_row.reporter_id, model_row.period_year) in ({{ superseded }})
+        {{- reporters_by_index('model_row', superseded) }}
     {%- endif %}
 {% endmacro %}
+
+{#- How a reporter-year model's rows are replaced on PostgreSQL (reporter_year_config): as dbt's
+    delete+insert, the reporter-years the new rows are of deleted and the new rows inserted, with the
+    reporters found by the index (reporters_by_index). DuckDB keeps dbt-duckdb's delete+insert. -#}
+{% macro get_incremental_reporter_years_sql(arg_dict) %}
+    {%- set target, source = arg_dict['target_relation'], arg_dict['temp_relation'] -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set written -%}select distinct reporter_id, period_year from {{ source }}{%- endset -%}
+    delete from {{ target }} as model_row
+    where (model_row.reporter_id, model_row.period_year) in ({{ written }})
+        {{- reporters_by_index('model_row', written) }};
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ source }}
+{% endmacro %}
+
+{#- A further condition on the rows of `alias` that are among the reporter-years `reporter_years`
+    selects (a query of reporter_id, period_year), for PostgreSQL's planner: it cannot tell how few
+    reporter-years such a query returns, guesses thousands, and reads the whole table. Given their
+    reporters as an array, it looks them up by the index reporter_year_config keeps. DuckDB scans. -#}
+{% macro reporters_by_index(alias, reporter_years) %}
+    {{- return(adapter.dispatch('reporters_by_index')(alias, reporter_years)) -}}
+{% endmacro %}
+{% macro default__reporters_by_index(alias, reporter_years) %}{% endmacro %}
+{% macro postgres__reporters_by_index(alias, reporter_years) %}
+    and {{ alias }}.reporter_id = any(array(select reporter_id from ({{ reporter_years }}) as by_index))
+{%- endmacro %}
 
 {#- The filter a model adds to its upstream: only the changed reporter-years when incremental. -#}
 {% macro only_changed_reporter_years(alias, upstream, where="1 = 1") %}
@@ -79,6 +108,7 @@
     {%- if is_incremental() %}
     inner join ({{ changed_reporter_years(upstream, where) }}) as changed
         on {{ alias }}.reporter_id = changed.reporter_id and {{ alias }}.period_year = changed.period_year
+        {{- reporters_by_index(alias, changed_reporter_years(upstream, where)) }}
     {%- endif %}
 {% endmacro %}
 
