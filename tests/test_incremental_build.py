@@ -25,7 +25,8 @@ from zonestat.submission_files import another_version
 
 pytestmark = pytest.mark.slow  # builds a warehouse with dbt and Dagster (or drives a browser)
 
-TABLES = reference.fact_tables() + ("fct_figure_revisions", "int_province_figures_additive", "agg_province_2025",
+TABLES = reference.fact_tables() + ("fct_figure_revisions", "int_province_figures_additive", "int_zone_versions", "dim_zone",
+                                     "agg_province_2025",
                                      "agg_region", "agg_national", "agg_bloc")
 
 
