@@ -66,13 +66,16 @@ def test_incremental_refresh_equals_a_build_from_scratch(zhome, tmp_path):
     assert run_refresh(zhome)
     # A preliminary figure arriving after the official one: history only, but the count changes.
     another_version(files["2024-02/01"], zhome.inbox / "hanoi-2024-02-late-preliminary.xlsx", "so_bo", factor=0.7)
+    # The official figures sent again as first typed: the growth claims of 2025-02 that the 1.5 times
+    # larger 2024-02 broke hold again, and the 2025 rows, which this build keeps, lose their flags.
+    another_version(files["2024-02/01"], zhome.inbox / "hanoi-2024-02-official-again.xlsx", "chinh_thuc")
     assert run_refresh(zhome)
 
     def current(code: str, period: str) -> list[dict]:
         return query(zhome.published_db, f"""select distinct status, n_revisions from fct_investment
             where reporter_code = '{code}' and period_key = '{period}'""").to_dict("records")
 
-    assert current("01", "2024-02") == [{"status": "chinh_thuc", "n_revisions": 3}]
+    assert current("01", "2024-02") == [{"status": "chinh_thuc", "n_revisions": 4}]
     assert current("79", "2025-03") == [{"status": "so_bo", "n_revisions": 2}]
     assert current("79", "2025-09") == [{"status": "uoc", "n_revisions": 1}]
     assert query(zhome.published_db, "select count(*) as n from fct_figure_revisions")["n"][0] > first
@@ -105,6 +108,20 @@ def test_incremental_refresh_equals_a_build_from_scratch(zhome, tmp_path):
                 (select * from main.{table} except all select * from published.main.{table})
                 union all
                 (select * from published.main.{table} except all select * from main.{table}))""").fetchall() == [(0,)], table
+    # Each fact row carries the worst severity of the findings that name it, and no other: the flags
+    # of rows kept from earlier builds were cleared or changed where the findings changed.
+    touching = f"""select figure_key, min({reference.severity_rank_sql()}) as worst_rank
+        from (select unnest(string_split(cell_keys, '{reference.cell_key_separator()}')) as figure_key, severity
+              from dq_findings where cell_keys is not null) as named
+        group by figure_key"""
+    severities = ", ".join(f"'{s}'" for s in reference.severities())
+    for table in reference.fact_tables():
+        wrong = query(zhome.published_db, f"""select count(*) as n from {table} f
+            left join ({touching}) t using (figure_key)
+            where f.worst_finding_severity is distinct from [{severities}][t.worst_rank + 1]""")["n"][0]
+        assert wrong == 0, table
+    assert query(zhome.published_db, "select count(*) as n from fct_investment where worst_finding_severity "
+                 "is not null")["n"][0] > 0
     findings = "select * from dq_rule_findings order by finding_id"
     incremental = query(zhome.work_db, findings)
     assert len(incremental)

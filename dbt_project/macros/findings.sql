@@ -6,7 +6,7 @@
 
 {#- dq_findings' post-hook: each fact row carries the worst severity of the findings touching it
     (their cell_keys list the facts' figure_keys, separated by var('cell_key_separator')). The
-    facts are built incrementally, so rows kept from an earlier build lose their earlier flag first. -#}
+    facts are built incrementally: a row kept from an earlier build loses a flag no finding gives it now. -#}
 {% macro flag_facts() %}
 {%- if not execute %}{{ return('') }}{% endif -%}
 {%- set facts = [] -%}
@@ -21,11 +21,15 @@ from (
     from {{ this }} where cell_keys is not null
 ) as touched
 group by cell_key;
+{#- only the rows whose flag changes are written: an update writes each row it touches again -#}
 {% for fact in facts -%}
 {%- set relation = api.Relation.create(database=fact.database, schema=fact.schema, identifier=fact.alias) %}
-update {{ relation }} set worst_finding_severity = null where worst_finding_severity is not null;
+update {{ relation }} set worst_finding_severity = null
+where worst_finding_severity is not null
+    and not exists (select 1 from dq_cell_flags as f where f.figure_key = {{ relation }}.figure_key);
 update {{ relation }} set worst_finding_severity = f.worst
-from dq_cell_flags as f where {{ relation }}.figure_key = f.figure_key;
+from dq_cell_flags as f
+where {{ relation }}.figure_key = f.figure_key and {{ relation }}.worst_finding_severity is distinct from f.worst;
 {% endfor -%}
 drop table dq_cell_flags
 {% endmacro %}
