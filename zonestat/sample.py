@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import calendar
 import csv
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -173,7 +174,15 @@ def _zone_figures(flows: dict, stocks: dict) -> dict[tuple[str, str], float]:
 SUMMED_BREAKDOWNS = ("TN", "NN")
 NO_TOTAL = {"INV_NEW_CAP", "INV_ADJ_CAP", "INV_ADJ_UP_CAP", "INV_LICENSED_CAP", "INV_VALID_CAP", "INV_IMPL_CAP",
             "INV_DISB_CAP"}  # domestic in VND, foreign in USD: boards print no mixed-currency total
-RATIO_PARTS = {"INV_IMPL_RATE": ("INV_IMPL_CAP", "INV_VALID_CAP"), "INV_DISB_RATE": ("INV_DISB_CAP", "INV_VALID_CAP")}
+
+
+@functools.cache
+def ratio_parts() -> dict[str, tuple[str, str]]:
+    """Each printed rate's numerator and denominator, as the catalogue's ratio rules define them."""
+    from expectations.catalogue import load
+
+    return {rule.spec["rate"]["indicator"]: (rule.spec["numerator"]["indicator"], rule.spec["denominator"]["indicator"])
+            for rule in load() if rule.kind == "ratio"}
 
 
 def _report_rows(parts: dict[tuple[str, str], float], last_year: dict | None) -> list[dict]:
@@ -189,7 +198,7 @@ def _report_rows(parts: dict[tuple[str, str], float], last_year: dict | None) ->
         if code in NO_TOTAL or (code, "TN") not in rounded:
             continue
         rounded[(code, "TONG")] = round(rounded[(code, "TN")] + rounded[(code, "NN")], 3)
-    for rate, (num, den) in RATIO_PARTS.items():
+    for rate, (num, den) in ratio_parts().items():
         for b in ("TN", "NN"):
             if rounded.get((den, b)):
                 rounded[(rate, b)] = round(100 * rounded[(num, b)] / rounded[(den, b)])
@@ -319,10 +328,10 @@ def _inject(rng: np.random.Generator, rows: list[dict], name: str, code: str, pe
     """Corrupt one cell of a zone that takes part in a rule: a part of a balance (a zone's TN or NN of a
     summed indicator), or for `fraction` a zone's printed rate."""
     candidates = [i for i, r in enumerate(rows)
-                  if r.get("khu") and r["phan_to"] in SUMMED_BREAKDOWNS and r["ma_chi_tieu"] not in RATIO_PARTS
+                  if r.get("khu") and r["phan_to"] in SUMMED_BREAKDOWNS and r["ma_chi_tieu"] not in ratio_parts()
                   and reference.indicators()[r["ma_chi_tieu"]].kind != "ratio" and r["value"] >= 100]
     kind = INJECTABLE[int(rng.integers(len(INJECTABLE)))]
-    rates = [i for i, r in enumerate(rows) if r.get("khu") and r["ma_chi_tieu"] in RATIO_PARTS and 1 <= r["value"] < 100]
+    rates = [i for i, r in enumerate(rows) if r.get("khu") and r["ma_chi_tieu"] in ratio_parts() and 1 <= r["value"] < 100]
     pairs = [i for i in candidates if i + 1 in candidates and rows[i]["khu"] == rows[i + 1]["khu"]
              and rows[i]["gia_tri"] != rows[i + 1]["gia_tri"]]
     if (kind == "fraction" and not rates) or (kind == "neighbour_swap" and not pairs):
