@@ -24,7 +24,7 @@
     {%- if target.type == 'postgres' -%}
         {#- PostgreSQL finds a reporter-year's rows, and whether it has a version, by an index, where
             it would otherwise read the whole table (DuckDB scans its columns faster than it keeps
-            an index up to date) -#}
+            an index up to date), and replaces them through it (get_incremental_reporter_years_sql) -#}
         {%- do config.update({"indexes": [{"columns": ["reporter_id", "period_year", "submission_id", "n_revisions"]}],
                               "incremental_strategy": "reporter_years"}) -%}
     {%- endif -%}
