@@ -71,34 +71,32 @@
     {%- endset %}
     delete from {{ this }} as model_row
     where (model_row.reporter_id, model_row.period_year) in ({{ superseded }})
-        {{- reporters_by_index('model_row', superseded) }}
+        and {{ reporters_by_index('model_row', superseded) }}
     {%- endif %}
 {% endmacro %}
 
-{#- How a reporter-year model's rows are replaced on PostgreSQL (reporter_year_config): as dbt's
-    delete+insert, the reporter-years the new rows are of deleted and the new rows inserted, with the
-    reporters found by the index (reporters_by_index). DuckDB keeps dbt-duckdb's delete+insert. -#}
+{#- How a reporter-year model's rows are replaced on PostgreSQL (reporter_year_config): dbt's
+    delete+insert, with the reporters of the new rows found by the index (reporters_by_index).
+    DuckDB keeps dbt-duckdb's delete+insert. -#}
 {% macro get_incremental_reporter_years_sql(arg_dict) %}
-    {%- set target, source = arg_dict['target_relation'], arg_dict['temp_relation'] -%}
-    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
-    {%- set written -%}select distinct reporter_id, period_year from {{ source }}{%- endset -%}
-    delete from {{ target }} as model_row
-    where (model_row.reporter_id, model_row.period_year) in ({{ written }})
-        {{- reporters_by_index('model_row', written) }};
-    insert into {{ target }} ({{ columns }})
-    select {{ columns }} from {{ source }}
+    {%- set written -%}select reporter_id from {{ arg_dict['temp_relation'] }}{%- endset -%}
+    {%- set predicates = (arg_dict['incremental_predicates'] or [])
+                         + [reporters_by_index('DBT_INTERNAL_DEST', written)] -%}
+    {{- return(get_delete_insert_merge_sql(arg_dict['target_relation'], arg_dict['temp_relation'],
+                                           arg_dict['unique_key'], arg_dict['dest_columns'], predicates)) -}}
 {% endmacro %}
 
-{#- A further condition on the rows of `alias` that are among the reporter-years `reporter_years`
-    selects (a query of reporter_id, period_year), for PostgreSQL's planner: it cannot tell how few
-    reporter-years such a query returns, guesses thousands, and reads the whole table. Given their
-    reporters as an array, it looks them up by the index reporter_year_config keeps. DuckDB scans. -#}
-{% macro reporters_by_index(alias, reporter_years) %}
-    {{- return(adapter.dispatch('reporters_by_index')(alias, reporter_years)) -}}
+{#- A condition on the rows of `alias` for PostgreSQL's planner, true of every row whose reporter
+    the query `reporters` (of reporter_id) returns: where a model's rows are looked up by a query of
+    reporter-years, it cannot tell how few such a query returns, guesses thousands, and reads the
+    whole table. Given their reporters as an array, it looks them up by the index
+    reporter_year_config keeps. DuckDB scans: nothing to add. -#}
+{% macro reporters_by_index(alias, reporters) %}
+    {{- return(adapter.dispatch('reporters_by_index')(alias, reporters)) -}}
 {% endmacro %}
-{% macro default__reporters_by_index(alias, reporter_years) %}{% endmacro %}
-{% macro postgres__reporters_by_index(alias, reporter_years) %}
-    and {{ alias }}.reporter_id = any(array(select reporter_id from ({{ reporter_years }}) as by_index))
+{% macro default__reporters_by_index(alias, reporters) %}true{% endmacro %}
+{% macro postgres__reporters_by_index(alias, reporters) -%}
+    {{ alias }}.reporter_id = any(array(select reporter_id from ({{ reporters }}) as by_index))
 {%- endmacro %}
 
 {#- The filter a model adds to its upstream: only the changed reporter-years when incremental. -#}
@@ -108,7 +106,7 @@
     {%- if is_incremental() %}
     inner join ({{ changed_reporter_years(upstream, where) }}) as changed
         on {{ alias }}.reporter_id = changed.reporter_id and {{ alias }}.period_year = changed.period_year
-        {{- reporters_by_index(alias, changed_reporter_years(upstream, where)) }}
+        and {{ reporters_by_index(alias, changed_reporter_years(upstream, where)) }}
     {%- endif %}
 {% endmacro %}
 

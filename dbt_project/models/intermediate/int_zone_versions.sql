@@ -1,7 +1,7 @@
 {{ config(**reporter_year_config()) }}
--- The zones each version of a report names, with the name and kind it gives them: one row per
--- version and zone where int_figures_revisions has one per figure, so that dim_zone, which reads
--- every version, reads a few thousand rows instead of every zone figure of the history.
+-- The zones each version of a report names, with the name and kind it gives them: a row per version,
+-- zone and name (rarely more than one name) where int_figures_revisions has one per figure, so that
+-- dim_zone, which reads every version, reads a few thousand rows instead of every zone figure.
 select distinct
     r.reporter_id,
     r.period_year,
