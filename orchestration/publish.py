@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 
 from expectations.engine import BASIS_TABLE, CHECKED_TABLE, RULE_FINDINGS_TABLE
+from ingest.receive import write_whole
 from orchestration.disk import ensure_free_space, remove_leftovers
 from orchestration.fingerprint import build_basis
 from zonestat import reference, target, warehouse
@@ -176,19 +177,17 @@ def publish(h: Home) -> Publication:
     stamp = publication_stamp()
     snapshot = h.snapshot(stamp)
     staging = snapshot.with_name(f".{snapshot.name}.tmp")
-    swap = h.published_db.with_name(f".{h.published_db.name}.{os.getpid()}.tmp")
     try:
         built = build_basis(h)
         start_from, full_size = _to_bring_up_to_date(h, last, built)
         _write_snapshot(h.work_db, staging, start_from)
         os.replace(staging, snapshot)
-        (h.snapshots / SNAPSHOT_RECORD).write_text(json.dumps({
-            "snapshot": snapshot.name, "built": built,
-            "full_size": snapshot.stat().st_size if start_from is None else full_size}))
-        shutil.copyfile(snapshot, swap)
-        os.replace(swap, h.published_db)
+        record = json.dumps({"snapshot": snapshot.name, "built": built,
+                             "full_size": snapshot.stat().st_size if start_from is None else full_size})
+        write_whole(h.snapshots / SNAPSHOT_RECORD, lambda partial: partial.write_text(record))
+        write_whole(h.published_db, lambda partial: shutil.copyfile(snapshot, partial))
     except (OSError, duckdb.Error) as exc:  # a full disk, most often: give back what this publish wrote
-        for written in (staging, staging.with_name(staging.name + ".wal"), swap, snapshot):
+        for written in (staging, staging.with_name(staging.name + ".wal"), snapshot):
             written.unlink(missing_ok=True)
         reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
         raise PublishBlocked(f"publishing failed ({reason}); what it had written is removed and "
