@@ -198,16 +198,17 @@ def _without_falls_from_flagged_figures(findings: pd.DataFrame) -> pd.DataFrame:
 
 
 def find(con: Warehouse | object, summary: QualitySummary, rules: list | None = None,
-         reporters: str | None = None, rewritten=None) -> pd.DataFrame:
+         reporters: str | None = None, rewritten=None, built: bool = False) -> pd.DataFrame:
     """The findings of the catalogue's `rules` (all by default) over the facts `con` holds (a
     Warehouse, or a DuckDB connection), of the reporters in the table `reporters` (all by
     default: quality.create_cells_view): detected,
     explained and with their suggested corrections; of them only those `rewritten` selects (a
-    function of the findings' frame), when given. The warehouse's run and `zonestat validate`'s
-    (expectations/file_rules.py) are this one function."""
+    function of the findings' frame), when given; `built`: the rules' dbt models are built in it
+    (quality.detect). The warehouse's run and `zonestat validate`'s (expectations/file_rules.py)
+    are this one function."""
     w = as_warehouse(con)
     started = time.perf_counter()
-    raw, _ = quality.detect(w, rules, reporters)  # and the seconds by rule kind, which bench quality reports
+    raw, _ = quality.detect(w, rules, reporters, built)  # and the seconds by rule kind, which bench quality reports
     summary.seconds_detect = time.perf_counter() - started
     findings = _explain(raw) if len(raw) else pd.DataFrame(columns=quality.FINDING_COLUMNS)
     findings = _without_falls_from_flagged_figures(findings)
@@ -234,7 +235,7 @@ CURRENT_VERSIONS = """select reporter_id, period_key, submission_id, n_revisions
     where is_current and reporter_id is not null"""
 # The warehouse's tables the quality step reads: what Dagster draws upstream of its findings
 # (orchestration/assets.py). tests/test_quality_reads.py checks that its SQL names no other.
-READS = (*quality.FACT_TABLES, "fct_submissions", "agg_bloc", "dim_bloc_member", "dim_period", "dim_province",
+READS = (*quality.FACT_TABLES, *quality.RULE_MODELS, "fct_submissions", "agg_bloc", "dim_bloc_member", "dim_period", "dim_province",
          "province_succession")
 
 
@@ -307,7 +308,7 @@ def _find_and_keep(w: Warehouse, summary: QualitySummary, incremental: bool, bas
         def rewritten(found: pd.DataFrame) -> pd.Series:
             return found["reporter_id"].isin(reporters) | found["period_key"].isin(periods) \
                 | (found["kind"] == "reference")
-    findings = find(w, summary, reporters=scope, rewritten=rewritten)
+    findings = find(w, summary, reporters=scope, rewritten=rewritten, built=True)
     summary.reporters_checked = w.rows(f"select count(*) from {scope or 'dq_reporter_groups'}")[0][0]
     for column in quality.FINDING_COLUMNS:
         if column not in findings.columns:

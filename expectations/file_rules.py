@@ -56,7 +56,8 @@ select
         when f.unit = 'USD_mn' then f.value * fx.vnd_per_usd / 1000.0
     end as value_vnd_bn,
     f.rounding_tolerance, f.growth_pct as growth_pct_claimed, f.growth_tolerance,
-    f.share_pct as share_pct_claimed, f.share_tolerance, f.submission_id, r.revision_number, f.text_as_typed,
+    f.share_pct as share_pct_claimed, f.share_tolerance, f.submission_id, r.revision_number, r.n_revisions,
+    f.text_as_typed,
     f.source_sheet, f.source_cell,
     {quality.row_key("r.reporter_id", "f.zone_key", "r.period_key", "f.indicator", "f.breakdown")} as figure_hash,
     {quality.row_key("f.submission_id", "f.zone_key")} as report_key,
@@ -74,7 +75,7 @@ where f.value is not null
 CELL_COLUMNS = ("figure_key, reporter_id, reporter_kind, reporter_code, reporter_vintage, province_2025_code, zone_key, "
                 "period_key, period_year, period_month, indicator_code, indicator_kind, breakdown, value, unit, "
                 "value_vnd_bn, rounding_tolerance, growth_pct_claimed, growth_tolerance, share_pct_claimed, "
-                "share_tolerance, submission_id, revision_number, text_as_typed, source_sheet, source_cell, "
+                "share_tolerance, submission_id, revision_number, n_revisions, text_as_typed, source_sheet, source_cell, "
                 "figure_hash, report_key, series_key, series_2025_key")
 
 
@@ -104,7 +105,7 @@ def load_file_facts(con: duckdb.DuckDBPyConnection, subs: list[Submission], agai
         "reporter_kind": s.metadata.reporter_kind, "reporter_code": s.metadata.reporter_code,
         "reporter_vintage": s.metadata.reporter_vintage, "period_key": s.metadata.period,
         "period_year": s.metadata.period_year, "period_month": s.metadata.period_month,
-        "revision_number": 1} for s in subs]))
+        "revision_number": 1, "n_revisions": 1} for s in subs]))
     con.execute(f"create table file_facts as {FILE_FACTS_SQL}")
     for table in quality.FACT_TABLES:
         domain = table.removeprefix("fct_")

@@ -18,6 +18,7 @@ import pandas as pd
 from expectations.catalogue import Rule, load
 from expectations.relations import as_sql, percent_tolerance
 from zonestat import reference, target
+from zonestat.config import DBT_PROJECT_DIR
 from zonestat.notation import vn_format
 from zonestat.warehouse import Warehouse, as_warehouse
 
@@ -110,75 +111,75 @@ COMPARABLE = """coalesce(c.value_vnd_bn, c.value) as value_cmp, c.rounding_toler
 # and the numbers: expected, found, imbalance, tolerance, rate_missing (and a kind's extras).
 
 
-def _linear_sql(rules: list[Rule]) -> str:
-    """Balance and bound relations: sum(coef * value) = 0 (or <= 0) within the rounding tolerance.
+# The terms of the catalogue's relations of fixed figures (balance, bound, ratio, magnitude range),
+# as the rules' dbt models read them (the source quality.dq_rule_terms): each column and its SQL type.
+RULE_TERMS_TABLE = "dq_rule_terms"
+RULE_TERM_TYPES = {"relation_id": "integer", "rule_id": "varchar", "comparison": "varchar", "n_terms": "integer",
+                   "fx_relative": "double precision", "indicator_code": "varchar", "breakdown": "varchar",
+                   "coef": "double precision", "position": "integer"}
+# The rules' detection as dbt models (dbt_project/models/quality), by the kinds each detects.
+RULE_MODELS = {"dq_broken_sums": ("balance", "bound")}
+MODELS_DIR = DBT_PROJECT_DIR / "models" / "quality"
 
-    Two stages. First every relation of every report (more than a million on a full history)
-    is summed in VND where the figure is money: for parts in one currency this is the same
-    comparison (both sides and the tolerance scale by the same rate), and parts in two
-    currencies need it anyway. That grouping is most of the catalogue's work, so it keeps four
-    sums and nothing else, and decides which relations are broken. Then only those are gathered
-    again from their reports: the figures in their own units and the ordered list of cells.
-    """
-    terms, infos = [], []
-    for rule in rules:
-        for rel in rule.relations:
-            infos.append((rel.relation_id, rule.id, rel.comparison, len(rel.terms), rule.fx_relative))
-            terms += [(rel.relation_id, t.indicator, t.breakdown, t.coef, i) for i, t in enumerate(rel.terms)]
+
+def rule_terms(rules: list[Rule] | tuple[Rule, ...]) -> pd.DataFrame:
+    """The terms of the rules' relations, a row each (RULE_TERM_TYPES)."""
+    rows = [(rel.relation_id, rule.id, rel.comparison, len(rel.terms), rule.fx_relative, t.indicator, t.breakdown,
+             t.coef, position)
+            for rule in rules for rel in rule.relations for position, t in enumerate(rel.terms)]
+    return pd.DataFrame(rows, columns=list(RULE_TERM_TYPES)).astype(
+        {"relation_id": "int32", "n_terms": "int32", "position": "int32", "fx_relative": "float64", "coef": "float64"})
+
+
+def _write_terms(w: Warehouse, table: str, rules, temporary: bool = False) -> None:
+    w.execute(f"drop table if exists {table}")
+    columns = ", ".join(f"{column} {kind}" for column, kind in RULE_TERM_TYPES.items())
+    w.execute(f"create {'temporary ' if temporary else ''}table {table} ({columns})")
+    w.insert_frame(table, rule_terms(rules))
+
+
+def write_rule_terms(con: Warehouse | object) -> None:
+    """The catalogue's relation terms (RULE_TERMS_TABLE), written where dbt's build reads them: before
+    each build, which rebuilds every rule model when the catalogue changed (orchestration/fingerprint.py)."""
+    w = as_warehouse(con)
+    with w.transaction():
+        if w.engine != target.DUCKDB:  # before the first build, dbt has not made its schema yet
+            w.execute(f"create schema if not exists {w.schema}")
+        _write_terms(w, RULE_TERMS_TABLE, load())
+        if w.engine != target.DUCKDB:  # as every table the build reads (dbt_project/macros/portable.sql)
+            w.execute(f"analyze {RULE_TERMS_TABLE}")
+
+
+def render_model(name: str, terms: str) -> str:
+    """A rule model's SQL as dbt would compile it for a build from empty, without dbt: for
+    `zonestat validate` and the engine's other runs outside the refresh. `ref` names the table of
+    that name, the catalogue's terms are the table `terms`, and dbt's configuration renders to nothing."""
+    import jinja2
+
+    template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(
+        (MODELS_DIR / f"{name}.sql").read_text(encoding="utf-8"))
+    return template.render(
+        config=lambda **_: "", reporter_year_config=dict, only_changed_reporter_years=lambda *_, **__: "",
+        is_incremental=lambda: False, var=reference.project_var, ref=lambda model: model,
+        source=lambda _source, _table: terms)
+
+
+def _sums_sql(w: Warehouse, rules: list[Rule], reporters: str | None, built: bool) -> str:
+    """Balance and bound relations that do not hold, from the dbt model dq_broken_sums: built in the
+    warehouse (`built`), or rendered over the fact tables of `w` for the relations of `rules`."""
+    [model] = [name for name, kinds in RULE_MODELS.items() if "balance" in kinds]
+    if built:
+        source = f"select * from {model}" + (f" where reporter_id in (select reporter_id from {reporters})"
+                                             if reporters else "")
+    else:
+        _write_terms(w, "dq_given_rule_terms", rules, temporary=True)
+        source = render_model(model, "dq_given_rule_terms")
+    ids = ", ".join(f"'{rule.id}'" for rule in rules)
     return f"""
-    with terms(relation_id, indicator_code, breakdown, coef, position) as (values {_values(terms)}),
-    info(relation_id, rule_id, comparison, n_terms, fx_relative) as (values {_values(infos)}),
-    grouped as (
-        -- the pass over every relation of every report keeps four sums; `units` counts the
-        -- terms and, among them, those in VND, those in USD and those without a VND value, in
-        -- one integer (8 bits each) rather than three more aggregates
-        select t.relation_id, c.report_key, cast(sum(c.units) as bigint) as units,
-            sum(t.coef * c.value_cmp) as imbalance,
-            sum(c.tol_cmp) as tol, sum(c.value_cmp) filter (where t.coef > 0) as lhs
-        from (select c.report_key, c.indicator_code, c.breakdown, {COMPARABLE},
-                  1 + case c.unit when 'VND_bn' then 256 when 'USD_mn' then 65536 else 0 end
-                    + case when c.value_vnd_bn is null then 16777216 else 0 end as units
-              from {CELLS_VIEW} c) c
-        join terms t on c.indicator_code = t.indicator_code and c.breakdown = t.breakdown
-        group by t.relation_id, c.report_key
-    ),
-    compared as (
-        select g.relation_id, g.report_key, g.imbalance, g.lhs, g.mixed, i.rule_id, i.comparison,
-            g.tol + case when g.mixed then i.fx_relative * greatest(abs(g.lhs), abs(g.lhs - g.imbalance)) else 0 end
-                as tolerance,
-            -- two currencies compared, and a figure without a VND value
-            g.mixed and g.units >> 24 > 0 as rate_missing
-        from (select *, ((units >> 8) & 255 > 0)::int + ((units >> 16) & 255 > 0)::int
-                  + ((units & 255) - ((units >> 8) & 255) - ((units >> 16) & 255) > 0)::int > 1 as mixed
-              from grouped) g
-        join info i using (relation_id)
-        where g.units & 255 = i.n_terms
-    ),
-    broken as materialized (
-        select * from compared
-        where rate_missing
-            or (comparison = '=' and abs(imbalance) > tolerance + 1e-9 * greatest(abs(lhs), abs(lhs - imbalance)))
-            or (comparison = '<=' and imbalance > tolerance + 1e-9 * greatest(abs(lhs), abs(lhs - imbalance)))
-    ),
-    joined as (
-        -- the few broken relations' figures, found again in their reports
-        select b.relation_id, b.report_key, t.coef, t.position, c.figure_hash, c.value, c.rounding_tolerance
-        from (select * from {CELLS_VIEW} where report_key in (select report_key from broken)) c
-        join terms t on c.indicator_code = t.indicator_code and c.breakdown = t.breakdown
-        join broken b on b.report_key = c.report_key and b.relation_id = t.relation_id
-    )
-    select min(b.rule_id) as rule_id, array_agg(j.figure_hash order by j.position) as cells,
-        null::integer as named, null::bigint[] as context,
-        -- in the figures' own unit when they share one, in VND when money in two currencies is compared
-        case when bool_or(b.mixed) then min(b.lhs - b.imbalance)
-             else sum(j.value) filter (where j.coef < 0) end as expected,
-        case when bool_or(b.mixed) then min(b.lhs) else sum(j.value) filter (where j.coef > 0) end as found,
-        case when bool_or(b.mixed) then min(b.imbalance) else sum(j.coef * j.value) end as imbalance,
-        case when bool_or(b.mixed) then min(b.tolerance) else sum(j.rounding_tolerance) end as tolerance,
-        bool_or(b.rate_missing) as rate_missing
-    from joined j join broken b using (relation_id, report_key)
-    group by j.relation_id, j.report_key
-    """
+    select rule_id, cells, null::integer as named, null::bigint[] as context, expected, found, imbalance,
+        tolerance, rate_missing
+    from ({source}) as broken
+    where rule_id in ({ids})"""
 
 
 def _ratio_sql(rules: list[Rule]) -> str:
@@ -665,13 +666,14 @@ def resolve_cells(w: Warehouse, parts: list[str]) -> pd.DataFrame:
     return pd.concat(found, ignore_index=True) if found else frames[0]
 
 
-def detect(con: Warehouse | object, rules: list[Rule] | None = None, reporters: str | None = None
-           ) -> tuple[pd.DataFrame, dict[str, float]]:
+def detect(con: Warehouse | object, rules: list[Rule] | None = None, reporters: str | None = None,
+           built: bool = False) -> tuple[pd.DataFrame, dict[str, float]]:
     """Every broken relation in the warehouse, one row each (before messages and suggestions),
     and the seconds each rule kind took (`cells`: looking up the broken relations' cells).
     `con`: the warehouse (a Warehouse, or a DuckDB connection); `rules`: the catalogue's rules to
     run (all of them by default); `reporters`: a table of the reporters whose reports they run over
-    (create_cells_view; all by default)."""
+    (create_cells_view; all by default); `built`: the rule models (RULE_MODELS) are built in it
+    by the refresh's dbt build, and read as they are; otherwise they run over its fact tables."""
     import time
 
     w = as_warehouse(con)
@@ -680,7 +682,7 @@ def detect(con: Warehouse | object, rules: list[Rule] | None = None, reporters: 
     queries: list[tuple[list[Rule], str]] = []
     linear = [r for r in rules if r.kind in ("balance", "bound")]
     if linear:
-        queries.append((linear, _linear_sql(linear)))
+        queries.append((linear, _sums_sql(w, linear, reporters, built)))
     ratio = [r for r in rules if r.kind == "ratio"]
     if ratio:
         queries.append((ratio, _ratio_sql(ratio)))

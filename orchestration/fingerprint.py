@@ -12,7 +12,8 @@ refresh. The rules (RULES_CODE: expectations/ and the domain code it uses) check
 reports that changed, and every report when their code, the build's or the withdrawals changed
 (rules_basis): a change to them needs a new publication and a run of every rule, but not a full
 dbt build. The figure columns the landing keeps (ingest/figure_record.py) are the build's code
-too: dbt carries them on to the facts. A change to the rest of ingest's or orchestration's Python
+too: dbt carries them on to the facts; and so is the catalogue, whose relations the rules' models
+(dbt_project/models/quality) check each report against. A change to the rest of ingest's or orchestration's Python
 changes neither what was landed nor what the build and the rules make of it.
 """
 
@@ -23,9 +24,11 @@ from pathlib import Path
 from zonestat import target, warehouse
 from zonestat.config import DBT_PROJECT_DIR, REPO_ROOT, Home
 
-# models, macros, tests, seeds; and the figure columns the landing keeps, which dbt carries on to
-# the facts as they are (dbt_project/macros/landing_files.sql)
-BUILD_CODE = (DBT_PROJECT_DIR, REPO_ROOT / "ingest" / "figure_record.py")
+# models, macros, tests, seeds; the figure columns the landing keeps, which dbt carries on to the
+# facts as they are (dbt_project/macros/landing_files.sql); and the catalogue's relations, which the
+# rules' models join the facts with (expectations/quality.py's write_rule_terms)
+BUILD_CODE = (DBT_PROJECT_DIR, REPO_ROOT / "ingest" / "figure_record.py",
+              *(REPO_ROOT / "expectations" / name for name in ("catalogue.yaml", "catalogue.py")))
 # the catalogue, the engine, the suggestion search, and the domain code their findings are made
 # with (numbers as boards write them, units, text folding, severities and the reference data)
 RULES_CODE = (REPO_ROOT / "expectations", *(REPO_ROOT / "zonestat" / f"{domain}.py"

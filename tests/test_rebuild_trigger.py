@@ -1,5 +1,7 @@
 """What forces a full rebuild, what only a new publication, and what neither (orchestration/fingerprint.py)."""
 
+from pathlib import Path
+
 from orchestration import fingerprint
 from zonestat.config import Home
 
@@ -58,6 +60,27 @@ def test_only_the_build_s_code_forces_a_full_rebuild(tmp_path, monkeypatch):
     assert fingerprint.rules_basis(h) != rules_ran_on
 
 
+def test_a_change_to_the_catalogue_s_relations_rebuilds_the_rules_models(tmp_path, monkeypatch):
+    """The rules' dbt models (dbt_project/models/quality) read the catalogue's relations, which
+    expectations/catalogue.py expands from catalogue.yaml: both are the build's code, so a change to
+    either rebuilds the models in full, as a change to a model would."""
+    from expectations import catalogue
+
+    for source in (catalogue.CATALOGUE, catalogue.__file__):
+        repo = tmp_path / "repo" / Path(source).name
+        repo.parent.mkdir(parents=True, exist_ok=True)
+        repo.write_bytes(Path(source).read_bytes())
+        assert Path(source) in fingerprint.BUILD_CODE, source
+        monkeypatch.setattr(fingerprint, "BUILD_CODE", (repo,))
+        h = Home(tmp_path / "home" / repo.name).ensure()
+        h.work_db.write_bytes(b"")
+        fingerprint.record_build(h, fingerprint.inputs_fingerprint(h))
+        assert not fingerprint.needs_full_refresh(h, fingerprint.inputs_fingerprint(h))
+        repo.write_text(repo.read_text() + "\n# edited\n")
+        assert fingerprint.needs_full_refresh(h, fingerprint.inputs_fingerprint(h))
+        monkeypatch.undo()
+
+
 def test_the_rules_fingerprint_covers_the_domain_code_they_import():
     """A change to what the rules' findings are made with runs them over every report again: each
     module of ingest/ or zonestat/ that the quality engine imports, directly or through another, is
@@ -83,8 +106,9 @@ def test_the_rules_fingerprint_covers_the_domain_code_they_import():
 
 
 def test_each_domain_of_the_indicators_has_its_fact_model_and_no_other_calls_the_macro():
-    """One list of fact tables (reference.fact_tables, from the indicators' domains): the dbt
-    models that build them with macros/fact_table.sql are exactly those."""
+    """One list of fact tables (reference.fact_tables: dbt_project.yml's fact_domains, which must
+    hold every domain of the indicators): the dbt models that build them with
+    macros/fact_table.sql are exactly those."""
     from zonestat import reference
     from zonestat.config import DBT_PROJECT_DIR
 

@@ -121,10 +121,21 @@ def net_indicators() -> tuple[str, ...]:
     return tuple(_project_vars()["net_indicators"])
 
 
+def project_var(name: str):
+    """One of dbt_project.yml's vars, as dbt's var() gives it to a model."""
+    return _project_vars()[name]
+
+
+@lru_cache(maxsize=1)
 def fact_tables() -> tuple[str, ...]:
     """The fact tables: one per domain of the indicators (fct_investment, fct_output, ...), each a
-    dbt model of two lines calling macros/fact_table.sql."""
-    return tuple(f"fct_{domain}" for domain in dict.fromkeys(i.domain for i in indicators().values()))
+    dbt model of two lines calling macros/fact_table.sql, as dbt_project.yml's var `fact_domains`
+    lists them. An indicator of a domain without its fact table would be built into none."""
+    domains = tuple(project_var("fact_domains"))
+    if unlisted := {i.domain for i in indicators().values()} - set(domains):
+        raise ValueError(f"dbt_project.yml's fact_domains lacks {', '.join(sorted(unlisted))}, a domain of "
+                         "seeds/indicators.csv: add it, with its model models/marts/fct_<domain>.sql")
+    return tuple(f"fct_{domain}" for domain in domains)
 
 
 @lru_cache(maxsize=1)
