@@ -15,8 +15,8 @@ import hashlib
 
 import pandas as pd
 
-from expectations.catalogue import Rule, load
-from expectations.relations import as_sql, percent_tolerance
+from expectations.catalogue import Rule, Term, load
+from expectations.relations import percent_tolerance_sql, rule_macros
 from zonestat import reference, target
 from zonestat.config import DBT_PROJECT_DIR
 from zonestat.notation import vn_format
@@ -96,13 +96,6 @@ def _values(rows: list[tuple]) -> str:
     return ", ".join("(" + ", ".join(lit(v) for v in row) + ")" for row in rows)
 
 
-# Balances, bounds and ratios compare a cell `c` in VND where it is money (value_cmp, tol_cmp):
-# for figures in one currency this is the same comparison, both sides and the tolerance scaled
-# by one rate; figures in two currencies need it. unit_bit tells whether the units were mixed.
-COMPARABLE = """coalesce(c.value_vnd_bn, c.value) as value_cmp, c.rounding_tolerance * c.vnd_factor as tol_cmp,
-            c.value_vnd_bn is not null as converted,
-            case c.unit when 'VND_bn' then 1 when 'USD_mn' then 2 else 4 end as unit_bit"""
-
 # Every rule query returns one row per broken relation with
 #   cells:   the figure_hash of the cells the relation is about (cell_keys, and the cells a
 #            suggestion may change), in the order the finding lists them;
@@ -118,15 +111,22 @@ RULE_TERM_TYPES = {"relation_id": "integer", "rule_id": "varchar", "comparison":
                    "fx_relative": "double precision", "indicator_code": "varchar", "breakdown": "varchar",
                    "coef": "double precision", "position": "integer"}
 # The rules' detection as dbt models (dbt_project/models/quality), by the kinds each detects.
-RULE_MODELS = {"dq_broken_sums": ("balance", "bound")}
+RULE_MODELS = {"dq_broken_sums": ("balance", "bound"), "dq_broken_ratios": ("ratio",)}
+# What a rule model's rows carry besides the broken relation (the version it was checked in).
+MODEL_KEYS = ("reporter_id", "period_year", "submission_id", "n_revisions", "relation_id", "report_key")
 MODELS_DIR = DBT_PROJECT_DIR / "models" / "quality"
 
 
 def rule_terms(rules: list[Rule] | tuple[Rule, ...]) -> pd.DataFrame:
     """The terms of the rules' relations, a row each (RULE_TERM_TYPES)."""
-    rows = [(rel.relation_id, rule.id, rel.comparison, len(rel.terms), rule.fx_relative, t.indicator, t.breakdown,
-             t.coef, position)
-            for rule in rules for rel in rule.relations for position, t in enumerate(rel.terms)]
+    rows = []
+    for rule in rules:
+        for rel in rule.relations:
+            terms = list(rel.terms)
+            if rule.kind == "ratio" and "other_base" in rule.spec:  # the base a report may have taken instead
+                terms.append(Term(rule.spec["other_base"]["indicator"], rel.terms[0].breakdown))
+            rows += [(rel.relation_id, rule.id, rel.comparison, len(rel.terms), rule.fx_relative, t.indicator,
+                      t.breakdown, t.coef, position) for position, t in enumerate(terms)]
     return pd.DataFrame(rows, columns=list(RULE_TERM_TYPES)).astype(
         {"relation_id": "int32", "n_terms": "int32", "position": "int32", "fx_relative": "float64", "coef": "float64"})
 
@@ -153,100 +153,45 @@ def write_rule_terms(con: Warehouse | object) -> None:
 def render_model(name: str, terms: str) -> str:
     """A rule model's SQL as dbt would compile it for a build from empty, without dbt: for
     `zonestat validate` and the engine's other runs outside the refresh. `ref` names the table of
-    that name, the catalogue's terms are the table `terms`, and dbt's configuration renders to nothing."""
+    that name, the catalogue's terms are the table `terms`, the project's macros/rules.sql is there
+    as in dbt, and dbt's configuration renders to nothing."""
     import jinja2
 
+    names = {"ref": lambda model: model, "var": reference.project_var}
     template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(
         (MODELS_DIR / f"{name}.sql").read_text(encoding="utf-8"))
+    macros = rule_macros(**names)
     return template.render(
+        **names, **{name: getattr(macros, name) for name in macros.__dict__ if not name.startswith("_")},
         config=lambda **_: "", reporter_year_config=dict, only_changed_reporter_years=lambda *_, **__: "",
-        is_incremental=lambda: False, var=reference.project_var, ref=lambda model: model,
-        source=lambda _source, _table: terms)
+        is_incremental=lambda: False, source=lambda _source, _table: terms)
 
 
-def _sums_sql(w: Warehouse, rules: list[Rule], reporters: str | None, built: bool) -> str:
-    """Balance and bound relations that do not hold, from the dbt model dq_broken_sums: built in the
-    warehouse (`built`), or rendered over the fact tables of `w` for the relations of `rules`."""
-    [model] = [name for name, kinds in RULE_MODELS.items() if "balance" in kinds]
+def _model_sql(w: Warehouse, model: str, rules: list[Rule], reporters: str | None, built: bool) -> str:
+    """The relations of `rules` that do not hold, from the rule model `model`: built in the warehouse
+    (`built`), of the reporters in the table `reporters` when given; or rendered over the fact
+    tables of `w`."""
     if built:
         source = f"select * from {model}" + (f" where reporter_id in (select reporter_id from {reporters})"
                                              if reporters else "")
     else:
-        _write_terms(w, "dq_given_rule_terms", rules, temporary=True)
-        source = render_model(model, "dq_given_rule_terms")
+        given = f"{model}_terms"  # each model's own: the queries run after all are written
+        _write_terms(w, given, rules, temporary=True)
+        source = render_model(model, given)
+    columns = [c for c in w.columns(f"select * from {model}" if built else source) if c not in MODEL_KEYS]
+    if "context" not in columns:
+        columns.append("null::bigint[] as context")
     ids = ", ".join(f"'{rule.id}'" for rule in rules)
     return f"""
-    select rule_id, cells, null::integer as named, null::bigint[] as context, expected, found, imbalance,
-        tolerance, rate_missing
+    select {", ".join(columns)}, null::integer as named
     from ({source}) as broken
     where rule_id in ({ids})"""
 
 
-def _ratio_sql(rules: list[Rule]) -> str:
-    """Printed rates against their numerator and denominator, within the printed precision.
-
-    Compared in VND where the figures are money, as balances are: a ratio of two figures in one
-    currency is the same in VND, and figures in two currencies need the conversion.
-    """
-    terms = []
-    for rule in rules:
-        for rel in rule.relations:
-            for position, (role, t) in enumerate(zip(("rate", "num", "den"), rel.terms)):
-                terms.append((rel.relation_id, rule.id, role, t.indicator, t.breakdown, position))
-            if "other_base" in rule.spec:  # the base a report may have taken instead (catalogue.yaml)
-                terms.append((rel.relation_id, rule.id, "other", rule.spec["other_base"]["indicator"],
-                              rel.terms[0].breakdown, 3))
-    rate_tol, n_cmp, n_tol, d_cmp, d_tol, o_cmp, o_tol = as_sql("rate_tol", "n_cmp", "n_tol", "d_cmp", "d_tol", "o_cmp",
-                                                             "o_tol")
-    tolerance = percent_tolerance(rate_tol, n_cmp, n_tol, d_cmp, d_tol)
-    return f"""
-    with terms(relation_id, rule_id, role, indicator_code, breakdown, position) as (values {_values(terms)}),
-    joined as materialized (
-        select t.relation_id, t.rule_id, t.role, t.position, c.report_key, c.figure_hash, c.value,
-            c.rounding_tolerance, {COMPARABLE}
-        from {CELLS_VIEW} c
-        join terms t on c.indicator_code = t.indicator_code and c.breakdown = t.breakdown
-    ),
-    pivoted as (
-        select relation_id, rule_id, report_key, count(*) filter (where role <> 'other') as n,
-            max(value) filter (where role = 'rate') as rate,
-            max(rounding_tolerance) filter (where role = 'rate') as rate_tol,
-            max(value_cmp) filter (where role = 'num') as n_cmp, max(value_cmp) filter (where role = 'den') as d_cmp,
-            max(tol_cmp) filter (where role = 'num') as n_tol, max(tol_cmp) filter (where role = 'den') as d_tol,
-            max(value_cmp) filter (where role = 'other') as o_cmp, max(tol_cmp) filter (where role = 'other') as o_tol,
-            max(figure_hash) filter (where role = 'other') as o_hash,
-            bit_or(unit_bit) filter (where role in ('num', 'den')) not in (1, 2, 4)
-                and count(*) filter (where role in ('num', 'den') and converted) < 2 as rate_missing
-        from joined group by relation_id, rule_id, report_key
-    ),
-    broken as (
-        -- with the rate as the other base gives it, and whether the printed one matches that
-        select *, 100.0 * n_cmp / nullif(o_cmp, 0) as other_rate, {tolerance} as tolerance,
-            coalesce(not rate_missing and abs(rate - 100.0 * n_cmp / nullif(o_cmp, 0)) <=
-                {percent_tolerance(rate_tol, n_cmp, n_tol, o_cmp, o_tol)} + 1e-9, false)
-                as other_rate_holds
-        from pivoted
-        where n = 3 and (rate_missing or (d_cmp <> 0 and abs(rate - 100.0 * n_cmp / d_cmp) >
-            {tolerance} + 1e-9))
-    )
-    select b.rule_id, array_agg(j.figure_hash order by j.position) filter (where j.role <> 'other') as cells,
-        null::integer as named,
-        min(case when b.other_rate_holds then array[b.o_hash] end) as context,
-        min(b.other_rate) as other_rate, bool_or(b.other_rate_holds) as other_rate_holds,
-        min(case when not b.rate_missing then 100.0 * b.n_cmp / b.d_cmp end) as expected,
-        min(b.rate) as found,
-        min(case when not b.rate_missing then b.rate - 100.0 * b.n_cmp / b.d_cmp end) as imbalance,
-        min(b.tolerance) as tolerance,
-        bool_or(b.rate_missing) as rate_missing
-    from broken b join joined j on j.relation_id = b.relation_id and j.report_key = b.report_key
-    group by b.rule_id, b.relation_id, b.report_key
-    """
-
-
 def _share_sql(rule: Rule) -> str:
     comparable = "case when unit = 'VND_bn' or unit = 'USD_mn' then value_vnd_bn else value end as value_cmp"
-    tolerance = percent_tolerance(*as_sql("c.share_tolerance", "c.value", "c.rounding_tolerance", "t.value",
-                                       "t.rounding_tolerance"))
+    tolerance = percent_tolerance_sql("c.share_tolerance", "c.value", "c.rounding_tolerance", "t.value",
+                                      "t.rounding_tolerance")
     return f"""
     select '{rule.id}' as rule_id, array[c.figure_hash, t.figure_hash] as cells, null::integer as named,
         null::bigint[] as context,
@@ -277,8 +222,8 @@ def growth_sql(rule: Rule, broken_only: bool = True, submissions: str | None = N
     """
     broken = "" if broken_only else "true or"
     only = f"and submission_id in (select submission_id from {submissions})" if submissions else ""
-    tolerance = percent_tolerance(*as_sql("c.growth_tolerance", "c.value", "c.rounding_tolerance", "c.last_value",
-                                       "c.last_tol"))
+    tolerance = percent_tolerance_sql("c.growth_tolerance", "c.value", "c.rounding_tolerance", "c.last_value",
+                                      "c.last_tol")
     claim = ", ".join(f"c.{column}" for column in ("figure_hash", "value", "rounding_tolerance", "growth_pct_claimed",
                                                    "growth_tolerance", "period_year", "period_month"))
     return f"""
@@ -680,12 +625,9 @@ def detect(con: Warehouse | object, rules: list[Rule] | None = None, reporters: 
     create_cells_view(w, reporters)
     rules = load() if rules is None else rules
     queries: list[tuple[list[Rule], str]] = []
-    linear = [r for r in rules if r.kind in ("balance", "bound")]
-    if linear:
-        queries.append((linear, _sums_sql(w, linear, reporters, built)))
-    ratio = [r for r in rules if r.kind == "ratio"]
-    if ratio:
-        queries.append((ratio, _ratio_sql(ratio)))
+    for model, kinds in RULE_MODELS.items():
+        if of_model := [r for r in rules if r.kind in kinds]:
+            queries.append((of_model, _model_sql(w, model, of_model, reporters, built)))
     for rule in rules:
         builder = {
             "share": _share_sql, "growth": growth_sql, "monotonic": _monotonic_sql, "plausibility": _plausibility_sql,

@@ -9,16 +9,8 @@
     Built by reporter-year, as the facts are: each current version has a row of its own (rule_id
     null) besides its broken relations, so that a reporter-year checked with nothing broken is
     not checked again. -#}
-{%- set cells -%}
-    {%- for domain in var('fact_domains') %}
-    select reporter_id, period_year, submission_id, n_revisions, report_key, figure_hash, indicator_code, breakdown,
-        value, unit, value_vnd_bn, rounding_tolerance
-    from {{ ref('fct_' ~ domain) }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
-{%- endset %}
+{%- set cells = rule_figures("report_key, figure_hash, indicator_code, breakdown, value, unit, value_vnd_bn, "
+                              "rounding_tolerance") %}
 
 with terms as (
     select relation_id, rule_id, comparison, n_terms, fx_relative, indicator_code, breakdown, coef, position
@@ -42,11 +34,10 @@ grouped as (
         sum(t.coef * c.value_cmp) as imbalance,
         sum(c.tol_cmp) as tol, sum(c.value_cmp) filter (where t.coef > 0) as lhs
     from (
-        select report_key, indicator_code, breakdown, coalesce(value_vnd_bn, value) as value_cmp,
-            rounding_tolerance * coalesce(value_vnd_bn / nullif(value, 0), 1.0) as tol_cmp,
-            1 + case unit when 'VND_bn' then 256 when 'USD_mn' then 65536 else 0 end
-                + case when value_vnd_bn is null then 16777216 else 0 end as units
-        from checked
+        select c.report_key, c.indicator_code, c.breakdown, {{ comparable('c') }},
+            1 + case c.unit when 'VND_bn' then 256 when 'USD_mn' then 65536 else 0 end
+                + case when c.value_vnd_bn is null then 16777216 else 0 end as units
+        from checked as c
     ) as c
     inner join terms as t on c.indicator_code = t.indicator_code and c.breakdown = t.breakdown
     group by t.relation_id, c.report_key

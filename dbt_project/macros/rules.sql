@@ -1,0 +1,34 @@
+{#- What the rules' models (models/quality) share. Plain jinja, nothing of dbt's but ref and var:
+    `zonestat validate` renders the models with these macros and no dbt
+    (expectations/quality.py's render_model), and the suggestion search evaluates percent_tolerance
+    on numbers (expectations/relations.py). -#}
+
+{#- How far a printed percentage of `part` in `whole` (a rate, a share, a growth) may be from the
+    one its printed figures give: its own rounding (`printed`) and the two figures' roundings
+    carried into the ratio, to first order. Arithmetic that SQL and Python both read. -#}
+{% macro percent_tolerance(printed, part, part_tol, whole, whole_tol) -%}
+({{ printed }} + 100 * ({{ part_tol }} / abs({{ whole }}) + abs({{ part }}) * {{ whole_tol }} / ({{ whole }} * {{ whole }})))
+{%- endmacro %}
+
+{#- The `columns` of every current figure, from every fact table (dbt_project.yml's fact_domains),
+    with the keys a reporter-year model is built by. -#}
+{% macro rule_figures(columns) -%}
+    {%- for domain in var('fact_domains') %}
+    select reporter_id, period_year, submission_id, n_revisions, {{ columns }}
+    from {{ ref('fct_' ~ domain) }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- A figure of `c` as balances and ratios compare it, in VND where it is money (value_cmp, tol_cmp):
+    for figures in one currency this is the same comparison, both sides and the tolerance scaled by
+    one rate; figures in two currencies need it. `converted`: it has a VND value; `unit_bit`: its
+    unit, to tell whether the units were mixed. -#}
+{% macro comparable(c) -%}
+    coalesce({{ c }}.value_vnd_bn, {{ c }}.value) as value_cmp,
+    {{ c }}.rounding_tolerance * coalesce({{ c }}.value_vnd_bn / nullif({{ c }}.value, 0), 1.0) as tol_cmp,
+    {{ c }}.value_vnd_bn is not null as converted,
+    case {{ c }}.unit when 'VND_bn' then 1 when 'USD_mn' then 2 else 4 end as unit_bit
+{%- endmacro %}
