@@ -157,14 +157,15 @@ def render_model(name: str, terms: str) -> str:
     as in dbt, and dbt's configuration renders to nothing."""
     import jinja2
 
-    names = {"ref": lambda model: model, "var": reference.project_var}
+    names = {"ref": lambda model: model, "var": reference.project_var, "source": lambda _source, _table: terms,
+             # a build from empty: every figure is checked, and no configuration is written out
+             "only_changed_reporter_years": lambda *_, **__: "", "config": lambda **_: "",
+             "reporter_year_config": dict}
+    macros = rule_macros(**names)
     template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(
         (MODELS_DIR / f"{name}.sql").read_text(encoding="utf-8"))
-    macros = rule_macros(**names)
-    return template.render(
-        **names, **{name: getattr(macros, name) for name in macros.__dict__ if not name.startswith("_")},
-        config=lambda **_: "", reporter_year_config=dict, only_changed_reporter_years=lambda *_, **__: "",
-        is_incremental=lambda: False, source=lambda _source, _table: terms)
+    return template.render(**names, **{name: getattr(macros, name) for name in macros.__dict__
+                                       if not name.startswith("_")})
 
 
 def _model_sql(w: Warehouse, model: str, rules: list[Rule], reporters: str | None, built: bool) -> str:

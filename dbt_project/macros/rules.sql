@@ -1,5 +1,5 @@
-{#- What the rules' models (models/quality) share. Plain jinja, nothing of dbt's but ref and var:
-    `zonestat validate` renders the models with these macros and no dbt
+{#- What the rules' models (models/quality) share. Plain jinja, nothing of dbt's but ref, var and
+    only_changed_reporter_years: `zonestat validate` renders the models with these macros and no dbt
     (expectations/quality.py's render_model), and the suggestion search evaluates percent_tolerance
     on numbers (expectations/relations.py). -#}
 
@@ -8,6 +8,18 @@
     carried into the ratio, to first order. Arithmetic that SQL and Python both read. -#}
 {% macro percent_tolerance(printed, part, part_tol, whole, whole_tol) -%}
 ({{ printed }} + 100 * ({{ part_tol }} / abs({{ whole }}) + abs({{ part }}) * {{ whole_tol }} / ({{ whole }} * {{ whole }})))
+{%- endmacro %}
+
+{#- The figures a rule model checks, with the `columns` it reads: every current figure
+    (rule_figures), or, in an incremental build, those of the reporter-years with a current version
+    that the model has not checked yet. Each version checked has a row in the model, whatever it
+    found, and the versions it checked that are no longer current go before the build
+    (macros/incremental_scope.sql). -#}
+{% macro figures_to_check(columns) -%}
+    select c.*
+    from ({{ rule_figures(columns) }}) as c
+    {#- the versions are looked up among the submissions (one row each), not the facts -#}
+    {{ only_changed_reporter_years('c', ref('int_submissions_ranked'), 'is_current') }}
 {%- endmacro %}
 
 {#- The `columns` of every current figure, from every fact table (dbt_project.yml's fact_domains),

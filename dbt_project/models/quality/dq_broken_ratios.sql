@@ -5,9 +5,6 @@
     Compared in VND where the figures are money, as balances are: a ratio of two figures in one
     currency is the same in VND, and figures in two currencies need the conversion. Built and
     rendered as dq_broken_sums is (see there), with a row per current version checked. -#}
-{%- set cells = rule_figures("report_key, figure_hash, indicator_code, breakdown, value, unit, value_vnd_bn, "
-                              "rounding_tolerance") %}
-
 with terms as (
     select relation_id, rule_id, indicator_code, breakdown, position,
         case position when 0 then 'rate' when 1 then 'num' when 2 then 'den' else 'other' end as role
@@ -16,9 +13,8 @@ with terms as (
 ),
 
 checked as materialized (
-    select c.*
-    from ({{ cells }}) as c
-    {{ only_changed_reporter_years('c', '(' ~ cells ~ ')') }}
+    {{ figures_to_check("report_key, figure_hash, indicator_code, breakdown, value, unit, value_vnd_bn, "
+                         "rounding_tolerance") }}
 ),
 
 joined as materialized (

@@ -9,9 +9,6 @@
     Built by reporter-year, as the facts are: each current version has a row of its own (rule_id
     null) besides its broken relations, so that a reporter-year checked with nothing broken is
     not checked again. -#}
-{%- set cells = rule_figures("report_key, figure_hash, indicator_code, breakdown, value, unit, value_vnd_bn, "
-                              "rounding_tolerance") %}
-
 with terms as (
     select relation_id, rule_id, comparison, n_terms, fx_relative, indicator_code, breakdown, coef, position
     from {{ source('quality', 'dq_rule_terms') }}
@@ -19,9 +16,8 @@ with terms as (
 ),
 
 checked as materialized (
-    select c.*
-    from ({{ cells }}) as c
-    {{ only_changed_reporter_years('c', '(' ~ cells ~ ')') }}
+    {{ figures_to_check("report_key, figure_hash, indicator_code, breakdown, value, unit, value_vnd_bn, "
+                         "rounding_tolerance") }}
 ),
 
 grouped as (
