@@ -46,10 +46,10 @@ h.work_db.unlink(missing_ok=True)
 from ingest import land
 land.ensure_layout(h.landing)  # the landing's folders, as a refresh's ingest leaves them
 from orchestration.dbt import dbt_command
-from expectations.quality import write_rule_terms
+from expectations.quality import write_catalogue
 from zonestat import warehouse
 with warehouse.work(h) as w:  # the catalogue's relations, which the rules' models read, as a refresh writes them
-    write_rule_terms(w)
+    write_catalogue(w)
 # dq_findings reads what the quality engine writes after this build (bench/quality runs it)
 subprocess.run(dbt_command(h, "build", "--quiet", "--exclude", "dq_findings", "--target-path", str(h.dbt_target)),
                check=True)

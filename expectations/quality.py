@@ -104,60 +104,70 @@ def _values(rows: list[tuple]) -> str:
 # and the numbers: expected, found, imbalance, tolerance, rate_missing (and a kind's extras).
 
 
-# The terms of the catalogue's relations of fixed figures (balance, bound, ratio, magnitude range),
-# as the rules' dbt models read them (the source quality.dq_rule_terms): each column and its SQL type.
-RULE_TERMS_TABLE = "dq_rule_terms"
-RULE_TERM_TYPES = {"relation_id": "integer", "rule_id": "varchar", "comparison": "varchar", "n_terms": "integer",
-                   "fx_relative": "double precision", "indicator_code": "varchar", "breakdown": "varchar",
-                   "coef": "double precision", "position": "integer"}
+# The catalogue as the rules' dbt models read it (the sources quality.dq_rules and
+# quality.dq_rule_terms): each table's columns and their SQL types. dq_rules: every rule and its
+# kind; dq_rule_terms: the terms of the relations of fixed figures (balance, bound, ratio,
+# magnitude range), a row each.
+CATALOGUE_TABLES = {
+    "dq_rules": {"rule_id": "varchar", "kind": "varchar"},
+    "dq_rule_terms": {"relation_id": "integer", "rule_id": "varchar", "comparison": "varchar", "n_terms": "integer",
+                      "fx_relative": "double precision", "indicator_code": "varchar", "breakdown": "varchar",
+                      "coef": "double precision", "position": "integer"},
+}
 # The rules' detection as dbt models (dbt_project/models/quality), by the kinds each detects.
-RULE_MODELS = {"dq_broken_sums": ("balance", "bound"), "dq_broken_ratios": ("ratio",)}
+RULE_MODELS = {"dq_broken_sums": ("balance", "bound"), "dq_broken_ratios": ("ratio",), "dq_broken_shares": ("share",)}
 # What a rule model's rows carry besides the broken relation (the version it was checked in).
 MODEL_KEYS = ("reporter_id", "period_year", "submission_id", "n_revisions", "relation_id", "report_key")
 MODELS_DIR = DBT_PROJECT_DIR / "models" / "quality"
 
 
-def rule_terms(rules: list[Rule] | tuple[Rule, ...]) -> pd.DataFrame:
-    """The terms of the rules' relations, a row each (RULE_TERM_TYPES)."""
+def catalogue_rows(table: str, rules: list[Rule] | tuple[Rule, ...]) -> pd.DataFrame:
+    """The rows of one of CATALOGUE_TABLES for these rules."""
     rows = []
     for rule in rules:
-        for rel in rule.relations:
+        if table == "dq_rules":
+            rows.append((rule.id, rule.kind))
+        for rel in rule.relations if table == "dq_rule_terms" else ():
             terms = list(rel.terms)
             if rule.kind == "ratio" and "other_base" in rule.spec:  # the base a report may have taken instead
                 terms.append(Term(rule.spec["other_base"]["indicator"], rel.terms[0].breakdown))
             rows += [(rel.relation_id, rule.id, rel.comparison, len(rel.terms), rule.fx_relative, t.indicator,
                       t.breakdown, t.coef, position) for position, t in enumerate(terms)]
-    return pd.DataFrame(rows, columns=list(RULE_TERM_TYPES)).astype(
-        {"relation_id": "int32", "n_terms": "int32", "position": "int32", "fx_relative": "float64", "coef": "float64"})
+    types = {"integer": "int32", "double precision": "float64", "varchar": "object"}
+    return pd.DataFrame(rows, columns=list(CATALOGUE_TABLES[table])).astype(
+        {column: types[kind] for column, kind in CATALOGUE_TABLES[table].items()})
 
 
-def _write_terms(w: Warehouse, table: str, rules, temporary: bool = False) -> None:
-    w.execute(f"drop table if exists {table}")
-    columns = ", ".join(f"{column} {kind}" for column, kind in RULE_TERM_TYPES.items())
-    w.execute(f"create {'temporary ' if temporary else ''}table {table} ({columns})")
-    w.insert_frame(table, rule_terms(rules))
+def _write_catalogue(w: Warehouse, rules, named=lambda table: table, temporary: bool = False) -> None:
+    for table, types in CATALOGUE_TABLES.items():
+        w.execute(f"drop table if exists {named(table)}")
+        columns = ", ".join(f"{column} {kind}" for column, kind in types.items())
+        w.execute(f"create {'temporary ' if temporary else ''}table {named(table)} ({columns})")
+        w.insert_frame(named(table), catalogue_rows(table, rules))
 
 
-def write_rule_terms(con: Warehouse | object) -> None:
-    """The catalogue's relation terms (RULE_TERMS_TABLE), written where dbt's build reads them: before
-    each build, which rebuilds every rule model when the catalogue changed (orchestration/fingerprint.py)."""
+def write_catalogue(con: Warehouse | object) -> None:
+    """The catalogue's rules and relation terms (CATALOGUE_TABLES), written where dbt's build reads
+    them: before each build, which rebuilds every rule model when the catalogue changed
+    (orchestration/fingerprint.py)."""
     w = as_warehouse(con)
     with w.transaction():
         if w.engine != target.DUCKDB:  # before the first build, dbt has not made its schema yet
             w.execute(f"create schema if not exists {w.schema}")
-        _write_terms(w, RULE_TERMS_TABLE, load())
-        if w.engine != target.DUCKDB:  # as every table the build reads (dbt_project/macros/portable.sql)
-            w.execute(f"analyze {RULE_TERMS_TABLE}")
+        _write_catalogue(w, load())
+        for table in CATALOGUE_TABLES if w.engine != target.DUCKDB else ():
+            w.execute(f"analyze {table}")  # as every table the build reads (dbt_project/macros/portable.sql)
 
 
-def render_model(name: str, terms: str) -> str:
+def render_model(name: str, sources: dict[str, str]) -> str:
     """A rule model's SQL as dbt would compile it for a build from empty, without dbt: for
     `zonestat validate` and the engine's other runs outside the refresh. `ref` names the table of
-    that name, the catalogue's terms are the table `terms`, the project's macros/rules.sql is there
-    as in dbt, and dbt's configuration renders to nothing."""
+    that name, the catalogue's tables are those `sources` names, the project's macros/rules.sql is
+    there as in dbt, and dbt's configuration renders to nothing."""
     import jinja2
 
-    names = {"ref": lambda model: model, "var": reference.project_var, "source": lambda _source, _table: terms,
+    names = {"ref": lambda model: model, "var": reference.project_var,
+             "source": lambda _source, table: sources[table],
              # a build from empty: every figure is checked, and no configuration is written out
              "only_changed_reporter_years": lambda *_, **__: "", "config": lambda **_: "",
              "reporter_year_config": dict}
@@ -176,9 +186,10 @@ def _model_sql(w: Warehouse, model: str, rules: list[Rule], reporters: str | Non
         source = f"select * from {model}" + (f" where reporter_id in (select reporter_id from {reporters})"
                                              if reporters else "")
     else:
-        given = f"{model}_terms"  # each model's own: the queries run after all are written
-        _write_terms(w, given, rules, temporary=True)
-        source = render_model(model, given)
+        def given(table: str) -> str:  # each model's own: the queries run after all are written
+            return f"{model}_{table}"
+        _write_catalogue(w, rules, given, temporary=True)
+        source = render_model(model, {table: given(table) for table in CATALOGUE_TABLES})
     columns = [c for c in w.columns(f"select * from {model}" if built else source) if c not in MODEL_KEYS]
     if "context" not in columns:
         columns.append("null::bigint[] as context")
@@ -187,28 +198,6 @@ def _model_sql(w: Warehouse, model: str, rules: list[Rule], reporters: str | Non
     select {", ".join(columns)}, null::integer as named
     from ({source}) as broken
     where rule_id in ({ids})"""
-
-
-def _share_sql(rule: Rule) -> str:
-    comparable = "case when unit = 'VND_bn' or unit = 'USD_mn' then value_vnd_bn else value end as value_cmp"
-    tolerance = percent_tolerance_sql("c.share_tolerance", "c.value", "c.rounding_tolerance", "t.value",
-                                      "t.rounding_tolerance")
-    return f"""
-    select '{rule.id}' as rule_id, array[c.figure_hash, t.figure_hash] as cells, null::integer as named,
-        null::bigint[] as context,
-        100.0 * c.value_cmp / t.value_cmp as expected, c.share_pct_claimed as found,
-        c.share_pct_claimed - 100.0 * c.value_cmp / t.value_cmp as imbalance,
-        {tolerance} as tolerance,
-        false as rate_missing
-    from (select report_key, indicator_code, figure_hash, value, rounding_tolerance, share_pct_claimed,
-                 share_tolerance, {comparable}
-          from {CELLS_VIEW} where share_pct_claimed is not null) c
-    join (select report_key, indicator_code, figure_hash, value, rounding_tolerance, {comparable}
-          from {CELLS_VIEW} where breakdown = 'TONG') t
-      on c.report_key = t.report_key and c.indicator_code = t.indicator_code
-    where t.value <> 0 and abs(c.share_pct_claimed - 100.0 * c.value_cmp / t.value_cmp) >
-        {tolerance} + 1e-9
-    """
 
 
 def growth_sql(rule: Rule, broken_only: bool = True, submissions: str | None = None) -> str:
@@ -631,7 +620,7 @@ def detect(con: Warehouse | object, rules: list[Rule] | None = None, reporters: 
             queries.append((of_model, _model_sql(w, model, of_model, reporters, built)))
     for rule in rules:
         builder = {
-            "share": _share_sql, "growth": growth_sql, "monotonic": _monotonic_sql, "plausibility": _plausibility_sql,
+            "growth": growth_sql, "monotonic": _monotonic_sql, "plausibility": _plausibility_sql,
             "reference": _missing_rate_sql if rule.spec.get("about") == "exchange_rates" else _bloc_membership_sql,
         }.get(rule.kind)
         if rule.kind == "hierarchy":

@@ -17,7 +17,7 @@ from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from expectations.engine import READS as QUALITY_READS
 from expectations.engine import RULE_FINDINGS_TABLE
-from expectations.quality import write_rule_terms
+from expectations.quality import write_catalogue
 from orchestration.dbt import dbt_project, ensure_manifest, run_dbt
 from orchestration.disk import ensure_free_space, prune
 from orchestration.fingerprint import (
@@ -112,7 +112,7 @@ def build_dbt_assets(h: Home) -> list[dg.AssetsDefinition]:
         fingerprint = inputs_fingerprint(h)
         ensure_free_space(h, "The dbt build")
         with warehouse.work(h) as w:  # what the rules' models read of the catalogue
-            write_rule_terms(w)
+            write_catalogue(w)
         # Incremental by reporter-year unless the code changed (or there is no earlier build).
         full = needs_full_refresh(h, fingerprint)
         args = ["build", "--full-refresh"] if full else ["build"]

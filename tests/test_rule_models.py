@@ -1,0 +1,45 @@
+"""The rules' dbt models (dbt_project/models/quality), rendered without dbt as `zonestat validate`
+runs them: each kind finds its broken relation on a report, names its cells, and finds nothing on the
+same report typed consistently."""
+
+import pytest
+
+from expectations import file_rules, quality
+from tests.fixtures.workbooks import parse, row, workbook
+
+# Each kind a model detects: a report that breaks one of its rules, the same report made consistent,
+# the rule, and the cells its finding names (row 2 of SoLieu is the first figure).
+CASES = {
+    "balance": ([row("INV_NEW_PROJ", "21"), row("INV_NEW_PROJ", "12", breakdown="TN"),
+                 row("INV_NEW_PROJ", "8", breakdown="NN")], {2: "20"},
+                "balance.total_domestic_foreign", "SoLieu!F2, SoLieu!F3, SoLieu!F4"),
+    "bound": ([row("OUT_REVENUE", "1.200", "tỷ đồng"), row("OUT_REVENUE", "1.500", "tỷ đồng", breakdown="NN")],
+              {3: "900"}, "bound.foreign_part_within_total", "SoLieu!F3, SoLieu!F2"),
+    "ratio": ([row("INV_VALID_CAP", "2.000", "tỷ đồng"), row("INV_IMPL_CAP", "500", "tỷ đồng"),
+               row("INV_IMPL_RATE", "52", "%")], {4: "25"}, "ratio.implementation_rate", "SoLieu!F4, SoLieu!F3, SoLieu!F2"),
+    "share": ([row("INV_VALID_CAP", "2.000", "tỷ đồng"), row("INV_VALID_CAP", "500", "tỷ đồng", "NN", share="40")],
+              {3: ("500", "25")}, "ratio.claimed_share", "SoLieu!F3, SoLieu!F2"),
+}
+
+
+def _findings(tmp_path, rows):
+    sub = parse(workbook(tmp_path / "report.xlsx", rows))
+    assert not sub.rejected, sub.findings
+    return file_rules.findings_of_files([sub]).get(sub.submission_id)
+
+
+@pytest.mark.parametrize("kind", list(CASES))
+def test_each_rule_model_finds_what_breaks_its_rule_and_nothing_else(kind, tmp_path):
+    rows, mended, rule_id, cells = CASES[kind]
+    assert any(kind in kinds for kinds in quality.RULE_MODELS.values())
+    found = _findings(tmp_path, rows)
+    [finding] = found[found["rule_id"] == rule_id].to_dict("records")
+    assert finding["source_cells"] == cells, finding
+    consistent = [list(r) for r in rows]
+    for line, value in mended.items():
+        value, share = value if isinstance(value, tuple) else (value, None)
+        consistent[line - 2][5] = value
+        if share:
+            consistent[line - 2][7] = share
+    found = _findings(tmp_path, consistent)
+    assert found is None or rule_id not in set(found["rule_id"]), found
