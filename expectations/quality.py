@@ -1,9 +1,12 @@
 """The quality engine's detection: the rule catalogue as SQL over the facts.
 
-Detection is set-based SQL in the warehouse (one query per rule kind over every report, or
-over the reporters a refresh must check again: create_cells_view), so the whole catalogue costs a
-few scans of the fact tables. The SQL is what DuckDB and PostgreSQL both run (arrays, ordered
-aggregates, FILTER, percentile_cont), so the rules run in either warehouse as it is. For every
+Detection is set-based SQL in the warehouse, so the whole catalogue costs a few scans of the fact
+tables. Most rules within one report are dbt models (RULE_MODELS, dbt_project/models/quality),
+which the refresh's dbt build brings up to date by reporter-year and the engine reads (detect's
+`built`), and which `zonestat validate` renders without dbt over a file's figures (render_model).
+The others are queries here, one per rule kind over every report or over the reporters a refresh
+must check again (create_cells_view). The SQL is what DuckDB and PostgreSQL both run (arrays,
+ordered aggregates, FILTER, percentile_cont), so the rules run in either warehouse as it is. For every
 report with a broken rule, suggest.py then searches the smallest set of cells whose correction
 satisfies all of its rules (engine.py). Findings about what boards reported are flags, never blockers: the dbt
 model dq_findings publishes them, and each fact row gets the worst severity touching it.
@@ -90,12 +93,6 @@ def create_cells_view(con: Warehouse | object, reporters: str | None = None) -> 
     w.temp_view(CELLS_VIEW, cells)
 
 
-def _values(rows: list[tuple]) -> str:
-    def lit(v: object) -> str:
-        return f"'{v}'" if isinstance(v, str) else repr(float(v)) if isinstance(v, float) else str(v)
-    return ", ".join("(" + ", ".join(lit(v) for v in row) + ")" for row in rows)
-
-
 # Every rule query returns one row per broken relation with
 #   cells:   the figure_hash of the cells the relation is about (cell_keys, and the cells a
 #            suggestion may change), in the order the finding lists them;
@@ -109,24 +106,34 @@ def _values(rows: list[tuple]) -> str:
 # kind; dq_rule_terms: the terms of the relations of fixed figures (balance, bound, ratio,
 # magnitude range), a row each.
 CATALOGUE_TABLES = {
-    "dq_rules": {"rule_id": "varchar", "kind": "varchar"},
+    "dq_rules": {"rule_id": "varchar", "kind": "varchar", "indicator_code": "varchar", "low": "double precision",
+                 "high": "double precision", "rough_vnd_per_usd": "double precision"},
     "dq_rule_terms": {"relation_id": "integer", "rule_id": "varchar", "comparison": "varchar", "n_terms": "integer",
                       "fx_relative": "double precision", "indicator_code": "varchar", "breakdown": "varchar",
                       "coef": "double precision", "position": "integer"},
 }
 # The rules' detection as dbt models (dbt_project/models/quality), by the kinds each detects.
-RULE_MODELS = {"dq_broken_sums": ("balance", "bound"), "dq_broken_ratios": ("ratio",), "dq_broken_shares": ("share",)}
+RULE_MODELS = {"dq_broken_sums": ("balance", "bound"), "dq_broken_ratios": ("ratio",), "dq_broken_shares": ("share",),
+               "dq_out_of_range": ("plausibility", "magnitude")}
 # What a rule model's rows carry besides the broken relation (the version it was checked in).
 MODEL_KEYS = ("reporter_id", "period_year", "submission_id", "n_revisions", "relation_id", "report_key")
 MODELS_DIR = DBT_PROJECT_DIR / "models" / "quality"
+
+
+def rule_model(rule: Rule) -> str | None:
+    """The rule model that detects `rule` (RULE_MODELS), if one does."""
+    if rule.kind == "magnitude" and "numerator" not in rule.spec:
+        return None  # against the series' own history, across reports: _magnitude_history_sql
+    return next((model for model, kinds in RULE_MODELS.items() if rule.kind in kinds), None)
 
 
 def catalogue_rows(table: str, rules: list[Rule] | tuple[Rule, ...]) -> pd.DataFrame:
     """The rows of one of CATALOGUE_TABLES for these rules."""
     rows = []
     for rule in rules:
-        if table == "dq_rules":
-            rows.append((rule.id, rule.kind))
+        if table == "dq_rules":  # the range a plausibility or magnitude rule gives its figures
+            low, high = rule.spec.get("range") or rule.spec.get("range_vnd_bn") or (None, None)
+            rows.append((rule.id, rule.kind, rule.spec.get("indicator"), low, high, rule.spec.get("rough_vnd_per_usd")))
         for rel in rule.relations if table == "dq_rule_terms" else ():
             terms = list(rel.terms)
             if rule.kind == "ratio" and "other_base" in rule.spec:  # the base a report may have taken instead
@@ -381,31 +388,6 @@ def _monotonic_sql(rule: Rule) -> str:
     """
 
 
-def _magnitude_range_sql(rule: Rule) -> str:
-    low, high = rule.spec["range_vnd_bn"]
-    terms = [(rel.relation_id, rel.terms[0].indicator, rel.terms[0].breakdown, rel.terms[1].indicator,
-              rel.terms[1].breakdown) for rel in rule.relations]
-    money = f"coalesce(n.value_vnd_bn, case when n.unit = 'USD_mn' then n.value * {rule.spec['rough_vnd_per_usd'] / 1000} " \
-            "else n.value end)"
-    return f"""
-    with terms(relation_id, num_indicator, num_breakdown, den_indicator, den_breakdown) as (values {_values(terms)}),
-    pairs as (
-        select n.figure_hash, n.value, d.figure_hash as den_hash, {money} / nullif(d.value, 0) as per_unit
-        from terms t
-        join {CELLS_VIEW} n on n.indicator_code = t.num_indicator and n.breakdown = t.num_breakdown
-        join {CELLS_VIEW} d on d.indicator_code = t.den_indicator and d.breakdown = t.den_breakdown
-            and d.report_key = n.report_key
-    )
-    select '{rule.id}' as rule_id, array[figure_hash] as cells, null::integer as named, array[den_hash] as context,
-        value as cell_value, case when per_unit > {high} then {high} else {low} end as expected,
-        per_unit as found, per_unit - case when per_unit > {high} then {high} else {low} end as imbalance,
-        0.0 as tolerance, false as rate_missing, {low} as low, {high} as high
-    from pairs
-    where (per_unit > {high} and per_unit / 1000 between {low} and {high})
-       or (per_unit < {low} and per_unit > 0 and per_unit * 1000 between {low} and {high})
-    """
-
-
 def _magnitude_history_sql(rule: Rule) -> str:
     """A figure about 1000 times its own usual level (same month in other years for flows)."""
     minimum = int(rule.spec.get("min_history", 2))
@@ -482,18 +464,6 @@ def peer_range_sql(cells: str, minimum_peers: int = 3) -> str:
         and o.breakdown = m.breakdown and o.unit = m.unit and o.reporter_id <> m.reporter_id
     group by m.figure_key
     having count(distinct o.reporter_id) >= {minimum_peers}
-    """
-
-
-def _plausibility_sql(rule: Rule) -> str:
-    low, high = rule.spec["range"]
-    return f"""
-    select '{rule.id}' as rule_id, array[figure_hash] as cells, null::integer as named, null::bigint[] as context,
-        case when value > {high} then {high} else {low} end as expected, value as found,
-        value - case when value > {high} then {high} else {low} end as imbalance, 0.0 as tolerance,
-        false as rate_missing, {low} as low, {high} as high
-    from {CELLS_VIEW}
-    where indicator_code = '{rule.spec["indicator"]}' and (value < {low} or value > {high})
     """
 
 
@@ -615,19 +585,21 @@ def detect(con: Warehouse | object, rules: list[Rule] | None = None, reporters: 
     create_cells_view(w, reporters)
     rules = load() if rules is None else rules
     queries: list[tuple[list[Rule], str]] = []
-    for model, kinds in RULE_MODELS.items():
-        if of_model := [r for r in rules if r.kind in kinds]:
+    for model in RULE_MODELS:
+        if of_model := [r for r in rules if rule_model(r) == model]:
             queries.append((of_model, _model_sql(w, model, of_model, reporters, built)))
     for rule in rules:
+        if rule_model(rule):
+            continue
         builder = {
-            "growth": growth_sql, "monotonic": _monotonic_sql, "plausibility": _plausibility_sql,
+            "growth": growth_sql, "monotonic": _monotonic_sql,
             "reference": _missing_rate_sql if rule.spec.get("about") == "exchange_rates" else _bloc_membership_sql,
         }.get(rule.kind)
         if rule.kind == "hierarchy":
             builder = _bloc_hierarchy_sql if rule.spec["level"] == "bloc" else \
                 lambda rule: _zone_hierarchy_sql(rule, w.engine)
         if rule.kind == "magnitude":
-            builder = _magnitude_range_sql if "numerator" in rule.spec else _magnitude_history_sql
+            builder = _magnitude_history_sql
         if builder:
             queries.append(([rule], builder(rule)))
     timings: dict[str, float] = {}

@@ -214,3 +214,20 @@ def test_every_sql_example_of_the_readme_returns_rows(sample_warehouse):
     assert len(examples) >= 3
     for sql in examples:
         assert len(query(home.published_db, sql)), sql
+
+
+def test_the_rule_models_dbt_built_hold_what_they_find_rendered_without_dbt(sample_warehouse):
+    """`zonestat validate` runs the rules' models rendered without dbt (expectations/quality.py's
+    render_model): over the same facts, they find what the models dbt built hold."""
+    import duckdb
+
+    from expectations import quality
+    from expectations.catalogue import load
+
+    home, _, _ = sample_warehouse
+    of_models = [rule for rule in load() if quality.rule_model(rule)]
+    with duckdb.connect(str(home.work_db)) as con:
+        built, rendered = (quality.detect(con, of_models, built=read)[0] for read in (True, False))
+    assert {rule_id.split(".")[0] for rule_id in built["rule_id"]} >= {"balance", "bound", "ratio"}
+    assert sorted(zip(built["rule_id"], built["cell_keys"], built["found"])) == \
+        sorted(zip(rendered["rule_id"], rendered["cell_keys"], rendered["found"]))

@@ -1,0 +1,69 @@
+{{ config(**reporter_year_config()) }}
+{#- Figures outside the range their rule gives (source quality.dq_rules: the rule's indicator,
+    low and high): a plausibility rule's figure outside it, and a magnitude rule's figure per unit
+    (its numerator per its denominator, the terms of source quality.dq_rule_terms) about 1000
+    times outside it, which is a slip of a thousands separator or of the unit. Money per unit is
+    in billion VND: converted where the year has a rate, at the rule's rough rate where it has none.
+    Built and rendered as dq_broken_sums is (see there), with a row per current version checked. -#}
+with rules as (
+    select rule_id, kind, indicator_code, low, high, rough_vnd_per_usd from {{ source('quality', 'dq_rules') }}
+    where kind in ('plausibility', 'magnitude') and low is not null
+),
+
+terms as (
+    select t.relation_id, t.rule_id, t.indicator_code, t.breakdown, t.position
+    from {{ source('quality', 'dq_rule_terms') }} as t
+    where t.comparison = 'range'
+),
+
+checked as materialized (
+    {{ figures_to_check("report_key, figure_hash, indicator_code, breakdown, value, unit, value_vnd_bn") }}
+),
+
+per_unit as (
+    -- a magnitude rule's numerator (position 0) per its denominator (1), in the same report
+    select n.reporter_id, n.period_year, n.submission_id, n.n_revisions, n.report_key, nt.rule_id, n.figure_hash,
+        n.value, d.figure_hash as den_hash,
+        coalesce(n.value_vnd_bn, case when n.unit = 'USD_mn' then n.value * r.rough_vnd_per_usd / 1000 else n.value end)
+            / nullif(d.value, 0) as per_unit,
+        r.low, r.high
+    from checked as n
+    inner join terms as nt on nt.position = 0 and n.indicator_code = nt.indicator_code and n.breakdown = nt.breakdown
+    inner join terms as dt on dt.relation_id = nt.relation_id and dt.position = 1
+    inner join checked as d
+        on d.report_key = n.report_key and d.indicator_code = dt.indicator_code and d.breakdown = dt.breakdown
+    inner join rules as r on r.rule_id = nt.rule_id
+)
+
+select reporter_id, period_year, submission_id, n_revisions, rule_id, report_key,
+    array[figure_hash] as cells,
+    -- the denominator, shown beside the figure
+    array[den_hash] as context,
+    value as cell_value,
+    case when per_unit > high then high else low end as expected,
+    per_unit as found,
+    per_unit - case when per_unit > high then high else low end as imbalance,
+    0.0 as tolerance, false as rate_missing, low, high
+from per_unit
+where (per_unit > high and per_unit / 1000 between low and high)
+    or (per_unit < low and per_unit > 0 and per_unit * 1000 between low and high)
+
+union all
+
+select c.reporter_id, c.period_year, c.submission_id, c.n_revisions, r.rule_id, c.report_key,
+    array[c.figure_hash] as cells, cast(null as bigint[]) as context, c.value as cell_value,
+    case when c.value > r.high then r.high else r.low end as expected, c.value as found,
+    c.value - case when c.value > r.high then r.high else r.low end as imbalance,
+    0.0 as tolerance, false as rate_missing, r.low, r.high
+from checked as c
+inner join rules as r on r.kind = 'plausibility' and c.indicator_code = r.indicator_code
+where c.value < r.low or c.value > r.high
+
+union all
+
+-- each version checked, figures out of range or not
+select reporter_id, period_year, submission_id, n_revisions, cast(null as varchar), cast(null as bigint),
+    cast(null as bigint[]), cast(null as bigint[]), cast(null as double precision), cast(null as double precision),
+    cast(null as double precision), cast(null as double precision), cast(null as double precision),
+    cast(null as boolean), cast(null as double precision), cast(null as double precision)
+from (select distinct reporter_id, period_year, submission_id, n_revisions from checked) as versions
