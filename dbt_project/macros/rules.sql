@@ -44,3 +44,20 @@
     {{ c }}.value_vnd_bn is not null as converted,
     case {{ c }}.unit when 'VND_bn' then 1 when 'USD_mn' then 2 else 4 end as unit_bit
 {%- endmacro %}
+
+{#- The version a broken relation was found in, from its figures `f` (grouped by relation and report):
+    the keys each row of a rule model is written by. -#}
+{% macro version_of(f) -%}
+    min({{ f }}.reporter_id) as reporter_id,
+    min({{ f }}.period_year) as period_year,
+    min({{ f }}.submission_id) as submission_id,
+    min({{ f }}.n_revisions) as n_revisions
+{%- endmacro %}
+
+{#- A row for each version checked, whatever it found (figures_to_check): its keys, then null in each of
+    the model's other columns, of these SQL `types`. -#}
+{% macro versions_checked(types) -%}
+    select reporter_id, period_year, submission_id, n_revisions
+        {%- for type in types %}, cast(null as {{ type }}){% endfor %}
+    from (select distinct reporter_id, period_year, submission_id, n_revisions from checked) as versions
+{%- endmacro %}

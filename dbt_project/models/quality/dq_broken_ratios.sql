@@ -12,7 +12,7 @@ with terms as (
     where comparison = 'ratio'
 ),
 
-checked as materialized (
+checked as (
     {{ figures_to_check("report_key, figure_hash, indicator_code, breakdown, value, unit, value_vnd_bn, "
                          "rounding_tolerance") }}
 ),
@@ -51,10 +51,7 @@ broken as (
 )
 
 select
-    min(j.reporter_id) as reporter_id,
-    min(j.period_year) as period_year,
-    min(j.submission_id) as submission_id,
-    min(j.n_revisions) as n_revisions,
+    {{ version_of('j') }},
     b.rule_id,
     b.relation_id,
     b.report_key,
@@ -75,9 +72,5 @@ group by b.rule_id, b.relation_id, b.report_key
 
 union all
 
--- each version checked, broken rates or not
-select reporter_id, period_year, submission_id, n_revisions, cast(null as varchar), cast(null as integer),
-    cast(null as bigint), cast(null as bigint[]), cast(null as bigint[]), cast(null as double precision),
-    cast(null as boolean), cast(null as double precision), cast(null as double precision),
-    cast(null as double precision), cast(null as double precision), cast(null as boolean)
-from (select distinct reporter_id, period_year, submission_id, n_revisions from checked) as versions
+{{ versions_checked(['varchar', 'integer', 'bigint', 'bigint[]', 'bigint[]', 'double precision', 'boolean',
+                     'double precision', 'double precision', 'double precision', 'double precision', 'boolean']) }}

@@ -8,7 +8,7 @@ with rules as (
     select rule_id from {{ source('quality', 'dq_rules') }} where kind = 'share'
 ),
 
-checked as materialized (
+checked as (
     {{ figures_to_check("report_key, figure_hash, indicator_code, breakdown, value, unit, value_vnd_bn, "
                          "rounding_tolerance, share_pct_claimed, share_tolerance") }}
 ),
@@ -44,8 +44,5 @@ where c.share_pct_claimed is not null and t.value <> 0
 
 union all
 
--- each version checked, broken shares or not
-select reporter_id, period_year, submission_id, n_revisions, cast(null as varchar), cast(null as bigint),
-    cast(null as bigint[]), cast(null as double precision), cast(null as double precision),
-    cast(null as double precision), cast(null as double precision), cast(null as boolean)
-from (select distinct reporter_id, period_year, submission_id, n_revisions from checked) as versions
+{{ versions_checked(['varchar', 'bigint', 'bigint[]', 'double precision', 'double precision', 'double precision',
+                     'double precision', 'boolean']) }}

@@ -15,7 +15,7 @@ with terms as (
     where comparison in ('=', '<=')
 ),
 
-checked as materialized (
+checked as (
     {{ figures_to_check("report_key, figure_hash, indicator_code, breakdown, value, unit, value_vnd_bn, "
                          "rounding_tolerance") }}
 ),
@@ -72,10 +72,7 @@ joined as (
 )
 
 select
-    min(j.reporter_id) as reporter_id,
-    min(j.period_year) as period_year,
-    min(j.submission_id) as submission_id,
-    min(j.n_revisions) as n_revisions,
+    {{ version_of('j') }},
     min(b.rule_id) as rule_id,
     j.relation_id,
     j.report_key,
@@ -94,8 +91,5 @@ group by j.relation_id, j.report_key
 
 union all
 
--- each version checked, broken relations or not
-select reporter_id, period_year, submission_id, n_revisions, cast(null as varchar), cast(null as integer),
-    cast(null as bigint), cast(null as bigint[]), cast(null as double precision), cast(null as double precision),
-    cast(null as double precision), cast(null as double precision), cast(null as boolean)
-from (select distinct reporter_id, period_year, submission_id, n_revisions from checked) as versions
+{{ versions_checked(['varchar', 'integer', 'bigint', 'bigint[]', 'double precision', 'double precision',
+                     'double precision', 'double precision', 'boolean']) }}

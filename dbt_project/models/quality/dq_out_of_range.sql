@@ -16,7 +16,7 @@ terms as (
     where t.comparison = 'range'
 ),
 
-checked as materialized (
+checked as (
     {{ figures_to_check("report_key, figure_hash, indicator_code, breakdown, value, unit, value_vnd_bn") }}
 ),
 
@@ -61,9 +61,6 @@ where c.value < r.low or c.value > r.high
 
 union all
 
--- each version checked, figures out of range or not
-select reporter_id, period_year, submission_id, n_revisions, cast(null as varchar), cast(null as bigint),
-    cast(null as bigint[]), cast(null as bigint[]), cast(null as double precision), cast(null as double precision),
-    cast(null as double precision), cast(null as double precision), cast(null as double precision),
-    cast(null as boolean), cast(null as double precision), cast(null as double precision)
-from (select distinct reporter_id, period_year, submission_id, n_revisions from checked) as versions
+{{ versions_checked(['varchar', 'bigint', 'bigint[]', 'bigint[]', 'double precision', 'double precision',
+                     'double precision', 'double precision', 'double precision', 'boolean', 'double precision',
+                     'double precision']) }}
