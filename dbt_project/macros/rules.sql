@@ -10,7 +10,8 @@
 ({{ printed }} + 100 * ({{ part_tol }} / abs({{ whole }}) + abs({{ part }}) * {{ whole_tol }} / ({{ whole }} * {{ whole }})))
 {%- endmacro %}
 
-{#- The figures a rule model checks, with the `columns` it reads: every current figure
+{#- The figures a rule model checks, with the `columns` it reads (a CTE `checked`, not materialized:
+    each part of a model reads only the columns and rows it needs of the facts): every current figure
     (rule_figures), or, in an incremental build, those of the reporter-years with a current version
     that the model has not checked yet. Each version checked has a row in the model, whatever it
     found, and the versions it checked that are no longer current go before the build

@@ -12,7 +12,7 @@ with terms as (
     where comparison = 'ratio'
 ),
 
-checked as (
+checked as not materialized (
     {{ figures_to_check("report_key, figure_hash, indicator_code, breakdown, value, unit, value_vnd_bn, "
                          "rounding_tolerance") }}
 ),

@@ -8,7 +8,7 @@ with rules as (
     select rule_id from {{ source('quality', 'dq_rules') }} where kind = 'share'
 ),
 
-checked as (
+checked as not materialized (
     {{ figures_to_check("report_key, figure_hash, indicator_code, breakdown, value, unit, value_vnd_bn, "
                          "rounding_tolerance, share_pct_claimed, share_tolerance") }}
 ),

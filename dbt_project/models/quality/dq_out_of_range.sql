@@ -16,7 +16,7 @@ terms as (
     where t.comparison = 'range'
 ),
 
-checked as (
+checked as not materialized (
     {{ figures_to_check("report_key, figure_hash, indicator_code, breakdown, value, unit, value_vnd_bn") }}
 ),
 
