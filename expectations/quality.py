@@ -15,6 +15,7 @@ model dq_findings publishes them, and each fact row gets the worst severity touc
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 import pandas as pd
 
@@ -166,15 +167,16 @@ def write_catalogue(con: Warehouse | object) -> None:
             w.execute(f"analyze {table}")  # as every table the build reads (dbt_project/macros/portable.sql)
 
 
-def render_model(name: str, sources: dict[str, str]) -> str:
+@lru_cache(maxsize=None)
+def render_model(name: str, sources_prefix: str = "") -> str:
     """A rule model's SQL as dbt would compile it for a build from empty, without dbt: for
     `zonestat validate` and the engine's other runs outside the refresh. `ref` names the table of
-    that name, the catalogue's tables are those `sources` names, the project's macros/rules.sql is
-    there as in dbt, and dbt's configuration renders to nothing."""
+    that name, each of the catalogue's tables is that name after `sources_prefix`, the project's
+    macros/rules.sql is there as in dbt, and dbt's configuration renders to nothing."""
     import jinja2
 
     names = {"ref": lambda model: model, "var": reference.project_var,
-             "source": lambda _source, table: sources[table],
+             "source": lambda _source, table: sources_prefix + table,
              # a build from empty: every figure is checked, and no configuration is written out
              "only_changed_reporter_years": lambda *_, **__: "", "config": lambda **_: "",
              "reporter_year_config": dict}
@@ -185,18 +187,19 @@ def render_model(name: str, sources: dict[str, str]) -> str:
                                        if not name.startswith("_")})
 
 
+# The catalogue's tables of the rules a detection outside the refresh is given (render_model).
+GIVEN = "dq_given_"
+
+
 def _model_sql(w: Warehouse, model: str, rules: list[Rule], reporters: str | None, built: bool) -> str:
     """The relations of `rules` that do not hold, from the rule model `model`: built in the warehouse
     (`built`), of the reporters in the table `reporters` when given; or rendered over the fact
-    tables of `w`."""
+    tables of `w` and the catalogue's tables of the rules given (GIVEN, written by detect)."""
     if built:
         source = f"select * from {model}" + (f" where reporter_id in (select reporter_id from {reporters})"
                                              if reporters else "")
     else:
-        def given(table: str) -> str:  # each model's own: the queries run after all are written
-            return f"{model}_{table}"
-        _write_catalogue(w, rules, given, temporary=True)
-        source = render_model(model, {table: given(table) for table in CATALOGUE_TABLES})
+        source = render_model(model, GIVEN)
     columns = [c for c in w.columns(f"select * from {model}" if built else source) if c not in MODEL_KEYS]
     if "context" not in columns:
         columns.append("null::bigint[] as context")
@@ -585,6 +588,8 @@ def detect(con: Warehouse | object, rules: list[Rule] | None = None, reporters: 
     create_cells_view(w, reporters)
     rules = load() if rules is None else rules
     queries: list[tuple[list[Rule], str]] = []
+    if not built:  # one table each of the catalogue's, of every rule given, which each model reads its kinds of
+        _write_catalogue(w, [r for r in rules if rule_model(r)], lambda table: GIVEN + table, temporary=True)
     for model in RULE_MODELS:
         if of_model := [r for r in rules if rule_model(r) == model]:
             queries.append((of_model, _model_sql(w, model, of_model, reporters, built)))
