@@ -159,3 +159,37 @@ def the_rule(kind: str, **spec: object) -> Rule:
     a kind of rule itself, which then names no rule id or threshold of its own."""
     [rule] = [r for r in load() if r.kind == kind and all(r.spec.get(k) == v for k, v in spec.items())]
     return rule
+
+
+# The catalogue as the rules' dbt models read it (the sources quality.dq_rules and
+# quality.dq_rule_terms, which expectations/quality.py's write_catalogue writes before each build):
+# each table's columns and their SQL types. dq_rules: every rule, its kind, and the range a
+# plausibility or magnitude rule gives its figures; dq_rule_terms: the terms of the relations of
+# fixed figures (balance, bound, ratio, magnitude range), a row each.
+CATALOGUE_TABLES = {
+    "dq_rules": {"rule_id": "varchar", "kind": "varchar", "indicator_code": "varchar", "low": "double precision",
+                 "high": "double precision", "rough_vnd_per_usd": "double precision"},
+    "dq_rule_terms": {"relation_id": "integer", "rule_id": "varchar", "comparison": "varchar", "n_terms": "integer",
+                      "fx_relative": "double precision", "indicator_code": "varchar", "breakdown": "varchar",
+                      "coef": "double precision", "position": "integer"},
+}
+
+
+def catalogue_rows(table: str, rules: list[Rule] | tuple[Rule, ...]):
+    """The rows of one of CATALOGUE_TABLES for these rules, as a pandas frame."""
+    import pandas as pd
+
+    rows = []
+    for rule in rules:
+        if table == "dq_rules":
+            low, high = rule.spec.get("range") or rule.spec.get("range_vnd_bn") or (None, None)
+            rows.append((rule.id, rule.kind, rule.spec.get("indicator"), low, high, rule.spec.get("rough_vnd_per_usd")))
+        for rel in rule.relations if table == "dq_rule_terms" else ():
+            terms = list(rel.terms)
+            if rule.kind == "ratio" and "other_base" in rule.spec:  # the base a report may have taken instead
+                terms.append(Term(rule.spec["other_base"]["indicator"], rel.terms[0].breakdown))
+            rows += [(rel.relation_id, rule.id, rel.comparison, len(rel.terms), rule.fx_relative, t.indicator,
+                      t.breakdown, t.coef, position) for position, t in enumerate(terms)]
+    types = {"integer": "int32", "double precision": "float64", "varchar": "object"}
+    return pd.DataFrame(rows, columns=list(CATALOGUE_TABLES[table])).astype(
+        {column: types[kind] for column, kind in CATALOGUE_TABLES[table].items()})

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from expectations.catalogue import Rule, Term, load
+from expectations.catalogue import CATALOGUE_TABLES, Rule, catalogue_rows, load
 from expectations.relations import percent_tolerance_sql, rule_macros
 from zonestat import reference, target
 from zonestat.config import DBT_PROJECT_DIR
@@ -102,21 +102,10 @@ def create_cells_view(con: Warehouse | object, reporters: str | None = None) -> 
 # and the numbers: expected, found, imbalance, tolerance, rate_missing (and a kind's extras).
 
 
-# The catalogue as the rules' dbt models read it (the sources quality.dq_rules and
-# quality.dq_rule_terms): each table's columns and their SQL types. dq_rules: every rule and its
-# kind; dq_rule_terms: the terms of the relations of fixed figures (balance, bound, ratio,
-# magnitude range), a row each.
-CATALOGUE_TABLES = {
-    "dq_rules": {"rule_id": "varchar", "kind": "varchar", "indicator_code": "varchar", "low": "double precision",
-                 "high": "double precision", "rough_vnd_per_usd": "double precision"},
-    "dq_rule_terms": {"relation_id": "integer", "rule_id": "varchar", "comparison": "varchar", "n_terms": "integer",
-                      "fx_relative": "double precision", "indicator_code": "varchar", "breakdown": "varchar",
-                      "coef": "double precision", "position": "integer"},
-}
 # The rules' detection as dbt models (dbt_project/models/quality), by the kinds each detects.
 RULE_MODELS = {"dq_broken_sums": ("balance", "bound"), "dq_broken_ratios": ("ratio",), "dq_broken_shares": ("share",),
                "dq_out_of_range": ("plausibility", "magnitude")}
-# What a rule model's rows carry besides the broken relation (the version it was checked in).
+# A rule model's columns that a finding does not take: the version a relation was checked in, and its keys.
 MODEL_KEYS = ("reporter_id", "period_year", "submission_id", "n_revisions", "relation_id", "report_key")
 MODELS_DIR = DBT_PROJECT_DIR / "models" / "quality"
 
@@ -126,24 +115,6 @@ def rule_model(rule: Rule) -> str | None:
     if rule.kind == "magnitude" and "numerator" not in rule.spec:
         return None  # against the series' own history, across reports: _magnitude_history_sql
     return next((model for model, kinds in RULE_MODELS.items() if rule.kind in kinds), None)
-
-
-def catalogue_rows(table: str, rules: list[Rule] | tuple[Rule, ...]) -> pd.DataFrame:
-    """The rows of one of CATALOGUE_TABLES for these rules."""
-    rows = []
-    for rule in rules:
-        if table == "dq_rules":  # the range a plausibility or magnitude rule gives its figures
-            low, high = rule.spec.get("range") or rule.spec.get("range_vnd_bn") or (None, None)
-            rows.append((rule.id, rule.kind, rule.spec.get("indicator"), low, high, rule.spec.get("rough_vnd_per_usd")))
-        for rel in rule.relations if table == "dq_rule_terms" else ():
-            terms = list(rel.terms)
-            if rule.kind == "ratio" and "other_base" in rule.spec:  # the base a report may have taken instead
-                terms.append(Term(rule.spec["other_base"]["indicator"], rel.terms[0].breakdown))
-            rows += [(rel.relation_id, rule.id, rel.comparison, len(rel.terms), rule.fx_relative, t.indicator,
-                      t.breakdown, t.coef, position) for position, t in enumerate(terms)]
-    types = {"integer": "int32", "double precision": "float64", "varchar": "object"}
-    return pd.DataFrame(rows, columns=list(CATALOGUE_TABLES[table])).astype(
-        {column: types[kind] for column, kind in CATALOGUE_TABLES[table].items()})
 
 
 def _write_catalogue(w: Warehouse, rules, named=lambda table: table, temporary: bool = False) -> None:
@@ -183,24 +154,23 @@ def render_model(name: str, sources_prefix: str = "") -> str:
     macros = rule_macros(**names)
     template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(
         (MODELS_DIR / f"{name}.sql").read_text(encoding="utf-8"))
-    return template.render(**names, **{name: getattr(macros, name) for name in macros.__dict__
-                                       if not name.startswith("_")})
+    return template.render(**names, **{macro: getattr(macros, macro) for macro in macros.__dict__
+                                       if not macro.startswith("_")})
 
 
-# The catalogue's tables of the rules a detection outside the refresh is given (render_model).
-GIVEN = "dq_given_"
+# Before the names of the catalogue's tables of the rules a detection outside the refresh is given
+# (render_model).
+GIVEN_CATALOGUE_PREFIX = "dq_given_"
 
 
 def _model_sql(w: Warehouse, model: str, rules: list[Rule], reporters: str | None, built: bool) -> str:
     """The relations of `rules` that do not hold, from the rule model `model`: built in the warehouse
     (`built`), of the reporters in the table `reporters` when given; or rendered over the fact
-    tables of `w` and the catalogue's tables of the rules given (GIVEN, written by detect)."""
-    if built:
-        source = f"select * from {model}" + (f" where reporter_id in (select reporter_id from {reporters})"
-                                             if reporters else "")
-    else:
-        source = render_model(model, GIVEN)
-    columns = [c for c in w.columns(f"select * from {model}" if built else source) if c not in MODEL_KEYS]
+    tables of `w` and the catalogue's tables of the rules given (GIVEN_CATALOGUE_PREFIX, written by detect)."""
+    rows = f"select * from {model}" if built else render_model(model, GIVEN_CATALOGUE_PREFIX)
+    columns = [c for c in w.columns(rows) if c not in MODEL_KEYS]
+    source = f"select * from ({rows}) as found" + (f" where reporter_id in (select reporter_id from {reporters})"
+                                                   if reporters else "")
     if "context" not in columns:
         columns.append("null::bigint[] as context")
     ids = ", ".join(f"'{rule.id}'" for rule in rules)
@@ -589,7 +559,8 @@ def detect(con: Warehouse | object, rules: list[Rule] | None = None, reporters: 
     rules = load() if rules is None else rules
     queries: list[tuple[list[Rule], str]] = []
     if not built:  # one table each of the catalogue's, of every rule given, which each model reads its kinds of
-        _write_catalogue(w, [r for r in rules if rule_model(r)], lambda table: GIVEN + table, temporary=True)
+        _write_catalogue(w, [r for r in rules if rule_model(r)], lambda table: GIVEN_CATALOGUE_PREFIX + table,
+                         temporary=True)
     for model in RULE_MODELS:
         if of_model := [r for r in rules if rule_model(r) == model]:
             queries.append((of_model, _model_sql(w, model, of_model, reporters, built)))

@@ -26,7 +26,7 @@ from zonestat.config import DBT_PROJECT_DIR, REPO_ROOT, Home
 
 # models, macros, tests, seeds; the figure columns the landing keeps, which dbt carries on to the
 # facts as they are (dbt_project/macros/landing_files.sql); and the catalogue's relations, which the
-# rules' models join the facts with (expectations/quality.py's write_catalogue)
+# rules' models read (expectations/catalogue.py's CATALOGUE_TABLES, written by quality.py's write_catalogue)
 BUILD_CODE = (DBT_PROJECT_DIR, REPO_ROOT / "ingest" / "figure_record.py",
               *(REPO_ROOT / "expectations" / name for name in ("catalogue.yaml", "catalogue.py")))
 # the catalogue, the engine, the suggestion search, and the domain code their findings are made

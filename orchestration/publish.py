@@ -23,7 +23,9 @@ from pathlib import Path
 
 import duckdb
 
+from expectations.catalogue import CATALOGUE_TABLES
 from expectations.engine import BASIS_TABLE, CHECKED_TABLE, RULE_FINDINGS_TABLE
+from expectations.quality import RULE_MODELS
 from ingest.receive import write_whole
 from orchestration.disk import ensure_free_space, remove_leftovers
 from orchestration.fingerprint import build_basis
@@ -50,8 +52,9 @@ PUBLISHED_STORAGE_VERSION = "v1.0.0"
 # intermediate tables are steps of the build, and dbt_ tables its own records (what its tests passed
 # over): none is published.
 INTERNAL_PREFIXES = ("stg_", "int_", "dbt_")
-# what the quality engine hands to dbt's dq_findings, and its record of what they were found over
-INTERNAL_TABLES = (RULE_FINDINGS_TABLE, CHECKED_TABLE, BASIS_TABLE)
+# what the quality engine hands to dbt's dq_findings, and its record of what they were found over;
+# the catalogue as the rules' models read it, and what they found, which dq_findings publishes
+INTERNAL_TABLES = (RULE_FINDINGS_TABLE, CHECKED_TABLE, BASIS_TABLE, *CATALOGUE_TABLES, *RULE_MODELS)
 
 
 def analyst_tables(names: Iterable[str]) -> list[str]:

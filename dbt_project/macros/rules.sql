@@ -62,3 +62,9 @@
         {%- for type in types %}, cast(null as {{ type }}){% endfor %}
     from (select distinct reporter_id, period_year, submission_id, n_revisions from checked) as versions
 {%- endmacro %}
+
+{#- A figure of `c` in billion VND where it is money, null where its year has no rate (it is not
+    compared then); any other figure as it is. -#}
+{% macro value_in_vnd(c) -%}
+    case when {{ c }}.unit = 'VND_bn' or {{ c }}.unit = 'USD_mn' then {{ c }}.value_vnd_bn else {{ c }}.value end
+{%- endmacro %}

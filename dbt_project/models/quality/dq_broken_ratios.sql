@@ -39,15 +39,16 @@ pivoted as (
 ),
 
 broken as (
-    -- with the rate as the other base gives it, and whether the printed one matches that
+    -- with the rate as the other base gives it, and whether the printed one matches that (a base of
+    -- 0 gives no rate: nullif, as PostgreSQL raises on a division by zero wherever it evaluates one)
     select *, 100.0 * n_cmp / nullif(o_cmp, 0) as other_rate,
-        {{ percent_tolerance('rate_tol', 'n_cmp', 'n_tol', 'd_cmp', 'd_tol') }} as tolerance,
+        {{ percent_tolerance('rate_tol', 'n_cmp', 'n_tol', 'nullif(d_cmp, 0)', 'd_tol') }} as tolerance,
         coalesce(not rate_missing and abs(rate - 100.0 * n_cmp / nullif(o_cmp, 0)) <=
-            {{ percent_tolerance('rate_tol', 'n_cmp', 'n_tol', 'o_cmp', 'o_tol') }} + 1e-9, false)
+            {{ percent_tolerance('rate_tol', 'n_cmp', 'n_tol', 'nullif(o_cmp, 0)', 'o_tol') }} + 1e-9, false)
             as other_rate_holds
     from pivoted
-    where n = 3 and (rate_missing or (d_cmp <> 0 and abs(rate - 100.0 * n_cmp / d_cmp) >
-        {{ percent_tolerance('rate_tol', 'n_cmp', 'n_tol', 'd_cmp', 'd_tol') }} + 1e-9))
+    where n = 3 and (rate_missing or (d_cmp <> 0 and abs(rate - 100.0 * n_cmp / nullif(d_cmp, 0)) >
+        {{ percent_tolerance('rate_tol', 'n_cmp', 'n_tol', 'nullif(d_cmp, 0)', 'd_tol') }} + 1e-9))
 )
 
 select

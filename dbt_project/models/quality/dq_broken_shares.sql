@@ -13,9 +13,13 @@ checked as not materialized (
                          "rounding_tolerance, share_pct_claimed, share_tolerance") }}
 ),
 
-compared as (
-    select c.*, case when c.unit = 'VND_bn' or c.unit = 'USD_mn' then c.value_vnd_bn else c.value end as value_cmp
-    from checked as c
+parts as (
+    -- the figures with a printed share (few), and the totals they are shares of, in VND where money
+    select c.*, {{ value_in_vnd('c') }} as value_cmp from checked as c where c.share_pct_claimed is not null
+),
+
+totals as (
+    select c.*, {{ value_in_vnd('c') }} as value_cmp from checked as c where c.breakdown = 'TONG'
 )
 
 select
@@ -30,17 +34,16 @@ select
     100.0 * c.value_cmp / t.value_cmp as expected,
     c.share_pct_claimed as found,
     c.share_pct_claimed - 100.0 * c.value_cmp / t.value_cmp as imbalance,
-    {{ percent_tolerance('c.share_tolerance', 'c.value', 'c.rounding_tolerance', 't.value', 't.rounding_tolerance') }}
-        as tolerance,
+    {{ percent_tolerance('c.share_tolerance', 'c.value', 'c.rounding_tolerance', 'nullif(t.value, 0)',
+                         't.rounding_tolerance') }} as tolerance,
     false as rate_missing
-from compared as c
-inner join compared as t
-    on c.report_key = t.report_key and c.indicator_code = t.indicator_code and t.breakdown = 'TONG'
+from parts as c
+inner join totals as t on c.report_key = t.report_key and c.indicator_code = t.indicator_code
 cross join rules as r
-where c.share_pct_claimed is not null and t.value <> 0
+where t.value <> 0
     and abs(c.share_pct_claimed - 100.0 * c.value_cmp / t.value_cmp) >
-        {{ percent_tolerance('c.share_tolerance', 'c.value', 'c.rounding_tolerance', 't.value', 't.rounding_tolerance') }}
-        + 1e-9
+        {{ percent_tolerance('c.share_tolerance', 'c.value', 'c.rounding_tolerance', 'nullif(t.value, 0)',
+                             't.rounding_tolerance') }} + 1e-9
 
 union all
 

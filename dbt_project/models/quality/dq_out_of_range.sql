@@ -20,19 +20,25 @@ checked as not materialized (
     {{ figures_to_check("report_key, figure_hash, indicator_code, breakdown, value, unit, value_vnd_bn") }}
 ),
 
+terms_figures as materialized (
+    -- the figures that are a magnitude rule's terms, found first: few, and what the pairs join
+    select c.reporter_id, c.period_year, c.submission_id, c.n_revisions, c.report_key, c.figure_hash, c.value,
+        c.unit, c.value_vnd_bn, t.relation_id, t.rule_id, t.position
+    from checked as c
+    inner join terms as t on c.indicator_code = t.indicator_code and c.breakdown = t.breakdown
+),
+
 per_unit as (
     -- a magnitude rule's numerator (position 0) per its denominator (1), in the same report
-    select n.reporter_id, n.period_year, n.submission_id, n.n_revisions, n.report_key, nt.rule_id, n.figure_hash,
+    select n.reporter_id, n.period_year, n.submission_id, n.n_revisions, n.report_key, n.rule_id, n.figure_hash,
         n.value, d.figure_hash as den_hash,
         coalesce(n.value_vnd_bn, case when n.unit = 'USD_mn' then n.value * r.rough_vnd_per_usd / 1000 else n.value end)
             / nullif(d.value, 0) as per_unit,
         r.low, r.high
-    from checked as n
-    inner join terms as nt on nt.position = 0 and n.indicator_code = nt.indicator_code and n.breakdown = nt.breakdown
-    inner join terms as dt on dt.relation_id = nt.relation_id and dt.position = 1
-    inner join checked as d
-        on d.report_key = n.report_key and d.indicator_code = dt.indicator_code and d.breakdown = dt.breakdown
-    inner join rules as r on r.rule_id = nt.rule_id
+    from terms_figures as n
+    inner join terms_figures as d on d.relation_id = n.relation_id and d.report_key = n.report_key and d.position = 1
+    inner join rules as r on r.rule_id = n.rule_id
+    where n.position = 0
 )
 
 select reporter_id, period_year, submission_id, n_revisions, rule_id, report_key,
