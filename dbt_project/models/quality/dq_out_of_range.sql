@@ -10,35 +10,35 @@ with rules as (
     where kind in ('plausibility', 'magnitude') and low is not null
 ),
 
-terms as (
-    select t.relation_id, t.rule_id, t.indicator_code, t.breakdown, t.position
+pairs as (
+    -- each magnitude relation as one row: its numerator's (position 0) and denominator's (1) figure
+    select t.relation_id, t.rule_id,
+        max(t.indicator_code) filter (where t.position = 0) as num_indicator,
+        max(t.breakdown) filter (where t.position = 0) as num_breakdown,
+        max(t.indicator_code) filter (where t.position = 1) as den_indicator,
+        max(t.breakdown) filter (where t.position = 1) as den_breakdown
     from {{ source('quality', 'dq_rule_terms') }} as t
     where t.comparison = 'range'
+    group by t.relation_id, t.rule_id
 ),
 
 checked as not materialized (
     {{ figures_to_check("report_key, figure_hash, indicator_code, breakdown, value, unit, value_vnd_bn") }}
 ),
 
-terms_figures as materialized (
-    -- the figures that are a magnitude rule's terms, found first: few, and what the pairs join
-    select c.reporter_id, c.period_year, c.submission_id, c.n_revisions, c.report_key, c.figure_hash, c.value,
-        c.unit, c.value_vnd_bn, t.relation_id, t.rule_id, t.position
-    from checked as c
-    inner join terms as t on c.indicator_code = t.indicator_code and c.breakdown = t.breakdown
-),
-
 per_unit as (
-    -- a magnitude rule's numerator (position 0) per its denominator (1), in the same report
-    select n.reporter_id, n.period_year, n.submission_id, n.n_revisions, n.report_key, n.rule_id, n.figure_hash,
+    -- the numerator per the denominator of the same report, joined on the facts' own columns, which
+    -- both engines plan a hash join for
+    select n.reporter_id, n.period_year, n.submission_id, n.n_revisions, n.report_key, t.rule_id, n.figure_hash,
         n.value, d.figure_hash as den_hash,
         coalesce(n.value_vnd_bn, case when n.unit = 'USD_mn' then n.value * r.rough_vnd_per_usd / 1000 else n.value end)
             / nullif(d.value, 0) as per_unit,
         r.low, r.high
-    from terms_figures as n
-    inner join terms_figures as d on d.relation_id = n.relation_id and d.report_key = n.report_key and d.position = 1
-    inner join rules as r on r.rule_id = n.rule_id
-    where n.position = 0
+    from pairs as t
+    inner join checked as n on n.indicator_code = t.num_indicator and n.breakdown = t.num_breakdown
+    inner join checked as d
+        on d.indicator_code = t.den_indicator and d.breakdown = t.den_breakdown and d.report_key = n.report_key
+    inner join rules as r on r.rule_id = t.rule_id
 )
 
 select reporter_id, period_year, submission_id, n_revisions, rule_id, report_key,
