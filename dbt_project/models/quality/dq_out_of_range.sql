@@ -39,31 +39,31 @@ per_unit as (
     inner join checked as d
         on d.indicator_code = t.den_indicator and d.breakdown = t.den_breakdown and d.report_key = n.report_key
     inner join rules as r on r.rule_id = t.rule_id
+),
+
+out_of_range as (
+    -- a figure per unit about 1000 times outside its range
+    select reporter_id, period_year, submission_id, n_revisions, rule_id, report_key, figure_hash, den_hash,
+        value, per_unit as found, low, high
+    from per_unit
+    where (per_unit > high and per_unit / 1000 between low and high)
+        or (per_unit < low and per_unit > 0 and per_unit * 1000 between low and high)
+    union all
+    -- a plausibility rule's figure outside its range
+    select c.reporter_id, c.period_year, c.submission_id, c.n_revisions, r.rule_id, c.report_key, c.figure_hash,
+        cast(null as bigint), c.value, c.value, r.low, r.high
+    from checked as c
+    inner join rules as r on r.kind = 'plausibility' and c.indicator_code = r.indicator_code
+    where c.value < r.low or c.value > r.high
 )
 
 select reporter_id, period_year, submission_id, n_revisions, rule_id, report_key,
     array[figure_hash] as cells,
-    -- the denominator, shown beside the figure
-    array[den_hash] as context,
-    value as cell_value,
-    case when per_unit > high then high else low end as expected,
-    per_unit as found,
-    per_unit - case when per_unit > high then high else low end as imbalance,
-    0.0 as tolerance, false as rate_missing, low, high
-from per_unit
-where (per_unit > high and per_unit / 1000 between low and high)
-    or (per_unit < low and per_unit > 0 and per_unit * 1000 between low and high)
-
-union all
-
-select c.reporter_id, c.period_year, c.submission_id, c.n_revisions, r.rule_id, c.report_key,
-    array[c.figure_hash] as cells, cast(null as bigint[]) as context, c.value as cell_value,
-    case when c.value > r.high then r.high else r.low end as expected, c.value as found,
-    c.value - case when c.value > r.high then r.high else r.low end as imbalance,
-    0.0 as tolerance, false as rate_missing, r.low, r.high
-from checked as c
-inner join rules as r on r.kind = 'plausibility' and c.indicator_code = r.indicator_code
-where c.value < r.low or c.value > r.high
+    -- the denominator, shown beside a figure per unit
+    case when den_hash is not null then array[den_hash] end as context,
+    value as cell_value, expected, found, found - expected as imbalance, 0.0 as tolerance, false as rate_missing,
+    low, high
+from (select *, case when found > high then high else low end as expected from out_of_range) as nearer_end
 
 union all
 
