@@ -20,6 +20,12 @@ KINDS = ("balance", "bound", "ratio", "share", "growth", "hierarchy", "monotonic
          "reference")
 
 
+# The rules' detection as dbt models (dbt_project/models/quality), by the kinds each detects
+# (Rule.model); each model reads the rules that name it in the table dq_rules (CATALOGUE_TABLES).
+RULE_MODELS = {"dq_broken_sums": ("balance", "bound"), "dq_broken_ratios": ("ratio",), "dq_broken_shares": ("share",),
+               "dq_out_of_range": ("plausibility", "magnitude"), "dq_broken_zone_totals": ("hierarchy",)}
+
+
 @dataclass(frozen=True)
 class Term:
     indicator: str
@@ -46,6 +52,15 @@ class Rule:
     message_vi: str
     spec: dict
     relations: list[Relation] = field(default_factory=list)
+
+    @property
+    def model(self) -> str | None:
+        """The dbt model that detects this rule (RULE_MODELS), if one does: a rule within one report.
+        The others compare reports (last year, the series' history, a bloc's members) and are
+        queries of expectations/quality.py."""
+        if (self.kind == "magnitude" and "numerator" not in self.spec) or self.spec.get("level") == "bloc":
+            return None
+        return next((model for model, kinds in RULE_MODELS.items() if self.kind in kinds), None)
 
     @property
     def fx_relative(self) -> float:
@@ -163,11 +178,11 @@ def the_rule(kind: str, **spec: object) -> Rule:
 
 # The catalogue as the rules' dbt models read it (the sources quality.dq_rules and
 # quality.dq_rule_terms, which expectations/quality.py's write_catalogue writes before each build):
-# each table's columns and their SQL types. dq_rules: every rule, its kind, and the range a
-# plausibility or magnitude rule gives its figures; dq_rule_terms: the terms of the relations of
+# each table's columns and their SQL types. dq_rules: every rule, its kind, the model that detects
+# it (Rule.model), and the range a plausibility or magnitude rule gives its figures; dq_rule_terms: the terms of the relations of
 # fixed figures (balance, bound, ratio, magnitude range), a row each.
 CATALOGUE_TABLES = {
-    "dq_rules": {"rule_id": "varchar", "kind": "varchar", "indicator_code": "varchar", "low": "double precision",
+    "dq_rules": {"rule_id": "varchar", "kind": "varchar", "model": "varchar", "indicator_code": "varchar", "low": "double precision",
                  "high": "double precision", "rough_vnd_per_usd": "double precision"},
     "dq_rule_terms": {"relation_id": "integer", "rule_id": "varchar", "comparison": "varchar", "n_terms": "integer",
                       "fx_relative": "double precision", "indicator_code": "varchar", "breakdown": "varchar",
@@ -183,7 +198,7 @@ def catalogue_rows(table: str, rules: list[Rule] | tuple[Rule, ...]):
     for rule in rules:
         if table == "dq_rules":
             low, high = rule.spec.get("range") or rule.spec.get("range_vnd_bn") or (None, None)
-            rows.append((rule.id, rule.kind, rule.spec.get("indicator"), low, high, rule.spec.get("rough_vnd_per_usd")))
+            rows.append((rule.id, rule.kind, rule.model, rule.spec.get("indicator"), low, high, rule.spec.get("rough_vnd_per_usd")))
         for rel in rule.relations if table == "dq_rule_terms" else ():
             terms = list(rel.terms)
             if rule.kind == "ratio" and "other_base" in rule.spec:  # the base a report may have taken instead

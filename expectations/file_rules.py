@@ -26,13 +26,13 @@ from zonestat.config import DBT_PROJECT_DIR
 
 def _within_one_report(rule: Rule) -> bool:
     """The rules whose relations lie within one report: they need only the file. Those the rules'
-    models detect, and the zones against their province."""
-    return quality.rule_model(rule) is not None or (rule.kind == "hierarchy" and rule.spec.get("level") == "zone")
+    models detect."""
+    return rule.model is not None
 
 
 def _against_history(rule: Rule) -> bool:
     """The rules that compare a report with the warehouse's others (last year, its own history)."""
-    return rule.kind in ("growth", "monotonic", "magnitude") and quality.rule_model(rule) is None
+    return rule.kind in ("growth", "monotonic", "magnitude") and rule.model is None
 
 
 # The fact columns the rules read (quality.create_cells_view), as fact_table.sql and

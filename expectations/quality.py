@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from expectations.catalogue import CATALOGUE_TABLES, Rule, catalogue_rows, load
+from expectations.catalogue import CATALOGUE_TABLES, RULE_MODELS, Rule, catalogue_rows, load
 from expectations.relations import percent_tolerance_sql, rule_macros
 from zonestat import reference, target
 from zonestat.config import DBT_PROJECT_DIR
@@ -102,19 +102,9 @@ def create_cells_view(con: Warehouse | object, reporters: str | None = None) -> 
 # and the numbers: expected, found, imbalance, tolerance, rate_missing (and a kind's extras).
 
 
-# The rules' detection as dbt models (dbt_project/models/quality), by the kinds each detects.
-RULE_MODELS = {"dq_broken_sums": ("balance", "bound"), "dq_broken_ratios": ("ratio",), "dq_broken_shares": ("share",),
-               "dq_out_of_range": ("plausibility", "magnitude")}
 # A rule model's columns that a finding does not take: the version a relation was checked in, and its keys.
 MODEL_KEYS = ("reporter_id", "period_year", "submission_id", "n_revisions", "relation_id", "report_key")
 MODELS_DIR = DBT_PROJECT_DIR / "models" / "quality"
-
-
-def rule_model(rule: Rule) -> str | None:
-    """The rule model that detects `rule` (RULE_MODELS), if one does."""
-    if rule.kind == "magnitude" and "numerator" not in rule.spec:
-        return None  # against the series' own history, across reports: _magnitude_history_sql
-    return next((model for model, kinds in RULE_MODELS.items() if rule.kind in kinds), None)
 
 
 def _write_catalogue(w: Warehouse, rules, named=lambda table: table, temporary: bool = False) -> None:
@@ -173,9 +163,11 @@ def _model_sql(w: Warehouse, model: str, rules: list[Rule], reporters: str | Non
                                                    if reporters else "")
     if "context" not in columns:
         columns.append("null::bigint[] as context")
+    if "named" not in columns:  # every cell names the finding's indicators
+        columns.append("null::integer as named")
     ids = ", ".join(f"'{rule.id}'" for rule in rules)
     return f"""
-    select {", ".join(columns)}, null::integer as named
+    select {", ".join(columns)}
     from ({source}) as broken
     where rule_id in ({ids})"""
 
@@ -259,45 +251,6 @@ def growth_sql(rule: Rule, broken_only: bool = True, submissions: str | None = N
     where {broken} c.last_value is null or (c.last_value <> 0
         and abs(c.growth_pct_claimed - 100.0 * (c.value / c.last_value - 1)) >
         {tolerance} + 1e-9)
-    """
-
-
-def _figure_in_report(engine: str) -> str:
-    """SQL: one integer for a figure of a report, whichever its zone (64 bits: no two figures share
-    one). Engines hash differently, and a sum over a million zone figures groups several times
-    faster on it than on the four text columns."""
-    columns = "submission_id, indicator_code, breakdown, unit"
-    return f"hash({columns})" if engine == target.DUCKDB else f"hashtextextended(concat_ws('|', {columns}), 0)"
-
-
-def _zone_hierarchy_sql(rule: Rule, engine: str = target.DUCKDB) -> str:
-    # Zones are most of the figures: they are summed on one integer key (the figure within its
-    # report, whichever zone), and listed only where the province total does not match.
-    figure_in_report = f"{_figure_in_report(engine)} as figure_in_report"
-    return f"""
-    with zone_figures as materialized (
-        select {figure_in_report}, zone_key, figure_hash, value, rounding_tolerance
-        from {CELLS_VIEW} where zone_key <> '' and {_additive()}
-    ),
-    zones as (
-        select figure_in_report, sum(value) as value, sum(rounding_tolerance) as tol
-        from zone_figures group by figure_in_report
-    ),
-    broken as (
-        select p.figure_hash, p.figure_in_report, p.value, p.rounding_tolerance, z.value as zones_value,
-            z.tol as zones_tol
-        from (select {figure_in_report}, figure_hash, value, rounding_tolerance from {CELLS_VIEW}
-              where zone_key = '') p
-        join zones z using (figure_in_report)
-        where abs(p.value - z.value) > p.rounding_tolerance + z.tol + 1e-9 * abs(p.value)
-    )
-    select '{rule.id}' as rule_id, array_prepend(min(p.figure_hash), array_agg(z.figure_hash order by z.zone_key))
-            as cells, 1 as named, null::bigint[] as context,
-        min(p.zones_value) as expected, min(p.value) as found,
-        min(p.value - p.zones_value) as imbalance, min(p.rounding_tolerance + p.zones_tol) as tolerance,
-        false as rate_missing
-    from broken p join zone_figures z using (figure_in_report)
-    group by p.figure_hash
     """
 
 
@@ -559,21 +512,20 @@ def detect(con: Warehouse | object, rules: list[Rule] | None = None, reporters: 
     rules = load() if rules is None else rules
     queries: list[tuple[list[Rule], str]] = []
     if not built:  # one table each of the catalogue's, of every rule given, which each model reads its kinds of
-        _write_catalogue(w, [r for r in rules if rule_model(r)], lambda table: GIVEN_CATALOGUE_PREFIX + table,
+        _write_catalogue(w, [r for r in rules if r.model], lambda table: GIVEN_CATALOGUE_PREFIX + table,
                          temporary=True)
     for model in RULE_MODELS:
-        if of_model := [r for r in rules if rule_model(r) == model]:
+        if of_model := [r for r in rules if r.model == model]:
             queries.append((of_model, _model_sql(w, model, of_model, reporters, built)))
     for rule in rules:
-        if rule_model(rule):
+        if rule.model:
             continue
         builder = {
             "growth": growth_sql, "monotonic": _monotonic_sql,
             "reference": _missing_rate_sql if rule.spec.get("about") == "exchange_rates" else _bloc_membership_sql,
         }.get(rule.kind)
         if rule.kind == "hierarchy":
-            builder = _bloc_hierarchy_sql if rule.spec["level"] == "bloc" else \
-                lambda rule: _zone_hierarchy_sql(rule, w.engine)
+            builder = _bloc_hierarchy_sql
         if rule.kind == "magnitude":
             builder = _magnitude_history_sql
         if builder:

@@ -4,7 +4,7 @@ same report typed consistently."""
 
 import pytest
 
-from expectations import file_rules, quality
+from expectations import file_rules
 from expectations.catalogue import by_id
 from tests.fixtures.workbooks import parse, row, workbook
 
@@ -24,6 +24,9 @@ CASES = {
                      "plausibility.average_income", "SoLieu!F2"),
     "magnitude": ([row("INV_VALID_CAP", "5.000.000", "tỷ đồng"), row("INV_VALID_PROJ", "20", "dự án")],
                   {2: "5.000"}, "magnitude.capital_per_project", "SoLieu!F2, SoLieu!F3"),
+    "hierarchy": ([row("INV_NEW_PROJ", "21"), row("INV_NEW_PROJ", "12", zone="KCN Phố Nối A"),
+                   row("INV_NEW_PROJ", "8", zone="KCN Thăng Long II")], {2: "20"},
+                  "hierarchy.zones_sum_to_province", "SoLieu!F2, SoLieu!F3, SoLieu!F4"),
 }
 
 
@@ -36,7 +39,7 @@ def _findings(tmp_path, rows):
 @pytest.mark.parametrize("kind", list(CASES))
 def test_each_rule_model_finds_what_breaks_its_rule_and_nothing_else(kind, tmp_path):
     rows, mended, rule_id, cells = CASES[kind]
-    assert quality.rule_model(by_id()[rule_id])
+    assert by_id()[rule_id].model
     found = _findings(tmp_path, rows)
     [finding] = found[found["rule_id"] == rule_id].to_dict("records")
     assert finding["source_cells"] == cells, finding

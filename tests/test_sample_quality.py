@@ -225,7 +225,7 @@ def test_the_rule_models_dbt_built_hold_what_they_find_rendered_without_dbt(samp
     from expectations.catalogue import load
 
     home, _, _ = sample_warehouse
-    of_models = [rule for rule in load() if quality.rule_model(rule)]
+    of_models = [rule for rule in load() if rule.model]
     with duckdb.connect(str(home.work_db)) as con:
         built, rendered = (quality.detect(con, of_models, built=read)[0] for read in (True, False))
     assert {rule_id.split(".")[0] for rule_id in built["rule_id"]} >= {"balance", "bound", "ratio"}

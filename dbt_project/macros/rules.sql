@@ -68,3 +68,11 @@
 {% macro value_in_vnd(c) -%}
     case when {{ c }}.unit = 'VND_bn' or {{ c }}.unit = 'USD_mn' then {{ c }}.value_vnd_bn else {{ c }}.value end
 {%- endmacro %}
+
+{#- The codes of the indicators whose figures add up (dbt_project.yml's var `additive`): zones to their
+    province, predecessors to a 2025 province. -#}
+{% macro additive_indicators() -%}
+    select code from {{ ref('indicators') }}
+    where kind in ({% for kind in var('additive')['kinds'] %}'{{ kind }}'{{ ", " if not loop.last }}{% endfor %})
+        and unit_family in ({% for family in var('additive')['unit_families'] %}'{{ family }}'{{ ", " if not loop.last }}{% endfor %})
+{%- endmacro %}

@@ -5,7 +5,7 @@
     total in VND; money without a VND value is not compared. Built and rendered as dq_broken_sums
     is (see there), with a row per current version checked. -#}
 with rules as (
-    select rule_id from {{ source('quality', 'dq_rules') }} where kind = 'share'
+    select rule_id from {{ source('quality', 'dq_rules') }} where model = 'dq_broken_shares'
 ),
 
 checked as not materialized (

@@ -7,7 +7,7 @@
     Built and rendered as dq_broken_sums is (see there), with a row per current version checked. -#}
 with rules as (
     select rule_id, kind, indicator_code, low, high, rough_vnd_per_usd from {{ source('quality', 'dq_rules') }}
-    where kind in ('plausibility', 'magnitude') and low is not null
+    where model = 'dq_out_of_range'
 ),
 
 pairs as (
