@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from expectations import engine, quality
 from expectations.catalogue import Rule, load
+from expectations.relations import row_key
 from ingest.parse import Submission
 from zonestat.config import DBT_PROJECT_DIR
 
@@ -56,10 +57,10 @@ select
     f.share_pct as share_pct_claimed, f.share_tolerance, f.submission_id, r.revision_number, r.n_revisions,
     f.text_as_typed,
     f.source_sheet, f.source_cell,
-    {quality.row_key("r.reporter_id", "f.zone_key", "r.period_key", "f.indicator", "f.breakdown")} as figure_hash,
-    {quality.row_key("f.submission_id", "f.zone_key")} as report_key,
-    {quality.row_key("r.reporter_id", "f.zone_key", "f.indicator", "f.breakdown", "f.unit")} as series_key,
-    {quality.row_key("coalesce(" + PROVINCE_2025_CODE + ", r.reporter_id)", "f.zone_key", "f.indicator", "f.breakdown",
+    {row_key("r.reporter_id", "f.zone_key", "r.period_key", "f.indicator", "f.breakdown")} as figure_hash,
+    {row_key("f.submission_id", "f.zone_key")} as report_key,
+    {row_key("r.reporter_id", "f.zone_key", "f.indicator", "f.breakdown", "f.unit")} as series_key,
+    {row_key("coalesce(" + PROVINCE_2025_CODE + ", r.reporter_id)", "f.zone_key", "f.indicator", "f.breakdown",
                      "f.unit")} as series_2025_key
 from file_figures f
 join file_reports r using (submission_id)

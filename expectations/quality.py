@@ -40,12 +40,6 @@ FINDING_COLUMN_TYPES = {
 }
 FINDING_COLUMNS = list(FINDING_COLUMN_TYPES)
 
-def row_key(*columns: str) -> str:
-    """DuckDB SQL for an integer key of text columns: dbt_project/macros/portable.sql's row_key, for
-    the facts `zonestat validate` builds from a file beside the warehouse's (the same numbers)."""
-    return f"cast('0x' || left(md5(concat_ws('|', {', '.join(columns)})), 15) as bigint)"
-
-
 def _additive(column: str = "indicator_code") -> str:
     """SQL: the figure's indicator adds up (zones to their province, predecessors to a 2025 province)."""
     return f"{column} in ({', '.join(repr(code) for code in sorted(reference.additive_indicators()))})"

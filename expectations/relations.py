@@ -5,24 +5,55 @@ write it out as SQL, the suggestion search (suggest.py) evaluates the same text 
 from __future__ import annotations
 
 from functools import lru_cache
+from types import SimpleNamespace
 
 from zonestat.config import DBT_PROJECT_DIR
 
-RULE_MACROS = DBT_PROJECT_DIR / "macros" / "rules.sql"
+# The project's macros that the rules' models call: what they share, and what engines write differently.
+RULE_MACROS = (DBT_PROJECT_DIR / "macros" / "rules.sql", DBT_PROJECT_DIR / "macros" / "portable.sql")
 
 
-def rule_macros(**names: object):
-    """The macros of rules.sql (plain jinja), with the names they call (ref, var) as given."""
+class _DuckDBAdapter:
+    """dbt's `adapter` as the macros see it on DuckDB: dispatch('name') is duckdb__name where the
+    project writes one, default__name otherwise."""
+
+    def __init__(self, macros: dict):
+        self.macros = macros
+
+    def dispatch(self, name: str):
+        return self.macros.get(f"duckdb__{name}") or self.macros[f"default__{name}"]
+
+
+def rule_macros(**names: object) -> SimpleNamespace:
+    """The macros of RULE_MACROS (plain jinja), as dbt-duckdb would run them, with the other names
+    they call (ref, var) as given."""
     import jinja2
 
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
-    env.globals.update(names)
-    return env.from_string(RULE_MACROS.read_text(encoding="utf-8")).module
+    macros: dict = {}
+    # dbt's `return`: a macro that returns a value renders to it
+    env.globals.update(names, adapter=_DuckDBAdapter(macros), **{"return": lambda value: value})
+    for path in RULE_MACROS:
+        module = env.from_string(path.read_text(encoding="utf-8")).module
+        macros.update((name, macro) for name, macro in vars(module).items() if not name.startswith("_"))
+    env.globals.update(macros)  # a macro of one file calls those of the other
+    return SimpleNamespace(**macros)
+
+
+@lru_cache(maxsize=1)
+def _macros() -> SimpleNamespace:
+    return rule_macros()  # those that call neither ref nor var
 
 
 def percent_tolerance_sql(printed: str, part: str, part_tol: str, whole: str, whole_tol: str) -> str:
     """The SQL of percent_tolerance over these columns (or any SQL)."""
-    return str(rule_macros().percent_tolerance(printed, part, part_tol, whole, whole_tol))
+    return str(_macros().percent_tolerance(printed, part, part_tol, whole, whole_tol))
+
+
+def row_key(*columns: str) -> str:
+    """DuckDB SQL for the integer key of these text columns that dbt gives the facts (portable.sql's
+    row_key): for the facts `zonestat validate` builds from a file beside the warehouse's."""
+    return str(_macros().row_key(list(columns))).strip()
 
 
 @lru_cache(maxsize=1)

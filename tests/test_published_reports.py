@@ -398,9 +398,10 @@ def test_validate_finds_in_a_file_what_the_warehouse_finds_in_it(warehouse):
 
 
 def test_a_files_keys_are_the_warehouses(warehouse):
-    """The integer keys `zonestat validate` gives a file's figures (expectations/quality.row_key) are
-    the ones dbt gave the same figures in the warehouse (macros/portable.sql): history rules join on them."""
-    from expectations.quality import row_key
+    """The integer keys `zonestat validate` gives a file's figures (expectations/relations.row_key, which
+    renders macros/portable.sql's) are the ones dbt gave the same figures in the warehouse: history
+    rules join on them."""
+    from expectations.relations import row_key
 
     for table in reference.fact_tables():
         differ = query(warehouse.published_db, f"""

@@ -60,7 +60,11 @@
 {% macro versions_checked(types) -%}
     select reporter_id, period_year, submission_id, n_revisions
         {%- for type in types %}, cast(null as {{ type }}){% endfor %}
-    from (select distinct reporter_id, period_year, submission_id, n_revisions from checked) as versions
+    -- a version is one reporter's report of one period: grouped on its id alone, which is several
+    -- times faster than a distinct of the four columns
+    from (select submission_id, min(reporter_id) as reporter_id, min(period_year) as period_year,
+                 min(n_revisions) as n_revisions
+          from checked group by submission_id) as versions
 {%- endmacro %}
 
 {#- A figure of `c` in billion VND where it is money, null where its year has no rate (it is not

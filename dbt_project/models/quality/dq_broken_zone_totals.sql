@@ -3,6 +3,7 @@
     indicators that add up (the catalogue's zone hierarchy rule): a report's figure of the whole
     province, against the same figure (indicator, breakdown, unit) of each zone the report lists.
     Built and rendered as dq_broken_sums is (see there), with a row per current version checked. -#}
+{%- set figure_in_report = hash_of(["submission_id", "indicator_code", "breakdown", "unit"]) %}
 with rules as (
     select rule_id from {{ source('quality', 'dq_rules') }} where model = 'dq_broken_zone_totals'
 ),
@@ -12,29 +13,26 @@ checked as not materialized (
                          "rounding_tolerance") }}
 ),
 
-zone_figures as materialized (
-    -- most of the figures are zones': summed once, and listed only where the province differs
-    select submission_id, indicator_code, breakdown, unit, zone_key, figure_hash, value, rounding_tolerance
+zone_figures as not materialized (
+    -- most of the figures are zones': summed on one integer for the figure within its report,
+    -- whichever the zone, and listed only where the province's differs
+    select {{ figure_in_report }} as figure_in_report, zone_key, figure_hash, value, rounding_tolerance
     from checked
     where zone_key <> '' and indicator_code in ({{ additive_indicators() }})
 ),
 
 zones as (
-    select submission_id, indicator_code, breakdown, unit, sum(value) as value, sum(rounding_tolerance) as tol
+    select figure_in_report, sum(value) as value, sum(rounding_tolerance) as tol
     from zone_figures
-    group by submission_id, indicator_code, breakdown, unit
+    group by figure_in_report
 ),
 
 broken as materialized (
     select p.reporter_id, p.period_year, p.submission_id, p.n_revisions, p.report_key, p.figure_hash,
-        p.indicator_code, p.breakdown, p.unit, p.value, p.rounding_tolerance, z.value as zones_value,
-        z.tol as zones_tol
-    from checked as p
-    inner join zones as z
-        on p.submission_id = z.submission_id and p.indicator_code = z.indicator_code
-        and p.breakdown = z.breakdown and p.unit = z.unit
-    where p.zone_key = ''
-        and abs(p.value - z.value) > p.rounding_tolerance + z.tol + 1e-9 * abs(p.value)
+        p.figure_in_report, p.value, p.rounding_tolerance, z.value as zones_value, z.tol as zones_tol
+    from (select *, {{ figure_in_report }} as figure_in_report from checked where zone_key = '') as p
+    inner join zones as z on p.figure_in_report = z.figure_in_report
+    where abs(p.value - z.value) > p.rounding_tolerance + z.tol + 1e-9 * abs(p.value)
 )
 
 select
@@ -51,9 +49,7 @@ select
     min(b.rounding_tolerance + b.zones_tol) as tolerance,
     false as rate_missing
 from broken as b
-inner join zone_figures as z
-    on b.submission_id = z.submission_id and b.indicator_code = z.indicator_code
-    and b.breakdown = z.breakdown and b.unit = z.unit
+inner join zone_figures as z on b.figure_in_report = z.figure_in_report
 cross join rules as r
 group by b.figure_hash, b.report_key
 
