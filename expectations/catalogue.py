@@ -23,7 +23,8 @@ KINDS = ("balance", "bound", "ratio", "share", "growth", "hierarchy", "monotonic
 # The rules' detection as dbt models (dbt_project/models/quality), by the kinds each detects
 # (Rule.model); each model reads the rules that name it in the table dq_rules (CATALOGUE_TABLES).
 RULE_MODELS = {"dq_broken_sums": ("balance", "bound"), "dq_broken_ratios": ("ratio",), "dq_broken_shares": ("share",),
-               "dq_out_of_range": ("plausibility", "magnitude"), "dq_broken_zone_totals": ("hierarchy",)}
+               "dq_out_of_range": ("plausibility", "magnitude"), "dq_broken_zone_totals": ("hierarchy",),
+               "dq_year_to_date_falls": ("monotonic",)}
 
 
 @dataclass(frozen=True)
@@ -55,9 +56,9 @@ class Rule:
 
     @property
     def model(self) -> str | None:
-        """The dbt model that detects this rule (RULE_MODELS), if one does: a rule within one report.
-        The others compare reports (last year, the series' history, a bloc's members) and are
-        queries of expectations/quality.py."""
+        """The dbt model that detects this rule (RULE_MODELS), if one does: a rule within one
+        reporter-year. The others compare reports across years or reporters (last year, the
+        series' history, a bloc's members) and are queries of expectations/quality.py."""
         if (self.kind == "magnitude" and "numerator" not in self.spec) or self.spec.get("level") == "bloc":
             return None
         return next((model for model, kinds in RULE_MODELS.items() if self.kind in kinds), None)

@@ -25,15 +25,15 @@ from ingest.parse import Submission
 from zonestat.config import DBT_PROJECT_DIR
 
 
-def _within_one_report(rule: Rule) -> bool:
-    """The rules whose relations lie within one report: they need only the file. Those the rules'
-    models detect."""
-    return rule.model is not None
-
-
 def _against_history(rule: Rule) -> bool:
-    """The rules that compare a report with the warehouse's others (last year, its own history)."""
-    return rule.kind in ("growth", "monotonic", "magnitude") and rule.model is None
+    """The rules that compare a report with the warehouse's others (last year, the year's earlier
+    reports, its own history)."""
+    return rule.kind in ("growth", "monotonic") or (rule.kind == "magnitude" and rule.model is None)
+
+
+def _within_one_report(rule: Rule) -> bool:
+    """The rules whose relations lie within one report: they need only the file."""
+    return rule.model is not None and not _against_history(rule)
 
 
 # The fact columns the rules read (quality.create_cells_view), as fact_table.sql and

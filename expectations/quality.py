@@ -281,33 +281,6 @@ def _bloc_hierarchy_sql(rule: Rule) -> str:
     """
 
 
-def _monotonic_sql(rule: Rule) -> str:
-    """A year-to-date flow below the same series' latest earlier report of the year: monthly,
-    quarterly or irregular, each report is compared with the one before it. Not for the indicators
-    printed net (reference.net_indicators), whose decreases can outweigh their increases."""
-    excluded = ", ".join(f"'{i}'" for i in reference.net_indicators()) or "''"
-    return f"""
-    with flows as materialized (
-        select figure_hash, series_key, period_year, month_index, value, rounding_tolerance
-        from {CELLS_VIEW} where indicator_kind = 'flow' and indicator_code not in ({excluded})
-    ),
-    paired as (
-        select *, lag(value) over earlier as p_value, lag(rounding_tolerance) over earlier as p_tol,
-            lag(figure_hash) over earlier as p_hash, lag(month_index) over earlier as p_month_index
-        from flows
-        window earlier as (partition by series_key, period_year order by month_index)
-    )
-    select '{rule.id}' as rule_id, array[figure_hash, p_hash] as cells, 1 as named,
-        null::bigint[] as context, p_value as expected, value as found, value as cell_value,
-        value - p_value as imbalance, rounding_tolerance + p_tol as tolerance, false as rate_missing,
-        cast(period_year as varchar) || '-' || lpad(cast(p_month_index - period_year * 12 as varchar), 2, '0')
-            as previous_period
-    from paired
-    where p_month_index < month_index
-        and value < p_value - (rounding_tolerance + p_tol) - 1e-9 * abs(p_value)
-    """
-
-
 def _magnitude_history_sql(rule: Rule) -> str:
     """A figure about 1000 times its own usual level (same month in other years for flows)."""
     minimum = int(rule.spec.get("min_history", 2))
@@ -515,7 +488,7 @@ def detect(con: Warehouse | object, rules: list[Rule] | None = None, reporters: 
         if rule.model:
             continue
         builder = {
-            "growth": growth_sql, "monotonic": _monotonic_sql,
+            "growth": growth_sql,
             "reference": _missing_rate_sql if rule.spec.get("about") == "exchange_rates" else _bloc_membership_sql,
         }.get(rule.kind)
         if rule.kind == "hierarchy":

@@ -51,3 +51,32 @@ def test_each_rule_model_finds_what_breaks_its_rule_and_nothing_else(kind, tmp_p
             consistent[line - 2][7] = share
     found = _findings(tmp_path, consistent)
     assert found is None or rule_id not in set(found["rule_id"]), found
+
+
+def _year_to_date_findings(tmp_path, october: str, november: str):
+    """The monotonic rule's findings over two reports of one province and year (its model,
+    dq_year_to_date_falls, rendered over their figures), and the later report."""
+    import duckdb
+
+    from expectations import engine
+
+    reports = [parse(workbook(tmp_path / f"{month}.xlsx", [row("INV_NEW_PROJ", value)],
+                              meta=[("ma_tinh", "34"), ("ky_bao_cao", f"2019-{month}"), ("trang_thai", "uoc")]))
+               for month, value in (("10", october), ("11", november))]
+    con = duckdb.connect()
+    try:
+        file_rules.load_file_facts(con, reports, None)
+        found = engine.find(con, engine.QualitySummary(), [by_id()["monotonic.year_to_date_flow"]])
+    finally:
+        con.close()
+    return found, reports[1]
+
+
+def test_a_year_to_date_flow_below_the_earlier_report_of_the_year_is_found_on_the_later(tmp_path):
+    found, november = _year_to_date_findings(tmp_path, "21", "18")
+    [finding] = found.to_dict("records")
+    assert finding["submission_id"] == november.submission_id
+    assert finding["source_cells"] == "SoLieu!F2, 2019-10 SoLieu!F2", finding
+    assert (finding["expected"], finding["found"]) == (21, 18) and "2019-10" in finding["message"]
+    found, _ = _year_to_date_findings(tmp_path, "21", "21")
+    assert not len(found)
