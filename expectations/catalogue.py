@@ -24,7 +24,7 @@ KINDS = ("balance", "bound", "ratio", "share", "growth", "hierarchy", "monotonic
 # (Rule.model); each model reads the rules that name it in the table dq_rules (CATALOGUE_TABLES).
 RULE_MODELS = {"dq_broken_sums": ("balance", "bound"), "dq_broken_ratios": ("ratio",), "dq_broken_shares": ("share",),
                "dq_out_of_range": ("plausibility", "magnitude"), "dq_broken_zone_totals": ("hierarchy",),
-               "dq_year_to_date_falls": ("monotonic",)}
+               "dq_year_to_date_falls": ("monotonic",), "dq_broken_growth_claims": ("growth",)}
 
 
 @dataclass(frozen=True)

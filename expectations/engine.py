@@ -110,9 +110,9 @@ def _suggest(w: Warehouse, findings: pd.DataFrame, summary: QualitySummary) -> p
     cells = suggest.report_cells([row[:-1] for row in fetched])
     cell_ref = {row[0]: row[-1] for row in fetched}  # figure_key comes first
     claims = w.df(f"""
-        with g as ({quality.growth_sql(suggest.GROWTH, broken_only=False, submissions="dq_flagged")})
+        with g as ({quality.claims_with_last_year_sql(submissions="dq_flagged")})
         select c.figure_key, g.last_value as value, g.last_tol as tolerance
-        from g join {quality.CELLS_VIEW} c on c.figure_hash = g.cells[1]
+        from g join {quality.CELLS_VIEW} c on c.figure_hash = g.figure_hash
         where g.last_value is not null""")
     history = findings[findings["rule_id"] == suggest.HISTORY.id]
     last_year = dict(zip(claims["figure_key"], zip(claims["value"], claims["tolerance"])))  # key -> (value, tolerance)

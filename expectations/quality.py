@@ -20,7 +20,7 @@ from functools import lru_cache
 import pandas as pd
 
 from expectations.catalogue import CATALOGUE_TABLES, RULE_MODELS, Rule, catalogue_rows, load
-from expectations.relations import percent_tolerance_sql, rule_macros
+from expectations.relations import rule_macros
 from zonestat import reference, target
 from zonestat.config import DBT_PROJECT_DIR
 from zonestat.notation import vn_format
@@ -39,11 +39,6 @@ FINDING_COLUMN_TYPES = {
                      "suggested_cells", "suggested_values"), "varchar"),
 }
 FINDING_COLUMNS = list(FINDING_COLUMN_TYPES)
-
-def _additive(column: str = "indicator_code") -> str:
-    """SQL: the figure's indicator adds up (zones to their province, predecessors to a 2025 province)."""
-    return f"{column} in ({', '.join(repr(code) for code in sorted(reference.additive_indicators()))})"
-
 
 # Between the facts' figure_keys in a finding's cell_keys (dbt_project.yml: dq_findings splits them).
 CELL_KEY_SEPARATOR = reference.cell_key_separator()
@@ -166,86 +161,14 @@ def _model_sql(w: Warehouse, model: str, rules: list[Rule], reporters: str | Non
     where rule_id in ({ids})"""
 
 
-def growth_sql(rule: Rule, broken_only: bool = True, submissions: str | None = None) -> str:
-    """Claimed growth against the same period of last year, current version.
-
-    Within one province vintage last year is the same reporter's figure (same series_key,
-    twelve months earlier); across the 2025 merger it is the sum of the predecessors' figures
-    (same series_2025_key, additive indicators only). With broken_only=False every claim is
-    returned with its last-year value (the suggestion search needs the claims that hold too,
-    so a correction does not break them); `submissions` names a table of submission_id to which
-    the claims are restricted (the search needs only the flagged reports' claims).
-    """
-    broken = "" if broken_only else "true or"
-    only = f"and submission_id in (select submission_id from {submissions})" if submissions else ""
-    tolerance = percent_tolerance_sql("c.growth_tolerance", "c.value", "c.rounding_tolerance", "c.last_value",
-                                      "c.last_tol")
-    claim = ", ".join(f"c.{column}" for column in ("figure_hash", "value", "rounding_tolerance", "growth_pct_claimed",
-                                                   "growth_tolerance", "period_year", "period_month"))
-    return f"""
-    with predecessors as (
-        select to_gso_code, to_vintage, count(*) as n from province_succession group by to_gso_code, to_vintage
-    ),
-    claims as materialized (
-        select c.figure_hash, c.series_key, c.series_2025_key, c.month_index, c.reporter_kind, c.reporter_vintage,
-            c.zone_key, c.indicator_code, c.period_year, c.period_month, c.value, c.rounding_tolerance,
-            c.growth_pct_claimed, c.growth_tolerance, coalesce(p.n, 0) as n_predecessors,
-            {_additive("c.indicator_code")} as additive
-        from {CELLS_VIEW} c
-        left join predecessors p on c.reporter_kind = 'province' and p.to_vintage = c.reporter_vintage
-            and p.to_gso_code = c.reporter_code
-        where c.growth_pct_claimed is not null {only}
-    ),
-    merged as (
-        -- across the 2025 merger: last year is the predecessor's figure, or the sum of the
-        -- predecessors' figures when every one of them reported it and it adds up
-        select c.figure_hash, sum(l.value) as value, sum(l.rounding_tolerance) as tol,
-            array_agg(l.figure_hash order by l.figure_hash) as cells
-        from claims c
-        join {CELLS_VIEW} l on l.series_2025_key = c.series_2025_key and l.month_index = c.month_index - 12
-        where c.reporter_kind = 'province' and l.reporter_kind = 'province'
-          -- claims of the 63 provinces (vintage 2008) have no predecessors: not joined at all
-          and c.reporter_vintage > 2008 and l.reporter_vintage < c.reporter_vintage
-          -- a zone is the same zone whoever reports it; an unchanged province is itself
-          and (c.zone_key <> '' or c.additive or c.n_predecessors = 1)
-        group by c.figure_hash
-        having min(c.zone_key) <> '' or count(*) = min(c.n_predecessors)
-    ),
-    same_reporter as (
-        -- the same reporter last year is one row per claim: joined directly, not grouped
-        select c.*, s.value as s_value, s.rounding_tolerance as s_tol, s.figure_hash as s_hash
-        from claims c
-        left join (select series_key, month_index, value, rounding_tolerance, figure_hash from {CELLS_VIEW}
-                   where series_key in (select series_key from claims)) s
-          on s.series_key = c.series_key and s.month_index = c.month_index - 12
-    ),
-    matched as (
-        -- only the claims of vintage-2025 reporters can have predecessors: the others (most of
-        -- them) skip the second join
-        select {claim}, c.s_value as last_value, c.s_tol as last_tol,
-            case when c.s_hash is not null then array[c.s_hash] end as last_cells
-        from same_reporter c where c.reporter_kind <> 'province' or c.reporter_vintage <= 2008
-        union all
-        select {claim}, coalesce(c.s_value, m.value) as last_value,
-            coalesce(c.s_tol, m.tol) as last_tol,
-            case when c.s_hash is not null then array[c.s_hash] else m.cells end as last_cells
-        from same_reporter c left join merged m on m.figure_hash = c.figure_hash
-        where c.reporter_kind = 'province' and c.reporter_vintage > 2008
-          -- an average or a rate of several merged provinces is not the sum of theirs: such a claim
-          -- has no last-year figure to compare with, and saying it is missing would be untrue
-          and (c.zone_key <> '' or c.additive or c.n_predecessors <= 1 or c.s_value is not null)
-    )
-    select '{rule.id}' as rule_id, array[c.figure_hash] as cells, null::integer as named, c.last_cells as context,
-        100.0 * (c.value / c.last_value - 1) as expected, c.growth_pct_claimed as found,
-        c.growth_pct_claimed - 100.0 * (c.value / c.last_value - 1) as imbalance,
-        {tolerance} as tolerance,
-        c.last_value is null as rate_missing, c.last_value, c.last_tol,
-        cast(c.period_year - 1 as varchar) || '-' || lpad(cast(c.period_month as varchar), 2, '0') as last_period
-    from matched c
-    where {broken} c.last_value is null or (c.last_value <> 0
-        and abs(c.growth_pct_claimed - 100.0 * (c.value / c.last_value - 1)) >
-        {tolerance} + 1e-9)
-    """
+def claims_with_last_year_sql(submissions: str | None = None) -> str:
+    """Every growth claim among CELLS_VIEW's figures (of the submissions in the table `submissions`
+    when given) with last year's figure (last_value, last_tol, last_cells), as the growth rule's model
+    tells it (macros/rules.sql's claims_with_last_year): what the suggestion search holds a
+    correction to, so that it does not break a claim that holds."""
+    only = f" where submission_id in (select submission_id from {submissions})" if submissions else ""
+    macros = rule_macros(ref=lambda name: name, var=reference.project_var)
+    return str(macros.claims_with_last_year(f"select * from {CELLS_VIEW}{only}", f"select * from {CELLS_VIEW}"))
 
 
 def _bloc_hierarchy_sql(rule: Rule) -> str:
@@ -488,7 +411,6 @@ def detect(con: Warehouse | object, rules: list[Rule] | None = None, reporters: 
         if rule.model:
             continue
         builder = {
-            "growth": growth_sql,
             "reference": _missing_rate_sql if rule.spec.get("about") == "exchange_rates" else _bloc_membership_sql,
         }.get(rule.kind)
         if rule.kind == "hierarchy":

@@ -64,12 +64,18 @@ def test_incremental_refresh_equals_a_build_from_scratch(zhome, tmp_path):
     for path in later.iterdir():
         path.rename(zhome.inbox / path.name)
     assert run_refresh(zhome)
+    # The 1.5 times larger 2024-02 breaks growth claims of 2025-02, a reporter-year that no file of
+    # this refresh belongs to: the growth rule's model checks the next year of a changed one again.
+    claims_of_2025_02 = """select count(*) as n from dq_findings where rule_id = 'growth.claimed_growth'
+        and reporter_id = 'province:2008:01' and period_key = '2025-02'"""
+    assert query(zhome.published_db, claims_of_2025_02)["n"][0] > 0
     # A preliminary figure arriving after the official one: history only, but the count changes.
     another_version(files["2024-02/01"], zhome.inbox / "hanoi-2024-02-late-preliminary.xlsx", "so_bo", factor=0.7)
     # The official figures sent again as first typed: the growth claims of 2025-02 that the 1.5 times
     # larger 2024-02 broke hold again, and the 2025 rows, which this build keeps, lose their flags.
     another_version(files["2024-02/01"], zhome.inbox / "hanoi-2024-02-official-again.xlsx", "chinh_thuc")
     assert run_refresh(zhome)
+    assert query(zhome.published_db, claims_of_2025_02)["n"][0] == 0
 
     def current(code: str, period: str) -> list[dict]:
         return query(zhome.published_db, f"""select distinct status, n_revisions from fct_investment

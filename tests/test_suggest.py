@@ -149,8 +149,8 @@ def test_detection_and_the_search_find_the_same_broken_relations():
         cells = suggest.report_cells(con.execute(f"select {', '.join(suggest.CELL_COLUMNS)} from {quality.CELLS_VIEW}")
                                      .fetchall())
         last_year = {key: (value, tolerance) for key, value, tolerance in con.execute(f"""
-            with g as ({quality.growth_sql(suggest.GROWTH, broken_only=False)})
-            select c.figure_key, g.last_value, g.last_tol from g join {quality.CELLS_VIEW} c on c.figure_hash = g.cells[1]
+            with g as ({quality.claims_with_last_year_sql()})
+            select c.figure_key, g.last_value, g.last_tol from g join {quality.CELLS_VIEW} c on c.figure_hash = g.figure_hash
             where g.last_value is not null""").fetchall()}
     in_python = set()
     for report in suggest.by_report(cells).values():

@@ -99,14 +99,43 @@
     {{ alias }}.reporter_id = any(array(select reporter_id from ({{ reporters }}) as by_index))
 {%- endmacro %}
 
-{#- The filter a model adds to its upstream: only the changed reporter-years when incremental. -#}
-{% macro only_changed_reporter_years(alias, upstream, where="1 = 1") %}
+{#- The changed reporter-years (changed_reporter_years), and the next year of every reporter of a
+    changed one's province: the province itself and, across the 2025 merger, the province formed from
+    it (dim_province's successor_2025_code; any other reporter is its own). A rule that compares a
+    report with last year's (the growth claims) checks those again. -#}
+{% macro changed_reporter_years_and_the_next(upstream, where="1 = 1") %}
+    {%- set reporter_group -%}
+        case when v.reporter_kind = 'province' then (
+            select p.successor_2025_code from {{ ref('dim_province') }} as p
+            where p.vintage = v.reporter_vintage and p.gso_code = v.reporter_code
+        ) else v.reporter_id end
+    {%- endset -%}
+    with changed as ({{ changed_reporter_years(upstream, where) }}),
+    grouped as (
+        select distinct v.reporter_id, v.period_year, {{ reporter_group }} as reporter_group
+        from {{ ref('int_submissions_ranked') }} as v
+        where v.is_current
+    )
+    select reporter_id, period_year from changed
+    union
+    select g.reporter_id, g.period_year
+    from grouped as g
+    inner join grouped as o on o.reporter_group = g.reporter_group and o.period_year + 1 = g.period_year
+    inner join changed as c on c.reporter_id = o.reporter_id and c.period_year = o.period_year
+{% endmacro %}
+
+{#- The filter a model adds to its upstream: only the changed reporter-years when incremental, and
+    `and_the_next_year` (changed_reporter_years_and_the_next). -#}
+{% macro only_changed_reporter_years(alias, upstream, where="1 = 1", and_the_next_year=false) %}
     {#- named outside the condition: dbt learns a model's dependencies from a parse that is not incremental -#}
     {%- do ref('int_submissions_ranked') -%}
+    {%- do ref('dim_province') if and_the_next_year -%}
     {%- if is_incremental() %}
-    inner join ({{ changed_reporter_years(upstream, where) }}) as changed
+    {%- set changed = changed_reporter_years_and_the_next(upstream, where) if and_the_next_year
+                      else changed_reporter_years(upstream, where) %}
+    inner join ({{ changed }}) as changed
         on {{ alias }}.reporter_id = changed.reporter_id and {{ alias }}.period_year = changed.period_year
-        and {{ reporters_by_index(alias, changed_reporter_years(upstream, where)) }}
+        and {{ reporters_by_index(alias, changed) }}
     {%- endif %}
 {% endmacro %}
 

@@ -16,11 +16,11 @@
     that the model has not checked yet. Each version checked has a row in the model, whatever it
     found, and the versions it checked that are no longer current go before the build
     (macros/incremental_scope.sql). -#}
-{% macro figures_to_check(columns) -%}
+{% macro figures_to_check(columns, and_the_next_year=false) -%}
     select c.*
     from ({{ rule_figures(columns) }}) as c
     {#- the versions are looked up among the submissions (one row each), not the facts -#}
-    {{ only_changed_reporter_years('c', ref('int_submissions_ranked'), 'is_current') }}
+    {{ only_changed_reporter_years('c', ref('int_submissions_ranked'), 'is_current', and_the_next_year) }}
 {%- endmacro %}
 
 {#- The `columns` of every current figure, from every fact table (dbt_project.yml's fact_domains),
@@ -79,4 +79,81 @@
     select code from {{ ref('indicators') }}
     where kind in ({% for kind in var('additive')['kinds'] %}'{{ kind }}'{{ ", " if not loop.last }}{% endfor %})
         and unit_family in ({% for family in var('additive')['unit_families'] %}'{{ family }}'{{ ", " if not loop.last }}{% endfor %})
+{%- endmacro %}
+
+{#- Every growth claim among the figures `claims` with last year's figure from `figures` (each SQL of
+    the facts' columns; the claims also carry the columns `carried`): last_value, last_tol (its
+    rounding tolerance) and last_cells (its figure_hash). Within one province vintage last year is the
+    same reporter's figure (same series_key, twelve months earlier); across the 2025 merger it is the
+    sum of the predecessors' figures (same series_2025_key, indicators that add up, every predecessor
+    reporting), and a claim whose last year cannot be told has none. The growth rule's model compares
+    the claims (dq_broken_growth_claims); the suggestion search holds a correction to them. -#}
+{% macro claims_with_last_year(claims, figures, carried=[]) -%}
+    {%- set claim_columns -%}
+        c.figure_hash, c.value, c.rounding_tolerance, c.growth_pct_claimed, c.growth_tolerance, c.period_year,
+        c.period_month{% for column in carried %}, c.{{ column }}{% endfor %}
+    {%- endset -%}
+    with predecessors as (
+        select to_gso_code, to_vintage, count(*) as n
+        from {{ ref('province_succession') }}
+        group by to_gso_code, to_vintage
+    ),
+
+    claimed as materialized (
+        select {{ claim_columns }}, c.series_key, c.series_2025_key, c.period_year * 12 + c.period_month as month_index,
+            c.reporter_kind, c.reporter_vintage, c.zone_key, coalesce(p.n, 0) as n_predecessors,
+            c.indicator_code in ({{ additive_indicators() }}) as additive
+        from ({{ claims }}) as c
+        left join predecessors as p
+            on c.reporter_kind = 'province' and p.to_vintage = c.reporter_vintage and p.to_gso_code = c.reporter_code
+        where c.growth_pct_claimed is not null
+    ),
+
+    last_year as not materialized (
+        select figure_hash, series_key, series_2025_key, period_year * 12 + period_month as month_index, reporter_kind,
+            reporter_vintage, value, rounding_tolerance
+        from ({{ figures }}) as f
+    ),
+
+    merged as (
+        -- across the 2025 merger: last year is the predecessor's figure, or the sum of the
+        -- predecessors' figures when every one of them reported it and it adds up
+        select c.figure_hash, sum(l.value) as value, sum(l.rounding_tolerance) as tol,
+            array_agg(l.figure_hash order by l.figure_hash) as cells
+        from claimed as c
+        inner join last_year as l on l.series_2025_key = c.series_2025_key and l.month_index = c.month_index - 12
+        where c.reporter_kind = 'province' and l.reporter_kind = 'province'
+            -- claims of the 63 provinces (vintage 2008) have no predecessors: not joined at all
+            and c.reporter_vintage > 2008 and l.reporter_vintage < c.reporter_vintage
+            -- a zone is the same zone whoever reports it; an unchanged province is itself
+            and (c.zone_key <> '' or c.additive or c.n_predecessors = 1)
+        group by c.figure_hash
+        having min(c.zone_key) <> '' or count(*) = min(c.n_predecessors)
+    ),
+
+    same_reporter as (
+        -- the same reporter last year is one row per claim: joined directly, not grouped
+        select c.*, s.value as s_value, s.rounding_tolerance as s_tol, s.figure_hash as s_hash
+        from claimed as c
+        left join (
+            select series_key, month_index, value, rounding_tolerance, figure_hash from last_year
+            where series_key in (select series_key from claimed)
+        ) as s on s.series_key = c.series_key and s.month_index = c.month_index - 12
+    )
+
+    -- only the claims of vintage-2025 reporters can have predecessors: the others (most of them)
+    -- skip the second join
+    select {{ claim_columns }}, c.s_value as last_value, c.s_tol as last_tol,
+        case when c.s_hash is not null then array[c.s_hash] end as last_cells
+    from same_reporter as c
+    where c.reporter_kind <> 'province' or c.reporter_vintage <= 2008
+    union all
+    select {{ claim_columns }}, coalesce(c.s_value, m.value) as last_value, coalesce(c.s_tol, m.tol) as last_tol,
+        case when c.s_hash is not null then array[c.s_hash] else m.cells end as last_cells
+    from same_reporter as c
+    left join merged as m on m.figure_hash = c.figure_hash
+    where c.reporter_kind = 'province' and c.reporter_vintage > 2008
+        -- an average or a rate of several merged provinces is not the sum of theirs: such a claim
+        -- has no last-year figure to compare with, and saying it is missing would be untrue
+        and (c.zone_key <> '' or c.additive or c.n_predecessors <= 1 or c.s_value is not null)
 {%- endmacro %}
