@@ -23,8 +23,9 @@ KINDS = ("balance", "bound", "ratio", "share", "growth", "hierarchy", "monotonic
 # The rules' detection as dbt models (dbt_project/models/quality), by the kinds each detects
 # (Rule.model); each model reads the rules that name it in the table dq_rules (CATALOGUE_TABLES).
 RULE_MODELS = {"dq_broken_sums": ("balance", "bound"), "dq_broken_ratios": ("ratio",), "dq_broken_shares": ("share",),
-               "dq_out_of_range": ("plausibility", "magnitude"), "dq_broken_zone_totals": ("hierarchy",),
-               "dq_year_to_date_falls": ("monotonic",), "dq_broken_growth_claims": ("growth",)}
+               "dq_out_of_range": ("plausibility", "magnitude"), "dq_far_from_usual_level": ("magnitude",),
+               "dq_broken_zone_totals": ("hierarchy",), "dq_year_to_date_falls": ("monotonic",),
+               "dq_broken_growth_claims": ("growth",)}
 
 
 @dataclass(frozen=True)
@@ -56,11 +57,12 @@ class Rule:
 
     @property
     def model(self) -> str | None:
-        """The dbt model that detects this rule (RULE_MODELS), if one does: a rule within one
-        reporter-year. The others compare reports across years or reporters (last year, the
-        series' history, a bloc's members) and are queries of expectations/quality.py."""
-        if (self.kind == "magnitude" and "numerator" not in self.spec) or self.spec.get("level") == "bloc":
+        """The dbt model that detects this rule (RULE_MODELS), if one does. The blocs against their
+        members and the reference data are queries of expectations/quality.py."""
+        if self.spec.get("level") == "bloc":
             return None
+        if self.kind == "magnitude":  # a figure per unit, or a figure against its own history
+            return "dq_out_of_range" if "numerator" in self.spec else "dq_far_from_usual_level"
         return next((model for model, kinds in RULE_MODELS.items() if self.kind in kinds), None)
 
     @property
@@ -180,11 +182,14 @@ def the_rule(kind: str, **spec: object) -> Rule:
 # The catalogue as the rules' dbt models read it (the sources quality.dq_rules and
 # quality.dq_rule_terms, which expectations/quality.py's write_catalogue writes before each build):
 # each table's columns and their SQL types. dq_rules: every rule, its kind, the model that detects
-# it (Rule.model), and the range a plausibility or magnitude rule gives its figures; dq_rule_terms: the terms of the relations of
-# fixed figures (balance, bound, ratio, magnitude range), a row each.
+# it (Rule.model), the range a plausibility or magnitude rule gives its figures (for a figure
+# against its history, how many times its usual level) and how much history that needs;
+# dq_rule_terms: the terms of the relations of fixed figures (balance, bound, ratio, magnitude
+# range), a row each.
 CATALOGUE_TABLES = {
-    "dq_rules": {"rule_id": "varchar", "kind": "varchar", "model": "varchar", "indicator_code": "varchar", "low": "double precision",
-                 "high": "double precision", "rough_vnd_per_usd": "double precision"},
+    "dq_rules": {"rule_id": "varchar", "kind": "varchar", "model": "varchar", "indicator_code": "varchar",
+                 "low": "double precision", "high": "double precision", "rough_vnd_per_usd": "double precision",
+                 "min_history": "integer"},
     "dq_rule_terms": {"relation_id": "integer", "rule_id": "varchar", "comparison": "varchar", "n_terms": "integer",
                       "fx_relative": "double precision", "indicator_code": "varchar", "breakdown": "varchar",
                       "coef": "double precision", "position": "integer"},
@@ -198,14 +203,15 @@ def catalogue_rows(table: str, rules: list[Rule] | tuple[Rule, ...]):
     rows = []
     for rule in rules:
         if table == "dq_rules":
-            low, high = rule.spec.get("range") or rule.spec.get("range_vnd_bn") or (None, None)
-            rows.append((rule.id, rule.kind, rule.model, rule.spec.get("indicator"), low, high, rule.spec.get("rough_vnd_per_usd")))
+            low, high = rule.spec.get("range") or rule.spec.get("range_vnd_bn") or rule.spec.get("factor") or (None, None)
+            rows.append((rule.id, rule.kind, rule.model, rule.spec.get("indicator"), low, high,
+                         rule.spec.get("rough_vnd_per_usd"), rule.spec.get("min_history")))
         for rel in rule.relations if table == "dq_rule_terms" else ():
             terms = list(rel.terms)
             if rule.kind == "ratio" and "other_base" in rule.spec:  # the base a report may have taken instead
                 terms.append(Term(rule.spec["other_base"]["indicator"], rel.terms[0].breakdown))
             rows += [(rel.relation_id, rule.id, rel.comparison, len(rel.terms), rule.fx_relative, t.indicator,
                       t.breakdown, t.coef, position) for position, t in enumerate(terms)]
-    types = {"integer": "int32", "double precision": "float64", "varchar": "object"}
+    types = {"integer": "Int32", "double precision": "float64", "varchar": "object"}  # Int32: with nulls
     return pd.DataFrame(rows, columns=list(CATALOGUE_TABLES[table])).astype(
         {column: types[kind] for column, kind in CATALOGUE_TABLES[table].items()})

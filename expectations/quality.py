@@ -204,39 +204,6 @@ def _bloc_hierarchy_sql(rule: Rule) -> str:
     """
 
 
-def _magnitude_history_sql(rule: Rule) -> str:
-    """A figure about 1000 times its own usual level (same month in other years for flows)."""
-    minimum = int(rule.spec.get("min_history", 2))
-    low, high = rule.spec["factor"]
-    return f"""
-    with keyed as materialized (
-        select figure_hash, series_2025_key, value,
-            case when indicator_kind = 'flow' then period_month else 0 end as season
-        from {CELLS_VIEW} where value > 0 and indicator_kind <> 'ratio'
-    ),
-    spread as (
-        -- a figure {low} times off its median needs a series whose largest figure is at least {low}
-        -- times its smallest: the median is taken only for those (few), not for every series
-        select series_2025_key, season, count(*) as n
-        from keyed group by series_2025_key, season
-        having count(*) > {minimum} and max(value) >= {low} * min(value)
-    ),
-    typical as (
-        select series_2025_key, season, percentile_cont(0.5) within group (order by k.value) as typical
-        from keyed k join spread s using (series_2025_key, season)
-        group by series_2025_key, season
-    ),
-    figures as (
-        select t.typical, k.figure_hash, k.value from keyed k join typical t using (series_2025_key, season)
-    )
-    select '{rule.id}' as rule_id, array[figure_hash] as cells, null::integer as named, null::bigint[] as context,
-        typical as expected, value as found, value / typical as imbalance, 0.0 as tolerance,
-        false as rate_missing
-    from figures
-    where value / typical between {low} and {high} or typical / value between {low} and {high}
-    """
-
-
 def usual_level_sql(rule: Rule, cells: str) -> str:
     """figure_key -> the median of the other figures of its series (same month in other years for
     flows), for the cells whose figure_key is in the table `cells`: the level a correction of the
@@ -390,7 +357,8 @@ def resolve_cells(w: Warehouse, parts: list[str]) -> pd.DataFrame:
 def detect(con: Warehouse | object, rules: list[Rule] | None = None, reporters: str | None = None,
            built: bool = False) -> tuple[pd.DataFrame, dict[str, float]]:
     """Every broken relation in the warehouse, one row each (before messages and suggestions),
-    and the seconds each rule kind took (`cells`: looking up the broken relations' cells).
+    and the seconds each rule model and each other rule's query took (by the model's name or the
+    rule's id; `cells`: looking up the broken relations' cells).
     `con`: the warehouse (a Warehouse, or a DuckDB connection); `rules`: the catalogue's rules to
     run (all of them by default); `reporters`: a table of the reporters whose reports they run over
     (create_cells_view; all by default); `built`: the rule models (RULE_MODELS) are built in it
@@ -400,32 +368,27 @@ def detect(con: Warehouse | object, rules: list[Rule] | None = None, reporters: 
     w = as_warehouse(con)
     create_cells_view(w, reporters)
     rules = load() if rules is None else rules
-    queries: list[tuple[list[Rule], str]] = []
+    queries: dict[str, str] = {}  # each model's SQL by its name, each other rule's by its id
     if not built:  # one table each of the catalogue's, of every rule given, which each model reads its kinds of
         _write_catalogue(w, [r for r in rules if r.model], lambda table: GIVEN_CATALOGUE_PREFIX + table,
                          temporary=True)
     for model in RULE_MODELS:
         if of_model := [r for r in rules if r.model == model]:
-            queries.append((of_model, _model_sql(w, model, of_model, reporters, built)))
+            queries[model] = _model_sql(w, model, of_model, reporters, built)
     for rule in rules:
         if rule.model:
             continue
-        builder = {
-            "reference": _missing_rate_sql if rule.spec.get("about") == "exchange_rates" else _bloc_membership_sql,
-        }.get(rule.kind)
         if rule.kind == "hierarchy":
-            builder = _bloc_hierarchy_sql
-        if rule.kind == "magnitude":
-            builder = _magnitude_history_sql
-        if builder:
-            queries.append(([rule], builder(rule)))
+            queries[rule.id] = _bloc_hierarchy_sql(rule)
+        elif rule.kind == "reference":
+            queries[rule.id] = (_missing_rate_sql if rule.spec["about"] == "exchange_rates" else _bloc_membership_sql)(rule)
     timings: dict[str, float] = {}
     parts = []
-    for i, (group, sql) in enumerate(queries):
+    for i, (name, sql) in enumerate(queries.items()):
         started = time.perf_counter()
         w.temp_table(f"dq_raw_{i}", f"select row_number() over () as finding_no, q.* from ({sql}) as q")
         parts.append(f"dq_raw_{i}")
-        timings[group[0].kind] = timings.get(group[0].kind, 0.0) + time.perf_counter() - started
+        timings[name] = time.perf_counter() - started
     started = time.perf_counter()
     findings = resolve_cells(w, parts)
     for table in parts:

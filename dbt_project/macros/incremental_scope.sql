@@ -99,11 +99,13 @@
     {{ alias }}.reporter_id = any(array(select reporter_id from ({{ reporters }}) as by_index))
 {%- endmacro %}
 
-{#- The changed reporter-years (changed_reporter_years), and the next year of every reporter of a
-    changed one's province: the province itself and, across the 2025 merger, the province formed from
-    it (dim_province's successor_2025_code; any other reporter is its own). A rule that compares a
-    report with last year's (the growth claims) checks those again. -#}
-{% macro changed_reporter_years_and_the_next(upstream, where="1 = 1") %}
+{#- The changed reporter-years (changed_reporter_years), and the reporter-years whose rules compare
+    their figures with theirs (`dependants`): 'the next year' (growth claims, against last year) or
+    'every year' (a series' usual level, over its whole history), each of every reporter of a
+    changed one's province: the province itself and, across the 2025 merger, the province formed
+    from it and the others it was formed from (dim_province's successor_2025_code; any other
+    reporter is its own). -#}
+{% macro changed_reporter_years_and_dependants(upstream, where, dependants) %}
     {%- set reporter_group -%}
         case when v.reporter_kind = 'province' then (
             select p.successor_2025_code from {{ ref('dim_province') }} as p
@@ -120,18 +122,20 @@
     union
     select g.reporter_id, g.period_year
     from grouped as g
-    inner join grouped as o on o.reporter_group = g.reporter_group and o.period_year + 1 = g.period_year
+    inner join grouped as o
+        on o.reporter_group = g.reporter_group
+        {%- if dependants == 'the next year' %} and o.period_year + 1 = g.period_year{% endif %}
     inner join changed as c on c.reporter_id = o.reporter_id and c.period_year = o.period_year
 {% endmacro %}
 
-{#- The filter a model adds to its upstream: only the changed reporter-years when incremental, and
-    `and_the_next_year` (changed_reporter_years_and_the_next). -#}
-{% macro only_changed_reporter_years(alias, upstream, where="1 = 1", and_the_next_year=false) %}
+{#- The filter a model adds to its upstream: only the changed reporter-years when incremental, with
+    their `dependants` when given (changed_reporter_years_and_dependants). -#}
+{% macro only_changed_reporter_years(alias, upstream, where="1 = 1", dependants=none) %}
     {#- named outside the condition: dbt learns a model's dependencies from a parse that is not incremental -#}
     {%- do ref('int_submissions_ranked') -%}
-    {%- do ref('dim_province') if and_the_next_year -%}
+    {%- do ref('dim_province') if dependants -%}
     {%- if is_incremental() %}
-    {%- set changed = changed_reporter_years_and_the_next(upstream, where) if and_the_next_year
+    {%- set changed = changed_reporter_years_and_dependants(upstream, where, dependants) if dependants
                       else changed_reporter_years(upstream, where) %}
     inner join ({{ changed }}) as changed
         on {{ alias }}.reporter_id = changed.reporter_id and {{ alias }}.period_year = changed.period_year

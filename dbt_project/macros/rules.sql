@@ -13,14 +13,15 @@
 {#- The figures a rule model checks, with the `columns` it reads (a CTE `checked`, not materialized:
     each part of a model reads only the columns and rows it needs of the facts): every current figure
     (rule_figures), or, in an incremental build, those of the reporter-years with a current version
-    that the model has not checked yet. Each version checked has a row in the model, whatever it
+    that the model has not checked yet, and of those whose rules compare them with these
+    (`dependants`: incremental_scope.sql's changed_reporter_years_and_dependants). Each version checked has a row in the model, whatever it
     found, and the versions it checked that are no longer current go before the build
     (macros/incremental_scope.sql). -#}
-{% macro figures_to_check(columns, and_the_next_year=false) -%}
+{% macro figures_to_check(columns, dependants=none) -%}
     select c.*
     from ({{ rule_figures(columns) }}) as c
     {#- the versions are looked up among the submissions (one row each), not the facts -#}
-    {{ only_changed_reporter_years('c', ref('int_submissions_ranked'), 'is_current', and_the_next_year) }}
+    {{ only_changed_reporter_years('c', ref('int_submissions_ranked'), 'is_current', dependants) }}
 {%- endmacro %}
 
 {#- The `columns` of every current figure, from every fact table (dbt_project.yml's fact_domains),

@@ -14,7 +14,7 @@ with rules as (
 ),
 
 checked as not materialized (
-    {{ figures_to_check(columns, and_the_next_year=true) }}
+    {{ figures_to_check(columns, dependants='the next year') }}
 ),
 
 claims as (
