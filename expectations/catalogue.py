@@ -24,8 +24,9 @@ KINDS = ("balance", "bound", "ratio", "share", "growth", "hierarchy", "monotonic
 # (Rule.model); each model reads the rules that name it in the table dq_rules (CATALOGUE_TABLES).
 RULE_MODELS = {"dq_broken_sums": ("balance", "bound"), "dq_broken_ratios": ("ratio",), "dq_broken_shares": ("share",),
                "dq_out_of_range": ("plausibility", "magnitude"), "dq_far_from_usual_level": ("magnitude",),
-               "dq_broken_zone_totals": ("hierarchy",), "dq_year_to_date_falls": ("monotonic",),
-               "dq_broken_growth_claims": ("growth",)}
+               "dq_broken_zone_totals": ("hierarchy",), "dq_broken_bloc_totals": ("hierarchy",),
+               "dq_year_to_date_falls": ("monotonic",), "dq_broken_growth_claims": ("growth",),
+               "dq_reference_gaps": ("reference",)}
 
 
 @dataclass(frozen=True)
@@ -56,14 +57,13 @@ class Rule:
     relations: list[Relation] = field(default_factory=list)
 
     @property
-    def model(self) -> str | None:
-        """The dbt model that detects this rule (RULE_MODELS), if one does. The blocs against their
-        members and the reference data are queries of expectations/quality.py."""
-        if self.spec.get("level") == "bloc":
-            return None
+    def model(self) -> str:
+        """The dbt model that detects this rule (RULE_MODELS)."""
+        if self.kind == "hierarchy":  # zones to their province, or members to their bloc
+            return "dq_broken_zone_totals" if self.spec["level"] == "zone" else "dq_broken_bloc_totals"
         if self.kind == "magnitude":  # a figure per unit, or a figure against its own history
             return "dq_out_of_range" if "numerator" in self.spec else "dq_far_from_usual_level"
-        return next((model for model, kinds in RULE_MODELS.items() if self.kind in kinds), None)
+        return next(model for model, kinds in RULE_MODELS.items() if self.kind in kinds)
 
     @property
     def fx_relative(self) -> float:
@@ -105,7 +105,7 @@ def load() -> tuple[Rule, ...]:
     return tuple(rules)
 
 
-# A hierarchy rule's levels and a reference rule's subjects: each is its own query (expectations/quality.py).
+# A hierarchy rule's levels and a reference rule's subjects (Rule.model, dq_reference_gaps).
 LEVELS = ("zone", "bloc")
 SUBJECTS = ("exchange_rates", "bloc_membership")
 
@@ -183,13 +183,14 @@ def the_rule(kind: str, **spec: object) -> Rule:
 # quality.dq_rule_terms, which expectations/quality.py's write_catalogue writes before each build):
 # each table's columns and their SQL types. dq_rules: every rule, its kind, the model that detects
 # it (Rule.model), the range a plausibility or magnitude rule gives its figures (for a figure
-# against its history, how many times its usual level) and how much history that needs;
+# against its history, how many times its usual level) and how much history that needs, its
+# relative tolerance, and what a reference rule is about;
 # dq_rule_terms: the terms of the relations of fixed figures (balance, bound, ratio, magnitude
 # range), a row each.
 CATALOGUE_TABLES = {
     "dq_rules": {"rule_id": "varchar", "kind": "varchar", "model": "varchar", "indicator_code": "varchar",
                  "low": "double precision", "high": "double precision", "rough_vnd_per_usd": "double precision",
-                 "min_history": "integer"},
+                 "min_history": "integer", "relative": "double precision", "about": "varchar"},
     "dq_rule_terms": {"relation_id": "integer", "rule_id": "varchar", "comparison": "varchar", "n_terms": "integer",
                       "fx_relative": "double precision", "indicator_code": "varchar", "breakdown": "varchar",
                       "coef": "double precision", "position": "integer"},
@@ -205,7 +206,8 @@ def catalogue_rows(table: str, rules: list[Rule] | tuple[Rule, ...]):
         if table == "dq_rules":
             low, high = rule.spec.get("range") or rule.spec.get("range_vnd_bn") or rule.spec.get("factor") or (None, None)
             rows.append((rule.id, rule.kind, rule.model, rule.spec.get("indicator"), low, high,
-                         rule.spec.get("rough_vnd_per_usd"), rule.spec.get("min_history")))
+                         rule.spec.get("rough_vnd_per_usd"), rule.spec.get("min_history"), rule.relative,
+                         rule.spec.get("about")))
         for rel in rule.relations if table == "dq_rule_terms" else ():
             terms = list(rel.terms)
             if rule.kind == "ratio" and "other_base" in rule.spec:  # the base a report may have taken instead

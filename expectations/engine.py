@@ -234,9 +234,10 @@ CHECKED_TABLE, BASIS_TABLE = "dq_checked_versions", "dq_rules_basis"
 CURRENT_VERSIONS = """select reporter_id, period_key, submission_id, n_revisions from fct_submissions
     where is_current and reporter_id is not null"""
 # The warehouse's tables the quality step reads: what Dagster draws upstream of its findings
-# (orchestration/assets.py). tests/test_quality_reads.py checks that its SQL names no other.
-READS = (*quality.FACT_TABLES, *quality.RULE_MODELS, "fct_submissions", "agg_bloc", "dim_bloc_member", "dim_period", "dim_province",
-         "province_succession")
+# (orchestration/assets.py), with the seeds that the suggestion search's last year of a growth
+# claim reads (macros/rules.sql's claims_with_last_year). tests/test_quality_reads.py checks that
+# its SQL names no other.
+READS = (*quality.FACT_TABLES, *quality.RULE_MODELS, "fct_submissions", "province_succession", "indicators")
 
 
 def run_quality(h: Home, basis: str | None = None) -> QualitySummary:

@@ -19,21 +19,17 @@ import pandas as pd
 import pyarrow as pa
 
 from expectations import engine, quality
-from expectations.catalogue import Rule, load
+from expectations.catalogue import load
 from expectations.relations import row_key
 from ingest.parse import Submission
 from zonestat.config import DBT_PROJECT_DIR
 
-
-def _against_history(rule: Rule) -> bool:
-    """The rules that compare a report with the warehouse's others (last year, the year's earlier
-    reports, its own history)."""
-    return rule.kind in ("growth", "monotonic") or (rule.kind == "magnitude" and rule.model is None)
-
-
-def _within_one_report(rule: Rule) -> bool:
-    """The rules whose relations lie within one report: they need only the file."""
-    return rule.model is not None and not _against_history(rule)
+# The rules' models by what they compare a file's figures with: nothing else (the rules within one
+# report), and the warehouse's other reports of the reporter (last year, the year's earlier reports,
+# the series' history). The others need the warehouse's blocs and dimensions: not run on files.
+WITHIN_ONE_REPORT = ("dq_broken_sums", "dq_broken_ratios", "dq_broken_shares", "dq_out_of_range",
+                     "dq_broken_zone_totals")
+AGAINST_HISTORY = ("dq_broken_growth_claims", "dq_year_to_date_falls", "dq_far_from_usual_level")
 
 
 # The fact columns the rules read (quality.create_cells_view), as fact_table.sql and
@@ -128,9 +124,9 @@ def findings_of_files(subs: list[Submission], against: Path | None = None) -> di
     try:
         con.execute("set enable_progress_bar = false")
         load_file_facts(con, subs, against)
-        rules = [r for r in load() if _within_one_report(r)]
+        rules = [r for r in load() if r.model in WITHIN_ONE_REPORT]
         if against is not None:
-            rules += [r for r in load() if _against_history(r)]
+            rules += [r for r in load() if r.model in AGAINST_HISTORY]
         findings = engine.find(con, engine.QualitySummary(), rules)
     finally:
         con.close()

@@ -91,8 +91,8 @@ def create_cells_view(con: Warehouse | object, reporters: str | None = None) -> 
 # and the numbers: expected, found, imbalance, tolerance, rate_missing (and a kind's extras).
 
 
-# A rule model's columns that a finding does not take: the version a relation was checked in, and its keys.
-MODEL_KEYS = ("reporter_id", "period_year", "submission_id", "n_revisions", "relation_id", "report_key")
+# A rule model's columns that a finding does not take: of the version a relation was checked in, and its keys.
+MODEL_KEYS = ("period_year", "n_revisions", "relation_id", "report_key")
 MODELS_DIR = DBT_PROJECT_DIR / "models" / "quality"
 
 
@@ -148,12 +148,14 @@ def _model_sql(w: Warehouse, model: str, rules: list[Rule], reporters: str | Non
     tables of `w` and the catalogue's tables of the rules given (GIVEN_CATALOGUE_PREFIX, written by detect)."""
     rows = f"select * from {model}" if built else render_model(model, GIVEN_CATALOGUE_PREFIX)
     columns = [c for c in w.columns(rows) if c not in MODEL_KEYS]
+    # what the reference data lacks is about no report: found again by every run (engine.py)
+    scoped = reporters and any(rule.kind != "reference" for rule in rules)
     source = f"select * from ({rows}) as found" + (f" where reporter_id in (select reporter_id from {reporters})"
-                                                   if reporters else "")
-    if "context" not in columns:
-        columns.append("null::bigint[] as context")
-    if "named" not in columns:  # every cell names the finding's indicators
-        columns.append("null::integer as named")
+                                                   if scoped else "")
+    for column, missing in (("cells", "null::bigint[]"), ("context", "null::bigint[]"),
+                            ("named", "null::integer")):  # named: every cell names the finding's indicators
+        if column not in columns:
+            columns.append(f"{missing} as {column}")
     ids = ", ".join(f"'{rule.id}'" for rule in rules)
     return f"""
     select {", ".join(columns)}
@@ -169,39 +171,6 @@ def claims_with_last_year_sql(submissions: str | None = None) -> str:
     only = f" where submission_id in (select submission_id from {submissions})" if submissions else ""
     macros = rule_macros(ref=lambda name: name, var=reference.project_var)
     return str(macros.claims_with_last_year(f"select * from {CELLS_VIEW}{only}", f"select * from {CELLS_VIEW}"))
-
-
-def _bloc_hierarchy_sql(rule: Rule) -> str:
-    return f"""
-    with reported as (
-        -- the aggregates blocs printed (few), each with the members it should cover
-        select b.bloc_figure_key, b.period_key, b.indicator_code, b.breakdown, m.member_gso_code, p.name_vi,
-            'province:' || cast(m.member_vintage as varchar) || ':' || m.member_gso_code as member_id
-        from agg_bloc b join dim_period d on d.period_key = b.period_key
-        join dim_bloc_member m on b.bloc_code = m.bloc_code and m.member_vintage = d.province_vintage
-        join dim_province p on p.province_key = m.province_key
-        where b.reported_value is not null
-    ),
-    missing as (
-        select r.bloc_figure_key, string_agg(r.name_vi, ', ' order by r.name_vi) as missing_members,
-            count(*) as n_missing
-        from reported r
-        where not exists (select 1 from {ALL_CELLS_VIEW} f where f.reporter_id = r.member_id and f.zone_key = ''
-            and f.period_key = r.period_key and f.indicator_code = r.indicator_code and f.breakdown = r.breakdown)
-        group by r.bloc_figure_key
-    )
-    select '{rule.id}' as rule_id, array[c.figure_hash] as cells, null::integer as named, null::bigint[] as context,
-        b.members_value as expected, b.reported_value as found, b.reported_value - b.members_value as imbalance,
-        c.rounding_tolerance + {rule.relative} * abs(b.reported_value) as tolerance,
-        coalesce(m.n_missing, 0) > 0 as rate_missing, m.missing_members, coalesce(m.n_missing, 0) as n_missing,
-        b.n_members_known
-    from agg_bloc b
-    join {CELLS_VIEW} c on c.submission_id = b.submission_id and c.indicator_code = b.indicator_code
-        and c.breakdown = b.breakdown and c.zone_key = ''
-    left join missing m on m.bloc_figure_key = b.bloc_figure_key
-    where b.reported_value is not null and (coalesce(m.n_missing, 0) > 0 or b.members_value is null
-        or abs(b.reported_value - b.members_value) > c.rounding_tolerance + {rule.relative} * abs(b.reported_value))
-    """
 
 
 def usual_level_sql(rule: Rule, cells: str) -> str:
@@ -247,52 +216,6 @@ def peer_range_sql(cells: str, minimum_peers: int = 3) -> str:
         and o.breakdown = m.breakdown and o.unit = m.unit and o.reporter_id <> m.reporter_id
     group by m.figure_key
     having count(distinct o.reporter_id) >= {minimum_peers}
-    """
-
-
-def _bloc_membership_sql(rule: Rule) -> str:
-    """The provinces of the 34 that belong to no bloc although one of the provinces they were formed
-    from did (dim_bloc_member decides membership): one finding each, naming those provinces and
-    their blocs."""
-    return f"""
-    with unclear as (
-        select member_successor_2025_code as to_gso_code from dim_bloc_member where member_vintage = 2008
-        except
-        select member_gso_code from dim_bloc_member where member_vintage = 2025
-    ),
-    predecessors as (
-        select s.to_gso_code, s.to_vintage, s.from_gso_code, p.name_vi, m.bloc_code, t.name_vi as to_name
-        from province_succession s join unclear using (to_gso_code)
-        join dim_province p on p.vintage = s.from_vintage and p.gso_code = s.from_gso_code
-        join dim_province t on t.vintage = s.to_vintage and t.gso_code = s.to_gso_code
-        left join dim_bloc_member m on m.member_vintage = s.from_vintage and m.member_gso_code = s.from_gso_code
-    )
-    select '{rule.id}' as rule_id, null::bigint[] as cells, null::integer as named, null::bigint[] as context,
-        'province:' || cast(min(to_vintage) as varchar) || ':' || to_gso_code as reporter_id, '' as zone_key,
-        null::varchar as period_key, null::varchar as submission_id, null::bigint as revision_number,
-        null::varchar as indicators, null::varchar as breakdowns, null::varchar as source_cells,
-        'bloc_membership:' || to_gso_code as cell_keys, null::double precision as expected,
-        null::double precision as found, null::double precision as imbalance, 0.0 as tolerance,
-        false as rate_missing, min(to_name) || ' (' || to_gso_code || ')' as reporter_name,
-        string_agg(name_vi || ' (' || coalesce(bloc_code, '-') || ')', ', ' order by from_gso_code)
-            as predecessor_blocs
-    from predecessors
-    group by to_gso_code
-    """
-
-
-def _missing_rate_sql(rule: Rule) -> str:
-    """One finding per year whose money figures cannot be converted: the rate is not in fx_rates."""
-    return f"""
-    select '{rule.id}' as rule_id, null::bigint[] as cells, null::integer as named, null::bigint[] as context,
-        null::varchar as reporter_id, '' as zone_key, cast(period_year as varchar) as period_key,
-        null::varchar as submission_id, null::bigint as revision_number, null::varchar as indicators,
-        null::varchar as breakdowns, null::varchar as source_cells, 'fx:' || cast(period_year as varchar) as cell_keys,
-        null::double precision as expected, count(*) as found, null::double precision as imbalance,
-        0.0 as tolerance, false as rate_missing
-    from {ALL_CELLS_VIEW}
-    where unit in ('VND_bn', 'USD_mn') and value_vnd_bn is null and value is not null
-    group by period_year
     """
 
 
@@ -357,8 +280,8 @@ def resolve_cells(w: Warehouse, parts: list[str]) -> pd.DataFrame:
 def detect(con: Warehouse | object, rules: list[Rule] | None = None, reporters: str | None = None,
            built: bool = False) -> tuple[pd.DataFrame, dict[str, float]]:
     """Every broken relation in the warehouse, one row each (before messages and suggestions),
-    and the seconds each rule model and each other rule's query took (by the model's name or the
-    rule's id; `cells`: looking up the broken relations' cells).
+    and the seconds each rule model took (by its name; `cells`: looking up the broken relations'
+    cells).
     `con`: the warehouse (a Warehouse, or a DuckDB connection); `rules`: the catalogue's rules to
     run (all of them by default); `reporters`: a table of the reporters whose reports they run over
     (create_cells_view; all by default); `built`: the rule models (RULE_MODELS) are built in it
@@ -368,20 +291,13 @@ def detect(con: Warehouse | object, rules: list[Rule] | None = None, reporters: 
     w = as_warehouse(con)
     create_cells_view(w, reporters)
     rules = load() if rules is None else rules
-    queries: dict[str, str] = {}  # each model's SQL by its name, each other rule's by its id
+    queries: dict[str, str] = {}  # each model's SQL, by its name
     if not built:  # one table each of the catalogue's, of every rule given, which each model reads its kinds of
-        _write_catalogue(w, [r for r in rules if r.model], lambda table: GIVEN_CATALOGUE_PREFIX + table,
+        _write_catalogue(w, rules, lambda table: GIVEN_CATALOGUE_PREFIX + table,
                          temporary=True)
     for model in RULE_MODELS:
         if of_model := [r for r in rules if r.model == model]:
             queries[model] = _model_sql(w, model, of_model, reporters, built)
-    for rule in rules:
-        if rule.model:
-            continue
-        if rule.kind == "hierarchy":
-            queries[rule.id] = _bloc_hierarchy_sql(rule)
-        elif rule.kind == "reference":
-            queries[rule.id] = (_missing_rate_sql if rule.spec["about"] == "exchange_rates" else _bloc_membership_sql)(rule)
     timings: dict[str, float] = {}
     parts = []
     for i, (name, sql) in enumerate(queries.items()):

@@ -369,7 +369,7 @@ def test_validate_finds_in_a_file_what_the_warehouse_finds_in_it(warehouse):
     others (growth, history, year-to-date): the same findings on the same cells, the same
     suggestions, as the refresh put in dq_findings for each of these files."""
     from expectations.catalogue import load
-    from expectations.file_rules import _against_history, _within_one_report
+    from expectations.file_rules import AGAINST_HISTORY, WITHIN_ONE_REPORT
 
     files = [str(p) for p in sorted(warehouse.inbox.iterdir())]
     published = query(warehouse.published_db, """
@@ -377,9 +377,9 @@ def test_validate_finds_in_a_file_what_the_warehouse_finds_in_it(warehouse):
     current = set(query(warehouse.published_db, "select submission_id from fct_submissions where is_current")
                   ["submission_id"])
     compared = []
-    for args, kinds in (((), _within_one_report), (("--against", str(warehouse.published_db)),
-                                                    lambda r: _within_one_report(r) or _against_history(r))):
-        rules = {r.id for r in load() if kinds(r)}
+    for args, models in (((), WITHIN_ONE_REPORT),
+                         (("--against", str(warehouse.published_db)), WITHIN_ONE_REPORT + AGAINST_HISTORY)):
+        rules = {r.id for r in load() if r.model in models}
         compared.append(0)
         for report in _validate(*files, *args):
             if report["submission_id"] not in current:
