@@ -103,10 +103,11 @@
     claimed as materialized (
         select {{ claim_columns }}, c.series_key, c.series_2025_key, c.period_year * 12 + c.period_month as month_index,
             c.reporter_kind, c.reporter_vintage, c.zone_key, coalesce(p.n, 0) as n_predecessors,
-            c.indicator_code in ({{ additive_indicators() }}) as additive
+            a.code is not null as additive
         from ({{ claims }}) as c
         left join predecessors as p
             on c.reporter_kind = 'province' and p.to_vintage = c.reporter_vintage and p.to_gso_code = c.reporter_code
+        left join ({{ additive_indicators() }}) as a on c.indicator_code = a.code
         where c.growth_pct_claimed is not null
     ),
 

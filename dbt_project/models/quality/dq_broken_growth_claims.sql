@@ -18,16 +18,34 @@ checked as not materialized (
 ),
 
 claims as (
-    {{ claims_with_last_year("select * from checked", rule_figures(columns),
-                             ["reporter_id", "submission_id", "n_revisions", "report_key"]) }}
+    {{ claims_with_last_year("select * from checked", rule_figures(columns), ["report_key"]) }}
+),
+
+broken as (
+    select c.*, r.rule_id
+    from claims as c
+    cross join rules as r
+    where c.last_value is null
+        or (c.last_value <> 0 and abs(c.growth_pct_claimed - 100.0 * (c.value / {{ last_value }} - 1)) >
+            {{ percent_tolerance('c.growth_tolerance', 'c.value', 'c.rounding_tolerance', last_value, 'c.last_tol') }}
+            + 1e-9)
+),
+
+versions as (
+    -- the version of each report with a broken claim: the claims carry no text but their figures'
+    select report_key, min(reporter_id) as reporter_id, min(submission_id) as submission_id,
+        min(n_revisions) as n_revisions
+    from checked
+    where report_key in (select report_key from broken)
+    group by report_key
 )
 
 select
-    c.reporter_id,
+    v.reporter_id,
     c.period_year,
-    c.submission_id,
-    c.n_revisions,
-    r.rule_id,
+    v.submission_id,
+    v.n_revisions,
+    c.rule_id,
     c.report_key,
     -- the claim's figure (its figure_hash); last year's figures are shown beside it
     array[c.figure_hash] as cells,
@@ -41,12 +59,8 @@ select
     c.last_value,
     c.last_tol,
     cast(c.period_year - 1 as varchar) || '-' || lpad(cast(c.period_month as varchar), 2, '0') as last_period
-from claims as c
-cross join rules as r
-where c.last_value is null
-    or (c.last_value <> 0 and abs(c.growth_pct_claimed - 100.0 * (c.value / {{ last_value }} - 1)) >
-        {{ percent_tolerance('c.growth_tolerance', 'c.value', 'c.rounding_tolerance', last_value, 'c.last_tol') }}
-        + 1e-9)
+from broken as c
+inner join versions as v on c.report_key = v.report_key
 
 union all
 

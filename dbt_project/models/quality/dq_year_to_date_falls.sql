@@ -14,20 +14,40 @@ checked as not materialized (
                          "value, rounding_tolerance") }}
 ),
 
+flows as not materialized (
+    -- the figures the window orders, without their versions' text: looked up for the few that fell
+    select figure_hash, report_key, series_key, period_year, period_month, value, rounding_tolerance
+    from checked
+    where indicator_kind = 'flow'
+        and indicator_code not in (''{% for code in var('net_indicators') %}, '{{ code }}'{% endfor %})
+),
+
 paired as (
-    select c.*, lag(c.value) over earlier as p_value, lag(c.rounding_tolerance) over earlier as p_tol,
-        lag(c.figure_hash) over earlier as p_hash, lag(c.period_month) over earlier as p_month
-    from checked as c
-    where c.indicator_kind = 'flow'
-        and c.indicator_code not in (''{% for code in var('net_indicators') %}, '{{ code }}'{% endfor %})
-    window earlier as (partition by c.series_key, c.period_year order by c.period_month)
+    select f.*, lag(f.value) over earlier as p_value, lag(f.rounding_tolerance) over earlier as p_tol,
+        lag(f.figure_hash) over earlier as p_hash, lag(f.period_month) over earlier as p_month
+    from flows as f
+    window earlier as (partition by f.series_key, f.period_year order by f.period_month)
+),
+
+fell as (
+    select * from paired
+    where p_month < period_month and value < p_value - (rounding_tolerance + p_tol) - 1e-9 * abs(p_value)
+),
+
+versions as (
+    -- the version of each report with a fall
+    select report_key, min(reporter_id) as reporter_id, min(submission_id) as submission_id,
+        min(n_revisions) as n_revisions
+    from checked
+    where report_key in (select report_key from fell)
+    group by report_key
 )
 
 select
-    p.reporter_id,
+    v.reporter_id,
     p.period_year,
-    p.submission_id,
-    p.n_revisions,
+    v.submission_id,
+    v.n_revisions,
     r.rule_id,
     p.report_key,
     -- the later figure, then the earlier (their figure_hash)
@@ -41,10 +61,9 @@ select
     p.rounding_tolerance + p.p_tol as tolerance,
     false as rate_missing,
     cast(p.period_year as varchar) || '-' || lpad(cast(p.p_month as varchar), 2, '0') as previous_period
-from paired as p
+from fell as p
+inner join versions as v on p.report_key = v.report_key
 cross join rules as r
-where p.p_month < p.period_month
-    and p.value < p.p_value - (p.rounding_tolerance + p.p_tol) - 1e-9 * abs(p.p_value)
 
 union all
 
