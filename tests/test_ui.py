@@ -70,10 +70,13 @@ def test_asset_graph_and_check_results_in_the_browser(webserver):
         # Dagster's first-visit "join the community" dialog can open at any moment and cover the page:
         # Playwright dismisses it whenever it shows up before an action.
         page.add_locator_handler(page.get_by_role("button", name="Skip"), lambda skip: skip.click())
+        # the catalogue draws only the rows in view: a page tall enough for every asset
+        page.set_viewport_size({"width": 1920, "height": 8000})
         page.goto(f"{webserver}/assets", wait_until="networkidle", timeout=120_000)
         page.get_by_text("fct_investment", exact=True).first.wait_for(timeout=60_000)
         page.get_by_text("dq_findings", exact=True).first.wait_for(timeout=60_000)
         page.screenshot(path=str(ARTIFACTS / "ui-assets.png"))
+        page.set_viewport_size({"width": 1920, "height": 1080})
 
         page.goto(f"{webserver}/assets/published_warehouse?view=lineage", wait_until="networkidle", timeout=120_000)
         page.get_by_text("dq_findings").first.wait_for(timeout=60_000)
