@@ -203,33 +203,44 @@ def _findings_by_reporter(h) -> dict[str, Any]:
     }
 
 
-def _fact_check(fact: str) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=dg.AssetKey(fact), name=f"{fact}_reported_figures_consistent",
-                    additional_deps=[dg.AssetKey(FINDINGS_MODEL)], pool=WAREHOUSE_POOL,
-                    description=f"Findings of the rule catalogue touching {fact}. Never blocks publishing: "
-                                "boards' errors are flagged beside the figures.")
-    def check(context: dg.AssetCheckExecutionContext, zonestat_home: ZonestatHome) -> dg.AssetCheckResult:
-        h = zonestat_home.home()
-        with warehouse.work(h, read_only=True) as w:
-            counts = dict(w.rows(f"select coalesce(worst_finding_severity, 'none'), count(*) from {fact} group by 1"))
-            worst = w.df(f"""
-                select d.rule_id, d.reporter_id, d.period_key, d.source_cells, d.message, d.suggestion
-                from dq_findings d where d.severity = 'error' and exists (
-                    select 1 from {fact} f where f.submission_id = d.submission_id
-                    and f.worst_finding_severity = 'error')
-                order by d.reporter_id, d.period_key limit 10""")
-        errors = counts.get("error", 0)
-        return dg.AssetCheckResult(
-            passed=errors == 0,
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata={"rows_flagged_error": errors, "rows_flagged_warning": counts.get("warning", 0),
-                      "rows_flagged_info": counts.get("info", 0), "rows_clean": counts.get("none", 0),
-                      "worst_findings": dg.MetadataValue.md(worst.to_markdown(index=False) if len(worst) else "none")},
-        )
-    return check
+def _fact_check_result(w: warehouse.Warehouse, fact: str) -> dg.AssetCheckResult:
+    counts = dict(w.rows(f"select coalesce(worst_finding_severity, 'none'), count(*) from {fact} group by 1"))
+    worst = w.df(f"""
+        select d.rule_id, d.reporter_id, d.period_key, d.source_cells, d.message, d.suggestion
+        from dq_findings d where d.severity = 'error' and exists (
+            select 1 from {fact} f where f.submission_id = d.submission_id
+            and f.worst_finding_severity = 'error')
+        order by d.reporter_id, d.period_key limit 10""")
+    errors = counts.get("error", 0)
+    return dg.AssetCheckResult(
+        asset_key=dg.AssetKey(fact), check_name=f"{fact}_reported_figures_consistent",
+        passed=errors == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"rows_flagged_error": errors, "rows_flagged_warning": counts.get("warning", 0),
+                  "rows_flagged_info": counts.get("info", 0), "rows_clean": counts.get("none", 0),
+                  "worst_findings": dg.MetadataValue.md(worst.to_markdown(index=False) if len(worst) else "none")},
+    )
 
 
-FACT_CHECKS = [_fact_check(f) for f in FACTS]
+# One step for the facts' checks, each with its own result (a step each cost its start, its end and a
+# connection to the warehouse); one of them may still be run alone from the UI (can_subset).
+@dg.multi_asset_check(
+    name="facts_reported_figures_consistent", can_subset=True, pool=WAREHOUSE_POOL,
+    specs=[dg.AssetCheckSpec(name=f"{fact}_reported_figures_consistent", asset=dg.AssetKey(fact),
+                             additional_deps=[dg.AssetKey(FINDINGS_MODEL)],
+                             description=f"Findings of the rule catalogue touching {fact}. Never blocks publishing: "
+                                         "boards' errors are flagged beside the figures.")
+           for fact in FACTS],
+)
+def fact_checks(context: dg.AssetCheckExecutionContext, zonestat_home: ZonestatHome) -> Iterator[dg.AssetCheckResult]:
+    selected = {key.asset_key for key in context.selected_asset_check_keys}
+    with warehouse.work(zonestat_home.home(), read_only=True) as w:
+        for fact in FACTS:
+            if dg.AssetKey(fact) in selected:
+                yield _fact_check_result(w, fact)
+
+
+FACT_CHECKS = [fact_checks]
 
 
 @dg.asset(deps=[dg.AssetKey(FINDINGS_MODEL)], group_name="publish", pool=WAREHOUSE_POOL, kinds={"duckdb"})

@@ -46,8 +46,12 @@ def dbt_command(h: Home, *args: str, work_db: Path | None = None) -> list[str]:
 
 
 def run_dbt(dbt: DbtCliResource, h: Home, context, args: list[str]):
-    """`dbt <args>` on this home's data, as a step of a run (its events streamed to Dagster)."""
-    return dbt.cli([*args, *dbt_vars(h)], context=context, target_path=dbt_run_folder(h, context)).stream()
+    """`dbt <args>` on this home's data, as a step of a run (its events streamed to Dagster). Without
+    dbt's JSON artifacts (manifest.json, written before the first node and again after the last, and
+    run_results.json): nothing reads them, and the run folder's dbt.log keeps each node's timing and
+    result."""
+    return dbt.cli([*args, "--no-write-json", *dbt_vars(h)], context=context,
+                   target_path=dbt_run_folder(h, context)).stream()
 
 
 def dbt_run_folder(h: Home, context) -> Path:
