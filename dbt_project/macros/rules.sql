@@ -56,6 +56,17 @@
     min({{ f }}.n_revisions) as n_revisions
 {%- endmacro %}
 
+{#- The version of each report of the checked figures whose report_key is among those of `found` (a
+    relation): for a model that carries no text through its comparisons over every figure, only the
+    report_key, and looks the versions up for the few reports with something found. -#}
+{% macro versions_of_reports(found) -%}
+    select report_key, min(reporter_id) as reporter_id, min(submission_id) as submission_id,
+        min(n_revisions) as n_revisions
+    from checked
+    where report_key in (select report_key from {{ found }})
+    group by report_key
+{%- endmacro %}
+
 {#- A row for each version checked, whatever it found (figures_to_check): its keys, then null in each of
     the model's other columns, of these SQL `types`. -#}
 {% macro versions_checked(types) -%}

@@ -32,12 +32,7 @@ broken as (
 ),
 
 versions as (
-    -- the version of each report with a broken claim: the claims carry no text but their figures'
-    select report_key, min(reporter_id) as reporter_id, min(submission_id) as submission_id,
-        min(n_revisions) as n_revisions
-    from checked
-    where report_key in (select report_key from broken)
-    group by report_key
+    {{ versions_of_reports('broken') }}
 )
 
 select

@@ -35,12 +35,7 @@ fell as (
 ),
 
 versions as (
-    -- the version of each report with a fall
-    select report_key, min(reporter_id) as reporter_id, min(submission_id) as submission_id,
-        min(n_revisions) as n_revisions
-    from checked
-    where report_key in (select report_key from fell)
-    group by report_key
+    {{ versions_of_reports('fell') }}
 )
 
 select
