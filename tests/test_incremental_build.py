@@ -76,6 +76,16 @@ def test_incremental_refresh_equals_a_build_from_scratch(zhome, tmp_path):
     another_version(files["2024-02/01"], zhome.inbox / "hanoi-2024-02-official-again.xlsx", "chinh_thuc")
     assert run_refresh(zhome)
     assert query(zhome.published_db, claims_of_2025_02)["n"][0] == 0
+    # Every 2025 report of Hanoi sent again 1000 times larger: the median of each of its stock series
+    # (12 figures) moves halfway, and its 2024 figures, a reporter-year no file of this refresh
+    # belongs to, are now about 500 times below it: the model checks every year of the province.
+    far_in_2024 = """select count(*) as n from dq_findings where rule_id = 'magnitude.against_history'
+        and reporter_id = 'province:2008:01' and period_key like '2024-%'"""
+    assert query(zhome.published_db, far_in_2024)["n"][0] == 0
+    for period in ("2025-01", "2025-02", "2025-03", "2025-06", "2025-07", "2025-08"):
+        another_version(files[f"{period}/01"], zhome.inbox / f"hanoi-{period}-x1000.xlsx", "chinh_thuc", factor=1000)
+    assert run_refresh(zhome)
+    assert query(zhome.published_db, far_in_2024)["n"][0] > 0
 
     def current(code: str, period: str) -> list[dict]:
         return query(zhome.published_db, f"""select distinct status, n_revisions from fct_investment
