@@ -1,8 +1,9 @@
 """Load the rule catalogue (catalogue.yaml) and expand each rule into concrete relations.
 
-A relation is what both evaluators work on: the SQL detector (quality.py), which runs every
-relation over the whole warehouse, and the suggestion search (suggest.py), which re-checks
-the relations of one report while trying corrections. The rule itself is written once, as data.
+A relation is what both evaluators work on: the rules' dbt models (dbt_project/models/quality, which
+read the catalogue as the tables CATALOGUE_TABLES), which run every relation over the whole
+warehouse, and the suggestion search (suggest.py), which re-checks the relations of one report
+while trying corrections. The rule itself is written once, as data.
 """
 
 from __future__ import annotations

@@ -228,7 +228,7 @@ def find(con: Warehouse | object, summary: QualitySummary, rules: list | None = 
 # (CHECKED_TABLE) and the basis of the run (BASIS_TABLE: the code, reference data and withdrawals
 # that made the facts, and the rules' own code; orchestration/fingerprint.py's rules_basis). A
 # run on the same basis checks again only the reporters whose versions changed since, with the
-# reports that depend on theirs (expectations/quality.py's reporter groups, the blocs, and the
+# reports that depend on theirs (their reporters' groups (quality.REPORTER_GROUP), the blocs, and the
 # reports searched against the same periods' peers); everything else keeps its findings.
 CHECKED_TABLE, BASIS_TABLE = "dq_checked_versions", "dq_rules_basis"
 CURRENT_VERSIONS = """select reporter_id, period_key, submission_id, n_revisions from fct_submissions

@@ -1,14 +1,14 @@
-"""The quality engine's detection: the rule catalogue as SQL over the facts.
+"""The quality engine's detection: the rule catalogue as dbt models over the facts.
 
 Detection is set-based SQL in the warehouse, so the whole catalogue costs a few scans of the fact
-tables. Most rules within one report are dbt models (RULE_MODELS, dbt_project/models/quality),
-which the refresh's dbt build brings up to date by reporter-year and the engine reads (detect's
-`built`), and which `zonestat validate` renders without dbt over a file's figures (render_model).
-The others are queries here, one per rule kind over every report or over the reporters a refresh
-must check again (create_cells_view). The SQL is what DuckDB and PostgreSQL both run (arrays,
-ordered aggregates, FILTER, percentile_cont), so the rules run in either warehouse as it is. For every
-report with a broken rule, suggest.py then searches the smallest set of cells whose correction
-satisfies all of its rules (engine.py). Findings about what boards reported are flags, never blockers: the dbt
+tables. Every rule is detected by a dbt model (RULE_MODELS, dbt_project/models/quality): those about
+reports are brought up to date by reporter-year in the refresh's dbt build, with the reports that
+depend on a changed one; the blocs' totals and the reference data's gaps are tables built again
+each time. The engine reads the built models (detect's `built`), or renders them without dbt over
+a file's figures for `zonestat validate` (render_model). The SQL is what DuckDB and PostgreSQL both
+run (engine differences through dbt_project/macros/portable.sql's dispatch macros). For every report
+with a broken rule, suggest.py then searches the smallest set of cells whose correction satisfies all
+of its rules (engine.py). Findings about what boards reported are flags, never blockers: the dbt
 model dq_findings publishes them, and each fact row gets the worst severity touching it.
 """
 
