@@ -20,7 +20,7 @@ from functools import lru_cache
 import pandas as pd
 
 from expectations.catalogue import CATALOGUE_TABLES, RULE_MODELS, Rule, catalogue_rows, load
-from expectations.relations import rule_macros
+from expectations.relations import OUTSIDE_DBT, outside_dbt
 from zonestat import reference, target
 from zonestat.config import DBT_PROJECT_DIR
 from zonestat.notation import vn_format
@@ -54,20 +54,21 @@ REPORTER_GROUP = "coalesce(province_2025_code, reporter_id)"
 
 
 def create_cells_view(con: Warehouse | object, reporters: str | None = None) -> None:
-    """The rules' universe: one view of the current figures of every fact table (ALL_CELLS_VIEW),
-    and CELLS_VIEW, the figures the rules run over: all of them, or, given `reporters` (a table of
-    reporter_id), theirs."""
+    """The figures the engine looks up beside the rules' models: one view of the current figures of
+    every fact table (ALL_CELLS_VIEW), and CELLS_VIEW, those of the reports a run checks: all of
+    them, or, given `reporters` (a table of reporter_id), theirs. The broken relations' cells are
+    named from it (resolve_cells), and the suggestion search reads the flagged reports' figures."""
     columns = f"""figure_key, reporter_id, reporter_kind, reporter_code, province_2025_code, zone_key, period_key,
         period_year, period_month, indicator_code, indicator_kind, breakdown, value, unit, value_vnd_bn,
         rounding_tolerance, growth_pct_claimed, growth_tolerance, share_pct_claimed, share_tolerance,
         submission_id, revision_number, text_as_typed,
         {CELL_REF} as cell_ref,
         coalesce(value_vnd_bn / nullif(value, 0), 1.0) as vnd_factor, reporter_vintage,
-        figure_hash, report_key, series_key, series_2025_key, period_year * 12 + period_month as month_index,
+        figure_hash, report_key, series_key, series_2025_key,
         source_sheet, source_cell"""
     union = "\nunion all\n".join(f"select {columns} from {t}" for t in FACT_TABLES)
-    # A view, not a temporary table: each rule reads only the columns it needs straight from the
-    # compressed fact tables. The rules join on the integer keys the facts carry (figure_hash,
+    # A view, not a temporary table: each query reads only the columns it needs straight from the
+    # compressed fact tables. The models join on the integer keys the facts carry (figure_hash,
     # report_key, series keys) and name no cell by its strings: those are looked up once, at the
     # end, for the broken relations only (resolve_cells).
     w = as_warehouse(con)
@@ -77,13 +78,14 @@ def create_cells_view(con: Warehouse | object, reporters: str | None = None) -> 
         "" if reporters is None else f" where reporter_id in (select reporter_id from {reporters})")
     if reporters is not None and w.engine != target.DUCKDB:
         # PostgreSQL reads every column of a row it scans: the scope's figures are read once into a
-        # table of their own, which each rule then scans instead of every fact table.
+        # table of their own, which the cells' lookup and the suggestion search's queries then scan
+        # instead of every fact table.
         w.temp_table("dq_scope_cells", cells)
         cells = "select * from dq_scope_cells"
     w.temp_view(CELLS_VIEW, cells)
 
 
-# Every rule query returns one row per broken relation with
+# Every rule model has one row per broken relation with
 #   cells:   the figure_hash of the cells the relation is about (cell_keys, and the cells a
 #            suggestion may change), in the order the finding lists them;
 #   named:   how many of the leading cells name the finding's indicators and breakdowns;
@@ -120,21 +122,15 @@ def write_catalogue(con: Warehouse | object) -> None:
 @lru_cache(maxsize=None)
 def render_model(name: str, sources_prefix: str = "") -> str:
     """A rule model's SQL as dbt would compile it for a build from empty, without dbt: for
-    `zonestat validate` and the engine's other runs outside the refresh. `ref` names the table of
-    that name, each of the catalogue's tables is that name after `sources_prefix`, the project's
-    macros/rules.sql is there as in dbt, and dbt's configuration renders to nothing."""
+    `zonestat validate` and the engine's other runs outside the refresh. dbt's names are
+    relations.OUTSIDE_DBT, each of the catalogue's tables is that name after `sources_prefix`, and
+    the project's macros are there as in dbt (relations.outside_dbt)."""
     import jinja2
 
-    names = {"ref": lambda model: model, "var": reference.project_var,
-             "source": lambda _source, table: sources_prefix + table,
-             # a build from empty: every figure is checked, and no configuration is written out
-             "only_changed_reporter_years": lambda *_, **__: "", "config": lambda **_: "",
-             "reporter_year_config": dict}
-    macros = rule_macros(**names)
     template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(
         (MODELS_DIR / f"{name}.sql").read_text(encoding="utf-8"))
-    return template.render(**names, **{macro: getattr(macros, macro) for macro in macros.__dict__
-                                       if not macro.startswith("_")})
+    return template.render(**OUTSIDE_DBT, **vars(outside_dbt()),
+                           source=lambda _source, table: sources_prefix + table)
 
 
 # Before the names of the catalogue's tables of the rules a detection outside the refresh is given
@@ -169,8 +165,7 @@ def claims_with_last_year_sql(submissions: str | None = None) -> str:
     tells it (macros/rules.sql's claims_with_last_year): what the suggestion search holds a
     correction to, so that it does not break a claim that holds."""
     only = f" where submission_id in (select submission_id from {submissions})" if submissions else ""
-    macros = rule_macros(ref=lambda name: name, var=reference.project_var)
-    return str(macros.claims_with_last_year(f"select * from {CELLS_VIEW}{only}", f"select * from {CELLS_VIEW}"))
+    return str(outside_dbt().claims_with_last_year(f"select * from {CELLS_VIEW}{only}", f"select * from {CELLS_VIEW}"))
 
 
 def usual_level_sql(rule: Rule, cells: str) -> str:
@@ -292,9 +287,8 @@ def detect(con: Warehouse | object, rules: list[Rule] | None = None, reporters: 
     create_cells_view(w, reporters)
     rules = load() if rules is None else rules
     queries: dict[str, str] = {}  # each model's SQL, by its name
-    if not built:  # one table each of the catalogue's, of every rule given, which each model reads its kinds of
-        _write_catalogue(w, rules, lambda table: GIVEN_CATALOGUE_PREFIX + table,
-                         temporary=True)
+    if not built:  # the catalogue's tables of the rules given, from which each model reads those naming it
+        _write_catalogue(w, rules, lambda table: GIVEN_CATALOGUE_PREFIX + table, temporary=True)
     for model in RULE_MODELS:
         if of_model := [r for r in rules if r.model == model]:
             queries[model] = _model_sql(w, model, of_model, reporters, built)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import lru_cache
 from types import SimpleNamespace
 
+from zonestat import reference
 from zonestat.config import DBT_PROJECT_DIR
 
 # The project's macros that the rules' models call: what they share, and what engines write differently.
@@ -40,20 +41,30 @@ def rule_macros(**names: object) -> SimpleNamespace:
     return SimpleNamespace(**macros)
 
 
+# dbt's names as the models and macros see them outside dbt, in a build from empty: `ref` names the
+# table of that name, every figure is checked (the incremental filter renders to nothing), and no
+# configuration is written out.
+OUTSIDE_DBT = {"ref": lambda model: model, "var": reference.project_var,
+               "only_changed_reporter_years": lambda *_, **__: "", "config": lambda **_: "",
+               "reporter_year_config": dict}
+
+
 @lru_cache(maxsize=1)
-def _macros() -> SimpleNamespace:
-    return rule_macros()  # those that call neither ref nor var
+def outside_dbt() -> SimpleNamespace:
+    """The macros of RULE_MACROS with OUTSIDE_DBT, read once per process: for the rules' models
+    rendered without dbt (quality.render_model) and the SQL and numbers the engine takes from them."""
+    return rule_macros(**OUTSIDE_DBT)
 
 
 def percent_tolerance_sql(printed: str, part: str, part_tol: str, whole: str, whole_tol: str) -> str:
     """The SQL of percent_tolerance over these columns (or any SQL)."""
-    return str(_macros().percent_tolerance(printed, part, part_tol, whole, whole_tol))
+    return str(outside_dbt().percent_tolerance(printed, part, part_tol, whole, whole_tol))
 
 
 def row_key(*columns: str) -> str:
     """DuckDB SQL for the integer key of these text columns that dbt gives the facts (portable.sql's
     row_key): for the facts `zonestat validate` builds from a file beside the warehouse's."""
-    return str(_macros().row_key(list(columns))).strip()
+    return str(outside_dbt().row_key(list(columns))).strip()
 
 
 @lru_cache(maxsize=1)
