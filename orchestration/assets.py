@@ -203,6 +203,10 @@ def _findings_by_reporter(h) -> dict[str, Any]:
     }
 
 
+def _fact_check_name(fact: str) -> str:
+    return f"{fact}_reported_figures_consistent"
+
+
 def _fact_check_result(w: warehouse.Warehouse, fact: str) -> dg.AssetCheckResult:
     counts = dict(w.rows(f"select coalesce(worst_finding_severity, 'none'), count(*) from {fact} group by 1"))
     worst = w.df(f"""
@@ -213,7 +217,7 @@ def _fact_check_result(w: warehouse.Warehouse, fact: str) -> dg.AssetCheckResult
         order by d.reporter_id, d.period_key limit 10""")
     errors = counts.get("error", 0)
     return dg.AssetCheckResult(
-        asset_key=dg.AssetKey(fact), check_name=f"{fact}_reported_figures_consistent",
+        asset_key=dg.AssetKey(fact), check_name=_fact_check_name(fact),
         passed=errors == 0,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={"rows_flagged_error": errors, "rows_flagged_warning": counts.get("warning", 0),
@@ -226,7 +230,7 @@ def _fact_check_result(w: warehouse.Warehouse, fact: str) -> dg.AssetCheckResult
 # connection to the warehouse); one of them may still be run alone from the UI (can_subset).
 @dg.multi_asset_check(
     name="facts_reported_figures_consistent", can_subset=True, pool=WAREHOUSE_POOL,
-    specs=[dg.AssetCheckSpec(name=f"{fact}_reported_figures_consistent", asset=dg.AssetKey(fact),
+    specs=[dg.AssetCheckSpec(name=_fact_check_name(fact), asset=dg.AssetKey(fact),
                              additional_deps=[dg.AssetKey(FINDINGS_MODEL)],
                              description=f"Findings of the rule catalogue touching {fact}. Never blocks publishing: "
                                          "boards' errors are flagged beside the figures.")

@@ -14,9 +14,9 @@
     each part of a model reads only the columns and rows it needs of the facts): every current figure
     (rule_figures), or, in an incremental build, those of the reporter-years with a current version
     that the model has not checked yet, and of those whose rules compare them with these
-    (`dependants`: incremental_scope.sql's changed_reporter_years_and_dependants). Each version checked has a row in the model, whatever it
-    found, and the versions it checked that are no longer current go before the build
-    (macros/incremental_scope.sql). -#}
+    (`dependants`: incremental_scope.sql's changed_reporter_years_and_dependants). Each version
+    checked has a row in the model, whatever it found, and the versions it checked that are no
+    longer current go before the build (macros/incremental_scope.sql). -#}
 {% macro figures_to_check(columns, dependants=none) -%}
     select c.*
     from ({{ rule_figures(columns) }}) as c
