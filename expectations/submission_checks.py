@@ -232,7 +232,6 @@ class DoorValidator:
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = gx.data_context.types.base.ProgressBarsConfig(globally=False)
         self.checks = door_checks()
-        self.read_by = {suite: _read_by([c for c in self.checks if c.suite == suite]) for suite in ("submissions", "figures")}
         source = self.context.data_sources.add_pandas("submissions")
         self.batches = {}
         self.suites = {}
@@ -289,28 +288,46 @@ class DoorValidator:
         return self.batches[suite_name].get_batch(batch_parameters={"dataframe": frame}).validate(
             self.suites[suite_name], expectation_parameters=parameters, result_format={"result_format": "COMPLETE"})
 
-    def validate(self, subs: list[Submission], today: date | None = None) -> None:
-        """Append the door findings to each submission in the batch."""
-        today = today or date.today()
+    def unexpected(self, frames: dict[str, pd.DataFrame], today: date, files: list[str]) -> list[tuple[str, object]]:
+        """The rows of a batch that fail a check, as (rule, row label in its suite's frame): the
+        frames as GX sees them (_as_shown), by suite; `files` name the batch in Data Docs."""
         started = time.time_ns()
-        meta, figures = _frames(subs)
-        by_id = {s.submission_id: s for s in subs}
-        by_rule = {c.rule: c for c in self.checks}
-        for suite_name, frame in (("submissions", meta), ("figures", figures)):
-            if frame.empty:
-                continue
-            result = self._run(suite_name, _as_shown(frame, self.read_by[suite_name]), today,
-                               [s.file_name for s in subs])
+        failing = []
+        for suite_name, frame in frames.items():
+            result = self._run(suite_name, frame, today, files)
             for outcome in result.results:
-                if outcome.success:
-                    continue
-                check = by_rule[outcome.expectation_config.meta["rule"]]
-                for index in outcome.result.get("unexpected_index_list") or []:
-                    row = frame.loc[index if not isinstance(index, dict) else index.get("index", index)]
-                    sub = by_id[row.submission_id]
-                    sub.findings.append(_finding(check, row, sub))
+                if not outcome.success:
+                    rule = outcome.expectation_config.meta["rule"]
+                    failing += [(rule, index) for index in outcome.result.get("unexpected_index_list") or []]
         if self.checkpoints:
             data_docs_offline.localise_pages_since(self.data_docs_dir, started)
+        return failing
+
+    def validate(self, subs: list[Submission], today: date | None = None) -> None:
+        """Append the door findings to each submission in the batch."""
+        add_door_findings(subs, self.unexpected, today)
+
+
+Unexpected = Callable[[dict[str, pd.DataFrame], date, list[str]], list[tuple[str, object]]]
+
+
+def add_door_findings(subs: list[Submission], unexpected: Unexpected, today: date | None = None) -> None:
+    """Append to each submission of a batch the findings of the door's checks, whose failing rows
+    `unexpected` lists (DoorValidator.unexpected, in this process or in the door's process)."""
+    today = today or date.today()
+    checks = door_checks()
+    by_rule = {c.rule: c for c in checks}
+    frames = dict(zip(("submissions", "figures"), _frames(subs)))
+    shown = {suite: _as_shown(frame, _read_by([c for c in checks if c.suite == suite]))
+             for suite, frame in frames.items() if not frame.empty}
+    if not shown:
+        return
+    by_id = {s.submission_id: s for s in subs}
+    for rule, index in unexpected(shown, today, [s.file_name for s in subs]):
+        check = by_rule[rule]
+        row = frames[check.suite].loc[index if not isinstance(index, dict) else index.get("index", index)]
+        sub = by_id[row.submission_id]
+        sub.findings.append(_finding(check, row, sub))
 
 
 def check_without_gx(subs: list[Submission], today: date | None = None) -> None:

@@ -135,14 +135,14 @@ def ingest_paths(home: Home, paths: list[Path], today: date | None = None, links
     if not new:
         return summary
     # Chunks bound memory: a chunk is checked at the door as one GX batch and landed while the
-    # workers read the next one. The door's suites are built (GX takes seconds to import) while
-    # the workers read the first chunk.
-    parsed = isolation.read_stream(new, _parse_archived, _reader_failed, _item_name, worker_processes(),
-                                   ahead=2 * CHUNK_FILES)
-    with contextlib.closing(parsed):  # on an error, the workers stop instead of reading on
-        from expectations.submission_checks import DoorValidator
+    # workers read the next one. The door's process builds its suites (GX takes seconds to import)
+    # while the workers read the first chunk.
+    from expectations.door_process import door_process
+    from expectations.submission_checks import add_door_findings
 
-        validator = DoorValidator(home.gx / "data_docs")
+    with contextlib.closing(door_process(home.gx / "data_docs")) as door, contextlib.closing(
+            isolation.read_stream(new, _parse_archived, _reader_failed, _item_name, worker_processes(),
+                                  ahead=2 * CHUNK_FILES)) as parsed:  # on an error, the workers stop reading
         progress = Progress("reading new files", len(new), "files", say=say)
         for _ in range(0, len(new), CHUNK_FILES):
             subs = []
@@ -150,7 +150,7 @@ def ingest_paths(home: Home, paths: list[Path], today: date | None = None, links
                 subs.append(sub)
                 progress.advance()
             if any(s.metadata for s in subs):
-                validator.validate(subs, today=today)
+                add_door_findings(subs, door.unexpected, today)
             for sub in subs:
                 sub.received_at = arrived[sub.submission_id]
                 archived = Path(sub.archived)

@@ -5,11 +5,16 @@ zones, date cells, text) go through the door together, and one refresh must buil
 every accepted one, whatever the rejected ones were.
 """
 
+import contextlib
+import os
 import random
+import signal
+import time
 import unicodedata
 from datetime import date, datetime
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from tests.fixtures.homes import query, run_refresh
@@ -159,8 +164,10 @@ def test_a_submission_the_build_refuses_is_named_with_the_command_that_takes_it_
 def test_validate_s_door_without_gx_finds_what_gx_finds(tmp_path):
     """`zonestat validate` checks files at the door without GX (its import alone costs seconds):
     the same checks, evaluated in pandas, give the same findings as GX on mutated submissions and
-    on files that break every kind of expectation the door uses."""
-    from expectations.submission_checks import DoorValidator, check_without_gx, door_checks
+    on files that break every kind of expectation the door uses; and so does GX in the door's own
+    process, where a refresh runs it."""
+    from expectations.door_process import DoorProcess
+    from expectations.submission_checks import DoorValidator, add_door_findings, check_without_gx, door_checks
     from ingest.pipeline import read_submission
     from ingest.receive import sha256
     from tests.fixtures.workbooks import row, workbook
@@ -183,12 +190,31 @@ def test_validate_s_door_without_gx_finds_what_gx_finds(tmp_path):
         return [read_submission(p.read_bytes(), p.name, sha256(p.read_bytes())) for p in paths]
 
     today = date(2026, 11, 20)
-    with_gx, without_gx = parsed(), parsed()
+    with_gx, without_gx, in_door_process = parsed(), parsed(), parsed()
     DoorValidator().validate(with_gx, today=today)
     check_without_gx(without_gx, today=today)
+    with contextlib.closing(DoorProcess()) as door:
+        add_door_findings(in_door_process, door.unexpected, today)
     found = set()
-    for a, b in zip(with_gx, without_gx):
+    for a, b, c in zip(with_gx, without_gx, in_door_process):
         assert sorted(map(repr, a.findings)) == sorted(map(repr, b.findings)), a.file_name
+        assert [repr(f) for f in a.findings] == [repr(f) for f in c.findings], a.file_name
         found |= {f.rule for f in a.findings}
     expectations = {c.expectation for c in door_checks() if c.rule in found}
     assert expectations == {c.expectation for c in door_checks()}, expectations  # every kind was exercised
+
+
+def test_a_door_process_that_died_is_an_error_that_says_so():
+    """The door's GX process killed mid-refresh (a real SIGKILL): the batch fails with a message
+    that names it, instead of the refresh waiting for an answer that never comes."""
+    from expectations.door_process import DoorProcess, DoorValidationFailed
+
+    door = DoorProcess()
+    try:
+        os.kill(door.pid, signal.SIGKILL)
+        while door.alive():
+            time.sleep(0.05)
+        with pytest.raises(DoorValidationFailed, match="door's GX process ended"):
+            door.unexpected({"figures": pd.DataFrame({"value": [1.0]})}, date(2026, 11, 20), ["a.xlsx"])
+    finally:
+        door.close()

@@ -76,15 +76,21 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     if args.sample_if_empty and not inbox_files(h.inbox):
         write_demo_sample(h)
     from orchestration.fingerprint import NOTHING_NEW, nothing_new
-    from orchestration.runs import in_flight_refreshes, refresh_in_process
 
     started = time.monotonic()
+    something_new = not nothing_new(h)
+    if something_new:  # GX loads in the door's process, on the other core, while this one loads Dagster
+        from expectations.door_process import start_early
+
+        start_early(h.gx / "data_docs")
     with warehouse.published(h) as w:  # what stood before, for the summary's "changed since"
         before, known = _published_tables(w), _ledger(w)
-    if nothing_new(h):
+    if not something_new:
         print(NOTHING_NEW)
         _summarise(h, before, known, started)
         return 0
+    from orchestration.runs import in_flight_refreshes, refresh_in_process
+
     with environment.dagster_instance() as instance:
         running = in_flight_refreshes(instance)
         if running:
