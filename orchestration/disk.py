@@ -11,7 +11,7 @@ import os
 import shutil
 from pathlib import Path
 
-from zonestat.config import SNAPSHOT_PREFIX, Home
+from zonestat.config import Home
 
 
 class NotEnoughSpace(RuntimeError):
@@ -46,9 +46,10 @@ def ensure_free_space(h: Home, step: str) -> None:
 
 
 def remove_leftovers(h: Home) -> list[Path]:
-    """Files a publish that failed or was killed left behind: its temporary copies, and the write-ahead
-    log DuckDB keeps beside a snapshot being written (.tmp.wal)."""
-    leftovers = [*h.snapshots.glob(f".{SNAPSHOT_PREFIX}*.tmp*"), *h.root.glob(f".{h.published_db.name}.*.tmp")]
+    """Files a publish that failed or was killed left behind: its temporary copies (of a snapshot, of
+    the snapshots' record, of the published file), and the write-ahead log DuckDB keeps beside a
+    snapshot being written (.tmp.wal). Publishes take turns (the warehouse pool): none is under way."""
+    leftovers = [*h.snapshots.glob(".*.tmp*"), *h.root.glob(f".{h.published_db.name}.*.tmp")]
     for path in leftovers:
         path.unlink(missing_ok=True)
     return leftovers

@@ -74,12 +74,14 @@ def test_a_published_figure_may_disappear_only_when_its_version_was_superseded(w
 
 def test_what_a_killed_publish_left_is_swept_and_the_publications_stay(tmp_path):
     from orchestration.disk import remove_leftovers
+    from orchestration.publish import SNAPSHOT_RECORD
     from zonestat.config import Home
 
     h = Home(tmp_path / "home").ensure()
-    kept = [h.snapshot("20261203T010000000000Z"), h.published_db]
+    kept = [h.snapshot("20261203T010000000000Z"), h.snapshots / SNAPSHOT_RECORD, h.published_db]
     left = [h.snapshots / f".{h.snapshot('20261203T020000000000Z').name}.tmp",
             h.snapshots / f".{h.snapshot('20261203T020000000000Z').name}.tmp.wal",
+            h.snapshots / f".{SNAPSHOT_RECORD}.4242.tmp",  # the record of the newest, half written
             h.root / f".{h.published_db.name}.4242.tmp"]
     for path in kept + left:
         path.write_bytes(b"x")
