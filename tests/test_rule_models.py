@@ -80,3 +80,26 @@ def test_a_year_to_date_flow_below_the_earlier_report_of_the_year_is_found_on_th
     assert (finding["expected"], finding["found"]) == (21, 18) and "2019-10" in finding["message"]
     found, _ = _year_to_date_findings(tmp_path, "21", "21")
     assert not len(found)
+
+
+def test_a_dependants_value_the_incremental_scope_does_not_know_stops_the_build():
+    """A model asks the incremental scope for the reports that depend on a changed one by name
+    ('the next year', 'every year'); a misspelt name is an error, not a scope without dependants."""
+    import jinja2
+
+    from zonestat.config import DBT_PROJECT_DIR
+
+    class CompilerError(Exception):
+        pass
+
+    def raise_compiler_error(message):
+        raise CompilerError(message)
+
+    env = jinja2.Environment(extensions=["jinja2.ext.do"])  # dbt's jinja has `do`
+    env.globals.update(ref=lambda model: model, is_incremental=lambda: False,
+                       exceptions={"raise_compiler_error": raise_compiler_error})
+    scope = env.from_string((DBT_PROJECT_DIR / "macros" / "incremental_scope.sql").read_text(encoding="utf-8")).module
+    for known in (None, "the next year", "every year"):
+        assert str(scope.only_changed_reporter_years("f", "fct_output", dependants=known)).strip() == ""
+    with pytest.raises(CompilerError, match="not 'next year'"):
+        scope.only_changed_reporter_years("f", "fct_output", dependants="next year")

@@ -131,6 +131,9 @@
 {#- The filter a model adds to its upstream: only the changed reporter-years when incremental, with
     their `dependants` when given (changed_reporter_years_and_dependants). -#}
 {% macro only_changed_reporter_years(alias, upstream, where="1 = 1", dependants=none) %}
+    {%- if dependants not in (none, 'the next year', 'every year') -%}
+        {{ exceptions.raise_compiler_error("dependants: 'the next year' or 'every year', not '" ~ dependants ~ "'") }}
+    {%- endif -%}
     {#- named outside the condition: dbt learns a model's dependencies from a parse that is not incremental -#}
     {%- do ref('int_submissions_ranked') -%}
     {%- do ref('dim_province') if dependants -%}
