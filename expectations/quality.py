@@ -172,13 +172,13 @@ def usual_level_sql(rule: Rule, cells: str) -> str:
     """figure_key -> the median of the other figures of its series (same month in other years for
     flows), for the cells whose figure_key is in the table `cells`: the level a correction of the
     cell must stay near.
-    Series as the magnitude rule takes them, with as much history as it needs."""
+    Series as the magnitude rule takes them (rules.sql's figures_by_season), with as much history as
+    it needs, without the cell's own report."""
     minimum = int(rule.spec.get("min_history", 2))
     return f"""
     with keyed as (
-        select figure_hash, figure_key, submission_id, series_2025_key, value,
-            case when indicator_kind = 'flow' then period_month else 0 end as season
-        from {CELLS_VIEW} where value > 0 and indicator_kind <> 'ratio'
+        select figure_key, submission_id, series_2025_key, value, season
+        from ({outside_dbt().figures_by_season(CELLS_VIEW)}) as by_season
     ),
     mine as (select * from keyed join {cells} using (figure_key))
     select m.figure_key, percentile_cont(0.5) within group (order by o.value) as usual

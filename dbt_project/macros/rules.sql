@@ -85,6 +85,17 @@
     case when {{ c }}.unit = 'VND_bn' or {{ c }}.unit = 'USD_mn' then {{ c }}.value_vnd_bn else {{ c }}.value end
 {%- endmacro %}
 
+{#- The figures among `figures` (a relation or a query's alias) that have a usual level, with their
+    `season`: positive and not rates; a flow's season is its month (its usual level is that of the
+    same month in the other years), any other figure has one. The magnitude rule against history
+    compares a figure with the median of its series' season (dq_far_from_usual_level), and the
+    suggestion search keeps a correction near it (quality.usual_level_sql). -#}
+{% macro figures_by_season(figures) -%}
+    select *, case when indicator_kind = 'flow' then period_month else 0 end as season
+    from {{ figures }}
+    where value > 0 and indicator_kind <> 'ratio'
+{%- endmacro %}
+
 {#- The codes of the indicators whose figures add up (dbt_project.yml's var `additive`): zones to their
     province, predecessors to a 2025 province. -#}
 {% macro additive_indicators() -%}

@@ -18,10 +18,8 @@ checked as not materialized (
 
 keyed as materialized (
     -- the series' figures (every year of the province is checked), by season
-    select reporter_id, period_year, submission_id, n_revisions, report_key, figure_hash, series_2025_key, value,
-        case when indicator_kind = 'flow' then period_month else 0 end as season
-    from checked
-    where value > 0 and indicator_kind <> 'ratio'
+    select reporter_id, period_year, submission_id, n_revisions, report_key, figure_hash, series_2025_key, value, season
+    from ({{ figures_by_season('checked') }}) as by_season
 ),
 
 spread as (
