@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from expectations import engine, quality
 from expectations.catalogue import load
-from expectations.relations import row_key
+from expectations.relations import outside_dbt, row_key
 from ingest.parse import Submission
 from zonestat.config import DBT_PROJECT_DIR
 
@@ -34,10 +34,8 @@ AGAINST_HISTORY = ("dq_broken_growth_claims", "dq_year_to_date_falls", "dq_far_f
 
 # The fact columns the rules read (quality.create_cells_view), as fact_table.sql and
 # int_figures_converted.sql give them to each figure of a report.
-PROVINCE_2025_CODE = """case
-        when r.reporter_kind = 'province' and r.reporter_vintage = 2008 then succ.to_gso_code
-        when r.reporter_kind = 'province' then r.reporter_code
-    end"""
+PROVINCE_2025_CODE = (f"case when r.reporter_kind = 'province' then "
+                      f"{outside_dbt().province_2025_code('r.reporter_vintage', 'r.reporter_code', 'succ.to_gso_code')} end")
 FILE_FACTS_SQL = f"""
 select
     r.reporter_id || '|' || f.zone_key || '|' || r.period_key || '|' || f.indicator || '|' || f.breakdown as figure_key,
@@ -56,7 +54,7 @@ select
     {row_key("r.reporter_id", "f.zone_key", "r.period_key", "f.indicator", "f.breakdown")} as figure_hash,
     {row_key("f.submission_id", "f.zone_key")} as report_key,
     {row_key("r.reporter_id", "f.zone_key", "f.indicator", "f.breakdown", "f.unit")} as series_key,
-    {row_key("coalesce(" + PROVINCE_2025_CODE + ", r.reporter_id)", "f.zone_key", "f.indicator", "f.breakdown",
+    {row_key(str(outside_dbt().reporter_group(PROVINCE_2025_CODE, "r.reporter_id")), "f.zone_key", "f.indicator", "f.breakdown",
                      "f.unit")} as series_2025_key
 from file_figures f
 join file_reports r using (submission_id)

@@ -48,9 +48,8 @@ CELLS_VIEW = "dq_cells"
 ALL_CELLS_VIEW = "dq_all_cells"
 # How a finding names a cell: Sheet!C12 in a workbook, C12 in a CSV (no sheet).
 CELL_REF = "case when source_sheet = '' then source_cell else source_sheet || '!' || source_cell end"
-# The reports whose findings depend on one another: a province's, all years, with those of the
-# provinces it was merged with in 2025 (growth across the merger, a series' history), or a bloc's.
-REPORTER_GROUP = "coalesce(province_2025_code, reporter_id)"
+# The reports whose findings depend on one another (reporters.sql's reporter_group), over the facts' columns.
+REPORTER_GROUP = str(outside_dbt().reporter_group("province_2025_code", "reporter_id"))
 
 
 def create_cells_view(con: Warehouse | object, reporters: str | None = None) -> None:

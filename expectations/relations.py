@@ -10,8 +10,9 @@ from types import SimpleNamespace
 from zonestat import reference
 from zonestat.config import DBT_PROJECT_DIR
 
-# The project's macros that the rules' models call: what they share, and what engines write differently.
-RULE_MACROS = (DBT_PROJECT_DIR / "macros" / "rules.sql", DBT_PROJECT_DIR / "macros" / "portable.sql")
+# The project's macros that the rules' models call: what they share, what engines write differently,
+# and who a report belongs to across the 2025 merger.
+RULE_MACROS = tuple(DBT_PROJECT_DIR / "macros" / f"{name}.sql" for name in ("rules", "portable", "reporters"))
 
 
 class _DuckDBAdapter:

@@ -2,11 +2,9 @@
     Grain: reporter x zone x period x indicator x breakdown, current version. -#}
 {% macro fact_table(domain) %}
 {{ config(tags=['fact'], **reporter_year_config()) }}
-{%- set province_2025_code -%}
-    case
-        when f.reporter_kind = 'province' and f.reporter_vintage = 2008 then succ.to_gso_code
-        when f.reporter_kind = 'province' then f.reporter_code
-    end
+{%- set province_2025 -%}
+    case when f.reporter_kind = 'province'
+        then {{ province_2025_code('f.reporter_vintage', 'f.reporter_code', 'succ.to_gso_code') }} end
 {%- endset %}
 select
     {{ dbt.concat(["f.reporter_id", "'|'", "f.zone_key", "'|'", "f.period_key", "'|'",
@@ -15,7 +13,7 @@ select
     f.reporter_kind,
     f.reporter_code,
     f.reporter_vintage,
-    {{ province_2025_code }} as province_2025_code,
+    {{ province_2025 }} as province_2025_code,
     f.zone_key,
     f.zone_name,
     f.period_key,
@@ -57,7 +55,7 @@ select
     {{ row_key(["f.reporter_id", "f.zone_key", "f.period_key", "f.indicator_code", "f.breakdown"]) }} as figure_hash,
     {{ row_key(["f.submission_id", "f.zone_key"]) }} as report_key,
     {{ row_key(["f.reporter_id", "f.zone_key", "f.indicator_code", "f.breakdown", "f.unit"]) }} as series_key,
-    {{ row_key(["coalesce(" ~ province_2025_code ~ ", f.reporter_id)", "f.zone_key", "f.indicator_code", "f.breakdown",
+    {{ row_key([reporter_group(province_2025, "f.reporter_id"), "f.zone_key", "f.indicator_code", "f.breakdown",
                 "f.unit"]) }} as series_2025_key
 from {{ ref('int_figures_decumulated') }} as f
 {{ only_changed_reporter_years('f', ref('int_figures_decumulated'), "domain = '" ~ domain ~ "'") }}

@@ -102,19 +102,17 @@
 {#- The changed reporter-years (changed_reporter_years), and the reporter-years whose rules compare
     their figures with theirs (`dependants`): 'the next year' (growth claims, against last year) or
     'every year' (a series' usual level, over its whole history), each of every reporter of a
-    changed one's province: the province itself and, across the 2025 merger, the province formed
-    from it and the others it was formed from (dim_province's successor_2025_code; any other
-    reporter is its own). -#}
+    changed one's group (reporters.sql's reporter_group, by dim_province's successor_2025_code): the
+    province itself and, across the 2025 merger, the province formed from it and the others it was
+    formed from; a bloc is its own. -#}
 {% macro changed_reporter_years_and_dependants(upstream, where, dependants) %}
-    {%- set reporter_group -%}
-        case when v.reporter_kind = 'province' then (
-            select p.successor_2025_code from {{ ref('dim_province') }} as p
-            where p.vintage = v.reporter_vintage and p.gso_code = v.reporter_code
-        ) else v.reporter_id end
+    {%- set successor_2025_code -%}
+        (select p.successor_2025_code from {{ ref('dim_province') }} as p
+         where v.reporter_kind = 'province' and p.vintage = v.reporter_vintage and p.gso_code = v.reporter_code)
     {%- endset -%}
     with changed as ({{ changed_reporter_years(upstream, where) }}),
     grouped as (
-        select distinct v.reporter_id, v.period_year, {{ reporter_group }} as reporter_group
+        select distinct v.reporter_id, v.period_year, {{ reporter_group(successor_2025_code, 'v.reporter_id') }} as reporter_group
         from {{ ref('int_submissions_ranked') }} as v
         where v.is_current
     )

@@ -49,8 +49,7 @@ select
     b.member_vintage,
     {{ dbt.concat(["cast(b.member_vintage as " ~ dbt.type_string() ~ ")", "'-'", "b.member_gso_code"]) }}
         as province_key,
-    coalesce(s.to_gso_code, case when b.member_vintage = 2025 then b.member_gso_code end)
-        as member_successor_2025_code,
+    {{ province_2025_code('b.member_vintage', 'b.member_gso_code', 's.to_gso_code') }} as member_successor_2025_code,
     cast({{ dbt.date_trunc("year", "p.valid_from") }} as date) as valid_from,
     p.valid_to,
     extract(year from p.valid_from) as valid_from_year,

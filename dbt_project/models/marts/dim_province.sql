@@ -8,7 +8,7 @@ select
     coalesce(p.region, host.region) as region,
     p.valid_from,
     p.valid_to,
-    case when p.vintage = 2008 then s.to_gso_code else p.gso_code end as successor_2025_code
+    {{ province_2025_code('p.vintage', 'p.gso_code', 's.to_gso_code') }} as successor_2025_code
 from {{ ref('provinces') }} as p
 left join {{ ref('province_succession') }} as s
     on p.vintage = s.from_vintage and p.gso_code = s.from_gso_code
