@@ -11,10 +11,11 @@ reference data that built the earlier rows are unchanged. When they change, the 
 refresh. The rules (RULES_CODE: expectations/ and the domain code it uses) check again the
 reports that changed, and every report when their code, the build's or the withdrawals changed
 (rules_basis): a change to them needs a new publication and a run of every rule, but not a full
-dbt build. The figure columns the landing keeps (ingest/figure_record.py) are the build's code
-too: dbt carries them on to the facts; and so is the catalogue, whose relations the rules' models
-(dbt_project/models/quality) check each report against. A change to the rest of ingest's or orchestration's Python
-changes neither what was landed nor what the build and the rules make of it.
+dbt build. The landing's columns are the build's code too (dbt carries the figure columns on to
+the facts), and so are the catalogue's relations, which the rules' models (dbt_project/models/quality)
+check each report against: both as the data the build reads (build_data_fingerprint), not as the
+Python that makes it. A change to the rest of ingest's or orchestration's Python changes neither
+what was landed nor what the build and the rules make of it.
 """
 
 import hashlib
@@ -24,11 +25,8 @@ from pathlib import Path
 from zonestat import target, warehouse
 from zonestat.config import DBT_PROJECT_DIR, REPO_ROOT, Home
 
-# models, macros, tests, seeds; the figure columns the landing keeps, which dbt carries on to the
-# facts as they are (dbt_project/macros/landing_files.sql); and the catalogue's relations, which the
-# rules' models read (expectations/catalogue.py's CATALOGUE_TABLES, written by quality.py's write_catalogue)
-BUILD_CODE = (DBT_PROJECT_DIR, REPO_ROOT / "ingest" / "figure_record.py",
-              *(REPO_ROOT / "expectations" / name for name in ("catalogue.yaml", "catalogue.py")))
+# models, macros, tests, seeds (what dbt reads that Python makes is build_data_fingerprint's)
+BUILD_CODE = (DBT_PROJECT_DIR,)
 # the catalogue, the engine, the suggestion search, and the domain code their findings are made
 # with (numbers as boards write them, units, text folding, severities and the reference data)
 RULES_CODE = (REPO_ROOT / "expectations", *(REPO_ROOT / "zonestat" / f"{domain}.py"
@@ -61,6 +59,26 @@ def _names_digest(folder: Path) -> str:
     return hashlib.sha256(",".join(names).encode()).hexdigest()
 
 
+def build_data_fingerprint() -> str:
+    """What the build reads that Python makes, as data: the landing's columns (ingest/land.py's
+    TABLES; dbt carries the figure columns on to the facts as they are), and the catalogue's tables
+    with their rows (expectations/catalogue.py's CATALOGUE_TABLES, written before each build), which
+    the rules' models read. Not the files that make them: a comment or a new way of writing either
+    builds nothing differently."""
+    from expectations.catalogue import CATALOGUE, CATALOGUE_TABLES, catalogue_rows, load
+    from ingest.land import TABLES
+
+    digest = hashlib.sha256("".join(f"landing/{table}: {schema}\n" for table, schema in TABLES.items()).encode())
+    try:
+        rules = load.__wrapped__()  # as the file is now: a long-lived process keeps load()'s first reading
+    except ValueError:  # a malformed catalogue: the build's step stops on it and says why
+        digest.update(CATALOGUE.read_bytes())
+        return digest.hexdigest()
+    for table, columns in CATALOGUE_TABLES.items():
+        digest.update(f"{table}: {columns}\n".encode() + catalogue_rows(table, rules).to_csv(index=False).encode())
+    return digest.hexdigest()
+
+
 def inputs_fingerprint(h: Home) -> str:
     """What the published warehouse is made of, a line each: `code:` the build's code and reference
     data, `landing:` the landed files, `withdrawals:`, and `rules:` the quality rules' code."""
@@ -70,7 +88,8 @@ def inputs_fingerprint(h: Home) -> str:
     # Supplied exchange rates change the conversion of every figure of their years, which the
     # reporter-year increments do not follow: they count as reference data, in the code part.
     # The engine too: a build on another one starts from nothing.
-    return (f"code:{code_fingerprint(BUILD_CODE)}+{_names_digest(h.landing / 'fx_rates')}+{target.dbt_target()}\n"
+    return (f"code:{code_fingerprint(BUILD_CODE)}+{build_data_fingerprint()}+{_names_digest(h.landing / 'fx_rates')}"
+            f"+{target.dbt_target()}\n"
             f"landing:{landing.hexdigest()}\nwithdrawals:{_names_digest(h.landing / 'withdrawals')}\n"
             f"rules:{code_fingerprint(RULES_CODE)}")
 

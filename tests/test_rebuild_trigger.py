@@ -60,25 +60,39 @@ def test_only_the_build_s_code_forces_a_full_rebuild(tmp_path, monkeypatch):
     assert fingerprint.rules_basis(h) != rules_ran_on
 
 
-def test_a_change_to_the_catalogue_s_relations_rebuilds_the_rules_models(tmp_path, monkeypatch):
-    """The rules' dbt models (dbt_project/models/quality) read the catalogue's relations, which
-    expectations/catalogue.py expands from catalogue.yaml: both are the build's code, so a change to
-    either rebuilds the models in full, as a change to a model would."""
-    from expectations import catalogue
+def test_the_catalogue_s_relations_and_the_landed_columns_rebuild_as_data_not_as_text(tmp_path, monkeypatch):
+    """The rules' dbt models (dbt_project/models/quality) read the catalogue's tables, which
+    expectations/catalogue.py expands from catalogue.yaml, and dbt carries the landed figure columns
+    on to the facts: a change to either rebuilds in full, as a change to a model would. A comment in
+    the files that make them, or in catalogue.py itself, builds nothing differently and does not."""
+    import pyarrow as pa
 
-    for source in (catalogue.CATALOGUE, catalogue.__file__):
-        repo = tmp_path / "repo" / Path(source).name
-        repo.parent.mkdir(parents=True, exist_ok=True)
-        repo.write_bytes(Path(source).read_bytes())
-        assert Path(source) in fingerprint.BUILD_CODE, source
-        monkeypatch.setattr(fingerprint, "BUILD_CODE", (repo,))
-        h = Home(tmp_path / "home" / repo.name).ensure()
-        h.work_db.write_bytes(b"")
-        fingerprint.record_build(h, fingerprint.inputs_fingerprint(h))
-        assert not fingerprint.needs_full_refresh(h, fingerprint.inputs_fingerprint(h))
-        repo.write_text(repo.read_text() + "\n# edited\n")
+    from expectations import catalogue
+    from ingest import land
+
+    yaml_copy = tmp_path / "catalogue.yaml"
+    yaml_copy.write_text(catalogue.CATALOGUE.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setattr(catalogue, "CATALOGUE", yaml_copy)
+    h = Home(tmp_path / "home").ensure()
+    h.work_db.write_bytes(b"")
+    fingerprint.record_build(h, fingerprint.inputs_fingerprint(h))
+    rules = catalogue.load()
+
+    yaml_copy.write_text(yaml_copy.read_text(encoding="utf-8") + "\n# a note on the rules\n", encoding="utf-8")
+    assert not fingerprint.needs_full_refresh(h, fingerprint.inputs_fingerprint(h))
+    assert str(Path(catalogue.__file__).parent) not in map(str, fingerprint.BUILD_CODE)  # catalogue.py's text
+
+    with monkeypatch.context() as changed:  # a rule less: other rows in dq_rules
+        changed.setattr(catalogue.load, "__wrapped__", lambda: rules[:-1])
         assert fingerprint.needs_full_refresh(h, fingerprint.inputs_fingerprint(h))
-        monkeypatch.undo()
+    with monkeypatch.context() as changed:  # a column the figures land with
+        changed.setattr(land, "TABLES", {**land.TABLES, "figures": land.TABLES["figures"].append(
+            pa.field("note_of_the_board", pa.string()))})
+        assert fingerprint.needs_full_refresh(h, fingerprint.inputs_fingerprint(h))
+    assert not fingerprint.needs_full_refresh(h, fingerprint.inputs_fingerprint(h))
+
+    yaml_copy.write_text("rules: [{kind: balance}]\n", encoding="utf-8")  # malformed: the build's step says why
+    assert fingerprint.needs_full_refresh(h, fingerprint.inputs_fingerprint(h))
 
 
 def test_the_rules_fingerprint_covers_the_domain_code_they_import():
