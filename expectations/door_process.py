@@ -3,10 +3,11 @@
 Importing Great Expectations takes seconds of one core, and a refresh of one new file spent them
 before its dbt build could start. In a process of its own the import runs on another core: while
 the parse workers read the first files, and, for `zonestat refresh`, while it loads Dagster
-(`start_early`). The process builds the suites once and validates every batch of the refresh, each
-as one GX run, and sends back the failing rows; the refresh turns them into findings
-(submission_checks.add_door_findings). It ends when the refresh closes it, or when the refresh's
-process dies and its end of the socket closes.
+(`start_early`). One such process serves every ingest of the process that started it, each batch
+as one GX run, the suites built once per home (whose Data Docs folder each batch names), and
+sends back the failing rows; the ingest turns them into findings (submission_checks.add_door_findings).
+It ends with the process that started it: at its exit, or, when that one is killed, as its end of
+the socket closes.
 
 The frames cross as pickles over a socket pair: only the columns GX reads (submission_checks._as_shown).
 """
@@ -19,6 +20,7 @@ import pickle
 import socket
 import subprocess
 import sys
+import threading
 import traceback
 from datetime import date
 from pathlib import Path
@@ -27,7 +29,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
-_early: dict[Path | None, DoorProcess] = {}
+_shared: DoorProcess | None = None
+_starting = threading.Lock()
 
 
 class DoorValidationFailed(RuntimeError):
@@ -35,10 +38,11 @@ class DoorValidationFailed(RuntimeError):
 
 
 class DoorProcess:
-    """A DoorValidator (submission_checks) in a child process; `unexpected` as DoorValidator's."""
+    """DoorValidator (submission_checks) in a child process, for batches of any home; `unexpected`
+    as DoorValidator's, with the batch's Data Docs folder. `data_docs`: the home whose suites it
+    builds before the first batch asks."""
 
     def __init__(self, data_docs: Path | None = None):
-        self.data_docs = data_docs
         ours, theirs = socket.socketpair()
         self._process = subprocess.Popen(
             [sys.executable, "-m", "expectations.door_process", str(theirs.fileno()), str(data_docs or "")],
@@ -46,6 +50,7 @@ class DoorProcess:
         theirs.close()
         self._socket = ours
         self._to, self._from = ours.makefile("wb"), ours.makefile("rb")
+        self._turn = threading.Lock()  # one batch at a time on the socket
 
     @property
     def pid(self) -> int:
@@ -54,14 +59,16 @@ class DoorProcess:
     def alive(self) -> bool:
         return self._process.poll() is None
 
-    def unexpected(self, frames: dict[str, pd.DataFrame], today: date, files: list[str]) -> list[tuple[str, object]]:
-        try:
-            pickle.dump((frames, today, files), self._to, protocol=pickle.HIGHEST_PROTOCOL)
-            self._to.flush()
-            done, answer = pickle.load(self._from)
-        except (OSError, EOFError, pickle.UnpicklingError) as exc:
-            raise DoorValidationFailed(f"the door's GX process ended (exit code {self._process.poll()}): "
-                                       f"{type(exc).__name__}: {exc}") from exc
+    def unexpected(self, frames: dict[str, pd.DataFrame], today: date, files: list[str],
+                   data_docs: Path | None = None) -> list[tuple[str, object]]:
+        with self._turn:
+            try:
+                pickle.dump((frames, today, files, data_docs), self._to, protocol=pickle.HIGHEST_PROTOCOL)
+                self._to.flush()
+                done, answer = pickle.load(self._from)
+            except (OSError, EOFError, pickle.UnpicklingError) as exc:
+                raise DoorValidationFailed(f"the door's GX process ended (exit code {self._process.poll()}): "
+                                           f"{type(exc).__name__}: {exc}") from exc
         if not done:
             raise DoorValidationFailed(answer)
         return answer
@@ -76,39 +83,42 @@ class DoorProcess:
         self._process.wait()
 
 
+def door_process(data_docs: Path | None = None) -> DoorProcess:
+    """This process's door process: the one running, or a new one (its suites first built for
+    `data_docs`), which ends when this process does."""
+    global _shared
+    with _starting:
+        if _shared is None or not _shared.alive():
+            _shared = DoorProcess(data_docs)
+            atexit.register(_shared.close)
+        return _shared
+
+
 def start_early(data_docs: Path | None) -> None:
-    """Start the door's process now, for the next `door_process(data_docs)` of this process to take."""
-    if data_docs not in _early:
-        _early[data_docs] = early = DoorProcess(data_docs)
-        atexit.register(early.close)  # when the refresh did not need it
-
-
-def door_process(data_docs: Path | None) -> DoorProcess:
-    """The door's process for Data Docs in `data_docs`: the one started early, or a new one."""
-    early = _early.pop(data_docs, None)
-    if early is not None and early.alive():
-        return early
-    return DoorProcess(data_docs)
+    """Start the door's process now, its suites built for `data_docs`, for this process's next ingest."""
+    door_process(data_docs)
 
 
 def _serve(fd: int, data_docs: Path | None) -> None:
     from expectations.submission_checks import DoorValidator
 
     with socket.socket(fileno=fd) as channel, channel.makefile("rb") as requests, channel.makefile("wb") as answers:
-        validator = DoorValidator(data_docs)
+        validator = DoorValidator(data_docs)  # GX imported, the suites built, before the first batch
         while True:
             try:
-                frames, today, files = pickle.load(requests)
-            except EOFError:  # the refresh closed its end, or died
+                frames, today, files, docs = pickle.load(requests)
+            except EOFError:  # the process that started this one closed its end, or died
                 return
             try:
+                if docs != validator.data_docs_dir:  # another home's batch: its own Data Docs
+                    validator = DoorValidator(docs)
                 answer = (True, validator.unexpected(frames, today, files))
-            except Exception:  # noqa: BLE001 - the refresh decides; its process has the context
+            except Exception:  # noqa: BLE001 - the ingest decides; its process has the context
                 answer = (False, traceback.format_exc())
             try:
                 pickle.dump(answer, answers, protocol=pickle.HIGHEST_PROTOCOL)
                 answers.flush()
-            except BrokenPipeError:  # the refresh died while this batch was checked
+            except BrokenPipeError:  # the ingest died while this batch was checked
                 return
 
 

@@ -8,6 +8,7 @@ One bad file never stops the others: whatever goes wrong with it becomes its fin
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import itertools
 import json
@@ -140,9 +141,11 @@ def ingest_paths(home: Home, paths: list[Path], today: date | None = None, links
     from expectations.door_process import door_process
     from expectations.submission_checks import add_door_findings
 
-    with contextlib.closing(door_process(home.gx / "data_docs")) as door, contextlib.closing(
-            isolation.read_stream(new, _parse_archived, _reader_failed, _item_name, worker_processes(),
-                                  ahead=2 * CHUNK_FILES)) as parsed:  # on an error, the workers stop reading
+    data_docs = home.gx / "data_docs"
+    door = functools.partial(door_process(data_docs).unexpected, data_docs=data_docs)
+    parsed = isolation.read_stream(new, _parse_archived, _reader_failed, _item_name, worker_processes(),
+                                   ahead=2 * CHUNK_FILES)
+    with contextlib.closing(parsed):  # on an error, the workers stop reading
         progress = Progress("reading new files", len(new), "files", say=say)
         for _ in range(0, len(new), CHUNK_FILES):
             subs = []
@@ -150,7 +153,7 @@ def ingest_paths(home: Home, paths: list[Path], today: date | None = None, links
                 subs.append(sub)
                 progress.advance()
             if any(s.metadata for s in subs):
-                add_door_findings(subs, door.unexpected, today)
+                add_door_findings(subs, door, today)
             for sub in subs:
                 sub.received_at = arrived[sub.submission_id]
                 archived = Path(sub.archived)

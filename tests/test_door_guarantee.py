@@ -218,3 +218,24 @@ def test_a_door_process_that_died_is_an_error_that_says_so():
             door.unexpected({"figures": pd.DataFrame({"value": [1.0]})}, date(2026, 11, 20), ["a.xlsx"])
     finally:
         door.close()
+
+
+def test_one_door_process_serves_every_home_s_ingest_each_with_its_own_data_docs(tmp_path):
+    """A process that ingests for several homes (the tests, a long-lived worker) starts GX's process
+    once; each batch's Data Docs go to its own home."""
+    from expectations.door_process import door_process
+    from ingest.pipeline import ingest_paths
+    from tests.fixtures.workbooks import row, workbook
+    from zonestat.config import Home
+
+    pids = []
+    for name in ("hanoi", "haiphong"):
+        home = Home(tmp_path / name).ensure()
+        report = workbook(tmp_path / f"{name}.xlsx", [row("INV_NEW_PROJ", "21")])
+        summary = ingest_paths(home, [report], say=lambda line: None)
+        assert len(summary.accepted) == 1, summary
+        pids.append(door_process().pid)
+        pages = "".join(p.read_text(encoding="utf-8", errors="replace")
+                        for p in (home.gx / "data_docs").rglob("*.html"))
+        assert f"{name}.xlsx" in pages and ({"hanoi", "haiphong"} - {name}).pop() + ".xlsx" not in pages
+    assert pids[0] == pids[1]
