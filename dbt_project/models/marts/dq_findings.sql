@@ -58,17 +58,23 @@ door_findings as (
     ) as door_and_versions
 ),
 
+{#- The rules' findings have the columns the quality engine gives them (quality.FINDING_COLUMN_TYPES);
+    a door finding has those of them it knows, and null in the others (about no relation). -#}
+{%- set rule_findings = source('quality', 'dq_rule_findings') -%}
+{%- set columns = adapter.get_columns_in_relation(rule_findings) | map(attribute='name') | list if execute else [] -%}
+{%- set door_knows = {'kind': "'submission'", 'zone_key': "''"} -%}
+{%- for known in ['finding_id', 'rule_id', 'severity', 'reporter_id', 'period_key', 'submission_id',
+                  'revision_number', 'message', 'message_vi', 'source_cells'] -%}
+    {%- do door_knows.update({known: known}) -%}
+{%- endfor %}
 findings as (
-    select
-        finding_id, rule_id, kind, severity, reporter_id, period_key, zone_key, submission_id, revision_number,
-        indicators, breakdowns, expected, found, imbalance, tolerance, message, message_vi, source_cells,
-        cell_keys, suggestion, suggestion_vi, suggested_cells, suggested_values
-    from {{ source('quality', 'dq_rule_findings') }}
+    select {{ columns | join(', ') if columns else '*' }}
+    from {{ rule_findings }}
     union all
     select
-        finding_id, rule_id, 'submission', severity, reporter_id, period_key, '', submission_id, revision_number,
-        null, null, null, null, null, null, message, message_vi, source_cells,
-        null, null, null, null, null
+        {%- for column in columns %}
+        {{ door_knows.get(column, 'null') }} as {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from (
         select door_findings.*, row_number() over (partition by finding_id order by submission_id) as copy
         from door_findings
