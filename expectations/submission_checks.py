@@ -335,17 +335,13 @@ def check_without_gx(subs: list[Submission], today: date | None = None) -> None:
     far longer than reading a file. The same checks (door_checks), each
     expectation evaluated by `unexpected_rows` as GX evaluates it (a test holds the two to the same
     findings); the refresh keeps GX, its suites and Data Docs."""
-    today = today or date.today()
-    meta, figures = _frames(subs)
-    by_id = {s.submission_id: s for s in subs}
-    for check in door_checks():
-        frame = meta if check.suite == "submissions" else figures
-        if frame.empty:
-            continue
-        for index in unexpected_rows(check, frame, today):
-            row = frame.loc[index]
-            sub = by_id[row.submission_id]
-            sub.findings.append(_finding(check, row, sub))
+    checks = door_checks()
+
+    def unexpected(frames: dict[str, pd.DataFrame], today: date, _files: list[str]) -> list[tuple[str, object]]:
+        return [(check.rule, index) for check in checks if check.suite in frames
+                for index in unexpected_rows(check, frames[check.suite], today)]
+
+    add_door_findings(subs, unexpected, today)
 
 
 def unexpected_rows(check: DoorCheck, frame: pd.DataFrame, today: date) -> list:
