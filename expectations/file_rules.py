@@ -34,8 +34,7 @@ AGAINST_HISTORY = ("dq_broken_growth_claims", "dq_year_to_date_falls", "dq_far_f
 
 # The fact columns the rules read (quality.create_cells_view), as fact_table.sql and
 # int_figures_converted.sql give them to each figure of a report.
-PROVINCE_2025_CODE = (f"case when r.reporter_kind = 'province' then "
-                      f"{outside_dbt().province_2025_code('r.reporter_vintage', 'r.reporter_code', 'succ.to_gso_code')} end")
+PROVINCE_2025_CODE = str(outside_dbt().reporter_province_2025_code("r", "succ"))
 FILE_FACTS_SQL = f"""
 select
     r.reporter_id || '|' || f.zone_key || '|' || r.period_key || '|' || f.indicator || '|' || f.breakdown as figure_key,

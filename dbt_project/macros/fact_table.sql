@@ -2,10 +2,7 @@
     Grain: reporter x zone x period x indicator x breakdown, current version. -#}
 {% macro fact_table(domain) %}
 {{ config(tags=['fact'], **reporter_year_config()) }}
-{%- set province_2025 -%}
-    case when f.reporter_kind = 'province'
-        then {{ province_2025_code('f.reporter_vintage', 'f.reporter_code', 'succ.to_gso_code') }} end
-{%- endset %}
+{%- set province_2025 = reporter_province_2025_code('f', 'succ') %}
 select
     {{ dbt.concat(["f.reporter_id", "'|'", "f.zone_key", "'|'", "f.period_key", "'|'",
                    "f.indicator_code", "'|'", "f.breakdown"]) }} as figure_key,

@@ -9,6 +9,14 @@
     case when {{ vintage }} = 2008 then {{ merged_into }} else {{ code }} end
 {%- endmacro %}
 
+{#- A report's province among the 34, from its reporter's columns (`r`: reporter_kind,
+    reporter_vintage, reporter_code) and its province_succession row (`succession`, joined by the
+    caller); null for a bloc's. -#}
+{% macro reporter_province_2025_code(r, succession) -%}
+    case when {{ r }}.reporter_kind = 'province'
+        then {{ province_2025_code(r ~ '.reporter_vintage', r ~ '.reporter_code', succession ~ '.to_gso_code') }} end
+{%- endmacro %}
+
 {#- The reports whose findings depend on one another, by their reporter: a province's, all years,
     with those of the provinces it was merged with in 2025 (growth across the merger, a series'
     history), by its 2025 code; a bloc's alone, by its id. -#}

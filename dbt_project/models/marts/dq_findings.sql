@@ -62,18 +62,16 @@ door_findings as (
     a door finding has those of them it knows, and null in the others (about no relation). -#}
 {%- set rule_findings = source('quality', 'dq_rule_findings') -%}
 {%- set columns = adapter.get_columns_in_relation(rule_findings) | map(attribute='name') | list if execute else [] -%}
-{%- set door_knows = {'kind': "'submission'", 'zone_key': "''"} -%}
-{%- for known in ['finding_id', 'rule_id', 'severity', 'reporter_id', 'period_key', 'submission_id',
-                  'revision_number', 'message', 'message_vi', 'source_cells'] -%}
-    {%- do door_knows.update({known: known}) -%}
-{%- endfor %}
+{%- set door_columns = ['finding_id', 'rule_id', 'severity', 'reporter_id', 'period_key', 'submission_id',
+                       'revision_number', 'message', 'message_vi', 'source_cells'] -%}
+{%- set door_constants = {'kind': "'submission'", 'zone_key': "''"} %}
 findings as (
     select {{ columns | join(', ') if columns else '*' }}
     from {{ rule_findings }}
     union all
     select
         {%- for column in columns %}
-        {{ door_knows.get(column, 'null') }} as {{ column }}{{ ',' if not loop.last }}
+        {{ column if column in door_columns else door_constants.get(column, 'null') }} as {{ column }}{{ ',' if not loop.last }}
         {%- endfor %}
     from (
         select door_findings.*, row_number() over (partition by finding_id order by submission_id) as copy
