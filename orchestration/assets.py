@@ -49,7 +49,9 @@ def landing(context: dg.AssetExecutionContext, zonestat_home: ZonestatHome) -> I
     """Ingest every new file in the inbox: archive, parse, check at the door (GX), land or quarantine."""
     from ingest.pipeline import ingest_inbox
     from ingest.rates import ingest_rates
+    from orchestration.dbt_server import start_dbt_server
 
+    start_dbt_server()  # dbt imports on the other core while this step reads (a daemon's run; the CLI's has one)
     h = zonestat_home.home()
     summary = ingest_inbox(h, say=context.log.info)
     context.log.info(f"received {summary.received}, new {len(summary.accepted) + len(summary.rejected)}, "

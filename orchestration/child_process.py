@@ -2,7 +2,8 @@
 database behind it (the next refresh would find the database locked, or half-written by a ghost).
 
 `zonestat-dbt` is the dbt that zonestat runs: it asks the kernel to kill it when the process that
-started it dies (Linux's parent-death signal, which survives the exec), then becomes dbt.
+started it dies (Linux's parent-death signal, which survives the exec), then has dbt run by that
+process's dbt server (orchestration/dbt_server.py), or becomes dbt when it has none.
 """
 
 from __future__ import annotations
@@ -38,5 +39,10 @@ def dbt_main() -> None:
 
     if target.on_postgres():  # dbt's profile has no session settings: libpq reads them from here
         os.environ["PGOPTIONS"] = f"{os.environ.get('PGOPTIONS', '')} {target.pg_session_options()}".strip()
+    from orchestration.dbt_server import run_in_server
+
+    code = run_in_server(sys.argv[1:])  # in a fork of the dbt this process's parent started early
+    if code is not None:
+        sys.exit(code)
     dbt = str(Path(sys.executable).with_name("dbt"))
     os.execv(dbt, [dbt, *sys.argv[1:]])

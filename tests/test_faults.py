@@ -11,37 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.processes import descendants, running
 from zonestat.sample import generate
-
-
-def descendants(pid: int) -> dict[int, str]:
-    """pid -> command line of every process below `pid`."""
-    parents, commands = {}, {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-            commands[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-    found, frontier = {}, [pid]
-    while frontier:
-        parent = frontier.pop()
-        for child, its_parent in parents.items():
-            if its_parent == parent and child not in found:
-                found[child] = commands.get(child, "")
-                frontier.append(child)
-    return found
-
-
-def running(pid: int) -> bool:
-    """Alive and not a zombie waiting to be reaped."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 @pytest.mark.slow
@@ -60,12 +31,15 @@ def test_a_killed_refresh_takes_its_dbt_build_with_it(zhome):
             time.sleep(0.05)
         assert builds, "the refresh never started dbt build"
         time.sleep(0.5)  # dbt is working
+        # zonestat-dbt, the fork of the dbt server that runs its build, the server, the door's process
+        below = descendants(refresh.pid)
+        assert any("orchestration.dbt_server" in c for p, c in below.items() if p not in builds), below
         refresh.send_signal(signal.SIGKILL)
         refresh.wait()
         deadline = time.monotonic() + 3
-        while time.monotonic() < deadline and any(running(p) for p in builds):
+        while time.monotonic() < deadline and any(running(p) for p in below):
             time.sleep(0.05)
-        assert not any(running(p) for p in builds), f"dbt outlived its refresh: {builds}"
+        assert not any(running(p) for p in below), f"outlived their refresh: { {p: c for p, c in below.items() if running(p)} }"
     finally:
         if refresh.poll() is None:
             os.killpg(refresh.pid, signal.SIGKILL)

@@ -79,10 +79,12 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     something_new = not nothing_new(h)
-    if something_new:  # GX loads in the door's process, on the other core, while this one loads Dagster
+    if something_new:  # GX and dbt load in processes of their own, on the other core, while this one loads Dagster
         from expectations.door_process import start_early
+        from orchestration.dbt_server import start_dbt_server
 
         start_early(h.gx / "data_docs")
+        start_dbt_server()
     with warehouse.published(h) as w:  # what stood before, for the summary's "changed since"
         before, known = _published_tables(w), _ledger(w)
     if not something_new:
