@@ -67,8 +67,11 @@ def run_in_server(args: list[str]) -> int | None:
     if uid != os.getuid():  # an abstract name any user could have taken: it gets no environment
         return None
     request = {"args": args, "env": dict(os.environ), "cwd": os.getcwd()}
-    socket.send_fds(channel, [json.dumps(request).encode()], [0, 1, 2])
-    started = channel.recv(4096)
+    try:
+        socket.send_fds(channel, [json.dumps(request).encode()], [0, 1, 2])
+        started = channel.recv(4096)
+    except OSError:
+        started = b""
     if not started:  # the server ended before it forked: nothing has run
         return None
     worker = json.loads(started)["pid"]
