@@ -30,6 +30,7 @@ import sys
 import threading
 import traceback
 
+LINUX = sys.platform.startswith("linux")  # abstract sockets and the parent-death signal are Linux's
 _shared: subprocess.Popen | None = None
 _starting = threading.Lock()
 
@@ -42,6 +43,8 @@ def address(parent: int) -> bytes:
 def start_dbt_server() -> None:
     """Start this process's dbt server unless it runs already; it ends with this process."""
     global _shared
+    if not LINUX:
+        return
     with _starting:
         if _shared is not None and _shared.poll() is None:
             return
@@ -58,6 +61,8 @@ def _stop(server: subprocess.Popen) -> None:
 def run_in_server(args: list[str]) -> int | None:
     """`dbt <args>` in a fork of the parent's dbt server, with this process's environment, folder
     and standard streams; its exit code, or None when there is no server to run it."""
+    if not LINUX:
+        return None
     channel = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
         channel.connect(address(os.getppid()))
