@@ -57,7 +57,7 @@ def test_a_killed_command_takes_its_fork_with_it_and_an_interrupted_one_stops(zh
             forks = {p for p in descendants(server) if p not in before and running(p)}
             time.sleep(0.05)
         assert forks, "the server never forked for the command"
-        time.sleep(3)  # dbt is querying
+        time.sleep(1)  # dbt is starting its query, or in it
         command.send_signal(stop)
         assert command.wait(timeout=30) != 0
         deadline = time.monotonic() + 10
