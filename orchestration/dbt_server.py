@@ -86,6 +86,11 @@ def run_in_server(args: list[str]) -> int | None:
     if not ended:
         print(f"zonestat-dbt: dbt (process {worker}) ended without an exit code: killed", file=sys.stderr)
         return 1
+    # The fork's exit closes the connection: this command ends after dbt's, whose files (the work
+    # database) are let go by then, as they were when this command was dbt itself.
+    channel.settimeout(60)
+    with contextlib.suppress(OSError):
+        channel.recv(1)
     return json.loads(ended)["exit"]
 
 
