@@ -15,11 +15,12 @@ import sys
 from pathlib import Path
 
 _PR_SET_PDEATHSIG = 1
+LINUX = sys.platform.startswith("linux")  # the parent-death signal (and dbt_server's abstract sockets) are Linux's
 
 
 def die_with_parent() -> None:
     """From now on, this process is killed when its parent dies (Linux; a no-op elsewhere)."""
-    if sys.platform.startswith("linux"):
+    if LINUX:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 

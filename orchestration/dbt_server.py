@@ -30,7 +30,8 @@ import sys
 import threading
 import traceback
 
-LINUX = sys.platform.startswith("linux")  # abstract sockets and the parent-death signal are Linux's
+from orchestration.child_process import LINUX, die_with_parent
+
 _shared: subprocess.Popen | None = None
 _starting = threading.Lock()
 
@@ -100,8 +101,6 @@ def _signal(pid: int, number: int) -> None:
 
 
 def _serve() -> None:
-    from orchestration.child_process import die_with_parent
-
     die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is for the dbt forks, not the server
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -133,8 +132,6 @@ def _serve() -> None:
 
 def _run_dbt(connection: socket.socket, request: dict, fds: list[int]) -> None:
     """In a fork of the server: dbt as `zonestat-dbt` asked for it; exits with dbt's exit code."""
-    from orchestration.child_process import die_with_parent
-
     die_with_parent()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
