@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from expectations import engine, quality
 from expectations.catalogue import load
-from expectations.relations import outside_dbt, row_key
+from expectations.relations import outside_dbt
 from ingest.parse import Submission
 from zonestat.config import DBT_PROJECT_DIR
 
@@ -32,36 +32,33 @@ WITHIN_ONE_REPORT = ("dq_broken_sums", "dq_broken_ratios", "dq_broken_shares", "
 AGAINST_HISTORY = ("dq_broken_growth_claims", "dq_year_to_date_falls", "dq_far_from_usual_level")
 
 
-# The fact columns the rules read (quality.create_cells_view), as fact_table.sql and
-# int_figures_converted.sql give them to each figure of a report.
-PROVINCE_2025_CODE = str(outside_dbt().reporter_province_2025_code("r", "succ"))
+# The facts of a file's figures, with the columns the build gives them (int_figures_converted.sql,
+# fact_table.sql, whose macros make the keys and the money in dong) that the rules read
+# (quality.create_cells_view).
+_FACTS = outside_dbt()
+PROVINCE_2025_CODE = str(_FACTS.reporter_province_2025_code("f", "succ"))
 FILE_FACTS_SQL = f"""
+with f as (
+    select
+        r.reporter_id, r.reporter_kind, r.reporter_code, r.reporter_vintage, f.zone_key,
+        r.period_key, r.period_year, r.period_month,
+        f.indicator as indicator_code, i.kind as indicator_kind, i.domain, f.breakdown, f.value, f.unit,
+        {_FACTS.money_in("VND_bn", "f.value", "f.unit", "fx.vnd_per_usd")} as value_vnd_bn,
+        f.rounding_tolerance, f.growth_pct as growth_pct_claimed, f.growth_tolerance,
+        f.share_pct as share_pct_claimed, f.share_tolerance, f.submission_id, r.revision_number, r.n_revisions,
+        f.text_as_typed, f.source_sheet, f.source_cell
+    from file_figures f
+    join file_reports r using (submission_id)
+    join indicators i on i.code = f.indicator
+    left join exchange_rates fx on fx.year = r.period_year
+    where f.value is not null
+)
 select
-    r.reporter_id || '|' || f.zone_key || '|' || r.period_key || '|' || f.indicator || '|' || f.breakdown as figure_key,
-    r.reporter_id, r.reporter_kind, r.reporter_code, r.reporter_vintage,
-    {PROVINCE_2025_CODE} as province_2025_code,
-    f.zone_key, r.period_key, r.period_year, r.period_month,
-    f.indicator as indicator_code, i.kind as indicator_kind, i.domain, f.breakdown, f.value, f.unit,
-    case
-        when f.unit = 'VND_bn' then f.value
-        when f.unit = 'USD_mn' then f.value * fx.vnd_per_usd / 1000.0
-    end as value_vnd_bn,
-    f.rounding_tolerance, f.growth_pct as growth_pct_claimed, f.growth_tolerance,
-    f.share_pct as share_pct_claimed, f.share_tolerance, f.submission_id, r.revision_number, r.n_revisions,
-    f.text_as_typed,
-    f.source_sheet, f.source_cell,
-    {row_key("r.reporter_id", "f.zone_key", "r.period_key", "f.indicator", "f.breakdown")} as figure_hash,
-    {row_key("f.submission_id", "f.zone_key")} as report_key,
-    {row_key("r.reporter_id", "f.zone_key", "f.indicator", "f.breakdown", "f.unit")} as series_key,
-    {row_key(str(outside_dbt().reporter_group(PROVINCE_2025_CODE, "r.reporter_id")), "f.zone_key", "f.indicator", "f.breakdown",
-                     "f.unit")} as series_2025_key
-from file_figures f
-join file_reports r using (submission_id)
-join indicators i on i.code = f.indicator
+    {_FACTS.figure_key("f")} as figure_key, f.*, {PROVINCE_2025_CODE} as province_2025_code,
+    {_FACTS.fact_join_keys("f", PROVINCE_2025_CODE)}
+from f
 left join province_succession succ
-    on r.reporter_kind = 'province' and r.reporter_vintage = succ.from_vintage and r.reporter_code = succ.from_gso_code
-left join exchange_rates fx on fx.year = r.period_year
-where f.value is not null
+    on f.reporter_kind = 'province' and f.reporter_vintage = succ.from_vintage and f.reporter_code = succ.from_gso_code
 """
 CELL_COLUMNS = ("figure_key, reporter_id, reporter_kind, reporter_code, reporter_vintage, province_2025_code, zone_key, "
                 "period_key, period_year, period_month, indicator_code, indicator_kind, breakdown, value, unit, "

@@ -11,8 +11,9 @@ from zonestat import reference
 from zonestat.config import DBT_PROJECT_DIR
 
 # The project's macros that the rules' models call: what they share, what engines write differently,
-# and who a report belongs to across the 2025 merger.
-RULE_MACROS = tuple(DBT_PROJECT_DIR / "macros" / f"{name}.sql" for name in ("rules", "portable", "reporters"))
+# who a report belongs to across the 2025 merger, and what a fact's columns are made of.
+RULE_MACROS = tuple(DBT_PROJECT_DIR / "macros" / f"{name}.sql"
+                    for name in ("rules", "portable", "reporters", "fact_table"))
 
 
 class _DuckDBAdapter:
@@ -35,10 +36,10 @@ def rule_macros(**names: object) -> SimpleNamespace:
     macros: dict = {}
     # dbt's `return`: a macro that returns a value renders to it
     env.globals.update(names, adapter=_DuckDBAdapter(macros), **{"return": lambda value: value})
-    for path in RULE_MACROS:
+    for path in RULE_MACROS:  # each file's macros call those of the files before it
         module = env.from_string(path.read_text(encoding="utf-8")).module
         macros.update((name, macro) for name, macro in vars(module).items() if not name.startswith("_"))
-    env.globals.update(macros)  # a macro of one file calls those of the other
+        env.globals.update(macros)
     return SimpleNamespace(**macros)
 
 
@@ -60,12 +61,6 @@ def outside_dbt() -> SimpleNamespace:
 def percent_tolerance_sql(printed: str, part: str, part_tol: str, whole: str, whole_tol: str) -> str:
     """The SQL of percent_tolerance over these columns (or any SQL)."""
     return str(outside_dbt().percent_tolerance(printed, part, part_tol, whole, whole_tol))
-
-
-def row_key(*columns: str) -> str:
-    """DuckDB SQL for the integer key of these text columns that dbt gives the facts (portable.sql's
-    row_key): for the facts `zonestat validate` builds from a file beside the warehouse's."""
-    return str(outside_dbt().row_key(list(columns))).strip()
 
 
 @lru_cache(maxsize=1)

@@ -16,14 +16,8 @@ select
     f.*,
     fx.vnd_per_usd as fx_vnd_per_usd,
     f.unit in ('VND_bn', 'USD_mn') and fx.vnd_per_usd is null as fx_rate_missing,
-    case
-        when f.unit = 'VND_bn' then f.value
-        when f.unit = 'USD_mn' then f.value * fx.vnd_per_usd / 1000.0
-    end as value_vnd_bn,
-    case
-        when f.unit = 'USD_mn' then f.value
-        when f.unit = 'VND_bn' then f.value * 1000.0 / fx.vnd_per_usd
-    end as value_usd_mn
+    {{ money_in('VND_bn', 'f.value', 'f.unit', 'fx.vnd_per_usd') }} as value_vnd_bn,
+    {{ money_in('USD_mn', 'f.value', 'f.unit', 'fx.vnd_per_usd') }} as value_usd_mn
 from current_figures as f
 left join fx
     on f.period_year = fx.year
