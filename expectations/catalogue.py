@@ -21,11 +21,13 @@ KINDS = ("balance", "bound", "ratio", "share", "growth", "hierarchy", "monotonic
          "reference")
 
 
-# The rules' detection as dbt models (dbt_project/models/quality), by the kinds each detects
-# (Rule.model); each model reads the rules that name it in the table dq_rules (CATALOGUE_TABLES).
+# The rules' detection as dbt models (dbt_project/models/quality), by what each detects: a kind of
+# rule, or for the kinds that two models share, a kind and which of its forms (Rule.detected_as).
+# Each model reads the rules that name it in the table dq_rules (CATALOGUE_TABLES).
 RULE_MODELS = {"dq_broken_sums": ("balance", "bound"), "dq_broken_ratios": ("ratio",), "dq_broken_shares": ("share",),
-               "dq_out_of_range": ("plausibility", "magnitude"), "dq_far_from_usual_level": ("magnitude",),
-               "dq_broken_zone_totals": ("hierarchy",), "dq_broken_bloc_totals": ("hierarchy",),
+               "dq_out_of_range": ("plausibility", "magnitude per unit"),
+               "dq_far_from_usual_level": ("magnitude against history",),
+               "dq_broken_zone_totals": ("hierarchy of zones",), "dq_broken_bloc_totals": ("hierarchy of blocs",),
                "dq_year_to_date_falls": ("monotonic",), "dq_broken_growth_claims": ("growth",),
                "dq_reference_gaps": ("reference",)}
 
@@ -58,13 +60,19 @@ class Rule:
     relations: list[Relation] = field(default_factory=list)
 
     @property
+    def detected_as(self) -> str:
+        """What a model detects this rule as (RULE_MODELS): its kind, and which form of it where the
+        kind has two."""
+        if self.kind == "hierarchy":  # zones to their province, or members to their bloc
+            return "hierarchy of zones" if self.spec["level"] == "zone" else "hierarchy of blocs"
+        if self.kind == "magnitude":  # a figure per unit, or a figure against its own history
+            return "magnitude per unit" if "numerator" in self.spec else "magnitude against history"
+        return self.kind
+
+    @property
     def model(self) -> str:
         """The dbt model that detects this rule (RULE_MODELS)."""
-        if self.kind == "hierarchy":  # zones to their province, or members to their bloc
-            return "dq_broken_zone_totals" if self.spec["level"] == "zone" else "dq_broken_bloc_totals"
-        if self.kind == "magnitude":  # a figure per unit, or a figure against its own history
-            return "dq_out_of_range" if "numerator" in self.spec else "dq_far_from_usual_level"
-        return next(model for model, kinds in RULE_MODELS.items() if self.kind in kinds)
+        return next(model for model, detects in RULE_MODELS.items() if self.detected_as in detects)
 
     @property
     def fx_relative(self) -> float:

@@ -103,3 +103,14 @@ def test_a_dependants_value_the_incremental_scope_does_not_know_stops_the_build(
         assert str(scope.only_changed_reporter_years("f", "fct_output", dependants=known)).strip() == ""
     with pytest.raises(CompilerError, match="not 'next year'"):
         scope.only_changed_reporter_years("f", "fct_output", dependants="next year")
+
+
+def test_every_form_of_rule_that_a_model_detects_is_in_the_catalogue_once():
+    """Each rule has one model, and each form a model detects (RULE_MODELS) is that of some rule of
+    the catalogue and of no other model: a form misspelt or left behind would leave its rules unchecked."""
+    from expectations.catalogue import RULE_MODELS, load
+
+    forms = [form for detects in RULE_MODELS.values() for form in detects]
+    assert len(forms) == len(set(forms))
+    assert set(forms) == {rule.detected_as for rule in load()}
+    assert {rule.model for rule in load()} == set(RULE_MODELS)
