@@ -19,6 +19,7 @@ from orchestration.runs import refresh_in_process
 from orchestration.sensors import inbox_changes
 from tests.fixtures.homes import query, run_refresh
 from tests.fixtures.network import free_port
+from tests.fixtures.processes import naming
 from tests.fixtures.workbooks import good
 
 pytestmark = pytest.mark.slow  # builds a warehouse with dbt and Dagster (or drives a browser)
@@ -55,27 +56,14 @@ def test_zonestat_ui_starts_from_a_clone_without_warning_about_the_repository_s_
         ui.send_signal(signal.SIGTERM)
         sent = time.monotonic()
         ui.wait(timeout=60)
-        while time.monotonic() < sent + 60 and _processes_naming(tmp_path):
+        while time.monotonic() < sent + 60 and naming(str(tmp_path)):
             time.sleep(0.2)
-        assert not _processes_naming(tmp_path)
+        assert not naming(str(tmp_path))
         assert time.monotonic() - sent < 15  # the README's "within about 10 seconds"
     finally:
         if ui.poll() is None:
             os.killpg(ui.pid, signal.SIGKILL)
             ui.wait()
-
-
-def _processes_naming(folder: Path) -> list[str]:
-    """The command lines of the running processes that name `folder` (Dagster's name their home)."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        try:
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if proc.name.isdigit() and str(folder) in cmdline and "pytest" not in cmdline:
-            found.append(cmdline)
-    return found
 
 
 def test_code_location_validates(zhome):
@@ -116,6 +104,7 @@ def test_nightly_schedule(zhome):
 
 def test_sensor_starts_a_run_for_new_or_changed_files_only(zhome, tmp_path):
     sensor = build_definitions().resolve_sensor_def("inbox_sensor")
+    assert sensor.minimum_interval_seconds <= 30  # the daemon asks it at least this often (the README's 30 s)
     with dg.instance_for_test() as instance:
         context = dg.build_sensor_context(instance=instance)
         assert isinstance(sensor.evaluate_tick(context).skip_message, str)  # empty inbox
