@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 
 from ingest.messages import Message, msg
+from zonestat.settings import setting
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +34,8 @@ class Limits:
 
     @classmethod
     def from_env(cls) -> Limits:
-        return cls(float(os.environ.get("ZONESTAT_READ_SECONDS", "120")),
-                   int(os.environ.get("ZONESTAT_READ_MEMORY_MB", "4096")))
+        return cls(float(setting("ZONESTAT_READ_SECONDS")),
+                   int(setting("ZONESTAT_READ_MEMORY_MB")))
 
 
 def _settings() -> dict[str, str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import zipfile
 from xml.parsers.expat import ExpatError
 
@@ -22,21 +21,22 @@ from ingest.file_kinds import XLS, XLSX
 from ingest.findings import ERROR, Finding, RejectedFile
 from ingest.layout import Grid, column_letter
 from ingest.messages import msg
+from zonestat.settings import setting
 
 
 def max_file_bytes() -> int:
-    return int(float(os.environ.get("ZONESTAT_MAX_FILE_MB", "20")) * 1024 * 1024)
+    return int(float(setting("ZONESTAT_MAX_FILE_MB")) * 1024 * 1024)
 
 
 def max_unzipped_bytes() -> int:
-    return int(float(os.environ.get("ZONESTAT_MAX_UNZIPPED_MB", "200")) * 1024 * 1024)
+    return int(float(setting("ZONESTAT_MAX_UNZIPPED_MB")) * 1024 * 1024)
 
 
 def max_sheet_cells() -> int:
     """Cells from A1 to a sheet's farthest cell: a submission has a few thousand. Never below what
     a sheet within Z9999 may hold, which the xlsx scan does not count cell by cell."""
     rows, cols = cell_formats.SMALL_SHEET
-    return max(rows * cols, int(os.environ.get("ZONESTAT_MAX_SHEET_CELLS", "2000000")))
+    return max(rows * cols, int(setting("ZONESTAT_MAX_SHEET_CELLS")))
 
 
 def _check_extents(formats: dict[str, cell_formats.SheetFormats], file_name: str) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ingest.findings import ERROR, Finding
 from ingest.messages import Message, msg
+from zonestat.settings import setting
 
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f]|(^|[\\/])\.\.([\\/]|$)|[\\/]")
 
@@ -79,7 +80,7 @@ class InboxListing:
 
 def settle_seconds() -> float:
     """How long a file must stay unchanged before it is taken (an upload or a copy may still be writing it)."""
-    return float(os.environ.get("ZONESTAT_INBOX_SETTLE_SECONDS", "2"))
+    return float(setting("ZONESTAT_INBOX_SETTLE_SECONDS"))
 
 
 def inbox_listing(inbox: Path, settle: float = 0.0) -> InboxListing:

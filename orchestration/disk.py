@@ -7,11 +7,11 @@ snapshot would keep the disk full, and every later run would fail until someone 
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 from zonestat.config import Home
+from zonestat.settings import setting
 
 
 class NotEnoughSpace(RuntimeError):
@@ -20,8 +20,8 @@ class NotEnoughSpace(RuntimeError):
 
 def space_factor() -> float:
     """Free space needed, in warehouse sizes: the work database as dbt rewrites it, its snapshot, the
-    published copy, and DuckDB's temporary files (ZONESTAT_SPACE_FACTOR, default 9)."""
-    return float(os.environ.get("ZONESTAT_SPACE_FACTOR", "9"))
+    published copy, and DuckDB's temporary files (ZONESTAT_SPACE_FACTOR)."""
+    return float(setting("ZONESTAT_SPACE_FACTOR"))
 
 
 def _gib(n: float) -> str:
@@ -64,11 +64,11 @@ def keep_newest(paths: list[Path], keep: int) -> list[Path]:
 
 
 def prune(h: Home, instance) -> dict[str, int]:
-    """Keep dbt's per-run output (ZONESTAT_KEEP_DBT_RUNS, 5) and Dagster's run history
-    (ZONESTAT_KEEP_RUNS, 500) from growing without bound."""
+    """Keep dbt's per-run output (ZONESTAT_KEEP_DBT_RUNS) and Dagster's run history
+    (ZONESTAT_KEEP_RUNS) from growing without bound."""
     runs_dirs = [p for p in h.dbt_target.iterdir() if p.is_dir()] if h.dbt_target.exists() else []
-    removed_dirs = keep_newest(runs_dirs, int(os.environ.get("ZONESTAT_KEEP_DBT_RUNS", "5")))
-    keep_runs = int(os.environ.get("ZONESTAT_KEEP_RUNS", "500"))
+    removed_dirs = keep_newest(runs_dirs, int(setting("ZONESTAT_KEEP_DBT_RUNS")))
+    keep_runs = int(setting("ZONESTAT_KEEP_RUNS"))
     old_runs = instance.get_run_records()[keep_runs:]  # newest first
     for record in old_runs:
         instance.delete_run(record.dagster_run.run_id)

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from ingest.receive import write_whole
-from zonestat import target
 from zonestat.config import ROOT_DAGSTER_YAML, Home, home
+from zonestat.settings import DEFAULTS
 
 
 def prepare(h: Home | None = None) -> Home:
@@ -23,7 +23,7 @@ def prepare(h: Home | None = None) -> Home:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     # read by dagster.yaml's PostgreSQL storage section; the warehouse's sessions (zonestat's and
     # dbt's) take their settings from target.pg_session_options
-    os.environ.setdefault("ZONESTAT_PG_PORT", target.DEFAULT_PG_PORT)
+    os.environ.setdefault("ZONESTAT_PG_PORT", DEFAULTS["ZONESTAT_PG_PORT"])
     instance_yaml = h.dagster_home / "dagster.yaml"
     if not instance_yaml.exists() or instance_yaml.read_bytes() != ROOT_DAGSTER_YAML.read_bytes():
         # Replaced whole, never rewritten in place: another process may be reading it right now.

@@ -31,12 +31,13 @@ from orchestration.disk import ensure_free_space, remove_leftovers
 from orchestration.fingerprint import build_basis
 from zonestat import reference, target, warehouse
 from zonestat.config import Home, connect_work_db, duckdb_memory
+from zonestat.settings import setting
 from zonestat.warehouse import Warehouse
 
 
 def keep_snapshots() -> int:
-    """How many publications stay in snapshots/ for time travel (ZONESTAT_KEEP_SNAPSHOTS, 7)."""
-    return max(1, int(os.environ.get("ZONESTAT_KEEP_SNAPSHOTS", "7")))
+    """How many publications stay in snapshots/ for time travel (ZONESTAT_KEEP_SNAPSHOTS)."""
+    return max(1, int(setting("ZONESTAT_KEEP_SNAPSHOTS")))
 
 
 # Tables whose rows may only disappear when a superseding submission replaced them.

@@ -40,6 +40,7 @@ from orchestration.publish import (
     publication_stamp,
 )
 from zonestat import warehouse
+from zonestat.settings import setting
 from zonestat.warehouse import PUBLISHED_SCHEMA, WORK_SCHEMA
 
 PUBLICATION_PREFIX = "publication_"
@@ -48,8 +49,8 @@ _STAMP_NOTE = "zonestat publication "  # the schema's comment: when it was publi
 
 
 def reader_role() -> str:
-    """The analysts' read-only role (ZONESTAT_PG_READER, default zonestat_reader)."""
-    return os.environ.get("ZONESTAT_PG_READER", "zonestat_reader")
+    """The analysts' read-only role (ZONESTAT_PG_READER)."""
+    return setting("ZONESTAT_PG_READER")
 
 
 def ensure_reader_role(cur) -> sql.Identifier:

@@ -8,7 +8,7 @@ from zonestat.config import REPO_ROOT
 
 # Each step, and what it may import besides itself: the steps before it and the shared domain code.
 SHARED = {"zonestat.notation", "zonestat.units", "zonestat.text", "zonestat.reference", "zonestat.config",
-          "zonestat.target", "zonestat.warehouse", "zonestat.progress"}
+          "zonestat.target", "zonestat.warehouse", "zonestat.progress", "zonestat.settings"}
 MAY_IMPORT = {
     # the door's checks run on each parsed file (GX in a process of its own)
     "ingest": {"ingest", "expectations.submission_checks", "expectations.door_process"},

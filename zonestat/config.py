@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from zonestat.settings import setting
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 REFERENCE_DIR = DBT_PROJECT_DIR / "seeds"
@@ -100,18 +102,11 @@ class Home:
 
 def home() -> Home:
     """The current ZONESTAT_HOME, read when called (never at import time)."""
-    return Home(Path(os.environ.get("ZONESTAT_HOME", ".zonestat")).resolve())
-
-
-# DuckDB may use this much memory per process before it spills to disk (dbt's profile reads the
-# same variable). DuckDB's own default, 80% of the machine, lets a refresh grow past what a
-# shared 2-core machine can give it; this one keeps a whole refresh under bench refresh's memory
-# target.
-DEFAULT_DUCKDB_MEMORY = "1GB"
+    return Home(Path(setting("ZONESTAT_HOME")).resolve())
 
 
 def duckdb_memory() -> str:
-    return os.environ.get("ZONESTAT_DUCKDB_MEMORY", DEFAULT_DUCKDB_MEMORY)
+    return setting("ZONESTAT_DUCKDB_MEMORY")
 
 
 def connect_work_db(path: Path, read_only: bool = False):
@@ -122,6 +117,6 @@ def connect_work_db(path: Path, read_only: bool = False):
 
 
 def worker_processes() -> int:
-    """How many processes ingest parsing and the suggestion search may use: ZONESTAT_WORKERS
-    (default 8), never more than the machine's cores."""
-    return min(os.cpu_count() or 1, int(os.environ.get("ZONESTAT_WORKERS", "8")))
+    """How many processes ingest parsing and the suggestion search may use: ZONESTAT_WORKERS,
+    never more than the machine's cores."""
+    return min(os.cpu_count() or 1, int(setting("ZONESTAT_WORKERS")))

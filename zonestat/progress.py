@@ -2,22 +2,23 @@
 
 A nightly run's log is read in a file or in the Dagster UI, where a bar redrawn with carriage
 returns is noise: there a line says how far the step is every few seconds
-(ZONESTAT_PROGRESS_SECONDS, 10 by default), and once more when it is done.
+(ZONESTAT_PROGRESS_SECONDS), and once more when it is done.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Callable
 from typing import TextIO
 
+from zonestat.settings import setting
+
 BAR_WIDTH = 30
 
 
 def line_interval() -> float:
-    return float(os.environ.get("ZONESTAT_PROGRESS_SECONDS", "10"))
+    return float(setting("ZONESTAT_PROGRESS_SECONDS"))
 
 
 class Progress:

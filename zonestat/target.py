@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 
+from zonestat.settings import setting
+
 DUCKDB, POSTGRES = "duckdb", "postgres"
 TARGETS = (DUCKDB, POSTGRES)
-DEFAULT_PG_PORT = "5432"
 
 
 def dbt_target() -> str:
-    target = os.environ.get("ZONESTAT_DBT_TARGET", DUCKDB)
+    target = setting("ZONESTAT_DBT_TARGET")
     if target not in TARGETS:
         raise ValueError(f"ZONESTAT_DBT_TARGET={target!r}: zonestat builds on {' or '.join(TARGETS)}")
     return target
@@ -27,10 +28,10 @@ def on_postgres() -> bool:
 
 def pg_session_options() -> str:
     """Settings of zonestat's sessions (its own and dbt's), as libpq's `options` says them: the
-    memory a sort or a hash may take before it spills to disk (ZONESTAT_PG_WORK_MEM, 128MB), since
+    memory a sort or a hash may take before it spills to disk (ZONESTAT_PG_WORK_MEM), since
     the build's checks and lookups sort and hash whole fact tables and PostgreSQL's default is
     sized for many small queries."""
-    return f"-c work_mem={os.environ.get('ZONESTAT_PG_WORK_MEM', '128MB')}"
+    return f"-c work_mem={setting('ZONESTAT_PG_WORK_MEM')}"
 
 
 def pg_settings() -> dict[str, str]:
@@ -40,10 +41,10 @@ def pg_settings() -> dict[str, str]:
         raise RuntimeError(f"ZONESTAT_DBT_TARGET=postgres needs {', '.join(missing)} (see the README)")
     return {
         "host": os.environ["ZONESTAT_PG_HOST"],
-        "port": os.environ.get("ZONESTAT_PG_PORT", DEFAULT_PG_PORT),
+        "port": setting("ZONESTAT_PG_PORT"),
         "user": os.environ["ZONESTAT_PG_USER"],
         "password": os.environ.get("ZONESTAT_PG_PASSWORD", ""),
-        "dbname": os.environ.get("ZONESTAT_PG_DATABASE", "zonestat"),
+        "dbname": setting("ZONESTAT_PG_DATABASE"),
         "options": pg_session_options(),
     }
 
