@@ -336,7 +336,11 @@ def _figures(grid: Grid, first_data_row: int, columns: dict[str, int], sub: Subm
             continue
         row = row + [""] * (width + 1 - len(row))
         code = cell_text(row[idx["ma_chi_tieu"]])
-        kind = non_figure_row(row, code, lambda: any(_filled(row[i]) for i in (i_value, i_growth, i_share)), in_footer)
+        # the breakdown's TONG is a figure's breakdown, not a totals row's label: a figure row that
+        # lacks its code must stay a figure (an error), not be skipped as totals
+        labels = [v for i, v in enumerate(row) if i != idx["phan_to"]]
+        kind = non_figure_row(labels, code, lambda: any(_filled(row[i]) for i in (i_value, i_growth, i_share)),
+                              in_footer)
         if kind is not None:
             in_footer = in_footer or kind == FOOTER
             skipped.setdefault(kind, []).append(r + 1)

@@ -55,3 +55,15 @@ def test_an_unknown_status_is_refused_at_its_cell_naming_the_statuses_of_the_pro
     assert finding.expected == statuses
     assert finding.text.en.endswith(f"trang_thai 'tam_tinh' is none of the statuses {statuses}")
     assert finding.text.vi.endswith(f"trang_thai 'tam_tinh' không thuộc các trạng thái {statuses}")
+
+
+def test_a_figure_without_an_indicator_code_is_an_error_at_its_cell_not_a_skipped_row(tmp_path):
+    """A row with a figure but no indicator code is not taken for a heading or a totals row."""
+    from tests.fixtures.workbooks import parse, row, workbook
+
+    sub = parse(workbook(tmp_path / "no_code.xlsx", [row("INV_NEW_PROJ", "21"), row("", "12")]))
+    [finding] = [f for f in sub.findings if f.rule == "figure.indicator_known"]
+    assert sub.rejected and finding.severity == "error"
+    assert (finding.sheet, finding.cell) == ("SoLieu", "A3")
+    assert finding.text.en.endswith(msg("figure.indicator_missing").en)
+    assert finding.text.vi.endswith(msg("figure.indicator_missing").vi)
