@@ -123,8 +123,11 @@ def fill(disk: Path, leave: int) -> Path:
 
 @pytest.mark.slow
 def test_a_full_disk_fails_the_publish_cleanly_and_the_next_one_succeeds(small_disk, monkeypatch):
+    from dagster import DagsterInstance
+
     from orchestration.disk import NotEnoughSpace, warehouse_size
     from orchestration.publish import PublishBlocked, publish
+    from orchestration.runs import refresh_in_process
     from tests.fixtures.homes import pointed_at, run_refresh
     from zonestat.config import Home
 
@@ -139,6 +142,13 @@ def test_a_full_disk_fails_the_publish_cleanly_and_the_next_one_succeeds(small_d
     filler = fill(small_disk, leave=size // 2)
     with pytest.raises(NotEnoughSpace, match="needs about .* free"):
         publish(home)
+    # A refresh with a new file stops before its dbt build, saying so; the publication stays.
+    generate(home.inbox, seed=7, years=(2024, 2024), provinces="01", months=(9,), today=date(2026, 11, 22))
+    with DagsterInstance.get() as instance:
+        result = refresh_in_process(instance)
+    failed = {e.step_key: e.step_failure_data.error.message for e in result.all_events if e.is_step_failure}
+    assert not result.success and "The dbt build needs about" in failed.get("warehouse_models", ""), failed
+    assert home.published_db.read_bytes() == published
     # Without the preflight the copy runs into the full disk: what it wrote is given back.
     monkeypatch.setenv("ZONESTAT_SPACE_FACTOR", "0")
     with pytest.raises(PublishBlocked, match="publishing failed"):
@@ -152,20 +162,29 @@ def test_a_full_disk_fails_the_publish_cleanly_and_the_next_one_succeeds(small_d
 
 
 @pytest.mark.slow
-def test_dbt_run_output_and_the_run_history_stay_bounded(zhome, monkeypatch):
+def test_dbt_run_output_the_run_history_and_the_snapshots_stay_bounded_and_nothing_received_goes(
+        zhome, monkeypatch):
     from dagster import DagsterInstance
 
     from tests.fixtures.homes import run_refresh
 
     monkeypatch.setenv("ZONESTAT_KEEP_DBT_RUNS", "1")  # a refresh runs dbt twice: each leaves a folder
     monkeypatch.setenv("ZONESTAT_KEEP_RUNS", "1")
+    monkeypatch.setenv("ZONESTAT_KEEP_SNAPSHOTS", "1")
     generate(zhome.inbox, seed=8, years=(2024, 2024), provinces="01", months=(3,), today=date(2026, 11, 22))
+    (zhome.inbox / "truncated.xlsx").write_bytes(b"PK\x03\x04 not a whole workbook")
     assert run_refresh(zhome)
+
+    def received() -> set[Path]:  # what the README says is never pruned
+        return {p for folder in (zhome.archive, zhome.landing, zhome.quarantine) for p in folder.rglob("*")}
+    first = received()
     generate(zhome.inbox, seed=8, years=(2024, 2024), provinces="01", months=(6,), today=date(2026, 11, 22))
     assert run_refresh(zhome)
     assert len([p for p in zhome.dbt_target.iterdir() if p.is_dir()]) == 1
+    assert len(zhome.snapshots_oldest_first()) == 1
     with DagsterInstance.get() as instance:
         assert len(instance.get_run_records()) <= 2  # the one kept, and the one that pruned the others
+    assert first < received() and any(zhome.quarantine.iterdir())  # the archive, landing, quarantine: all kept
 
 
 @pytest.mark.slow

@@ -4,7 +4,9 @@ month, every fact, the history and the rollups equal a `dbt build --full-refresh
 landing, row for row. The quality rules, run again only over the reporters that changed and those
 whose findings depend on theirs, find what a run over every report finds."""
 
+import json
 import os
+import re
 import subprocess
 import sys
 from datetime import date
@@ -15,6 +17,7 @@ import pandas as pd
 import pytest
 
 from expectations import engine, quality
+from ingest import land
 from orchestration.dbt import dbt_command
 from orchestration.publish import analyst_tables, table_names
 from tests.fixtures.homes import latest_metadata, query, run_refresh
@@ -100,6 +103,17 @@ def test_incremental_refresh_equals_a_build_from_scratch(zhome, tmp_path):
 
     # The facts' dbt tests read only the reporter-years the build rewrote (macros/incremental_scope.sql).
     build = max(zhome.dbt_target.glob("warehouse_models-*"), key=lambda p: p.stat().st_mtime)
+    # ... and the revisions read only the landing files of the reporter-years the build rewrote
+    # (Hanoi's 2025, which six new versions changed), not the whole landing (macros/landing_files.sql).
+    read = set()
+    for line in (build / "dbt.log").read_text(encoding="utf-8").splitlines():
+        event = json.loads(line)
+        if event["info"]["name"] == "SQLQuery" and "int_figures_revisions" in event["data"]["node_info"]["unique_id"]:
+            read |= set(re.findall(r"/landing/figures/([0-9a-f]{64})\.parquet", event["data"]["sql"]))
+    landed = {f.stem for f in land.landed_files(zhome.landing, "figures")}
+    hanoi_2025 = set(query(zhome.published_db, """select submission_id from fct_submissions
+        where reporter_code = '01' and period_key like '2025-%' and outcome = 'accepted'""")["submission_id"])
+    assert read == hanoi_2025 and len(read) < len(landed), (len(read), len(landed))
     unique_keys = (build / "run/zonestat/models/marts/_facts.yml/unique_fct_investment_figure_key.sql").read_text()
     assert "dbt_tested_versions" in unique_keys and "int_submissions_ranked" in unique_keys
     # With every version tested since, `dbt test` by hand reads every row.

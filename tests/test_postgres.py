@@ -196,6 +196,17 @@ def test_the_same_files_make_the_same_warehouse_on_duckdb_and_on_postgresql(zhom
             assert cur.fetchone() == (0,)
         # the facts' store took only the rows this publication changed, not a copy of every row
         assert written == "the facts' changed rows added to zonestat_store"
+        # each landed file was copied in once over the two refreshes: the landing's rows are the files'
+        import duckdb
+
+        from ingest.land import landed_files
+        for table in ("submissions", "figures"):
+            files = [str(f) for f in landed_files(on_postgres.landing, table)]
+            in_files = duckdb.sql(f"select count(*) from read_parquet({files}, union_by_name = true)").fetchone()[0]
+            with connect(server) as con, con.cursor() as cur:
+                cur.execute(f"select count(*), (select count(*) from landing.loaded_files where landing_table = %s) "
+                            f"from landing.{table}", (table,))
+                assert cur.fetchone() == (in_files, len(files)), table
         with connect(server) as con, con.cursor() as cur:
             cur.execute("select table_name from information_schema.tables where table_schema = 'zonestat_store'")
             stored = [r[0] for r in cur.fetchall()]
@@ -247,6 +258,13 @@ def test_the_same_files_make_the_same_warehouse_on_duckdb_and_on_postgresql(zhom
         with reader.cursor() as cur:  # the role reads, and cannot write
             with pytest.raises(psycopg2.Error, match="read-only transaction"):
                 cur.execute("create table main.mine (x integer)")
+            # the facts and the revisions are views of the store, which the role does not read itself
+            cur.execute("select table_name, table_type from information_schema.tables where table_schema = 'main'")
+            types = dict(cur.fetchall())
+            assert {t for t, kind in types.items() if kind == "VIEW"} == set(REPORTER_YEAR_TABLES)
+            assert {kind for t, kind in types.items() if t not in REPORTER_YEAR_TABLES} == {"BASE TABLE"}
+            with pytest.raises(psycopg2.Error, match="permission denied"):
+                cur.execute(f"select count(*) from zonestat_store.{stored[0]}")
             # the previous publication stays, listed and queried as the README says
             cur.execute("select nspname, obj_description(oid, 'pg_namespace') from pg_namespace "
                         "where starts_with(nspname, 'publication_') order by 1 desc")

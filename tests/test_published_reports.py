@@ -252,6 +252,10 @@ def test_findings_command(warehouse):
     found = json.loads(done.stdout)
     assert len(found) == 3 and {f["rule_id"] for f in found} == {"magnitude.capital_per_project"}
     assert all("81.770,544" in f["suggestion"] for f in found)
+    # as text, each finding with the first characters of its file's id (what `zonestat withdraw` takes)
+    said = subprocess.run([str(zonestat), "findings", "--reporter", "34", "--period", "2019-11", "--kind", "magnitude",
+                           "--lang", "en"], capture_output=True, text=True, env=env)
+    assert said.returncode == 0 and found[0]["submission_id"][:12] in said.stdout, said.stdout
 
 
 @pytest.mark.parametrize("arguments, says", [
@@ -425,3 +429,28 @@ def test_the_readme_lists_every_published_table(warehouse):
     listed = set(re.findall(r"`([a-z][a-z0-9_]*)`", paragraph)) - {"main"}
     with duckdb.connect(str(warehouse.published_db), read_only=True) as con:
         assert listed == set(table_names(con))
+
+
+def test_the_ui_names_the_boards_whose_reports_are_wrong_with_their_corrections(warehouse):
+    """What the README's "Where to look in the UI" says the metadata shows: dq_findings' table of
+    reporters and periods, newest first with the top correction; the facts' checks, with the worst
+    findings and their corrections; and numbers Dagster plots (integers) for the findings and for
+    the landing's accepted and rejected files."""
+    from dagster import AssetCheckKey, AssetKey, DagsterInstance
+
+    from tests.fixtures.homes import latest_metadata
+
+    meta = latest_metadata(warehouse, "dq_findings")
+    lines = [line for line in meta["findings_by_reporter"].splitlines()[2:]]  # under the markdown header
+    periods = [line.split("|")[1].strip() for line in lines]
+    assert periods == sorted(periods, reverse=True) and len(set(periods)) > 1
+    thai_binh = next(line for line in lines if "2019-11" in line and "Thái Bình" in line)
+    assert "81.770,544" in thai_binh  # the magnitude slip's correction, on the board's row
+    assert isinstance(meta["latest_period_errors"], int)
+    landing = latest_metadata(warehouse, "landing", "submissions")
+    assert isinstance(landing["submissions_accepted"], int) and isinstance(landing["submissions_rejected"], int)
+    with DagsterInstance.from_config(str(warehouse.dagster_home)) as instance:
+        [record] = instance.event_log_storage.get_asset_check_execution_history(
+            AssetCheckKey(AssetKey("fct_investment"), "fct_investment_reported_figures_consistent"), limit=1)
+        check = record.event.dagster_event.event_specific_data.metadata
+    assert check["rows_flagged_error"].value > 0 and "81.770,544" in check["worst_findings"].value

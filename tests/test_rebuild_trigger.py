@@ -128,3 +128,22 @@ def test_each_domain_of_the_indicators_has_its_fact_model_and_no_other_calls_the
 
     built = {p.stem for p in (DBT_PROJECT_DIR / "models").rglob("*.sql") if "fact_table(" in p.read_text()}
     assert built == set(reference.fact_tables()) and len(built) == 5
+
+
+def test_supplied_rates_rebuild_in_full_and_how_runs_are_orchestrated_rebuilds_nothing(tmp_path):
+    """Rates supplied in ZONESTAT_HOME/rates convert every figure of their years again, which the
+    reporter-year increments do not follow; orchestration/ is in neither the build's fingerprint nor
+    the rules'."""
+    from zonestat.config import REPO_ROOT
+
+    h = Home(tmp_path / "home").ensure()
+    h.work_db.write_bytes(b"")
+    fingerprint.record_build(h, fingerprint.inputs_fingerprint(h))
+    assert not fingerprint.needs_full_refresh(h, fingerprint.inputs_fingerprint(h))
+    (h.landing / "fx_rates").mkdir(parents=True)
+    (h.landing / "fx_rates" / "rates-2024.parquet").write_bytes(b"")  # a rates file taken in
+    assert fingerprint.needs_full_refresh(h, fingerprint.inputs_fingerprint(h))
+
+    covered = [p for code in (*fingerprint.BUILD_CODE, *fingerprint.RULES_CODE)
+               for p in (fingerprint.code_files(code) if code.is_dir() else [code])]
+    assert covered and not [p for p in covered if (REPO_ROOT / "orchestration") in p.parents]

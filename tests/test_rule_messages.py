@@ -65,3 +65,16 @@ def test_a_csv_finding_and_its_correction_name_lines_in_vietnamese(tmp_path):
 def test_a_year_without_a_rate_says_where_to_put_one():
     explained = _explain(pd.DataFrame([FIRED | {"rule_id": "reference.exchange_rate_missing"}])).iloc[0]
     assert "ZONESTAT_HOME/rates/" in explained["message"] and "ZONESTAT_HOME/rates/" in explained["message_vi"]
+
+
+@pytest.mark.parametrize("outcome, severities, says", [
+    ("rejected", ["error"], "Tệp bị từ chối"),  # refused
+    ("accepted", ["error", "info"], "Tệp đã được tiếp nhận, nhưng có 1 lỗi số liệu"),  # accepted, errors to check
+    ("accepted", ["warning", "info"], "Tệp đã được tiếp nhận; các lưu ý"),  # accepted with notes
+])
+def test_a_feedback_workbook_s_conclusion_matches_the_outcome(outcome, severities, says):
+    from expectations.feedback import Finding, Report, _conclusion
+
+    findings = [Finding(s, "balance", "balance.x", "SoLieu!F2", "...", None, None, None) for s in severities]
+    assert _conclusion(Report("a.xlsx", "province:2008:34", "Thái Bình", "2019-11", "uoc", outcome, findings)) \
+        .startswith(says)

@@ -99,6 +99,8 @@ def test_no_correction_makes_a_figure_implausible_against_its_history_or_its_pee
     ("15", 15.0, 1.5, "comma_lost", {}),
     ("0,185", 0.185, 18.5, "fraction", {"percent": True}),
     ("1.283,428", 1283.428, 3038.032, "neighbour", {"neighbours": ("3.038,032",)}),
+    ("-8.125", -8125.0, 8125.0, "sign", {}),  # a net adjustment, the one kind of figure that may be negative
+    ("8.125", 8125.0, -8125.0, "sign", {}),
 ])
 def test_each_typing_slip_offers_the_figure_the_board_meant(typed, value, meant, slip, extra):
     from expectations.suggest import candidates

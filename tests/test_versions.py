@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
@@ -118,6 +119,7 @@ def test_an_operator_withdraws_and_restores_a_submission(zhome):
     ledger = query(zhome.published_db, "select * from fct_submissions order by file_name").set_index("file_name")
     assert ledger.loc["wrong.xlsx", "is_withdrawn"] and not ledger.loc["wrong.xlsx", "is_current"]
     assert ledger.loc["wrong.xlsx", "withdrawal_reason"] == "5000 projects: a typing slip, confirmed by phone"
+    assert not pd.isna(ledger.loc["wrong.xlsx", "withdrawn_at"]) and pd.isna(ledger.loc["first.xlsx", "withdrawn_at"])
     assert ledger.loc["first.xlsx", "is_current"]
     history = query(zhome.published_db, "select value, is_withdrawn from fct_figure_revisions "
                                         "where indicator_code = 'INV_NEW_PROJ' and period_key = '2019-11' "
