@@ -61,3 +61,17 @@ def refresh_in_process(instance: DagsterInstance):
     # stay in the run's event log, in the UI.
     return job.execute_in_process(instance=instance, raise_on_error=False, tags=tags,
                                   run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}})
+
+
+def step_failures(result) -> dict[str, str]:
+    """Why each failed step of a run (Dagster's result) failed, in the words of what raised it:
+    Dagster wraps an exception raised in a step in one of its own, whose message says only that
+    the step failed."""
+    reasons = {}
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data:
+            error = event.step_failure_data.error
+            while error.cause is not None and error.cls_name == "DagsterExecutionStepExecutionError":
+                error = error.cause
+            reasons[event.step_key] = error.message.strip()
+    return reasons

@@ -127,7 +127,7 @@ def test_a_full_disk_fails_the_publish_cleanly_and_the_next_one_succeeds(small_d
 
     from orchestration.disk import NotEnoughSpace, warehouse_size
     from orchestration.publish import PublishBlocked, publish
-    from orchestration.runs import refresh_in_process
+    from orchestration.runs import refresh_in_process, step_failures
     from tests.fixtures.homes import pointed_at, run_refresh
     from zonestat.config import Home
 
@@ -146,7 +146,7 @@ def test_a_full_disk_fails_the_publish_cleanly_and_the_next_one_succeeds(small_d
     generate(home.inbox, seed=7, years=(2024, 2024), provinces="01", months=(9,), today=date(2026, 11, 22))
     with DagsterInstance.get() as instance:
         result = refresh_in_process(instance)
-    failed = {e.step_key: e.step_failure_data.error.message for e in result.all_events if e.is_step_failure}
+    failed = step_failures(result)  # what `zonestat refresh` prints of a failed run
     assert not result.success and "The dbt build needs about" in failed.get("warehouse_models", ""), failed
     assert home.published_db.read_bytes() == published
     # Without the preflight the copy runs into the full disk: what it wrote is given back.

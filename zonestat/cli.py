@@ -92,7 +92,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         print(NOTHING_NEW)
         _summarise(h, before, known, started)
         return 0
-    from orchestration.runs import in_flight_refreshes, refresh_in_process
+    from orchestration.runs import in_flight_refreshes, refresh_in_process, step_failures
 
     with environment.dagster_instance() as instance:
         running = in_flight_refreshes(instance)
@@ -104,9 +104,8 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     if not result.success:
         published = any(e.is_step_success and e.step_key == "published_warehouse" for e in result.all_events)
         print("REFRESH FAILED" + ("" if published else ": the published warehouse was not replaced."))
-        for event in result.all_events:
-            if event.is_step_failure and event.step_failure_data:
-                print(f"  step {event.step_key}: {event.step_failure_data.error.message.strip()[:2000]}")
+        for step, reason in step_failures(result).items():
+            print(f"  step {step}: {reason[:2000]}")
         if not published:
             print(f"The last good publication stays at {warehouse.published_where(h)}" if warehouse.published_exists(h)
                   else "Nothing has been published yet.")
