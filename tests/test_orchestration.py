@@ -188,8 +188,11 @@ def test_warehouse_lifecycle(zhome, capfd):
         first_look = sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
         assert not first_look.run_requests and "already taken in" in first_look.skip_message
     zonestat = Path(sys.executable).with_name("zonestat")
-    again = subprocess.run([str(zonestat), "refresh"], capture_output=True, text=True, env=dict(os.environ))
+    inbox = sorted(zhome.inbox.iterdir())
+    again = subprocess.run([str(zonestat), "refresh", "--sample-if-empty"], capture_output=True, text=True,
+                           env=dict(os.environ))
     assert again.returncode == 0 and NOTHING_NEW in again.stdout and "Submissions: 1 accepted" in again.stdout
+    assert sorted(zhome.inbox.iterdir()) == inbox  # `make run`'s sample is written into an empty inbox only
     assert "without gating" not in again.stdout + again.stderr
     with dg.DagsterInstance.get() as instance:
         assert len(instance.get_run_records()) == runs

@@ -65,11 +65,20 @@ def test_supplied_rates_convert_the_years_the_seed_lacks_and_a_bad_file_waits_in
 
 
 @pytest.mark.slow
-def test_the_demo_sample_comes_with_synthetic_rates_for_its_years(zhome):
+def test_the_demo_sample_comes_with_synthetic_rates_for_its_years(zhome, capfd):
     from ingest.rates import ingest_rates
     from zonestat.cli import DEMO_YEARS, write_demo_sample
 
     write_demo_sample(zhome)
+    assert "writing sample submissions: " in capfd.readouterr().err  # how far it is
+    # the sample the README describes: 2024-2025, quarterly, with a few injected errors
+    import re
+
+    files = [p.name for p in zhome.inbox.iterdir()]
+    assert {re.search(r"(\d{4}-\d{2})\.\w+$", name).group(1) for name in files} \
+        == {f"{y}-{m:02d}" for y in (2024, 2025) for m in (3, 6, 9, 12)}
+    injected = (zhome.root / "sample-manifest.csv").read_text(encoding="utf-8").splitlines()[1:]
+    assert 0 < len(injected) < len(files) / 4
     rows, findings = read_rates((zhome.rates / "sample-rates.csv").read_bytes(), "sample-rates.csv")
     assert not findings and [r["year"] for r in rows] == list(range(DEMO_YEARS[0], DEMO_YEARS[1] + 1))
     assert all(r["source"].startswith("synthetic") for r in rows)
