@@ -16,6 +16,7 @@ received file's rate is used, before the seed's.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 from dataclasses import dataclass, field
@@ -57,6 +58,11 @@ def read_rates(data: bytes, file_name: str) -> tuple[list[dict], list[Finding]]:
         if not any(c.strip() for c in cells):
             continue
         value = dict(zip(header, (c.strip() for c in cells)))
+        if any(c.strip() for c in cells[len(header):]):  # a source with a comma, unquoted: never cut short
+            findings.append(Finding("rates.cells", ERROR, msg("rates.cells", file=file_name, line=number,
+                                                              found=len(cells), expected=len(header)),
+                                    cell=f"line {number}", found=", ".join(cells)))
+            continue
         year_text, rate_text = value.get("year", ""), value.get("vnd_per_usd", "")
 
         def problem(column: str, code: str, **params) -> None:
@@ -132,6 +138,8 @@ def ingest_rates(home: Home) -> RatesOutcome:
 def write_rates(path: Path, rates: dict[int, float], basis: str, source: str) -> Path:
     """A rates file in the format above (the sample writes its synthetic rates with this)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [",".join(COLUMNS)] + [f"{year},{rate:.2f},{basis},{source}" for year, rate in sorted(rates.items())]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with open(path, "w", encoding="utf-8", newline="") as out:  # quoted where a text holds a comma
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        writer.writerows([year, f"{rate:.2f}", basis, source] for year, rate in sorted(rates.items()))
     return path

@@ -31,6 +31,22 @@ def test_each_bad_cell_of_a_rates_file_is_named_in_both_languages():
     assert missing.rule == "rates.columns" and "year, vnd_per_usd, basis, source" in missing.message_vi
 
 
+def test_a_source_with_a_comma_is_kept_whole_when_quoted_and_refused_when_not(tmp_path):
+    """The sample's own source has a comma ("synthetic: zonestat sample, not a published rate"): it was
+    written unquoted and read cut short at the comma, without a word."""
+    from ingest.rates import write_rates
+
+    source = "State Bank of Viet Nam, Hanoi office"
+    written = write_rates(tmp_path / "rates.csv", {2024: 25300.0}, "annual average", source)
+    rows, findings = read_rates(written.read_bytes(), "rates.csv")
+    assert not findings and rows[0]["source"] == source
+    rows, findings = read_rates(f"year,vnd_per_usd,basis,source\n2024,25.300,annual average,{source}\n".encode(),
+                                "typed.csv")
+    [finding] = findings
+    assert not rows and finding.cell == "line 2" and "must be in double quotes" in finding.text.en
+    assert "ngoặc kép" in finding.text.vi
+
+
 def test_a_link_in_the_rates_folder_is_refused_without_being_read(zhome):
     from ingest.rates import ingest_rates
 
