@@ -88,7 +88,7 @@ def test_a_computed_column_is_a_line_of_the_fact_table_macro(zhome: Home, tmp_pa
     workbook(zhome.inbox / "estimate.xlsx", [["INV_NEW_PROJ", "", "", "TONG", "dự án", "21", None, None, None]])
     _zonestat("refresh")
     said = _zonestat("refresh", code=repo)
-    assert "  fct_investment: new columns is_estimate\n" in said and "No change" not in said, said
+    assert "  fct_investment: new columns is_estimate\n" in said and "No table's rows or columns changed" not in said, said
     assert query(zhome.published_db, "select is_estimate from main.fct_investment").values.tolist() == [[True]]
 
 

@@ -50,3 +50,10 @@ def test_messages_name_zonestat_as_it_was_started(tmp_path, monkeypatch):
         cli.zonestat_command.cache_clear()
         assert cli.zonestat_command() == says
     cli.zonestat_command.cache_clear()
+
+
+def test_validate_of_a_path_that_does_not_exist_says_so(tmp_path, capsys):
+    from zonestat.cli import main
+
+    assert main(["validate", str(tmp_path / "bao_cao.xlsx")]) == 2
+    assert f"no such file: {tmp_path / 'bao_cao.xlsx'}" in capsys.readouterr().err

@@ -160,7 +160,10 @@ def _summarise(h, before: dict[str, PublishedTable], known: dict[str, LedgerEntr
             removed = [c for c in before[t].columns if c not in table.columns]
             changes += [f"  {t}: {what} {', '.join(columns)}" for what, columns in
                         (("new columns", added), ("columns gone", removed)) if columns]
-    print("Changed since the last publication:" if changes else "No change since the last publication.")
+    # rows and columns only: a figure converted at a new rate, or a report standing on another file
+    # (said below), changes neither
+    print("Changed since the last publication:" if changes
+          else "No table's rows or columns changed since the last publication.")
     for line in changes:
         print(line)
     if replaced:
@@ -253,6 +256,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from ingest.pipeline import read_files
     from ingest.receive import sha256
 
+    missing = [name for name in args.files if not os.path.lexists(name)]
+    if missing:  # a typo in a path, not a file the inbox would refuse
+        print(f"zonestat validate: no such file: {', '.join(missing)}", file=sys.stderr)
+        return 2
     files, first_of = [], {}
     for name in args.files:
         path = Path(name)
