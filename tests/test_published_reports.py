@@ -351,6 +351,9 @@ def test_docs_command_writes_one_page_of_the_published_warehouse_that_opens_offl
     page = (warehouse.root / "docs" / "index.html").read_text(encoding="utf-8")
     assert "fct_investment" in page and "region_name_vi" in page  # the models, their columns
     assert not re.search(r'<(?:script|link)[^>]+(?:src|href)="https?://', page)  # nothing fetched from the internet
+    # nor by dbt's own script, which loads its usage tracker unless one is defined before it
+    assert page.index(cli.DOCS_NO_TRACKER) < page.index("GlobalSnowplowNamespace")
+    assert [p.name for p in (warehouse.root / "docs").iterdir()] == ["index.html"]  # one page, nothing beside it
 
 
 def _validate(*args: str) -> list[dict]:

@@ -485,6 +485,10 @@ def _shown(value: object) -> str:
     return value if isinstance(value, str) and value else "-"
 
 
+# dbt's documentation page loads its usage tracker from the internet unless one is defined already
+DOCS_NO_TRACKER = "<script>window.snowplow = function () {};</script>"
+
+
 def cmd_docs(args: argparse.Namespace) -> int:
     """dbt's documentation of the published warehouse, as one page that opens without a server."""
     import shutil
@@ -506,12 +510,18 @@ def cmd_docs(args: argparse.Namespace) -> int:
             # be in use by a refresh, and the published file by an analyst.
             work_db = Path(tmp) / "warehouse.duckdb"
             shutil.copyfile(h.last_publication(), work_db)
-        command = dbt_command(h, "docs", "generate", "--static", "--target-path", str(out / "target"), work_db=work_db)
+        command = dbt_command(h, "docs", "generate", "--static", "--target-path", str(Path(tmp) / "target"),
+                              work_db=work_db)
         done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode != 0:
-        print(done.stdout[-3000:], file=sys.stderr)
-        return 1
-    shutil.copyfile(out / "target" / "static_index.html", out / "index.html")
+        if done.returncode != 0:
+            print(done.stdout[-3000:], file=sys.stderr)
+            return 1
+        page = (Path(tmp) / "target" / "static_index.html").read_text(encoding="utf-8")
+    # a no-op tracker, defined before dbt's scripts, keeps the page from asking the internet for one
+    page = page.replace("<head>", f"<head>{DOCS_NO_TRACKER}", 1)
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(out / "target", ignore_errors=True)  # where earlier versions left dbt's artifacts
+    (out / "index.html").write_text(page, encoding="utf-8")
     print(f"dbt docs of the published warehouse: {out / 'index.html'} (open it in a browser; no server needed)")
     return 0
 
