@@ -135,6 +135,17 @@ def ingest_rates(home: Home) -> RatesOutcome:
     return outcome
 
 
+def refused_since(home: Home, when: float) -> list[str]:
+    """The first finding of each rates file quarantined since `when` (a time.time()), which names
+    the file: what a refresh's summary says beside the submissions it rejected."""
+    folder = home.quarantine / "rates"
+    found = []
+    for record in sorted(folder.glob("*/findings.json")) if folder.exists() else []:
+        if record.stat().st_mtime >= when:
+            found.append(json.loads(record.read_text(encoding="utf-8"))["findings"][0]["message"])
+    return found
+
+
 def write_rates(path: Path, rates: dict[int, float], basis: str, source: str) -> Path:
     """A rates file in the format above (the sample writes its synthetic rates with this)."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -47,6 +47,18 @@ def test_a_source_with_a_comma_is_kept_whole_when_quoted_and_refused_when_not(tm
     assert "ngoặc kép" in finding.text.vi
 
 
+def test_a_refused_rates_file_is_named_for_the_refresh_s_summary(zhome):
+    from ingest.rates import ingest_rates, refused_since
+
+    before = time.time()
+    zhome.rates.mkdir(parents=True, exist_ok=True)
+    (zhome.rates / "typo.csv").write_text("year,vnd_per_usd,basis,source\n2024,253,annual average,SBV\n")
+    assert list(ingest_rates(zhome).rejected) == ["typo.csv"]
+    [said] = refused_since(zhome, before)
+    assert said.startswith("typo.csv, line 2: the rate '253'")
+    assert refused_since(zhome, time.time() + 60) == []  # a later refresh's summary does not name it again
+
+
 def test_a_link_in_the_rates_folder_is_refused_without_being_read(zhome):
     from ingest.rates import ingest_rates
 

@@ -78,7 +78,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         write_demo_sample(h)
     from orchestration.fingerprint import NOTHING_NEW, nothing_new
 
-    started = time.monotonic()
+    started, since = time.monotonic(), time.time()
     something_new = not nothing_new(h)
     if something_new:  # GX and dbt load in processes of their own, on the other core, while this one loads Dagster
         from expectations.door_process import start_early
@@ -90,7 +90,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         before, known = _published_tables(w), _ledger(w)
     if not something_new:
         print(NOTHING_NEW)
-        _summarise(h, before, known, started)
+        _summarise(h, before, known, started, since)
         return 0
     from orchestration.runs import in_flight_refreshes, refresh_in_process, step_failures
 
@@ -111,11 +111,12 @@ def cmd_refresh(args: argparse.Namespace) -> int:
                   else "Nothing has been published yet.")
             _name_new_submissions(h)
         return 1
-    _summarise(h, before, known, started)
+    _summarise(h, before, known, started, since)
     return 0
 
 
-def _summarise(h, before: dict[str, PublishedTable], known: dict[str, LedgerEntry], started: float) -> None:
+def _summarise(h, before: dict[str, PublishedTable], known: dict[str, LedgerEntry], started: float,
+               since: float) -> None:
     """What the published warehouse holds now, what this refresh rejected, and what changed."""
     with warehouse.published(h) as w:
         accepted, rejected = w.rows(
@@ -147,6 +148,10 @@ def _summarise(h, before: dict[str, PublishedTable], known: dict[str, LedgerEntr
         print(f"  rejected now: {file_name}: {first}")
     if len(newly_rejected) > 20:
         print(f"  ... and {len(newly_rejected) - 20} more rejected now ({zonestat_command()} findings --kind submission)")
+    from ingest.rates import refused_since
+
+    for message in refused_since(h, since):
+        print(f"  exchange rates refused now ({h.quarantine / 'rates'}): {message}")
     for label, door in (("Door findings (files)", True), ("Warehouse findings (rules)", False)):
         counts = {severity: n for at_door, severity, n in findings if at_door == door}
         print(f"{label}: {sum(counts.values())}"
