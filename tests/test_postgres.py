@@ -202,7 +202,7 @@ def test_the_same_files_make_the_same_warehouse_on_duckdb_and_on_postgresql(zhom
         from ingest.land import landed_files
         for table in ("submissions", "figures"):
             files = [str(f) for f in landed_files(on_postgres.landing, table)]
-            in_files = duckdb.sql(f"select count(*) from read_parquet({files}, union_by_name = true)").fetchone()[0]
+            in_files = duckdb.sql(f"select count(*) from read_parquet({files}, union_by_name = true)").fetchall()[0][0]
             with connect(server) as con, con.cursor() as cur:
                 cur.execute(f"select count(*), (select count(*) from landing.loaded_files where landing_table = %s) "
                             f"from landing.{table}", (table,))
