@@ -57,3 +57,16 @@ def test_validate_of_a_path_that_does_not_exist_says_so(tmp_path, capsys):
 
     assert main(["validate", str(tmp_path / "bao_cao.xlsx")]) == 2
     assert f"no such file: {tmp_path / 'bao_cao.xlsx'}" in capsys.readouterr().err
+
+
+def test_a_rule_finding_of_validate_names_its_sheet_as_a_door_finding_does():
+    import pandas as pd
+
+    from zonestat.cli import _rule_findings
+
+    finding = dict.fromkeys(("message", "message_vi", "expected", "found", "suggestion", "suggestion_vi",
+                             "suggested_cells", "suggested_values"))
+    rows = [finding | {"rule_id": "balance.inv", "severity": "error", "source_cells": "Số liệu!G11, Số liệu!G12"},
+            finding | {"rule_id": "growth.inv", "severity": "warning", "source_cells": "line 5, line 6"}]
+    found = _rule_findings(pd.DataFrame(rows))
+    assert [(f["sheet"], f["cell"]) for f in found] == [("Số liệu", "Số liệu!G11, Số liệu!G12"), ("", "line 5, line 6")]

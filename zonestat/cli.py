@@ -347,11 +347,18 @@ def _rule_findings(findings) -> list[dict]:
         return []
     findings = findings.astype(object).where(findings.notna(), None)  # JSON's null, not NaN
     out = [{"rule": f["rule_id"], "severity": f["severity"], "message": f["message"], "message_vi": f["message_vi"],
-            "sheet": "", "cell": f["source_cells"] or "", "expected": vn_number(f["expected"]),
+            "sheet": _first_sheet(f["source_cells"]), "cell": f["source_cells"] or "", "expected": vn_number(f["expected"]),
             "found": vn_number(f["found"]), "suggestion": f["suggestion"], "suggestion_vi": f["suggestion_vi"],
             "suggested_cells": f["suggested_cells"], "suggested_values": f["suggested_values"]}
            for f in findings.to_dict("records")]
     return sorted(out, key=lambda f: (reference.severities().index(f["severity"]), f["cell"]))
+
+
+def _first_sheet(cells: str | None) -> str:
+    """The sheet of a rule finding's first cell ('Số liệu!G11, Số liệu!G12' -> 'Số liệu'), as a door
+    finding gives its sheet; '' for a CSV's lines. The first cell is always of the file's own report,
+    so never prefixed with another period."""
+    return (cells or "").split(", ")[0].rpartition("!")[0]
 
 
 def _count(n: int, noun: str) -> str:
