@@ -301,7 +301,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 print(f"  {same}: " + ("cùng nội dung với tệp trên, không kiểm tra lại" if vi
                                        else "the same bytes as the file above, not checked again"))
             for f in r["findings"]:
-                where = "!".join(x for x in (f["sheet"], location_vi(f["cell"]) if vi else f["cell"]) if x)
+                cell = location_vi(f["cell"]) if vi else f["cell"]
+                # a rule finding's cells name their sheet already; a door finding's cell is within its sheet
+                where = cell if "!" in cell else "!".join(x for x in (f["sheet"], cell) if x)
                 severity = msg(f"severity.{f['severity']}").render(args.lang)
                 text = f["message_vi"] if vi else f["message"]
                 print(f"  {severity:9} {f['rule']:28} {where:12} {text}")
