@@ -13,23 +13,39 @@ def test_every_path_the_readme_names_is_in_the_repository():
     assert not [p for p in paths if p.startswith("..") or not (REPO / p).is_file()], paths
 
 
-# The variables the README names that have no default: connection secrets, the paths a hand-run dbt
-# is given, and a benchmark's baseline.
-WITHOUT_DEFAULT = {"ZONESTAT_PG_HOST", "ZONESTAT_PG_USER", "ZONESTAT_PG_PASSWORD", "ZONESTAT_PG_READER_PASSWORD",
-                   "ZONESTAT_WORK_DB", "ZONESTAT_LANDING", "ZONESTAT_BENCH_BASELINE"}
+# Variables the README names that are not zonestat's settings: the paths a hand-run dbt is given,
+# and a benchmark's baseline.
+NOT_SETTINGS = {"ZONESTAT_WORK_DB", "ZONESTAT_LANDING", "ZONESTAT_BENCH_BASELINE"}
 
 
-def test_every_setting_the_readme_names_is_read_with_the_default_it_says():
-    """Each ZONESTAT_* variable the README names is one zonestat reads (zonestat/settings.py), and
-    the README says its default beside it (a number as the README writes it, 2,000,000 or 2000000)."""
-    from zonestat.settings import DEFAULTS
+def test_the_settings_table_lists_every_setting_with_the_default_zonestat_reads():
+    from zonestat.settings import DEFAULTS, WITHOUT_DEFAULT
 
     text = (REPO / "README.md").read_text(encoding="utf-8")
+    table = dict(re.findall(r"^\| `(ZONESTAT_[A-Z0-9_]+)` \| `?([^`|]+?)`? \|", text, re.MULTILINE))
+    assert table == DEFAULTS | dict.fromkeys(WITHOUT_DEFAULT, "none")
     named = set(re.findall(r"ZONESTAT_[A-Z0-9_]+", text))
-    assert named - WITHOUT_DEFAULT <= set(DEFAULTS), named - WITHOUT_DEFAULT - set(DEFAULTS)
-    for name in sorted(named - WITHOUT_DEFAULT):
-        default = DEFAULTS[name]
-        said = {default} | ({f"{int(default):,}"} if default.isdigit() else set())
-        beside = [text[max(0, m.start() - 80):m.end() + 90] for m in re.finditer(name + r"\b", text)]
-        assert any(re.search(rf"(?<![\w,.]){re.escape(form)}(?!\w|[,.]\d)", window)
-                   for window in beside for form in said), (name, default, beside)
+    assert named - NOT_SETTINGS == set(table), named - NOT_SETTINGS ^ set(table)
+
+
+def test_the_prose_says_a_setting_s_default_as_the_table_does():
+    """Where the README's prose gives a setting's default, it is in parentheses right after its
+    name ('the last `ZONESTAT_KEEP_SNAPSHOTS` (7) snapshots'), and it is the one zonestat reads."""
+    from zonestat.settings import DEFAULTS
+
+    text = (REPO / "README.md").read_text(encoding="utf-8").split("## Settings")[0]
+    said = re.findall(r"`(ZONESTAT_[A-Z0-9_]+)`\s+\(`?([^`),]+(?:,\d{3})*)", text)
+    assert len(said) >= 12, said
+    assert [(name, default.replace(",", "")) for name, default in said] == \
+        [(name, DEFAULTS[name]) for name, _ in said]
+    # and no default said some other way: a number set apart from its name by words
+    assert not re.findall(r"`ZONESTAT_[A-Z0-9_]+`,? (?:default|\d)", text)
+
+
+def test_dbt_s_profile_falls_back_on_the_defaults_zonestat_reads():
+    """dbt run by hand reads the variables itself (profiles.yml), with its own fallbacks."""
+    from zonestat.settings import DEFAULTS
+
+    profile = (REPO / "dbt_project" / "profiles.yml").read_text(encoding="utf-8")
+    fallbacks = dict(re.findall(r"env_var\('(ZONESTAT_\w+)', '([^']*)'\)", profile))
+    assert len(fallbacks) >= 4 and fallbacks == {k: DEFAULTS[k] for k in fallbacks}

@@ -1,6 +1,6 @@
 """The settings zonestat reads from its environment, each with its default, written once.
 
-The README names each setting with its default (tests/test_readme.py holds the two together).
+The README's settings table lists each with its default (tests/test_readme.py holds the two together).
 They are read when called, never at import: a test, a worker process or a run sees the
 environment it was given. dbt's profiles.yml reads the variables it needs itself.
 """
@@ -31,12 +31,15 @@ DEFAULTS = {
     "ZONESTAT_KEEP_SNAPSHOTS": "7",
     "ZONESTAT_KEEP_DBT_RUNS": "5",
     "ZONESTAT_KEEP_RUNS": "500",
-    # PostgreSQL (ZONESTAT_PG_HOST, _USER, _PASSWORD and _READER_PASSWORD have no default)
+    # PostgreSQL (WITHOUT_DEFAULT: its host, user and passwords)
     "ZONESTAT_PG_PORT": "5432",
     "ZONESTAT_PG_DATABASE": "zonestat",
     "ZONESTAT_PG_WORK_MEM": "128MB",
     "ZONESTAT_PG_READER": "zonestat_reader",
 }
+
+# Read where they are needed, with nothing to fall back on: a server's address and its secrets.
+WITHOUT_DEFAULT = ("ZONESTAT_PG_HOST", "ZONESTAT_PG_USER", "ZONESTAT_PG_PASSWORD", "ZONESTAT_PG_READER_PASSWORD")
 
 
 def setting(name: str) -> str:
