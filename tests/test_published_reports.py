@@ -449,9 +449,15 @@ def test_the_ui_names_the_boards_whose_reports_are_wrong_with_their_corrections(
     assert periods == sorted(periods, reverse=True) and len(set(periods)) > 1
     thai_binh = next(line for line in lines if "2019-11" in line and "Thái Bình" in line)
     assert " → " in thai_binh.rsplit("|", 2)[1]  # its top suggested correction, on the board's row
-    assert isinstance(meta["latest_period_errors"], int)
+    errors = query(warehouse.published_db, f"""select count(*) as n from dq_findings
+        where severity = 'error' and period_key = '{meta["latest_period"]}'""")["n"][0]
+    assert meta["latest_period_errors"] == errors and isinstance(meta["latest_period_errors"], int)
     landing = latest_metadata(warehouse, "landing", "submissions")
-    assert isinstance(landing["submissions_accepted"], int) and isinstance(landing["submissions_rejected"], int)
+    outcomes = query(warehouse.published_db, "select outcome, count(*) as n from fct_submissions group by outcome")
+    counts = dict(zip(outcomes["outcome"], outcomes["n"]))  # one refresh took in every file
+    assert (landing["submissions_accepted"], landing["submissions_rejected"]) == \
+        (counts.get("accepted", 0), counts.get("rejected", 0))
+    assert isinstance(landing["submissions_accepted"], int) and landing["submissions_accepted"] > 0
     with DagsterInstance.from_config(str(warehouse.dagster_home)) as instance:
         [record] = instance.event_log_storage.get_asset_check_execution_history(
             AssetCheckKey(AssetKey("fct_investment"), "fct_investment_reported_figures_consistent"), limit=1)
