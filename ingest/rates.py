@@ -20,6 +20,7 @@ import csv
 import json
 import os
 from dataclasses import dataclass, field
+from itertools import zip_longest
 from pathlib import Path
 
 from ingest import land
@@ -58,9 +59,10 @@ def read_rates(data: bytes, file_name: str) -> tuple[list[dict], list[Finding]]:
         if not any(c.strip() for c in cells):
             continue
         value = dict(zip(header, (c.strip() for c in cells)))
-        if any(c.strip() for c in cells[len(header):]):  # a source with a comma, unquoted: never cut short
+        # a source with a comma, unquoted, spills into a cell without a column name: never cut short
+        if any(c.strip() for name, c in zip_longest(header, cells, fillvalue="") if not name):
             findings.append(Finding("rates.cells", ERROR, msg("rates.cells", file=file_name, line=number,
-                                                              found=len(cells), expected=len(header)),
+                                                              found=len(cells), expected=sum(map(bool, header))),
                                     cell=f"line {number}", found=", ".join(cells)))
             continue
         year_text, rate_text = value.get("year", ""), value.get("vnd_per_usd", "")

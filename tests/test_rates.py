@@ -32,8 +32,8 @@ def test_each_bad_cell_of_a_rates_file_is_named_in_both_languages():
 
 
 def test_a_source_with_a_comma_is_kept_whole_when_quoted_and_refused_when_not(tmp_path):
-    """The sample's own source has a comma ("synthetic: zonestat sample, not a published rate"): it was
-    written unquoted and read cut short at the comma, without a word."""
+    """A source may have a comma, as the sample's own has ("synthetic: zonestat sample, not a
+    published rate"); unquoted, its rest would spill into a cell without a column name."""
     from ingest.rates import write_rates
 
     source = "State Bank of Viet Nam, Hanoi office"
@@ -45,6 +45,13 @@ def test_a_source_with_a_comma_is_kept_whole_when_quoted_and_refused_when_not(tm
     [finding] = findings
     assert not rows and finding.cell == "line 2" and "must be in double quotes" in finding.text.en
     assert "ngoặc kép" in finding.text.vi
+    # the same when a spreadsheet saved the header with an empty last column
+    rows, findings = read_rates(f"year,vnd_per_usd,basis,source,\n2024,25.300,annual average,{source}\n".encode(),
+                                "saved.csv")
+    [finding] = findings
+    assert not rows and "5 cells where the first line names 4 columns" in finding.text.en
+    rows, findings = read_rates(b"year,vnd_per_usd,basis,source,\n2024,25.300,annual average,SBV,\n", "saved.csv")
+    assert not findings and rows[0]["source"] == "SBV"
 
 
 def test_a_refused_rates_file_is_named_for_the_refresh_s_summary(zhome):
