@@ -531,10 +531,12 @@ def cmd_docs(args: argparse.Namespace) -> int:
             print(done.stdout[-3000:], file=sys.stderr)
             return 1
         page = (Path(tmp) / "target" / "static_index.html").read_text(encoding="utf-8")
-    # a no-op tracker, defined before dbt's scripts, keeps the page from asking the internet for one
-    page = page.replace("<head>", f"<head>{DOCS_NO_TRACKER}", 1)
+    head = re.search(r"<head[^>]*>", page)
+    if head is None:  # a page zonestat cannot keep offline is not written
+        print("zonestat docs: dbt's page has no <head>; it was not written", file=sys.stderr)
+        return 1
+    page = page[:head.end()] + DOCS_NO_TRACKER + page[head.end():]  # before dbt's scripts
     out.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(out / "target", ignore_errors=True)  # where earlier versions left dbt's artifacts
     (out / "index.html").write_text(page, encoding="utf-8")
     print(f"dbt docs of the published warehouse: {out / 'index.html'} (open it in a browser; no server needed)")
     return 0
