@@ -66,7 +66,10 @@ def test_a_rule_finding_of_validate_names_its_sheet_as_a_door_finding_does():
 
     finding = dict.fromkeys(("message", "message_vi", "expected", "found", "suggestion", "suggestion_vi",
                              "suggested_cells", "suggested_values"))
-    rows = [finding | {"rule_id": "balance.inv", "severity": "error", "source_cells": "Số liệu!G11, Số liệu!G12"},
-            finding | {"rule_id": "growth.inv", "severity": "warning", "source_cells": "line 5, line 6"}]
-    found = _rule_findings(pd.DataFrame(rows))
-    assert [(f["sheet"], f["cell"]) for f in found] == [("Số liệu", "Số liệu!G11, Số liệu!G12"), ("", "line 5, line 6")]
+    rows = [finding | {"rule_id": "balance.inv", "severity": "error", "source_cells": "Biểu 1, 2!G11, Biểu 1, 2!G12"},
+            finding | {"rule_id": "growth.inv", "severity": "warning", "source_cells": "Số liệu!G9"}]
+    found = _rule_findings(pd.DataFrame(rows), {"Biểu 1, 2", "Biểu 1", "Số liệu"})
+    assert [(f["sheet"], f["cell"]) for f in found] == [("Biểu 1, 2", "Biểu 1, 2!G11, Biểu 1, 2!G12"),
+                                                        ("Số liệu", "Số liệu!G9")]
+    [in_a_csv] = _rule_findings(pd.DataFrame([rows[0] | {"source_cells": "line 5, line 6"}]), {""})
+    assert (in_a_csv["sheet"], in_a_csv["cell"]) == ("", "line 5, line 6")

@@ -337,30 +337,33 @@ def _validation_report(sub, same_bytes_as: list[str], by_rules=None) -> dict:
                      "name": meta.reporter_name} if meta else dict.fromkeys(("kind", "code", "vintage", "name")),
         "period": meta.period if meta else None, "report_status": meta.status if meta else None,
         "figures": figures,
-        "findings": [f.as_dict() for f in sub.findings] + _rule_findings(by_rules),
+        "findings": [f.as_dict() for f in sub.findings] + _rule_findings(
+            by_rules, set(sub.figures["source_sheet"]) if len(sub.figures) else set()),
     }
 
 
-def _rule_findings(findings) -> list[dict]:
-    """The warehouse rules' findings on one file as validate reports them, worst first, then by cell."""
+def _rule_findings(findings, sheets: set[str]) -> list[dict]:
+    """The warehouse rules' findings on one file (whose figures are on `sheets`) as validate reports
+    them, worst first, then by cell."""
     from expectations.quality import vn_number
 
     if findings is None or not len(findings):
         return []
     findings = findings.astype(object).where(findings.notna(), None)  # JSON's null, not NaN
     out = [{"rule": f["rule_id"], "severity": f["severity"], "message": f["message"], "message_vi": f["message_vi"],
-            "sheet": _first_sheet(f["source_cells"]), "cell": f["source_cells"] or "", "expected": vn_number(f["expected"]),
+            "sheet": _first_sheet(f["source_cells"], sheets), "cell": f["source_cells"] or "", "expected": vn_number(f["expected"]),
             "found": vn_number(f["found"]), "suggestion": f["suggestion"], "suggestion_vi": f["suggestion_vi"],
             "suggested_cells": f["suggested_cells"], "suggested_values": f["suggested_values"]}
            for f in findings.to_dict("records")]
     return sorted(out, key=lambda f: (reference.severities().index(f["severity"]), f["cell"]))
 
 
-def _first_sheet(cells: str | None) -> str:
-    """The sheet of a rule finding's first cell ('Số liệu!G11, Số liệu!G12' -> 'Số liệu'), as a door
-    finding gives its sheet; '' for a CSV's lines. The first cell is always of the file's own report,
-    so never prefixed with another period."""
-    return (cells or "").split(", ")[0].rpartition("!")[0]
+def _first_sheet(cells: str | None, sheets: set[str]) -> str:
+    """The sheet of a rule finding's first cell ('Số liệu!G11, Số liệu!G12' -> 'Số liệu'), one of the
+    file's `sheets` (a sheet's name may have a comma or a '!'), as a door finding gives its sheet;
+    '' for a CSV's lines. The first cell is always of the file's own report, so never prefixed with
+    another period."""
+    return max((s for s in sheets if s and (cells or "").startswith(f"{s}!")), key=len, default="")
 
 
 def _count(n: int, noun: str) -> str:
