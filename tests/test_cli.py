@@ -73,3 +73,20 @@ def test_a_rule_finding_of_validate_names_its_sheet_as_a_door_finding_does():
                                                         ("Số liệu", "Số liệu!G9")]
     [in_a_csv] = _rule_findings(pd.DataFrame([rows[0] | {"source_cells": "line 5, line 6"}]), {""})
     assert (in_a_csv["sheet"], in_a_csv["cell"]) == ("", "line 5, line 6")
+
+
+def test_a_postgresql_that_cannot_be_reached_is_said_in_a_line(tmp_path, monkeypatch, capsys):
+    from zonestat.cli import main
+
+    monkeypatch.setenv("ZONESTAT_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("ZONESTAT_DBT_TARGET", "postgres")
+    for name, value in (("ZONESTAT_PG_HOST", "127.0.0.1"), ("ZONESTAT_PG_PORT", "1"), ("ZONESTAT_PG_USER", "zonestat")):
+        monkeypatch.setenv(name, value)  # port 1: nothing listens there
+    for command in ("refresh", "findings"):
+        assert main([command]) == 2
+        said = capsys.readouterr().err
+        assert said.startswith(f"zonestat {command}: cannot connect to PostgreSQL at 127.0.0.1:1, database zonestat")
+        assert "Traceback" not in said and "ZONESTAT_PG_PORT" in said
+    monkeypatch.setenv("ZONESTAT_DBT_TARGET", "oracle")
+    assert main(["findings"]) == 2
+    assert "ZONESTAT_DBT_TARGET='oracle': zonestat builds on duckdb or postgres" in capsys.readouterr().err

@@ -649,9 +649,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from zonestat.target import TargetUnusable
+
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except TargetUnusable as unusable:
+        print(f"zonestat {args.command}: {unusable}", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # `zonestat findings | head`: the reader has what it wanted
         sys.stderr.close()
         return 0

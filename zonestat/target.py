@@ -15,10 +15,14 @@ DUCKDB, POSTGRES = "duckdb", "postgres"
 TARGETS = (DUCKDB, POSTGRES)
 
 
+class TargetUnusable(RuntimeError):
+    """The engine the settings name cannot be used as they stand: said in a line, not a traceback."""
+
+
 def dbt_target() -> str:
     target = setting("ZONESTAT_DBT_TARGET")
     if target not in TARGETS:
-        raise ValueError(f"ZONESTAT_DBT_TARGET={target!r}: zonestat builds on {' or '.join(TARGETS)}")
+        raise TargetUnusable(f"ZONESTAT_DBT_TARGET={target!r}: zonestat builds on {' or '.join(TARGETS)}")
     return target
 
 
@@ -38,7 +42,7 @@ def pg_settings() -> dict[str, str]:
     """libpq's keywords from the ZONESTAT_PG_* variables (the port defaults to 5432)."""
     missing = [n for n in ("ZONESTAT_PG_HOST", "ZONESTAT_PG_USER") if not os.environ.get(n)]
     if missing:
-        raise RuntimeError(f"ZONESTAT_DBT_TARGET=postgres needs {', '.join(missing)} (see the README)")
+        raise TargetUnusable(f"ZONESTAT_DBT_TARGET=postgres needs {', '.join(missing)} (see the README)")
     return {
         "host": os.environ["ZONESTAT_PG_HOST"],
         "port": setting("ZONESTAT_PG_PORT"),
@@ -56,4 +60,12 @@ def connect_postgres(**overrides: str):
     settings = pg_settings()
     if "options" in overrides:  # the caller's settings beside zonestat's
         overrides["options"] = f"{settings['options']} {overrides['options']}"
-    return psycopg2.connect(**(settings | overrides))
+    settings |= overrides
+    try:
+        return psycopg2.connect(**settings)
+    except psycopg2.OperationalError as refused:  # no server there, a wrong password, no such database
+        reason = " ".join(str(refused).split())
+        raise TargetUnusable(
+            f"cannot connect to PostgreSQL at {settings['host']}:{settings['port']}, database {settings['dbname']}, "
+            f"as {settings['user']}: {reason} (ZONESTAT_PG_HOST, ZONESTAT_PG_PORT, ZONESTAT_PG_DATABASE, "
+            "ZONESTAT_PG_USER and ZONESTAT_PG_PASSWORD; see the README)") from refused
