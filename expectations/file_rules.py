@@ -12,6 +12,7 @@ rules that compare a report with others run too: growth claims, history, year-to
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -23,6 +24,7 @@ from expectations.catalogue import load
 from expectations.relations import outside_dbt
 from ingest.parse import Submission
 from zonestat.config import DBT_PROJECT_DIR
+from zonestat.warehouse import Warehouse
 
 # The rules' models by what they compare a file's figures with: nothing else (the rules within one
 # report), and the warehouse's other reports of the reporter (last year, the year's earlier reports,
@@ -72,15 +74,34 @@ def _reference(con: duckdb.DuckDBPyConnection, name: str) -> None:
                 [str(DBT_PROJECT_DIR / "seeds" / f"{name}.csv")])
 
 
-def load_file_facts(con: duckdb.DuckDBPyConnection, subs: list[Submission], against: Path | None = None) -> None:
-    """The submissions' figures as the fact tables of `con` (with `against`, among the published
-    warehouse's, in place of the versions they would supersede), and the reference tables the
-    rules read."""
+def _copy_from_postgres(con: duckdb.DuckDBPyConnection, w: Warehouse, sql: str, table: str) -> None:
+    """A PostgreSQL query's rows appended to a DuckDB table, through CSV (COPY): each value cast to
+    the table's own type, as DuckDB's attach of a published file gives them. COPY writes NULL
+    bare and an empty text quoted, which DuckDB then reads apart."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "rows.csv"
+        with path.open("w", encoding="utf-8") as out, w.con.cursor() as cur:
+            cur.copy_expert(f"copy ({sql}) to stdout with (format csv, header)", out)
+        con.execute(f"insert into {table} select * from read_csv(?, header = true, all_varchar = true, allow_quoted_nulls = false)",
+                    [str(path)])
+
+
+def load_file_facts(con: duckdb.DuckDBPyConnection, subs: list[Submission], against: Path | Warehouse | None = None,
+                    ) -> None:
+    """The submissions' figures as the fact tables of `con` (with `against`, a published DuckDB file
+    or PostgreSQL's published schema, among the published warehouse's, in place of the versions
+    they would supersede), and the reference tables the rules read."""
     for name in ("indicators", "province_succession"):
         _reference(con, name)
     con.execute("alter table province_succession alter from_vintage type integer")
-    if against is not None:
+    if isinstance(against, Warehouse):  # PostgreSQL's tables, as a DuckDB attach would show them
+        con.execute("attach ':memory:' as published")
+        con.execute("create table published.main.dim_exchange_rate(year integer, vnd_per_usd double)")
+        _copy_from_postgres(con, against, "select year, vnd_per_usd from dim_exchange_rate",
+                            "published.main.dim_exchange_rate")
+    elif against is not None:
         con.execute("attach ? as published (read_only)", [str(against)])
+    if against is not None:
         con.execute("create table exchange_rates as select year, vnd_per_usd from published.main.dim_exchange_rate")
     else:
         con.execute("create table exchange_rates(year integer, vnd_per_usd double)")
@@ -95,6 +116,10 @@ def load_file_facts(con: duckdb.DuckDBPyConnection, subs: list[Submission], agai
         "period_year": s.metadata.period_year, "period_month": s.metadata.period_month,
         "revision_number": 1, "n_revisions": 1} for s in subs]))
     con.execute(f"create table file_facts as {FILE_FACTS_SQL}")
+    if isinstance(against, Warehouse):
+        for table in quality.FACT_TABLES:
+            con.execute(f"create table published.main.{table} as select {CELL_COLUMNS} from file_facts limit 0")
+            _copy_from_postgres(con, against, f"select {CELL_COLUMNS} from {table}", f"published.main.{table}")
     for table in quality.FACT_TABLES:
         domain = table.removeprefix("fct_")
         rows = f"select {CELL_COLUMNS} from file_facts where domain = '{domain}'"
@@ -108,7 +133,7 @@ def load_file_facts(con: duckdb.DuckDBPyConnection, subs: list[Submission], agai
         con.execute(f"create table {table} as {rows}")
 
 
-def findings_of_files(subs: list[Submission], against: Path | None = None) -> dict[str, pd.DataFrame]:
+def findings_of_files(subs: list[Submission], against: Path | Warehouse | None = None) -> dict[str, pd.DataFrame]:
     """The rule findings of each accepted submission with figures, by submission id (each with
     rule_id, severity, source_cells, message, message_vi, suggestion, suggestion_vi...)."""
     subs = [s for s in subs if not s.rejected and len(s.figure_table)]

@@ -245,6 +245,13 @@ def test_the_same_files_make_the_same_warehouse_on_duckdb_and_on_postgresql(zhom
         findings = {engine: sorted(json.loads(cli(h, engine, "findings", "--json")), key=lambda f: f["finding_id"])
                     for h, engine in ((on_duckdb, "duckdb"), (on_postgres, "postgres"))}
         assert len(findings["duckdb"]) > 5 and findings["duckdb"] == findings["postgres"]
+        # a file checked among the published reports, as if it had arrived: the same on both engines
+        typed_in_dong = tmp_path / "typed-in-dong.xlsx"
+        another_version(source, typed_in_dong, "chinh_thuc", factor=1000)
+        checked = {engine: json.loads(cli(h, engine, "validate", str(typed_in_dong), "--against", "published", "--json"))
+                   for h, engine in ((on_duckdb, "duckdb"), (on_postgres, "postgres"))}
+        assert checked["duckdb"] == checked["postgres"]
+        assert "magnitude.against_history" in {f["rule"] for f in checked["postgres"][0]["findings"]}
         summaries = {engine: cli(h, engine, "refresh") for h, engine in ((on_duckdb, "duckdb"), (on_postgres, "postgres"))}
         assert "Published warehouse: postgresql://127.0.0.1" in summaries["postgres"]
         counts = [[line for line in summaries[e].splitlines() if line.startswith(("Submissions:", "Door findings",

@@ -18,6 +18,8 @@ from typing import NamedTuple
 from zonestat import reference, target, warehouse
 from zonestat.text import fold, location_vi
 
+PUBLISHED = "published"  # validate --against: the warehouse zonestat publishes, whichever its engine
+
 
 def _years(text: str) -> tuple[int, int]:
     first, _, last = text.partition("-")
@@ -277,16 +279,20 @@ def cmd_validate(args: argparse.Namespace) -> int:
             continue
         first_of[digest] = []
         files.append((path, digest))
-    against = Path(args.against) if args.against else None
-    if against is not None and not against.is_file():
-        print(f"zonestat validate: --against {against}: no such warehouse file (the published one is "
-              f"ZONESTAT_HOME/warehouse.duckdb)", file=sys.stderr)
+    if args.against not in (None, PUBLISHED) and not Path(args.against).is_file():
+        print(f"zonestat validate: --against {args.against}: no such warehouse file (say `--against {PUBLISHED}` "
+              f"for the one zonestat publishes, on either engine)", file=sys.stderr)
         return 2
     subs = read_files(files, start_method="fork")  # no threads here: a forked reader starts without imports
     check_without_gx(subs)
     from expectations.file_rules import findings_of_files
 
-    by_rules = findings_of_files(subs, against)
+    with _warehouse_to_check_against(args.against) as against:
+        if args.against == PUBLISHED and against is None:
+            print("zonestat validate: --against published: nothing is published yet (run a refresh first)",
+                  file=sys.stderr)
+            return 2
+        by_rules = findings_of_files(subs, against)
     reports = [_validation_report(s, first_of[s.submission_id], by_rules.get(s.submission_id)) for s in subs]
     if args.json:
         print(json.dumps(reports, ensure_ascii=False, indent=2, default=str))
@@ -312,6 +318,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 if f.get("suggestion"):
                     print(" " * 53 + (f["suggestion_vi"] if vi else f["suggestion"]))
     return 0 if all(r["status"] == "accepted" for r in reports) else 1
+
+
+@contextlib.contextmanager
+def _warehouse_to_check_against(against: str | None):
+    """`validate --against`'s warehouse: a DuckDB file's path, or the published warehouse on the
+    engine zonestat builds on (the newest DuckDB snapshot, or PostgreSQL's schema `main`)."""
+    from zonestat.config import home
+
+    if against != PUBLISHED:
+        yield None if against is None else Path(against)
+        return
+    h = home()
+    if not target.on_postgres():  # the file, which file_rules attaches itself
+        yield h.last_publication()
+        return
+    with warehouse.published(h) as w:
+        yield w
 
 
 def _validation_report(sub, same_bytes_as: list[str], by_rules=None) -> dict:
@@ -615,8 +638,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=["vi", "en"], default="vi",
                    help="language of the findings in the text output (default: vi, Vietnamese)")
     p.add_argument("--against", metavar="WAREHOUSE", default=None,
-                   help="a published warehouse (ZONESTAT_HOME/warehouse.duckdb) to check growth claims, history "
-                        "and year-to-date flows against (default: none, only the rules within the file)")
+                   help=f"`{PUBLISHED}` (the warehouse zonestat publishes, on DuckDB or PostgreSQL) or a DuckDB "
+                        "warehouse file, to check growth claims, history and year-to-date flows against "
+                        "(default: none, only the rules within the file)")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("withdraw", help="take a submission out of the current facts (kept in the history)")
