@@ -23,7 +23,7 @@ from expectations.catalogue import CATALOGUE_TABLES, RULE_MODELS, Rule, catalogu
 from expectations.relations import OUTSIDE_DBT, outside_dbt
 from zonestat import reference, target
 from zonestat.config import DBT_PROJECT_DIR
-from zonestat.notation import vn_format
+from zonestat.notation import en_format, vn_format
 from zonestat.warehouse import Warehouse, as_warehouse
 
 FACT_TABLES = reference.fact_tables()
@@ -317,3 +317,14 @@ def vn_number(x: float | None) -> str:
     if x is None or pd.isna(x):
         return "?"
     return vn_format(x, 3, trim=True)
+
+
+def en_number(x: float | None) -> str:
+    """English notation for the English messages: 81770.544 -> '81,770.544'. A figure in Vietnamese
+    notation would read a thousand times smaller to an English reader ('about 1.958 times')."""
+    if x is None or pd.isna(x):
+        return "?"
+    return en_format(x, 3, trim=True)
+
+
+NUMBER_IN = {"en": en_number, "vi": vn_number}  # a finding's figures in its message's language

@@ -26,6 +26,7 @@ def test_a_rule_of_a_known_kind_is_one_catalogue_entry(tmp_path, monkeypatch):
         found = file_rules.findings_of_files([sub])[sub.submission_id]
     [finding] = found[found["rule_id"] == "bound.disbursed_within_implemented_example"].to_dict("records")
     assert finding["severity"] == "warning"
-    assert finding["message"] == "disbursed capital (1.305) is above implemented capital (120,5)"
+    # each message in its language's notation: 1.305 typed in a Vietnamese file is 1,305 to an English reader
+    assert finding["message"] == "disbursed capital (1,305) is above implemented capital (120.5)"
     assert finding["message_vi"] == "vốn giải ngân (1.305) lớn hơn vốn thực hiện (120,5)"
     assert str(finding["suggestion"]).startswith("Probably: "), finding["suggestion"]  # the search knows it too

@@ -48,7 +48,7 @@ def _quarterly_exports_falling(inbox):
 def test_a_year_to_date_figure_below_the_previous_quarter_is_flagged(warehouse):
     fell = findings(warehouse, "reporter_id = 'province:2008:75' and rule_id = 'monotonic.year_to_date_flow'")
     assert fell["period_key"].tolist() == ["2019-09"], fell.to_string()
-    assert fell["message"].iloc[0] == "TRD_EXPORT TONG: the year-to-date figure fell from 2.500 (2019-06) to 2.450"
+    assert fell["message"].iloc[0] == "TRD_EXPORT TONG: the year-to-date figure fell from 2,500 (2019-06) to 2,450"
     assert fell["message_vi"].iloc[0] == "TRD_EXPORT TONG: số lũy kế từ đầu năm giảm từ 2.500 (2019-06) xuống 2.450"
 
 
@@ -133,7 +133,7 @@ def test_red_river_delta_disbursement_rate_is_a_ratio_mismatch(warehouse):
 def test_red_river_delta_rate_is_explained_by_the_years_licensed_capital_not_a_typing_slip(warehouse):
     # 3.156 of the 5.890 million USD licensed in 2019 is 53,6%: the report's base, not 56.615 registered.
     rate = findings(warehouse, "reporter_id = 'bloc:DBSH' and rule_id = 'ratio.disbursement_rate'").iloc[0]
-    assert "capital licensed in the year" in rate["message"] and "= 53,582%" in rate["message"], rate["message"]
+    assert "capital licensed in the year" in rate["message"] and "= 53.582%" in rate["message"], rate["message"]
     assert "vốn cấp mới và tăng thêm trong năm" in rate["message_vi"]
     assert rate["suggestion"] is None or pd.isna(rate["suggestion"])  # no '3.156 -> 3,156', no '54 -> 0,054'
     assert "INV_LICENSED_CAP" in rate["source_cells"] or len(rate["source_cells"].split(", ")) == 4

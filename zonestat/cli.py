@@ -313,7 +313,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 severity = msg(f"severity.{f['severity']}").render(args.lang)
                 text = f["message_vi"] if vi else f["message"]
                 print(f"  {severity:9} {f['rule']:28} {where:12} {text}")
-                if f["found"] and f["found"] not in text:  # what the file holds instead, when the message does not say
+                # what the file holds instead, when a door finding's message does not say (a rule's always does)
+                if f["found"] and f["found"] not in text and "suggested_cells" not in f:
                     print(" " * 53 + msg("finding.found", found=f["found"]).render(args.lang))
                 if f.get("suggestion"):
                     print(" " * 53 + (f["suggestion_vi"] if vi else f["suggestion"]))

@@ -139,10 +139,16 @@ def rounding_tolerance(decimals: int) -> float:
     return 0.5 * 10.0 ** (-decimals)
 
 
-def vn_format(x: float, decimals: int, trim: bool = False) -> str:
-    """Write a number in Vietnamese notation ('.' groups thousands, ',' is the decimal mark):
-    vn_format(1162.79, 2) -> '1.162,79'; with trim, padding zeros go: vn_format(549.9580, 4, True) -> '549,958'."""
+def en_format(x: float, decimals: int, trim: bool = False) -> str:
+    """Write a number in English notation (',' groups thousands, '.' is the decimal mark):
+    en_format(1162.79, 2) -> '1,162.79'; with trim, padding zeros go: en_format(549.9580, 4, True) -> '549.958'."""
     text = f"{x:,.{decimals}f}"
     if trim and "." in text:
         text = text.rstrip("0").rstrip(".")
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return text
+
+
+def vn_format(x: float, decimals: int, trim: bool = False) -> str:
+    """Write a number in Vietnamese notation ('.' groups thousands, ',' is the decimal mark):
+    vn_format(1162.79, 2) -> '1.162,79'; with trim, padding zeros go: vn_format(549.9580, 4, True) -> '549,958'."""
+    return en_format(x, decimals, trim).replace(",", "\x00").replace(".", ",").replace("\x00", ".")
