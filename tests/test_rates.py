@@ -7,7 +7,7 @@ import time
 import pytest
 
 from ingest.rates import read_rates
-from tests.fixtures.homes import query, run_refresh
+from tests.fixtures.homes import pointed_at, query
 from tests.fixtures.workbooks import row, workbook
 
 HEADER = "year,vnd_per_usd,basis,source\n"
@@ -77,12 +77,21 @@ def test_a_link_in_the_rates_folder_is_refused_without_being_read(zhome):
 
 
 @pytest.mark.slow
-def test_supplied_rates_convert_the_years_the_seed_lacks_and_a_bad_file_waits_in_quarantine(zhome):
+def test_supplied_rates_convert_the_years_the_seed_lacks_and_a_bad_file_waits_in_quarantine(zhome, capsys):
+    from zonestat import cli
+
+    def refresh_says() -> str:  # the summary `zonestat refresh` prints
+        pointed_at(zhome)
+        capsys.readouterr()
+        assert cli.main(["refresh"]) == 0
+        return capsys.readouterr().out
+
     workbook(zhome.inbox / "ha_noi_2024.xlsx", [row("INV_NEW_CAP", "100", unit="triệu USD", breakdown="NN")],
              meta=[("ma_tinh", "01"), ("ky_bao_cao", "2024-12"), ("trang_thai", "chinh_thuc")])
     zhome.rates.mkdir(parents=True, exist_ok=True)
     (zhome.rates / "bad.csv").write_text(HEADER + "2024,abc,avg,SBV\n", encoding="utf-8")
-    assert run_refresh(zhome)
+    said = refresh_says()
+    assert f"  exchange rates refused now ({zhome.quarantine / 'rates'}): bad.csv, line 2" in said, said
     converted = "select value_vnd_bn, fx_vnd_per_usd from fct_investment where indicator_code = 'INV_NEW_CAP'"
     assert query(zhome.published_db, converted).iloc[0].isna().all()  # no rate for 2024 yet
     [kept] = (zhome.quarantine / "rates").iterdir()
@@ -93,10 +102,17 @@ def test_supplied_rates_convert_the_years_the_seed_lacks_and_a_bad_file_waits_in
     (zhome.rates / "sbv.csv").write_text(HEADER + "2024,25.300,annual average,State Bank of Viet Nam\n", encoding="utf-8")
     time.sleep(0.05)  # the file system's clock moves in ticks of a few milliseconds
     (zhome.rates / "sbv-revised.csv").write_text(HEADER + "2024,25.400,annual average,SBV (revised)\n", encoding="utf-8")
-    assert run_refresh(zhome)
+    said = refresh_says()
     assert query(zhome.published_db, converted).iloc[0].tolist() == [2540.0, 25400.0]
+    assert "  dq_findings: " in said and "refused now" not in said  # the note that 2024 had no rate is gone
     rates = query(zhome.published_db, "select year, vnd_per_usd, source from dim_exchange_rate order by year")
     assert rates.iloc[-1].tolist() == [2024, 25400.0, "SBV (revised)"] and 2019 in set(rates["year"])
+    # A later revision converts the figures again, adding and removing no row or column: the summary says which.
+    time.sleep(0.05)
+    (zhome.rates / "sbv-final.csv").write_text(HEADER + "2024,25.500,annual average,SBV (final)\n", encoding="utf-8")
+    said = refresh_says()
+    assert query(zhome.published_db, converted).iloc[0].tolist() == [2550.0, 25500.0]
+    assert "No table's rows or columns changed since the last publication." in said, said
 
 
 @pytest.mark.slow
