@@ -272,7 +272,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         path = Path(name)
         try:
             digest = sha256(path.read_bytes())
-        except OSError:  # missing or unreadable: the reader says so in the file's finding
+        except OSError:  # unreadable (permissions, a folder): the reader says so in the file's finding
             digest = sha256(str(path).encode())
         if digest in first_of:  # the same bytes again: one report, not a second set of findings
             first_of[digest].append(path.name)
