@@ -119,8 +119,7 @@ def ingest_rates(home: Home) -> RatesOutcome:
     land.ensure_layout(home.landing)
     for path, data, file_id in pending(home):
         if data is None:
-            outcome.rejected[path.name] = [Finding("file.link", ERROR, msg("inbox.link", file=path.name,
-                                                                             target=os.readlink(path)))]
+            outcome.rejected[path.name] = [_link_refused(path)]
             continue
         quarantined = _quarantined(home, file_id)
         rows, findings = read_rates(data, path.name)
@@ -137,15 +136,21 @@ def ingest_rates(home: Home) -> RatesOutcome:
     return outcome
 
 
+def _link_refused(path: Path) -> Finding:
+    return Finding("file.link", ERROR, msg("inbox.link", file=path.name, target=os.readlink(path)))
+
+
 def refused_since(home: Home, when: float) -> list[str]:
     """The first finding of each rates file quarantined since `when` (a time.time()), which names
-    the file: what a refresh's summary says beside the submissions it rejected."""
+    the file, and of each link in the rates folder, refused at every refresh while it stays there
+    (nothing of it is quarantined): what a refresh's summary says beside the submissions it rejected."""
     folder = home.quarantine / "rates"
     found = []
     for record in sorted(folder.glob("*/findings.json")) if folder.exists() else []:
         if record.stat().st_mtime >= when:
             found.append(json.loads(record.read_text(encoding="utf-8"))["findings"][0]["message"])
-    return found
+    links = sorted(p for p in home.rates.glob("*.csv") if p.is_symlink()) if home.rates.exists() else []
+    return found + [_link_refused(p).message for p in links]
 
 
 def write_rates(path: Path, rates: dict[int, float], basis: str, source: str) -> Path:

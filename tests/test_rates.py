@@ -67,13 +67,16 @@ def test_a_refused_rates_file_is_named_for_the_refresh_s_summary(zhome):
 
 
 def test_a_link_in_the_rates_folder_is_refused_without_being_read(zhome):
-    from ingest.rates import ingest_rates
+    from ingest.rates import ingest_rates, refused_since
 
     zhome.rates.mkdir(parents=True, exist_ok=True)
     (zhome.rates / "ty_gia.csv").symlink_to("/etc/passwd")
     outcome = ingest_rates(zhome)
     assert outcome.rejected["ty_gia.csv"][0].rule == "file.link" and not outcome.accepted
     assert not (zhome.quarantine / "rates").exists()
+    # nothing of it is kept, so each refresh's summary names it while it is there
+    [said] = refused_since(zhome, time.time())
+    assert said.startswith("ty_gia.csv") and "/etc/passwd" in said, said
 
 
 @pytest.mark.slow
