@@ -137,7 +137,7 @@ def ingest_rates(home: Home) -> RatesOutcome:
 
 
 def _link_refused(path: Path) -> Finding:
-    return Finding("file.link", ERROR, msg("inbox.link", file=path.name, target=os.readlink(path)))
+    return Finding("file.link", ERROR, msg("rates.link", file=path.name, target=os.readlink(path)))
 
 
 def refused_since(home: Home, when: float) -> list[str]:

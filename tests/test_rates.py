@@ -76,7 +76,7 @@ def test_a_link_in_the_rates_folder_is_refused_without_being_read(zhome):
     assert not (zhome.quarantine / "rates").exists()
     # nothing of it is kept, so each refresh's summary names it while it is there
     [said] = refused_since(zhome, time.time())
-    assert said.startswith("ty_gia.csv") and "/etc/passwd" in said, said
+    assert said.startswith("ty_gia.csv") and "/etc/passwd" in said and "into the rates folder" in said, said
 
 
 @pytest.mark.slow
