@@ -53,29 +53,29 @@ def _explain(raw: pd.DataFrame) -> pd.DataFrame:
         rule = rules[r["rule_id"]]
         indicators = str(r.get("indicators") or "").split(",")
         breakdowns = str(r.get("breakdowns") or "").split(",")
-        def said(n) -> _Params:  # the figures in a language's notation (quality.NUMBER_IN)
-            return _Params(None, {
-                "indicator": indicators[0], "breakdown": breakdowns[0],
-                "total": n(r.get("found")), "parts": n(r.get("expected")), "lhs": n(r.get("found")),
-                "rhs": n(r.get("expected")), "rate": n(r.get("found")), "computed": n(r.get("expected")),
-                "claimed": n(r.get("found")), "found": n(r.get("found")),
-                "value": n(r["cell_value"] if pd.notna(r.get("cell_value")) else r.get("found")),
-                "per_unit": n(r.get("found")), "low": n(r.get("low")), "high": n(r.get("high")),
-                "previous": n(r.get("expected")), "previous_period": r.get("previous_period") or "?",
-                "last_period": r.get("last_period") or "?", "last_value": n(r.get("last_value")),
-                "typical": n(r.get("expected")), "factor": n(round(r["imbalance"])) if pd.notna(r.get("imbalance")) and
-                r.get("imbalance") and abs(r["imbalance"]) >= 1 else n(1 / r["imbalance"]) if r.get("imbalance") else "?",
-                "missing": r.get("missing_members") or "", "n_missing": _count(r.get("n_missing")),
-                "n_known": _count(r.get("n_members_known")), "period": r.get("period_key") or "?",
-                "reporter": r.get("reporter_name") or "?", "predecessor_blocs": r.get("predecessor_blocs") or "?",
-            })
-        params, params_vi = said(quality.NUMBER_IN["en"]), said(quality.NUMBER_IN["vi"])
+        imbalance = r.get("imbalance")
+        figures = {  # said in each message's own notation (quality.NUMBER_IN)
+            "total": r.get("found"), "parts": r.get("expected"), "lhs": r.get("found"), "rhs": r.get("expected"),
+            "rate": r.get("found"), "computed": r.get("expected"), "claimed": r.get("found"), "found": r.get("found"),
+            "value": r["cell_value"] if pd.notna(r.get("cell_value")) else r.get("found"),
+            "per_unit": r.get("found"), "low": r.get("low"), "high": r.get("high"), "previous": r.get("expected"),
+            "last_value": r.get("last_value"), "typical": r.get("expected"), "other_rate": r.get("other_rate"),
+            "factor": None if pd.isna(imbalance) or not imbalance else
+            round(imbalance) if abs(imbalance) >= 1 else 1 / imbalance,
+        }
+        words = {
+            "indicator": indicators[0], "breakdown": breakdowns[0],
+            "previous_period": r.get("previous_period") or "?", "last_period": r.get("last_period") or "?",
+            "missing": r.get("missing_members") or "", "n_missing": _count(r.get("n_missing")),
+            "n_known": _count(r.get("n_members_known")), "period": r.get("period_key") or "?",
+            "reporter": r.get("reporter_name") or "?", "predecessor_blocs": r.get("predecessor_blocs") or "?",
+        }
+        params, params_vi = (_Params(None, words | {k: quality.NUMBER_IN[lang](v) for k, v in figures.items()})
+                             for lang in ("en", "vi"))
         severity, en, vi = rule.severity, rule.message_en, rule.message_vi
         if _true(r.get("other_rate_holds")):  # the printed rate is that of another base of the report
             en, vi = rule.spec["other_base_message_en"], rule.spec["other_base_message_vi"]
-            for lang, p in (("en", params), ("vi", params_vi)):
-                p["other_rate"] = quality.NUMBER_IN[lang](r.get("other_rate"))
-                p["other_base"] = rule.spec[f"other_base_{lang}"]
+            params["other_base"], params_vi["other_base"] = rule.spec["other_base_en"], rule.spec["other_base_vi"]
         if r.get("rate_missing"):
             if rule.kind in ("growth", "hierarchy"):
                 severity = rule.spec.get("missing_severity", "info")
