@@ -307,14 +307,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 print(f"  {same}: " + ("cùng nội dung với tệp trên, không kiểm tra lại" if vi
                                        else "the same bytes as the file above, not checked again"))
             for f in r["findings"]:
+                # a rule's finding (_rule_findings) names its cells with their sheets, and its figures in
+                # its message; a door finding names a cell within its sheet, and may not say what it found
+                by_rule = "suggested_cells" in f
                 cell = location_vi(f["cell"]) if vi else f["cell"]
-                # a rule finding's cells name their sheet already; a door finding's cell is within its sheet
-                where = cell if "!" in cell else "!".join(x for x in (f["sheet"], cell) if x)
+                where = cell if by_rule else "!".join(x for x in (f["sheet"], cell) if x)
                 severity = msg(f"severity.{f['severity']}").render(args.lang)
                 text = f["message_vi"] if vi else f["message"]
                 print(f"  {severity:9} {f['rule']:28} {where:12} {text}")
-                # what the file holds instead, when a door finding's message does not say (a rule's always does)
-                if f["found"] and f["found"] not in text and "suggested_cells" not in f:
+                if f["found"] and f["found"] not in text and not by_rule:
                     print(" " * 53 + msg("finding.found", found=f["found"]).render(args.lang))
                 if f.get("suggestion"):
                     print(" " * 53 + (f["suggestion_vi"] if vi else f["suggestion"]))
