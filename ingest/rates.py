@@ -94,6 +94,11 @@ def read_rates(data: bytes, file_name: str) -> tuple[list[dict], list[Finding]]:
     return rows, findings
 
 
+def _listed(home: Home) -> list[Path]:
+    """The rates folder's CSV files, links among them."""
+    return sorted(home.rates.glob("*.csv")) if home.rates.exists() else []
+
+
 def _quarantined(home: Home, file_id: str) -> Path:
     return home.quarantine / "rates" / file_id[:12]
 
@@ -102,7 +107,7 @@ def pending(home: Home) -> list[tuple[Path, bytes | None, str]]:
     """The rates files not taken in yet (neither landed nor in quarantine): (path, bytes, sha256),
     and a link with no bytes: it is refused without being read."""
     out = []
-    for path in sorted(home.rates.glob("*.csv")) if home.rates.exists() else []:
+    for path in _listed(home):
         if path.is_symlink():  # as in the inbox: never followed out of the folder
             out.append((path, None, ""))
             continue
@@ -149,8 +154,7 @@ def refused_since(home: Home, when: float) -> list[str]:
     for record in sorted(folder.glob("*/findings.json")) if folder.exists() else []:
         if record.stat().st_mtime >= when:
             found.append(json.loads(record.read_text(encoding="utf-8"))["findings"][0]["message"])
-    links = sorted(p for p in home.rates.glob("*.csv") if p.is_symlink()) if home.rates.exists() else []
-    return found + [_link_refused(p).message for p in links]
+    return found + [_link_refused(p).message for p in _listed(home) if p.is_symlink()]
 
 
 def write_rates(path: Path, rates: dict[int, float], basis: str, source: str) -> Path:
