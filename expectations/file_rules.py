@@ -137,19 +137,29 @@ def findings_of_files(subs: list[Submission], against: Path | Warehouse | None =
     """The rule findings of each accepted submission with figures, by submission id (each with
     rule_id, severity, source_cells, message, message_vi, suggestion, suggestion_vi...)."""
     subs = [s for s in subs if not s.rejected and len(s.figure_table)]
-    if not subs:
-        return {}
-    con = duckdb.connect()
-    try:
-        con.execute("set enable_progress_bar = false")
-        load_file_facts(con, subs, against)
-        rules = [r for r in load() if r.model in WITHIN_ONE_REPORT]
-        if against is not None:
-            rules += [r for r in load() if r.model in AGAINST_HISTORY]
-        findings = engine.find(con, engine.QualitySummary(), rules)
-    finally:
-        con.close()
-    if not len(findings):
-        return {}
-    mine = findings[findings["submission_id"].isin({s.submission_id for s in subs})]
-    return {sid: frame.reset_index(drop=True) for sid, frame in mine.groupby("submission_id")}
+    # Each file is checked as if it alone had arrived: two versions of one report (a reporter's
+    # period) are checked apart, not as one report with every cell twice.
+    batches: list[list[Submission]] = []
+    for sub in subs:
+        report = (sub.metadata.reporter_id, sub.metadata.period)
+        batch = next((b for b in batches if report not in {(s.metadata.reporter_id, s.metadata.period) for s in b}),
+                     None)
+        if batch is None:
+            batches.append(batch := [])
+        batch.append(sub)
+    out: dict[str, pd.DataFrame] = {}
+    for batch in batches:
+        con = duckdb.connect()
+        try:
+            con.execute("set enable_progress_bar = false")
+            load_file_facts(con, batch, against)
+            rules = [r for r in load() if r.model in WITHIN_ONE_REPORT]
+            if against is not None:
+                rules += [r for r in load() if r.model in AGAINST_HISTORY]
+            findings = engine.find(con, engine.QualitySummary(), rules)
+        finally:
+            con.close()
+        if len(findings):
+            mine = findings[findings["submission_id"].isin({s.submission_id for s in batch})]
+            out |= {sid: frame.reset_index(drop=True) for sid, frame in mine.groupby("submission_id")}
+    return out

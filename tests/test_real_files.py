@@ -261,3 +261,22 @@ def test_a_totals_row_however_labelled_is_not_a_figure(label):
     from ingest.layout import TOTALS, non_figure_row
 
     assert non_figure_row(["", label, "", "dự án", 15], "", lambda: True, in_footer=False) == TOTALS
+
+
+def test_two_versions_of_one_report_validated_together_are_checked_apart(tmp_path):
+    from expectations.file_rules import findings_of_files
+
+    header = "ma_tinh;ky_bao_cao;ma_chi_tieu;phan_to;don_vi;gia_tri\n"
+    first, corrected = tmp_path / "ha_tinh_2020.csv", tmp_path / "ha_tinh_2020_sua.csv"
+    first.write_text(header + "42;2020;INV_NEW_PROJ;TONG;dự án;15\n42;2020;INV_NEW_PROJ;TN;dự án;9\n"
+                              "42;2020;INV_NEW_PROJ;NN;dự án;3\n", encoding="utf-8")  # 9 + 3 is not 15
+    corrected.write_text(header + "42;2020;INV_NEW_PROJ;TONG;dự án;15\n42;2020;INV_NEW_PROJ;TN;dự án;9\n"
+                                  "42;2020;INV_NEW_PROJ;NN;dự án;6\n", encoding="utf-8")
+    subs = [parse(first), parse(corrected)]
+    found = findings_of_files(subs)
+    # as each alone: the first's three lines broken, the corrected one clean (not one report of six lines)
+    assert list(found) == [subs[0].submission_id]
+    assert found[subs[0].submission_id]["source_cells"].tolist() == ["line 2, line 3, line 4"]
+    alone = findings_of_files(subs[:1])[subs[0].submission_id]
+    assert found[subs[0].submission_id][["rule_id", "source_cells", "message"]].equals(
+        alone[["rule_id", "source_cells", "message"]])
