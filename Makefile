@@ -18,7 +18,7 @@ run: $(STAMP)
 
 ## make test: the whole test suite, on three processes (each test file stays in one, so a file's shared
 ## warehouse is built once); three on two cores because the slow tests spend much of their time
-## waiting on dbt, Dagster and server processes. The fast layer alone (rules, parsing, messages; about a minute):
+## waiting on dbt, Dagster and server processes. The fast layer alone (rules, parsing, messages; under a minute):
 ##   make test PYTEST_ARGS="-m 'not slow'"
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 3 --dist loadfile $(PYTEST_ARGS)

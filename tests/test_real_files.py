@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from ingest import land
-from ingest.pipeline import check_submissions, ingest_paths, read_submission
+from ingest.pipeline import ingest_paths, read_submission
 from ingest.receive import sha256
 from tests.fixtures.real_files.make_fixtures import HA_TINH_2020, OFFICIAL_ROWS
+from tests.fixtures.workbooks import parse
 
 FILES = Path(__file__).parent / "fixtures" / "real_files"
 HA_TINH_WORKBOOKS = {"ha_tinh_2020_libreoffice.xlsx": "xlsx", "ha_tinh_2020_libreoffice.xls": "xls",
@@ -22,13 +23,6 @@ HA_TINH_WORKBOOKS = {"ha_tinh_2020_libreoffice.xlsx": "xlsx", "ha_tinh_2020_libr
                      "ha_tinh_2020_gnumeric.xlsx": "xlsx"}
 HA_TINH_TEXTS = ["ha_tinh_2020_libreoffice_utf8.csv", "ha_tinh_2020_libreoffice_utf16.csv",
                  "ha_tinh_2020_unicode_text.txt"]
-
-
-def parse(path: Path, name: str | None = None):
-    data = path.read_bytes()
-    sub = read_submission(data, name or path.name, sha256(data))
-    check_submissions([sub])
-    return sub
 
 
 def figures_as_read(sub) -> list[tuple]:
