@@ -73,9 +73,7 @@ def findings(home, where: str):
 def test_every_printed_figure_is_in_the_warehouse_as_printed(warehouse):
     facts = query(warehouse.published_db, f"""
         select reporter_code, period_key, indicator_code, breakdown, value, unit, text_as_typed from (
-            select * from fct_investment union all by name select * from fct_output
-            union all by name select * from fct_trade union all by name select * from fct_labour
-            union all by name select * from fct_infrastructure)
+            {" union all by name ".join(f"select * from {fact}" for fact in reference.fact_tables())})
         where submission_id in (select submission_id from fct_submissions where file_name not in ({OWN_FILES}))""")
     assert len(facts) == len(seed_facts())
     for fact in seed_facts():
