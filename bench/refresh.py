@@ -39,10 +39,11 @@ assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
 
 
 def step_seconds(home: str) -> dict[str, float]:
-    """Where the latest run of the home's Dagster instance spent its time: each step's seconds, from
-    its start to its end, and "outside_steps", the rest of the run (Dagster's own work between
-    steps). What `zonestat refresh` took beyond the run is its process starting, loading the
-    definitions and printing the summary."""
+    """Where the latest run of the home's Dagster instance spent its time: "run_creation", from its
+    first event to its start (Dagster records a planned event for each asset and check of the run
+    as it creates it), each step's seconds, from its start to its end, and "outside_steps", the rest
+    of the run (Dagster's own work between steps). What `zonestat refresh` took beyond the run
+    (outside_run_seconds) is its process starting, loading the definitions and printing the summary."""
     import dagster as dg
 
     from zonestat.config import Home
@@ -56,12 +57,30 @@ def step_seconds(home: str) -> dict[str, float]:
         event = entry.dagster_event
         if event is None:
             continue
-        if event.event_type == dg.DagsterEventType.STEP_START:
+        if event.event_type == dg.DagsterEventType.PIPELINE_START:
+            seconds["run_creation"] = round(entry.timestamp - entries[0].timestamp, 2)
+        elif event.event_type == dg.DagsterEventType.STEP_START:
             started[event.step_key] = entry.timestamp
         elif event.event_type in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE):
             seconds[event.step_key] = round(entry.timestamp - started[event.step_key], 2)
     run_seconds = entries[-1].timestamp - entries[0].timestamp
-    return {**seconds, "outside_steps": round(run_seconds - sum(seconds.values()), 2), "run": round(run_seconds, 2)}
+    return {**seconds, "outside_steps": round(run_seconds - sum(seconds.values()), 2), "run": round(run_seconds, 2),
+            "of_which_dbt_itself": _dbt_seconds(Home(Path(home)), run.run_id)}
+
+
+def _dbt_seconds(h, run_id: str) -> dict[str, float]:
+    """Of each dbt step of the run, the seconds dbt itself logged, from its first line to its last
+    (its run folder's dbt.log, orchestration/dbt.py): the rest of the step is dagster-dbt's."""
+    import json
+    from datetime import datetime
+
+    spans = {}
+    for log in sorted(h.dbt_target.glob(f"*-{run_id[:7]}-*/dbt.log")):
+        stamps = [json.loads(line)["info"]["ts"] for line in log.read_text().splitlines() if line.startswith("{")]
+        if stamps:
+            first, last = (datetime.fromisoformat(t.replace("Z", "+00:00")) for t in (stamps[0], stamps[-1]))
+            spans[log.parent.name.split(f"-{run_id[:7]}-")[0]] = round((last - first).total_seconds(), 2)
+    return spans
 
 
 def full_history() -> list[Path]:
@@ -102,6 +121,7 @@ def run() -> dict:
         "nothing_new_vs_empty": round(nothing["seconds"] / empty["seconds"], 3),
         "one_resubmission_vs_empty": round(one["seconds"] / empty["seconds"], 3),
         "one_resubmission_steps_seconds": one_steps,
+        "one_resubmission_outside_run_seconds": round(one["seconds"] - one_steps["run"], 1),
         "peak_mib": {"from_empty": round(empty["peak_mib"]), "nothing_new": round(nothing["peak_mib"]),
                      "one_resubmission": round(one["peak_mib"])},
         "targets": {"nothing_new_vs_empty": "<= 0.1", "one_resubmission_vs_empty": "<= 0.2", "peak_mib": "< 2048"},
