@@ -54,9 +54,18 @@ def start_dbt_server() -> None:
         atexit.register(_stop, _shared)
 
 
+# How long an ending process waits for its server to go after asking it to (it goes at once),
+# before it kills it: an exit never waits for ever.
+STOP_SECONDS = 10
+
+
 def _stop(server: subprocess.Popen) -> None:
     server.terminate()
-    server.wait()
+    try:
+        server.wait(timeout=STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 def run_in_server(args: list[str]) -> int | None:
@@ -101,6 +110,10 @@ def _signal(pid: int, number: int) -> None:
 
 
 def _serve() -> None:
+    # Ends when its parent asks (_stop), whatever it inherited: a script's background job ignores
+    # SIGINT, and after a Dagster run in that process SIGTERM is ignored too (Dagster gives SIGTERM
+    # SIGINT's handler), which a child keeps. Such a server outlived its parent's exit, which waited.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is for the dbt forks, not the server
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)

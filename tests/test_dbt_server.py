@@ -70,6 +70,36 @@ def test_a_killed_command_takes_its_fork_with_it_and_an_interrupted_one_stops(zh
     assert running(server)
 
 
+def test_a_process_that_ignores_sigterm_ends_and_its_server_with_it():
+    """A refresh that a script starts in the background ignores SIGINT, and once Dagster has run in
+    it, SIGTERM (Dagster gives SIGTERM SIGINT's handler): its server, started then, inherited that,
+    and the refresh, ending, waited for ever for it to go (found running the tests in the background)."""
+    program = """
+import os, signal
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+from dagster._utils.interrupts import capture_interrupts
+with capture_interrupts():  # as every in-process run does
+    pass
+assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN, "Dagster no longer leaves SIGTERM as SIGINT"
+import os, time
+from orchestration.dbt_server import start_dbt_server
+from tests.fixtures.processes import descendants
+start_dbt_server()
+while not (servers := [p for p, c in descendants(os.getpid()).items() if "orchestration.dbt_server" in c]):
+    time.sleep(0.05)
+time.sleep(1)  # past the server's start: what it inherited is what it has
+print(servers[0])
+"""
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).parents[1])
+    assert done.returncode == 0, done.stderr[-3000:]
+    server = int(done.stdout.split()[-1])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and running(server):
+        time.sleep(0.05)
+    assert not running(server), "the server outlived its parent"
+
+
 def test_without_a_server_zonestat_dbt_runs_dbt_itself(zhome):
     # a process that never started a server runs zonestat-dbt: its dbt is its own process
     program = ("import subprocess, sys; done = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
