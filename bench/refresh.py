@@ -38,7 +38,7 @@ assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
 """)
 
 
-def step_seconds(home: str) -> dict[str, float]:
+def step_seconds(home: str) -> dict[str, float | dict[str, float]]:
     """Where the latest run of the home's Dagster instance spent its time: "run_creation", from its
     first event to its start (Dagster records a planned event for each asset and check of the run
     as it creates it), each step's seconds, from its start to its end, and "outside_steps", the rest
